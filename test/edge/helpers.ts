@@ -1,0 +1,69 @@
+import { env, exports } from "cloudflare:workers";
+import { inject } from "vitest";
+
+export const OPERATOR = (env as unknown as { ADMIN_TOKEN: string }).ADMIN_TOKEN;
+export const crmUrl = () => inject("crmUrl");
+
+type Init = { token?: string | undefined; body?: unknown; headers?: Record<string, string>; raw?: BodyInit };
+
+/** A request to the worker under test, through its real fetch handler in workerd. */
+export async function call(method: string, path: string, init: Init = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  let body: BodyInit | undefined = init.raw;
+  if (init.body !== undefined) {
+    headers["content-type"] ??= "application/json";
+    body = JSON.stringify(init.body);
+  }
+  return (exports as unknown as { default: Fetcher }).default.fetch(`http://edge.test${path}`, { method, headers, body });
+}
+
+export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+let seq = 0;
+/** A fresh tenant with an admin and an agent key; unique per call so test files never collide. */
+export async function newTenant(prefix = "t") {
+  const id = `${prefix}-${Date.now().toString(36)}-${(seq++).toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const put = await call("PUT", `/v1/tenants/${id}`, { token: OPERATOR, body: { name: `Tenant ${id}` } });
+  if (put.status !== 201) throw new Error(`tenant create ${put.status}`);
+  const admin = await json<{ key: string; id: string }>(await call("POST", `/v1/tenants/${id}/keys`, { token: OPERATOR, body: { role: "admin" } }));
+  const agent = await json<{ key: string; id: string }>(await call("POST", `/v1/tenants/${id}/keys`, { token: OPERATOR, body: { role: "agent" } }));
+  return { id, admin: admin.key, adminId: admin.id, agent: agent.key, agentId: agent.id };
+}
+
+/** A unique path prefix on the fake CRM, so call counts belong to one test. */
+export function crmPath(kind: "contract" | "rest", scenario: string): string {
+  return `${crmUrl()}/u/${crypto.randomUUID()}/${kind}/${scenario}`;
+}
+
+export async function crmCalls(url: string): Promise<{ count: number; last?: { method: string; headers: Record<string, string>; body: string } }> {
+  const u = new URL(url.replace("/{idContact}", ""));
+  const res = await fetch(`${u.origin}/_calls?path=${encodeURIComponent(u.pathname)}`);
+  return (await res.json()) as { count: number };
+}
+
+export async function putConnector(t: { id: string; admin: string }, name: string, config: unknown) {
+  const res = await call("PUT", `/v1/tenants/${t.id}/connectors/${name}`, { token: t.admin, body: config });
+  if (res.status >= 300) throw new Error(`connector ${res.status} ${await res.text()}`);
+  return res;
+}
+
+export async function putNode(t: { id: string; admin: string }, name: string, config: Record<string, unknown>) {
+  const res = await call("PUT", `/v1/tenants/${t.id}/nodes/${name}`, {
+    token: t.admin,
+    body: { name, successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 }, ...config },
+  });
+  if (res.status >= 300) throw new Error(`node ${res.status} ${await res.text()}`);
+  return res;
+}
+
+/** Identify exactly as Asterisk's CURL() sends it. */
+export function identify(t: { id: string; agent: string }, node: string, idContact: string, headers: Record<string, string> = {}) {
+  return call("POST", `/v1/tenants/${t.id}/nodes/${node}/identify`, {
+    token: t.agent,
+    raw: `idContact=${encodeURIComponent(idContact)}`,
+    headers: { "content-type": "application/x-www-form-urlencoded", "user-agent": "OMniLeads", ...headers },
+  });
+}

@@ -1,0 +1,140 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+/**
+ * A CRM on 127.0.0.1 whose behaviour is chosen by the URL, so tests running in parallel
+ * (in workerd or Node) share one server without stepping on each other:
+ *   /u/<unique>/contract/<scenario>   the OMniLeads contract (POST idContact=…)
+ *   /u/<unique>/rest/<scenario>/<id>  a JSON API returning a record
+ * It counts calls per path and keeps the last request, readable at /_calls?path=…
+ */
+export interface FakeCrm {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+type Seen = { count: number; last?: { method: string; headers: Record<string, string | string[] | undefined>; body: string } };
+
+function send(res: ServerResponse, status: number, body: unknown, type = "application/json") {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let s = "";
+  for await (const chunk of req) s += chunk;
+  return s;
+}
+
+/** Scenario grammar: "true" | "false" | "dest-X-Y" | "fail" | "http-NNN" | "hang" | "slow-MS-<scenario>" | "garbage" | "huge" | "huge-declared" | "shape" | "by-id" | "redirect-private" */
+async function contract(scenario: string, idContact: string, res: ServerResponse): Promise<void> {
+  const slow = /^slow-(\d+)-(.+)$/.exec(scenario);
+  if (slow) {
+    await new Promise((r) => setTimeout(r, Number(slow[1])));
+    return contract(slow[2]!, idContact, res);
+  }
+  const dest = /^dest-(\d+)-(\d+)$/.exec(scenario);
+  if (dest) return send(res, 200, { status: "ok", destination: `${dest[1]},${dest[2]}` });
+  const http = /^http-(\d{3})$/.exec(scenario);
+  if (http) return send(res, Number(http[1]), { error: "CRM says no" });
+  switch (scenario) {
+    case "true":
+    case "false":
+      return send(res, 200, { status: "ok", destination: scenario });
+    case "fail":
+      return send(res, 200, { status: "fail", destination: "false" });
+    case "by-id":
+      // Even last digit: known customer; odd: unknown; 7: route to campaign 3,7.
+      return send(res, 200, { status: "ok", destination: idContact.endsWith("7") ? "3,7" : Number(idContact.at(-1)) % 2 === 0 ? "true" : "false" });
+    case "hang":
+      return; // never answers
+    case "garbage":
+      return send(res, 200, "<html>oops</html>", "text/html");
+    case "shape":
+      return send(res, 200, { status: "ok", destination: 42 });
+    case "huge": {
+      res.writeHead(200, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 10 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end('{"status":"ok","destination":"true"}');
+      };
+      res.on("error", () => undefined);
+      return pump();
+    }
+    case "huge-declared":
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(10 * 1024 * 1024) });
+      res.on("error", () => undefined);
+      return void res.write("{");
+    case "redirect-private":
+      res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" });
+      return void res.end();
+    default:
+      return send(res, 400, { error: `unknown scenario ${scenario}` });
+  }
+}
+
+/** rest scenarios: "found" (plan from the id: ending 0–4 gold, else bronze), "several", "notfound" (404), "empty" (null record), "http-NNN", "garbage", "hang". */
+function rest(scenario: string, id: string, res: ServerResponse): void {
+  const http = /^http-(\d{3})$/.exec(scenario);
+  if (http) return send(res, Number(http[1]), { error: "no" });
+  const plan = Number(id.at(-1)) <= 4 ? "gold" : "bronze";
+  switch (scenario) {
+    case "found":
+      return send(res, 200, { data: { customer: { id, plan, balance: Number(id.at(-1)) * 10, tags: ["vip"] } } });
+    case "several":
+      return send(res, 200, { data: { customer: [{ id, plan: "gold" }, { id, plan: "bronze" }] } });
+    case "notfound":
+      return send(res, 404, { error: "not found" });
+    case "empty":
+      return send(res, 200, { data: { customer: null } });
+    case "garbage":
+      return send(res, 200, "not json", "text/plain");
+    case "hang":
+      return;
+    default:
+      return send(res, 400, { error: `unknown scenario ${scenario}` });
+  }
+}
+
+export async function startFakeCrm(port = 0): Promise<FakeCrm> {
+  const seen = new Map<string, Seen>();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    if (url.pathname === "/_calls") {
+      const s = seen.get(url.searchParams.get("path") ?? "") ?? { count: 0 };
+      return send(res, 200, s);
+    }
+    const body = await readBody(req);
+    const s = seen.get(url.pathname) ?? { count: 0 };
+    s.count++;
+    s.last = { method: req.method ?? "", headers: req.headers, body };
+    seen.set(url.pathname, s);
+    const m = /^\/u\/[^/]+\/(contract|rest)\/([^/]+)(?:\/([^/]*))?$/.exec(url.pathname);
+    if (!m) return send(res, 404, { error: "no such path" });
+    if (m[1] === "contract") return contract(m[2]!, new URLSearchParams(body).get("idContact") ?? "", res);
+    return rest(m[2]!, decodeURIComponent(m[3] ?? ""), res);
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${actual}`,
+    port: actual,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}

@@ -1,0 +1,48 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { demoCrmRoutes } from "./demo/crm.js";
+import type { AppEnv } from "./env.js";
+import { ApiError, errorResponse, onError } from "./http/errors.js";
+import { cacheAndDecisionRoutes } from "./routes/cache-and-decisions.js";
+import { connectorRoutes } from "./routes/connectors.js";
+import { healthRoutes } from "./routes/health.js";
+import { identifyRoutes } from "./routes/identify.js";
+import { nodeRoutes } from "./routes/nodes.js";
+import { MAX_ADMIN_BODY } from "./routes/read-json.js";
+import { tenantRoutes } from "./routes/tenants.js";
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_ADMIN_BODY,
+      onError: () => {
+        throw new ApiError(413, "body_too_large", `bodies are at most ${MAX_ADMIN_BODY} bytes`);
+      },
+    }),
+  );
+  app.onError(onError);
+  app.notFound((c) => errorResponse(c, 404, "not_found", "no such path"));
+
+  healthRoutes(app);
+  tenantRoutes(app);
+  connectorRoutes(app);
+  nodeRoutes(app);
+  identifyRoutes(app);
+  cacheAndDecisionRoutes(app);
+  demoCrmRoutes(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "The operator token (ADMIN_TOKEN) or a tenant key (cbk_…)",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "crm-bridge edge", version: "1", description: "Routes inbound calls by the caller's identity in a CRM (OMniLeads-compatible contract)." },
+  });
+  return app;
+}

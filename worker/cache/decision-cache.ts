@@ -1,0 +1,53 @@
+import type { CachePolicy } from "../../shared/connector.js";
+import { sha256Hex } from "../security/crypto.js";
+
+/**
+ * The decision cache lives in KV: one store shared by every isolate and data centre, with
+ * per-entry expiry. Entries carry their own write time, so "fresh" and "stale" are decided
+ * here, not by KV's TTL (which only bounds how long the stale copy is kept).
+ */
+export type CachedDecision = {
+  /** "true", "false" or "X,Y". */
+  d: string;
+  /** A record was found (false = negative entry for notFound). */
+  f: boolean;
+  /** Epoch ms of the CRM answer. */
+  at: number;
+  rule?: number | string;
+  m?: number;
+};
+
+export type CacheKeyParts = { tenant: string; generation: number; connector: string; rev: number; customerId: string };
+
+/** The tenant is part of every key, and the id only as a hash. */
+export async function cacheKey(p: CacheKeyParts): Promise<string> {
+  return `d:${p.tenant}:${p.generation}:${p.connector}:${p.rev}:${await sha256Hex(`${p.tenant}\u0000${p.customerId}`)}`;
+}
+
+export function freshFor(entry: CachedDecision, policy: CachePolicy): number {
+  return (entry.f ? policy.ttlSeconds : policy.negativeTtlSeconds) * 1000;
+}
+
+export function isFresh(entry: CachedDecision, policy: CachePolicy, now: number): boolean {
+  return now - entry.at < freshFor(entry, policy);
+}
+
+export function isUsableStale(entry: CachedDecision, policy: CachePolicy, now: number): boolean {
+  return now - entry.at < freshFor(entry, policy) + policy.staleIfErrorSeconds * 1000;
+}
+
+export async function readCached(kv: KVNamespace, key: string): Promise<CachedDecision | null> {
+  try {
+    return await kv.get<CachedDecision>(key, "json");
+  } catch {
+    // A broken cache must never break a call: treat it as a miss.
+    return null;
+  }
+}
+
+export async function writeCached(kv: KVNamespace, key: string, entry: CachedDecision, policy: CachePolicy): Promise<void> {
+  const keepSeconds = Math.ceil(freshFor(entry, policy) / 1000) + policy.staleIfErrorSeconds;
+  if (keepSeconds <= 0) return;
+  // KV refuses expirations under 60 s; freshness is checked against `at`, so keeping it longer is harmless.
+  await kv.put(key, JSON.stringify(entry), { expirationTtl: Math.max(60, keepSeconds) }).catch(() => undefined);
+}

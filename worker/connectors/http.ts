@@ -1,0 +1,99 @@
+import { urlRefusal } from "../security/ssrf.js";
+import { CrmError, crmHttpError } from "./errors.js";
+
+export interface CrmFetchOptions {
+  /** Aborted at the step's deadline; the lookup then fails as crm_timeout. */
+  signal: AbortSignal;
+  allowPrivate: boolean;
+  /** Replies larger than this are refused unread (SPEC 2: 64 KiB for the contract). */
+  maxBytes: number;
+}
+
+const MAX_REDIRECTS = 3;
+
+/**
+ * fetch for CRM calls: SSRF rules on every hop, a hard size cap, and every transport
+ * failure turned into a CrmError with a stable code. Never includes the request's
+ * headers (credentials) in what it throws.
+ */
+export async function crmFetch(url: string, init: RequestInit, opts: CrmFetchOptions): Promise<{ status: number; headers: Headers; text: string }> {
+  let target = url;
+  for (let hop = 0; ; hop++) {
+    const refusal = urlRefusal(target, opts.allowPrivate);
+    if (refusal) throw new CrmError("url_not_allowed", `CRM URL refused: ${refusal}`);
+    let res: Response;
+    try {
+      res = await fetch(target, { ...init, redirect: "manual", signal: opts.signal });
+    } catch (e) {
+      if (opts.signal.aborted) throw new CrmError("crm_timeout", "CRM did not answer in time");
+      throw new CrmError("crm_unreachable", `CRM unreachable (${e instanceof Error ? e.name : "error"})`);
+    }
+    if (res.status >= 300 && res.status < 400 && res.headers.has("location")) {
+      await res.body?.cancel();
+      if (hop >= MAX_REDIRECTS) throw new CrmError("crm_redirect", "too many redirects");
+      target = new URL(res.headers.get("location")!, target).toString();
+      // A redirect to another host must not carry credentials along.
+      if (new URL(target).host !== new URL(url).host) throw new CrmError("crm_redirect", "redirect to another host refused");
+      continue;
+    }
+    const text = await readCapped(res, opts);
+    return { status: res.status, headers: res.headers, text };
+  }
+}
+
+async function readCapped(res: Response, opts: CrmFetchOptions): Promise<string> {
+  const declared = Number(res.headers.get("content-length") ?? "NaN");
+  if (declared > opts.maxBytes) {
+    await res.body?.cancel();
+    throw new CrmError("crm_reply_too_large", "CRM reply too large");
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > opts.maxBytes) {
+        await reader.cancel();
+        throw new CrmError("crm_reply_too_large", "CRM reply too large");
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof CrmError) throw e;
+    if (opts.signal.aborted) throw new CrmError("crm_timeout", "CRM did not answer in time");
+    throw new CrmError("crm_unreachable", "CRM connection broke");
+  }
+  const all = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** JSON from a CRM reply that must be 2xx; anything else is a CrmError. */
+export function expectJson(reply: { status: number; text: string }): unknown {
+  if (reply.status < 200 || reply.status >= 300) throw crmHttpError(reply.status);
+  try {
+    return JSON.parse(reply.text);
+  } catch {
+    throw new CrmError("crm_bad_reply", "CRM reply is not JSON");
+  }
+}
+
+export function authHeaders(auth: { type: "bearer"; token: string } | { type: "basic"; username: string; password: string } | { type: "header"; name: string; value: string } | undefined): Record<string, string> {
+  if (!auth) return {};
+  switch (auth.type) {
+    case "bearer":
+      return { Authorization: `Bearer ${auth.token}` };
+    case "basic":
+      return { Authorization: `Basic ${btoa(`${auth.username}:${auth.password}`)}` };
+    case "header":
+      return { [auth.name]: auth.value };
+  }
+}

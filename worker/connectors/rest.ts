@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { commonConnectorFields, HTTP_AUTH_SECRETS, httpAuth } from "../../shared/connector.js";
+import { ruleSet } from "../../shared/rules.js";
+import { crmHttpError } from "./errors.js";
+import { authHeaders, crmFetch, expectJson } from "./http.js";
+import { readPath } from "./record.js";
+import { defineConnector } from "./types.js";
+
+export const MAX_RECORD_REPLY_BYTES = 1024 * 1024;
+
+/** Any JSON API: GET/POST a URL holding {idContact}, read the record at `recordPath` (SPEC 4). */
+export const rest = defineConnector({
+  kind: "rest",
+  schema: z
+    .object({
+      kind: z.literal("rest"),
+      method: z.enum(["GET", "POST"]).default("GET"),
+      url: z
+        .string()
+        .max(2000)
+        .refine((u) => u.includes("{idContact}"), "must contain {idContact}")
+        .refine((u) => /^https?:\/\/[^/?#]+/.test(u), "an absolute http(s) URL"),
+      headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/), z.string().max(4096)).optional(),
+      auth: httpAuth.optional(),
+      /** Dot path to the record in the reply; empty = the whole reply. */
+      recordPath: z.string().max(200).default(""),
+      ...commonConnectorFields,
+      ...ruleSet,
+    })
+    .strict(),
+  secrets: [...HTTP_AUTH_SECRETS, "headers.*"],
+  async lookup(config, ctx) {
+    const url = config.url.replaceAll("{idContact}", encodeURIComponent(ctx.customerId));
+    const res = await crmFetch(
+      url,
+      { method: config.method, headers: { Accept: "application/json", ...config.headers, ...authHeaders(config.auth) } },
+      { ...ctx.http, maxBytes: MAX_RECORD_REPLY_BYTES },
+    );
+    if (res.status === 404) return { kind: "notFound" };
+    if (res.status < 200 || res.status >= 300) throw crmHttpError(res.status);
+    const body = expectJson(res);
+    const found = config.recordPath === "" ? body : readPath(body, config.recordPath);
+    if (found === undefined || found === null) return { kind: "notFound" };
+    if (Array.isArray(found)) {
+      return found.length === 0 ? { kind: "notFound" } : { kind: "record", record: found[0], matches: found.length };
+    }
+    return { kind: "record", record: found, matches: 1 };
+  },
+});

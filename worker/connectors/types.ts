@@ -1,0 +1,36 @@
+import type { z } from "zod";
+import type { ContractReply } from "../../shared/contract.js";
+import type { CrmFetchOptions } from "./http.js";
+
+/** What one connector's lookup of a customer id found. */
+export type LookupResult =
+  /** A CRM record; the connector's rules turn it into a decision. `matches` is how many records matched. */
+  | { kind: "record"; record: unknown; matches: number }
+  | { kind: "notFound" }
+  /** A CRM that speaks the contract itself (webhook) decided already. */
+  | { kind: "reply"; reply: ContractReply };
+
+export interface LookupContext {
+  tenant: string;
+  connectorId: string;
+  /** Validated digits. */
+  customerId: string;
+  http: Omit<CrmFetchOptions, "maxBytes">;
+}
+
+/**
+ * The connector seam: one module per CRM kind, holding its config schema, where its
+ * secrets live in that config, and its lookup. Adding a CRM is adding one module to
+ * the registry.
+ */
+export interface ConnectorModule<S extends z.ZodType<{ kind: string }> = z.ZodType<{ kind: string }>> {
+  kind: string;
+  schema: S;
+  /** Dot paths of secret fields (`headers.*` = every value under headers). */
+  secrets: readonly string[];
+  lookup(config: z.infer<S>, ctx: LookupContext): Promise<LookupResult>;
+}
+
+export function defineConnector<S extends z.ZodType<{ kind: string }>>(m: ConnectorModule<S>): ConnectorModule<S> {
+  return m;
+}

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { CONTRACT_HEADERS, encodeContractForm, MAX_REPLY_BYTES, parseContractReply } from "../../shared/contract.js";
+import { commonConnectorFields, crmUrl, HTTP_AUTH_SECRETS, httpAuth } from "../../shared/connector.js";
+import { CrmError, crmHttpError } from "./errors.js";
+import { authHeaders, crmFetch } from "./http.js";
+import { defineConnector } from "./types.js";
+
+/** A CRM that already speaks the OMniLeads contract: sent exactly what CURL() sends (SPEC 2a). */
+export const webhook = defineConnector({
+  kind: "webhook",
+  schema: z
+    .object({ kind: z.literal("webhook"), url: crmUrl, auth: httpAuth.optional(), ...commonConnectorFields })
+    .strict(),
+  secrets: HTTP_AUTH_SECRETS,
+  async lookup(config, ctx) {
+    const res = await crmFetch(
+      config.url,
+      { method: "POST", headers: { ...CONTRACT_HEADERS, ...authHeaders(config.auth) }, body: encodeContractForm(ctx.customerId) },
+      { ...ctx.http, maxBytes: MAX_REPLY_BYTES },
+    );
+    if (res.status !== 200) throw crmHttpError(res.status);
+    const parsed = parseContractReply(res.text);
+    if (!parsed.ok) throw new CrmError("crm_bad_reply", `CRM reply unusable (${parsed.problem})`);
+    // An explicit "fail" is the CRM saying it could not decide: a failure, never a "not found".
+    if (parsed.reply.status !== "ok") throw new CrmError("crm_status_fail", "CRM answered status fail");
+    return { kind: "reply", reply: parsed.reply };
+  },
+});

@@ -1,0 +1,23 @@
+import type { Principal } from "./http/auth.js";
+
+/** Bindings from wrangler.toml plus secrets (`.dev.vars` locally, `wrangler secret put` when deployed). */
+export interface Env {
+  DB: D1Database;
+  CACHE: KVNamespace;
+  /** Operator token (secret). */
+  ADMIN_TOKEN?: string;
+  /** 32 random bytes, base64: encrypts CRM credentials at rest (secret). */
+  ENCRYPTION_KEY?: string;
+  /** "true" only for local development and tests: lets connectors reach http:// and private addresses. */
+  ALLOW_PRIVATE_CRM_URLS?: string;
+  /** "true" under `npm start`: serves the offline demo CRM. */
+  LOCAL_MODE?: string;
+}
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    principal: Principal;
+  };
+};

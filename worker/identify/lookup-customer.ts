@@ -1,0 +1,138 @@
+import type { CachePolicy } from "../../shared/connector.js";
+import { cacheKey, isFresh, isUsableStale, readCached, writeCached, type CachedDecision } from "../cache/decision-cache.js";
+import { CrmError } from "../connectors/errors.js";
+import { connectorModule } from "../connectors/registry.js";
+import type { LookupResult } from "../connectors/types.js";
+import { applyRules } from "../rules/engine.js";
+import type { StoredConnector } from "../store/connectors.js";
+import type { RuleSet } from "../../shared/rules.js";
+
+export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
+
+/** One connector's part in a decision, as the decision log and the test endpoint show it. */
+export type Step =
+  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: string }
+  | { connector: string; result: "error"; cache: CacheStatus; reason: string };
+
+export type ChainResult =
+  | { ok: true; decision: string; cache: CacheStatus; steps: Step[] }
+  | { ok: false; reason: string; steps: Step[] };
+
+export interface LookupEnv {
+  kv: KVNamespace;
+  tenant: string;
+  cacheGeneration: number;
+  allowPrivate: boolean;
+  /** Absolute time (epoch ms) by which every step must be over. */
+  deadline: number;
+  /** Runs after the answer (ctx.waitUntil), for cache writes. */
+  defer: (p: Promise<unknown>) => void;
+}
+
+// Concurrent misses for one key share one CRM call (SPEC 5). Per isolate, which is where the burst lands.
+const inFlight = new Map<string, Promise<CachedDecision>>();
+
+/** Turns a lookup into the cacheable decision: the webhook's own answer, or the connector's rules. */
+function toCached(result: LookupResult, rules: RuleSet | null): CachedDecision {
+  const at = Date.now();
+  switch (result.kind) {
+    case "reply":
+      return { d: result.reply.destination, f: true, at };
+    case "notFound":
+      return { d: rules?.notFound ?? "false", f: false, at, rule: "notFound" };
+    case "record": {
+      const o = applyRules(rules ?? { rules: [], default: "true", notFound: "false" }, result.record);
+      return { d: o.destination, f: true, at, rule: o.rule, m: result.matches };
+    }
+  }
+}
+
+function ruleSetOf(config: StoredConnector["config"]): RuleSet | null {
+  return "rules" in config ? (config as unknown as RuleSet) : null;
+}
+
+/** Calls the CRM with no cache at all: the admin "test" endpoint and the cache-miss path share it. */
+export async function callConnector(c: StoredConnector, customerId: string, tenant: string, signal: AbortSignal, allowPrivate: boolean) {
+  const module = connectorModule(c.config.kind);
+  const result = await module.lookup(c.config, { tenant, connectorId: c.id, customerId, http: { signal, allowPrivate } });
+  return { result, cached: toCached(result, ruleSetOf(c.config)) };
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new CrmError("crm_timeout", "CRM did not answer in time")), Math.max(0, ms));
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
+  });
+}
+
+async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): Promise<Step & { entry?: CachedDecision }> {
+  const policy: CachePolicy = c.config.cache;
+  const key = await cacheKey({ tenant: env.tenant, generation: env.cacheGeneration, connector: c.id, rev: c.rev, customerId });
+  const cached = await readCached(env.kv, key);
+  const now = Date.now();
+  if (cached && isFresh(cached, policy, now)) return stepOf(c.id, cached, "HIT");
+
+  const budget = Math.min(c.config.timeoutMs, env.deadline - Date.now());
+  if (budget <= 0) return fallback(c.id, cached, policy, "crm_timeout");
+  let flight = inFlight.get(key);
+  if (!flight) {
+    const signal = AbortSignal.timeout(budget);
+    flight = callConnector(c, customerId, env.tenant, signal, env.allowPrivate).then((r) => r.cached);
+    inFlight.set(key, flight);
+    const done = flight.then(
+      (entry) => writeCached(env.kv, key, entry, policy),
+      () => undefined,
+    );
+    env.defer(done.finally(() => inFlight.delete(key)));
+  }
+  try {
+    // A shared flight may have started under a longer budget than this caller has left.
+    return stepOf(c.id, await withDeadline(flight, budget), "MISS");
+  } catch (e) {
+    const reason = e instanceof CrmError ? e.code : "crm_error";
+    return fallback(c.id, cached, policy, reason);
+  }
+}
+
+function stepOf(connector: string, entry: CachedDecision, cache: CacheStatus, reason?: string): Step & { entry: CachedDecision } {
+  return {
+    connector,
+    result: entry.f ? "found" : "notFound",
+    decision: entry.d,
+    cache,
+    ...(entry.rule !== undefined ? { rule: entry.rule } : {}),
+    ...(entry.m !== undefined ? { matches: entry.m } : {}),
+    ...(reason ? { reason } : {}),
+    entry,
+  };
+}
+
+/** A failing or slow CRM is answered from the last good entry while it is within staleIfErrorSeconds. */
+function fallback(connector: string, cached: CachedDecision | null, policy: CachePolicy, reason: string): Step {
+  if (cached && isUsableStale(cached, policy, Date.now())) return stepOf(connector, cached, "STALE", reason);
+  return { connector, result: "error", cache: "MISS", reason };
+}
+
+/**
+ * Asks the node's connectors in order; the first that finds a record decides. When none
+ * finds one, the `notFound` of the last one that answered applies; when none answered, the
+ * last failure's reason is the answer (SPEC 4).
+ */
+export async function lookupCustomer(env: LookupEnv, connectors: StoredConnector[], customerId: string): Promise<ChainResult> {
+  const steps: Step[] = [];
+  let lastNotFound: Step | null = null;
+  for (const c of connectors) {
+    const { entry: _entry, ...step } = (await runStep(env, c, customerId)) as Step & { entry?: CachedDecision };
+    steps.push(step);
+    if (step.result === "found") return { ok: true, decision: step.decision, cache: step.cache, steps };
+    if (step.result === "notFound") lastNotFound = step;
+  }
+  if (lastNotFound && lastNotFound.result === "notFound") {
+    return { ok: true, decision: lastNotFound.decision, cache: lastNotFound.cache, steps };
+  }
+  const failed = steps.at(-1);
+  return { ok: false, reason: failed && failed.result === "error" ? failed.reason : "no_connector", steps };
+}

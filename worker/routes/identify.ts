@@ -1,0 +1,127 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { z } from "zod";
+import { contractReply, contractRequest, type ContractReply } from "../../shared/contract.js";
+import { isValidCustomerId, maskId } from "../../shared/ids.js";
+import type { AppEnv } from "../env.js";
+import { requireAuth, type Principal } from "../http/auth.js";
+import { documented, ok, security, tenantParam } from "../http/documented.js";
+import { notFound } from "../http/errors.js";
+import { decide, type Decided } from "../identify/decide.js";
+import { lookupCustomer, type CacheStatus, type Step } from "../identify/lookup-customer.js";
+import { readIdContact } from "../identify/read-request.js";
+import { ApiError } from "../http/errors.js";
+import { logDecision } from "../store/decisions.js";
+import { loadNodeForIdentify } from "../store/nodes.js";
+
+/** The answer leaves this long before the caller's X-Deadline-Ms runs out, for the trip back. */
+export function deadlineMargin(budgetMs: number): number {
+  return Math.min(200, Math.max(20, Math.round(budgetMs * 0.1)));
+}
+
+function parseDeadline(raw: string | undefined): number | null {
+  if (raw === undefined || !/^\s*\d{1,6}\s*$/.test(raw)) return null;
+  return Number(raw);
+}
+
+const params = tenantParam.extend({ node: z.string() });
+
+export function identifyRoutes(app: OpenAPIHono<AppEnv>) {
+  documented(
+    app,
+    {
+      method: "post",
+      path: "/v1/tenants/{tenant}/nodes/{node}/identify",
+      summary: "The OMniLeads CRM contract: idContact in, {status, destination} out",
+      description:
+        "Accepts the form POST of Asterisk's CURL() (idContact=<digits>), a JSON body, or text/plain holding either. An agent key may come as ?key=. CRM trouble is a 200 with status fail and X-Bridge-Reason, never a 5xx.",
+      security,
+      request: {
+        params,
+        query: z.object({ key: z.string().optional() }),
+        headers: z.object({ "x-deadline-ms": z.string().optional() }),
+        body: {
+          required: true,
+          content: {
+            "application/x-www-form-urlencoded": { schema: contractRequest },
+            "application/json": { schema: contractRequest },
+            "text/plain": { schema: z.string() },
+          },
+        },
+      },
+      responses: { 200: ok(contractReply, "The decision; see X-Cache, X-Bridge-Reason, Server-Timing"), 413: ok(z.any(), "Body too large"), 415: ok(z.any(), "Unsupported content type") },
+    },
+    requireAuth(["agent", "admin"], { queryKey: true }),
+    identify,
+  );
+}
+
+async function identify(c: Context<AppEnv>) {
+  const started = Date.now();
+  const tenant = c.req.param("tenant")!;
+  const principal = c.get("principal") as Extract<Principal, { kind: "key" }>;
+  const idContact = await readIdContact(c.req.raw);
+  if (idContact === null) throw new ApiError(400, "missing_id_contact", "the body carries no idContact");
+  const loaded = await loadNodeForIdentify(c.env.DB, c.env.ENCRYPTION_KEY, tenant, c.req.param("node")!);
+  if (!loaded) throw notFound("node");
+  const { node, connectors } = loaded;
+
+  const budget = parseDeadline(c.req.header("x-deadline-ms"));
+  const deadline = budget === null ? Infinity : started + budget - deadlineMargin(budget);
+
+  let decided: Decided;
+  let cache: CacheStatus = "BYPASS";
+  let steps: Step[] = [];
+  const valid = isValidCustomerId(idContact, node.expectedLength);
+  if (!/^[0-9]{1,30}$/.test(idContact)) {
+    decided = { reply: { status: "fail", destination: "false" }, outcome: "invalid", reason: "invalid_id" };
+  } else if (node.interaction === "none") {
+    // The agent decides such nodes alone; answering keeps OMniLeads-style callers working too.
+    decided = valid
+      ? { reply: { status: "ok", destination: "true" }, outcome: "success", reason: null }
+      : { reply: { status: "ok", destination: "false" }, outcome: "invalid", reason: "invalid_length" };
+  } else if (!valid) {
+    decided = { reply: { status: "fail", destination: "false" }, outcome: "invalid", reason: "invalid_length" };
+  } else {
+    const chain = await lookupCustomer(
+      {
+        kv: c.env.CACHE,
+        tenant,
+        cacheGeneration: principal.cacheGen,
+        allowPrivate: c.env.ALLOW_PRIVATE_CRM_URLS === "true",
+        deadline,
+        defer: (p) => c.executionCtx.waitUntil(p),
+      },
+      connectors,
+      idContact,
+    );
+    steps = chain.steps;
+    cache = chain.ok ? chain.cache : "MISS";
+    decided = decide(node.interaction, chain);
+  }
+
+  const ms = Date.now() - started;
+  c.executionCtx.waitUntil(
+    logDecision(c.env.DB, tenant, {
+      at: new Date(started).toISOString(),
+      node: node.id,
+      maskedId: maskId(idContact.slice(0, 64)),
+      outcome: decided.outcome,
+      status: decided.reply.status,
+      destination: decided.reply.destination,
+      reason: decided.reason,
+      cache,
+      ms,
+      steps,
+    }).catch(() => undefined),
+  );
+  return answer(c, decided.reply, cache, decided.reason, ms);
+}
+
+function answer(c: Context<AppEnv>, reply: ContractReply, cache: CacheStatus, reason: string | null, ms: number) {
+  c.header("X-Cache", cache);
+  if (reason) c.header("X-Bridge-Reason", reason);
+  c.header("Server-Timing", `identify;dur=${ms}, cache;desc=${cache}`);
+  c.header("Cache-Control", "no-store");
+  return c.json(reply, 200);
+}

@@ -1,0 +1,60 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import { node, nodeConfig } from "../../shared/node.js";
+import { slug } from "../../shared/ids.js";
+import type { AppEnv } from "../env.js";
+import { requireAuth } from "../http/auth.js";
+import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
+import { ApiError, notFound } from "../http/errors.js";
+import { deleteNode, getNode, listNodes, putNode } from "../store/nodes.js";
+import { readJson } from "./read-json.js";
+
+const params = tenantParam.extend({ node: z.string() });
+
+export function nodeRoutes(app: OpenAPIHono<AppEnv>) {
+  const admin = requireAuth(["admin"]);
+  const reader = requireAuth(["admin", "agent"]);
+  documented(
+    app,
+    {
+      method: "put",
+      path: "/v1/tenants/{tenant}/nodes/{node}",
+      summary: "Create or replace a customer-id node",
+      security,
+      request: { params, ...jsonBody(nodeConfig) },
+      responses: { 200: ok(node, "Replaced"), 201: ok(node, "Created") },
+    },
+    admin,
+    async (c) => {
+      const id = slug.safeParse(c.req.param("node"));
+      if (!id.success) throw new ApiError(400, "invalid_node_id", "node ids are lower-case letters, digits and '-'");
+      const r = await putNode(c.env.DB, c.req.param("tenant")!, id.data, await readJson(c.req.raw));
+      return c.json(r.node, r.created ? 201 : 200);
+    },
+  );
+  documented(
+    app,
+    { method: "get", path: "/v1/tenants/{tenant}/nodes", summary: "List nodes", security, request: { params: tenantParam }, responses: { 200: ok(z.object({ nodes: z.array(node) })) } },
+    reader,
+    async (c) => c.json({ nodes: await listNodes(c.env.DB, c.req.param("tenant")!) }),
+  );
+  documented(
+    app,
+    { method: "get", path: "/v1/tenants/{tenant}/nodes/{node}", summary: "One node (agents read it too)", security, request: { params }, responses: { 200: ok(node) } },
+    reader,
+    async (c) => {
+      const n = await getNode(c.env.DB, c.req.param("tenant")!, c.req.param("node")!);
+      if (!n) throw notFound("node");
+      return c.json(n);
+    },
+  );
+  documented(
+    app,
+    { method: "delete", path: "/v1/tenants/{tenant}/nodes/{node}", summary: "Delete a node", security, request: { params }, responses: { 204: { description: "Deleted" } } },
+    admin,
+    async (c) => {
+      if (!(await deleteNode(c.env.DB, c.req.param("tenant")!, c.req.param("node")!))) throw notFound("node");
+      return c.body(null, 204);
+    },
+  );
+}

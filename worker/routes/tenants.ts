@@ -1,0 +1,84 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import { SLUG_PATTERN } from "../../shared/ids.js";
+import { createdKey, keyInfo, keyInput, tenantInput } from "../../shared/tenant.js";
+import type { AppEnv } from "../env.js";
+import { requireAuth } from "../http/auth.js";
+import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
+import { ApiError, notFound } from "../http/errors.js";
+import { validationError } from "../store/connectors.js";
+import { createKey, listKeys, revokeKey } from "../store/keys.js";
+import { upsertTenant } from "../store/tenants.js";
+import { readJson } from "./read-json.js";
+
+export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
+  documented(
+    app,
+    {
+      method: "put",
+      path: "/v1/tenants/{tenant}",
+      summary: "Create or update a tenant (operator)",
+      security,
+      request: { params: tenantParam, ...jsonBody(tenantInput) },
+      responses: { 200: ok(z.object({ id: z.string(), name: z.string() }), "Updated"), 201: ok(z.object({ id: z.string(), name: z.string() }), "Created") },
+    },
+    requireAuth(["operator"], { tenantMayBeNew: true }),
+    async (c) => {
+      const tenant = c.req.param("tenant")!;
+      if (!SLUG_PATTERN.test(tenant)) throw new ApiError(400, "invalid_tenant_id", "tenant ids are lower-case letters, digits and '-'");
+      const body = tenantInput.safeParse(await readJson(c.req.raw));
+      if (!body.success) throw validationError(body.error);
+      const { created } = await upsertTenant(c.env.DB, tenant, body.data.name);
+      return c.json({ id: tenant, name: body.data.name }, created ? 201 : 200);
+    },
+  );
+
+  documented(
+    app,
+    {
+      method: "post",
+      path: "/v1/tenants/{tenant}/keys",
+      summary: "Issue a key; the key is shown only in this answer",
+      security,
+      request: { params: tenantParam, ...jsonBody(keyInput) },
+      responses: { 201: ok(createdKey, "Created") },
+    },
+    requireAuth(["operator", "admin"]),
+    async (c) => {
+      const body = keyInput.safeParse(await readJson(c.req.raw));
+      if (!body.success) throw validationError(body.error);
+      return c.json(await createKey(c.env.DB, c.req.param("tenant")!, body.data.role), 201);
+    },
+  );
+
+  documented(
+    app,
+    {
+      method: "get",
+      path: "/v1/tenants/{tenant}/keys",
+      summary: "List keys (never the keys themselves)",
+      security,
+      request: { params: tenantParam },
+      responses: { 200: ok(z.object({ keys: z.array(keyInfo) })) },
+    },
+    requireAuth(["operator", "admin"]),
+    async (c) => c.json({ keys: await listKeys(c.env.DB, c.req.param("tenant")!) }),
+  );
+
+  documented(
+    app,
+    {
+      method: "delete",
+      path: "/v1/tenants/{tenant}/keys/{id}",
+      summary: "Revoke a key; it fails at once",
+      security,
+      request: { params: tenantParam.extend({ id: z.string() }) },
+      responses: { 204: { description: "Revoked" } },
+    },
+    requireAuth(["operator", "admin"]),
+    async (c) => {
+      if (!(await revokeKey(c.env.DB, c.req.param("tenant")!, c.req.param("id")!))) throw notFound("key");
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,84 @@
+import { ApiError } from "../http/errors.js";
+import { connectorConfig, connectorModule, type ConnectorConfig } from "../connectors/registry.js";
+import { keepStoredSecrets, mergeSecrets, splitSecrets, type SecretEntries } from "../connectors/secrets.js";
+import { decrypt, encrypt } from "../security/crypto.js";
+
+export type StoredConnector = { id: string; config: ConnectorConfig; rev: number };
+
+type Row = { id: string; config: string; secrets: string | null; rev: number };
+
+function sealingKey(key: string | undefined): string {
+  if (!key) throw new ApiError(503, "encryption_key_missing", "the worker secret ENCRYPTION_KEY is not set");
+  return key;
+}
+const aad = (tenant: string, id: string) => `connector:${tenant}:${id}`;
+
+async function openSecrets(encKey: string | undefined, tenant: string, row: Row): Promise<SecretEntries> {
+  if (!row.secrets) return [];
+  return JSON.parse(await decrypt(sealingKey(encKey), row.secrets, aad(tenant, row.id))) as SecretEntries;
+}
+
+/** Decrypted, ready for a lookup. Stored rows were validated on the way in, so they are trusted here. */
+export async function unsealConnector(encKey: string | undefined, tenant: string, row: Row): Promise<StoredConnector> {
+  const masked = JSON.parse(row.config) as ConnectorConfig;
+  return { id: row.id, config: mergeSecrets(masked, await openSecrets(encKey, tenant, row)), rev: row.rev };
+}
+
+const SELECT = "SELECT id, config, secrets, rev FROM connectors";
+
+export async function getMaskedConnector(db: D1Database, tenant: string, id: string): Promise<ConnectorConfig | null> {
+  const row = await db.prepare(`${SELECT} WHERE tenant_id = ? AND id = ?`).bind(tenant, id).first<Row>();
+  return row ? (JSON.parse(row.config) as ConnectorConfig) : null;
+}
+
+export async function getConnector(db: D1Database, encKey: string | undefined, tenant: string, id: string): Promise<StoredConnector | null> {
+  const row = await db.prepare(`${SELECT} WHERE tenant_id = ? AND id = ?`).bind(tenant, id).first<Row>();
+  return row ? unsealConnector(encKey, tenant, row) : null;
+}
+
+export async function listMaskedConnectors(db: D1Database, tenant: string) {
+  const { results } = await db.prepare(`${SELECT} WHERE tenant_id = ? ORDER BY id`).bind(tenant).all<Row>();
+  return results.map((r) => ({ id: r.id, ...(JSON.parse(r.config) as ConnectorConfig) }));
+}
+
+/** Create or replace. "***" keeps a stored secret; the secrets are sealed with AES-GCM. */
+export async function putConnector(db: D1Database, encKey: string | undefined, tenant: string, id: string, input: unknown) {
+  const parsed = connectorConfig.safeParse(input);
+  if (!parsed.success) throw validationError(parsed.error);
+  const module = connectorModule(parsed.data.kind);
+  const existing = await db.prepare(`${SELECT} WHERE tenant_id = ? AND id = ?`).bind(tenant, id).first<Row>();
+  const stored = existing ? await openSecrets(encKey, tenant, existing) : [];
+  const { config, missing } = keepStoredSecrets(parsed.data, stored, module.secrets);
+  if (missing.length) throw new ApiError(400, "validation_failed", `secret required: ${missing.join(", ")}`);
+  const { masked, secrets } = splitSecrets(config, module.secrets);
+  const sealed = secrets.length ? await encrypt(sealingKey(encKey), JSON.stringify(secrets), aad(tenant, id)) : null;
+  await db
+    .prepare(
+      `INSERT INTO connectors (tenant_id, id, kind, config, secrets) VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT(tenant_id, id) DO UPDATE SET kind = ?3, config = ?4, secrets = ?5, rev = rev + 1,
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+    )
+    .bind(tenant, id, config.kind, JSON.stringify(masked), sealed)
+    .run();
+  return { created: !existing, config: masked };
+}
+
+export async function deleteConnector(db: D1Database, tenant: string, id: string): Promise<boolean> {
+  const users = await db
+    .prepare("SELECT n.id FROM nodes n, json_each(n.connectors) j WHERE n.tenant_id = ? AND j.value = ? ORDER BY n.id")
+    .bind(tenant, id)
+    .all<{ id: string }>();
+  if (users.results.length) {
+    throw new ApiError(409, "connector_in_use", `used by node(s): ${users.results.map((r) => r.id).join(", ")}`);
+  }
+  const r = await db.prepare("DELETE FROM connectors WHERE tenant_id = ? AND id = ?").bind(tenant, id).run();
+  return r.meta.changes > 0;
+}
+
+export function validationError(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): ApiError {
+  const text = error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join(".") || "body"}: ${i.message}`)
+    .join("; ");
+  return new ApiError(400, "validation_failed", text);
+}

@@ -1,0 +1,61 @@
+import { connectorNames, nodeConfig, type NodeConfig } from "../../shared/node.js";
+import { ApiError } from "../http/errors.js";
+import { unsealConnector, validationError, type StoredConnector } from "./connectors.js";
+
+export async function putNode(db: D1Database, tenant: string, id: string, input: unknown) {
+  const parsed = nodeConfig.safeParse(input);
+  if (!parsed.success) throw validationError(parsed.error);
+  const config = parsed.data;
+  if (config.url !== undefined) throw new ApiError(400, "validation_failed", "url: only agent NODES_FILE nodes may name a url; use a webhook connector");
+  const names = connectorNames(config);
+  if (names.length) {
+    const { results } = await db
+      .prepare("SELECT id FROM connectors WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))")
+      .bind(tenant, JSON.stringify(names))
+      .all<{ id: string }>();
+    const missing = names.filter((n) => !results.some((r) => r.id === n));
+    if (missing.length) throw new ApiError(400, "validation_failed", `connector: no connector named ${missing.join(", ")}`);
+  }
+  const existed = await db.prepare("SELECT 1 FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id).first();
+  await db
+    .prepare(
+      `INSERT INTO nodes (tenant_id, id, config, connectors) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT(tenant_id, id) DO UPDATE SET config = ?3, connectors = ?4, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+    )
+    .bind(tenant, id, JSON.stringify(config), JSON.stringify(names))
+    .run();
+  return { created: !existed, node: { id, ...config } };
+}
+
+export async function getNode(db: D1Database, tenant: string, id: string) {
+  const row = await db.prepare("SELECT config FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ config: string }>();
+  return row ? { id, ...(JSON.parse(row.config) as NodeConfig) } : null;
+}
+
+export async function listNodes(db: D1Database, tenant: string) {
+  const { results } = await db.prepare("SELECT id, config FROM nodes WHERE tenant_id = ? ORDER BY id").bind(tenant).all<{ id: string; config: string }>();
+  return results.map((r) => ({ id: r.id, ...(JSON.parse(r.config) as NodeConfig) }));
+}
+
+export async function deleteNode(db: D1Database, tenant: string, id: string): Promise<boolean> {
+  const r = await db.prepare("DELETE FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id).run();
+  return r.meta.changes > 0;
+}
+
+/** What identify needs, in one D1 round trip: the node and its connectors in chain order, decrypted. */
+export async function loadNodeForIdentify(db: D1Database, encKey: string | undefined, tenant: string, id: string) {
+  const [nodeRes, connRes] = await db.batch<{ config: string } & { id: string; secrets: string | null; rev: number }>([
+    db.prepare("SELECT id, config FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id),
+    db
+      .prepare(
+        `SELECT c.id, c.config, c.secrets, c.rev FROM nodes n, json_each(n.connectors) j
+         JOIN connectors c ON c.tenant_id = n.tenant_id AND c.id = j.value
+         WHERE n.tenant_id = ? AND n.id = ? ORDER BY j.key`,
+      )
+      .bind(tenant, id),
+  ]);
+  const row = nodeRes?.results[0];
+  if (!row) return null;
+  const connectors: StoredConnector[] = await Promise.all((connRes?.results ?? []).map((r) => unsealConnector(encKey, tenant, r)));
+  return { node: { id, ...(JSON.parse(row.config) as NodeConfig) }, connectors };
+}
