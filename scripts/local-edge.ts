@@ -1,0 +1,64 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { unstable_startWorker } from "wrangler";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
+const quietWrangler = { WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+Object.assign(process.env, quietWrangler);
+
+export type LocalSecrets = { adminToken: string; encryptionKey: string };
+
+/**
+ * Secrets of a local edge, generated on first start and kept under the state directory so the
+ * next start finds the same data readable. A token given in the environment wins and is never written.
+ */
+export function localSecrets(stateDir: string, env = process.env): LocalSecrets & { adminTokenGenerated: boolean } {
+  mkdirSync(stateDir, { recursive: true });
+  const file = join(stateDir, "crm-bridge-local.json");
+  const saved: Partial<LocalSecrets> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<LocalSecrets>) : {};
+  const encryptionKey = env.ENCRYPTION_KEY ?? saved.encryptionKey ?? randomBytes(32).toString("base64");
+  const adminToken = env.ADMIN_TOKEN ?? saved.adminToken ?? `op_${randomBytes(24).toString("base64url")}`;
+  const toSave = { ...saved, encryptionKey, ...(env.ADMIN_TOKEN ? {} : { adminToken }) };
+  writeFileSync(file, JSON.stringify(toSave, null, 2), { mode: 0o600 });
+  return { adminToken, encryptionKey, adminTokenGenerated: !env.ADMIN_TOKEN && !saved.adminToken };
+}
+
+export async function applyMigrations(stateDir: string): Promise<void> {
+  await promisify(execFile)(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
+    cwd: ROOT,
+    env: { ...process.env, ...quietWrangler, CI: "true" },
+  });
+}
+
+export type LocalEdge = { url: string; adminToken: string; stateDir: string; close(): Promise<void> };
+
+/** The real worker in local workerd (what `wrangler dev` runs), with D1/KV persisted under stateDir. */
+export async function startLocalEdge(opts: { stateDir: string; port?: number; allowPrivate?: boolean; secrets?: LocalSecrets }): Promise<LocalEdge> {
+  const secrets = opts.secrets ?? localSecrets(opts.stateDir);
+  await applyMigrations(opts.stateDir);
+  const worker = await unstable_startWorker({
+    config: join(ROOT, "wrangler.toml"),
+    envFiles: [],
+    bindings: {
+      ADMIN_TOKEN: { type: "secret_text", value: secrets.adminToken },
+      ENCRYPTION_KEY: { type: "secret_text", value: secrets.encryptionKey },
+      ALLOW_PRIVATE_CRM_URLS: { type: "plain_text", value: String(opts.allowPrivate ?? true) },
+      LOCAL_MODE: { type: "plain_text", value: "true" },
+    },
+    dev: {
+      server: { hostname: "127.0.0.1", port: opts.port ?? 0 },
+      inspector: false,
+      persist: opts.stateDir,
+      watch: false,
+      remote: false,
+      logLevel: "warn",
+    },
+  });
+  await worker.ready;
+  const url = (await worker.url).toString().replace(/\/$/, "");
+  return { url, adminToken: secrets.adminToken, stateDir: opts.stateDir, close: () => worker.dispose() };
+}

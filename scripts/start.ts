@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { localSecrets, startLocalEdge } from "./local-edge.js";
+import { seedDemo } from "./seed.js";
+
+/**
+ * `npm start`: the edge on its embedded local storage at 127.0.0.1:8787 (EDGE_PORT), seeded
+ * with the demo tenant, plus the PBX agent pointed at it. `--edge-only` is `npm run edge`.
+ */
+const ROOT = resolve(import.meta.dirname, "..");
+const edgeOnly = process.argv.includes("--edge-only");
+const port = Number(process.env.EDGE_PORT ?? 8787);
+const stateDir = resolve(process.env.EDGE_STATE_DIR ?? join(ROOT, ".wrangler/state"));
+
+const secrets = localSecrets(stateDir);
+const edge = await startLocalEdge({ stateDir, port, allowPrivate: process.env.ALLOW_PRIVATE_CRM_URLS !== "false", secrets });
+const seeded = await seedDemo(edge.url, edge.adminToken, stateDir);
+
+const lines = [
+  `crm-bridge edge: ${edge.url}  (state: ${stateDir})`,
+  `  UI:           ${edge.url}/ui/login`,
+  `  OpenAPI:      ${edge.url}/openapi.json`,
+  secrets.adminTokenGenerated ? `  operator token (ADMIN_TOKEN, shown once; kept in ${stateDir}/crm-bridge-local.json): ${edge.adminToken}` : null,
+  `  demo admin key: ${seeded.adminKey}`,
+  `  demo agent key: ${seeded.agentKey}`,
+  `  nodes: ${seeded.nodes.join(", ")}${seeded.created ? " (seeded now)" : " (seeded before)"}`,
+  ``,
+  `Try it:`,
+  `  curl -s -X POST -A OMniLeads -d idContact=12340 '${edge.url}/v1/tenants/demo/nodes/vip-routing/identify?key=${seeded.agentKey}' -i`,
+  `  curl -s -X POST -H 'Authorization: Bearer ${seeded.agentKey}' -H 'Content-Type: application/json' -d '{"idContact":"12345"}' ${edge.url}/v1/tenants/demo/nodes/payments/identify`,
+  `  npm run identify -- --tenant demo --node vip-routing --id 12340 --key ${seeded.agentKey}`,
+].filter((l) => l !== null);
+console.log(lines.join("\n"));
+
+let agent: ChildProcess | null = null;
+const agentMain = join(ROOT, "pbx-agent/src/main.ts");
+if (!edgeOnly && existsSync(agentMain)) {
+  agent = spawn(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), agentMain], {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      EDGE_URL: edge.url,
+      EDGE_KEY: seeded.agentKey,
+      ARI_USERNAME: process.env.ARI_USERNAME ?? "crm-bridge",
+      ARI_PASSWORD: process.env.ARI_PASSWORD ?? "crm-bridge",
+      DESTINATIONS_FILE: process.env.DESTINATIONS_FILE ?? join(ROOT, "pbx-agent/asterisk/destinations.asterisk.json"),
+      STATE_DIR: process.env.STATE_DIR ?? join(stateDir, "agent"),
+      METRICS_PORT: process.env.METRICS_PORT ?? "9464",
+    },
+  });
+  console.log(`PBX agent started (ARI ${process.env.ARI_URL ?? "http://127.0.0.1:8088"}; no Asterisk yet? try \`npm run fake-asterisk\`).`);
+}
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  agent?.kill("SIGTERM");
+  await edge.close();
+  process.exit(0);
+}
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
