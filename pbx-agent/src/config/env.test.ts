@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./env.js";
+
+const dir = mkdtempSync(join(tmpdir(), "agent-env-"));
+const destinations = join(dir, "destinations.json");
+writeFileSync(destinations, JSON.stringify({ default: { context: "route", extension: "{type}-{id}", priority: 1 }, fallback: { context: "fb", extension: "s" } }));
+const base = { ARI_USERNAME: "u", ARI_PASSWORD: "p", EDGE_URL: "http://edge.test/", EDGE_KEY: "k", DESTINATIONS_FILE: destinations };
+
+function failure(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("applies the SPEC 6 defaults", () => {
+    const c = loadConfig(base);
+    expect(c.ari).toMatchObject({ url: "http://127.0.0.1:8088", app: "crm-bridge" });
+    expect(c.edge).toEqual({ url: "http://edge.test", key: "k" });
+    expect(c.edgeTimeoutMs).toBe(2000);
+    expect(c.shutdownGraceMs).toBe(10_000);
+    expect(c.destinations.types).toEqual({});
+    expect(c.destinations.fallback.priority).toBe(1);
+    expect(c.nodesFile).toBeNull();
+  });
+
+  it.each([
+    [{ ARI_USERNAME: undefined }, "ARI_USERNAME", "required"],
+    [{ ARI_PASSWORD: "" }, "ARI_PASSWORD", "required"],
+    [{ EDGE_TIMEOUT_MS: "soon" }, "EDGE_TIMEOUT_MS", ""],
+    [{ EDGE_KEY: undefined }, "EDGE_KEY", "agent key"],
+    [{ EDGE_URL: undefined, EDGE_KEY: undefined }, "EDGE_URL", "NODES_FILE"],
+    [{ ARI_URL: "ftp://x" }, "ARI_URL", ""],
+    [{ METRICS_PORT: "70000" }, "METRICS_PORT", ""],
+    [{ DESTINATIONS_FILE: join(dir, "missing.json") }, "DESTINATIONS_FILE", "cannot read"],
+  ])("names the bad variable: %o", (patch, variable, words) => {
+    const e = failure({ ...base, ...patch });
+    expect(e.variable).toBe(variable);
+    expect(e.message.startsWith(`${variable}: `)).toBe(true);
+    expect(e.message).toContain(words);
+  });
+
+  it("names DESTINATIONS_FILE and the field when the file does not match the schema", () => {
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ types: { "13": { context: "x", extension: "s" } }, default: { context: "r", extension: "s" }, fallback: { context: "f", extension: "s" } }));
+    const e = failure({ ...base, DESTINATIONS_FILE: bad });
+    expect(e.variable).toBe("DESTINATIONS_FILE");
+    expect(e.message).toContain("types");
+  });
+
+  it("accepts NODES_FILE instead of the edge, with url nodes", () => {
+    const nodes = join(dir, "nodes.json");
+    writeFileSync(
+      nodes,
+      JSON.stringify({ acme: { sales: { name: "Sales", interaction: "crm_destination", url: "http://crm.test/ident", successDestination: { type: 1, id: 1 }, failureDestination: { type: 5, id: 1 } } } }),
+    );
+    const c = loadConfig({ ...base, EDGE_URL: undefined, EDGE_KEY: undefined, NODES_FILE: nodes });
+    expect(c.edge).toBeNull();
+    expect(c.nodesFile?.acme?.sales?.url).toBe("http://crm.test/ident");
+  });
+
+  it("NODES_FILE that is not JSON is named", () => {
+    const nodes = join(dir, "nodes.txt");
+    writeFileSync(nodes, "{nope");
+    expect(failure({ ...base, NODES_FILE: nodes }).variable).toBe("NODES_FILE");
+  });
+});

@@ -1,0 +1,145 @@
+import { CONTRACT_HEADERS, encodeContractForm, MAX_REPLY_BYTES, parseContractReply, type ContractReply } from "../../../shared/contract.js";
+import { node as nodeSchema, type Node } from "../../../shared/node.js";
+
+/** Why a CRM answer could not be used; logged and counted, never thrown past the call. */
+export type LookupFailure = "edge_timeout" | "edge_unreachable" | `edge_http_${number}` | "edge_bad_reply" | "edge_reply_too_large" | "aborted";
+
+export type LookupResult =
+  | { ok: true; reply: ContractReply; ms: number }
+  | { ok: false; reason: LookupFailure; ms: number };
+
+export type LookupTarget =
+  /** The edge's identify endpoint for one tenant's node, with an agent key. */
+  | { kind: "edge"; baseUrl: string; key: string; tenant: string; node: string }
+  /** A CRM that already speaks the OMniLeads contract (NODES_FILE `url`), asked exactly as OMniLeads asks it. */
+  | { kind: "url"; url: string };
+
+export type LookupOptions = {
+  /** Epoch ms by which an answer must be in: input end + EDGE_TIMEOUT_MS (SPEC 6 step 8). */
+  deadlineAt: number;
+  /** The call's own signal: aborted when the caller hangs up. */
+  signal?: AbortSignal | undefined;
+  now?: () => number;
+};
+
+/** What we tell the edge about our budget: a little less than what is left, so its answer can still travel back in time. */
+export function deadlineHeaderMs(remainingMs: number): number {
+  return Math.max(1, Math.floor(remainingMs - Math.min(100, remainingMs * 0.1)));
+}
+
+/** Reads at most `limit` bytes of a body; null when it is longer (the rest is not downloaded). */
+async function readCapped(res: Response, limit: number): Promise<string | null> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+function identifyUrl(t: Extract<LookupTarget, { kind: "edge" }>): string {
+  return `${t.baseUrl}/v1/tenants/${encodeURIComponent(t.tenant)}/nodes/${encodeURIComponent(t.node)}/identify`;
+}
+
+/**
+ * Asks for a decision about `idContact` with the exact OMniLeads form POST (SPEC 2a).
+ * Whatever the network does, this settles by `deadlineAt`: a timer aborts the request
+ * and the body read, and is cleared as soon as the answer is in.
+ */
+export async function lookupCustomer(target: LookupTarget, idContact: string, opts: LookupOptions): Promise<LookupResult> {
+  const now = opts.now ?? Date.now;
+  const started = now();
+  const remaining = opts.deadlineAt - started;
+  if (opts.signal?.aborted) return { ok: false, reason: "aborted", ms: 0 };
+  if (remaining <= 0) return { ok: false, reason: "edge_timeout", ms: 0 };
+
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error("edge_timeout"));
+  }, remaining);
+  const onCallAbort = () => controller.abort(opts.signal?.reason);
+  opts.signal?.addEventListener("abort", onCallAbort, { once: true });
+
+  const headers: Record<string, string> = { ...CONTRACT_HEADERS };
+  let url: string;
+  if (target.kind === "edge") {
+    url = identifyUrl(target);
+    headers.Authorization = `Bearer ${target.key}`;
+    headers["X-Deadline-Ms"] = String(deadlineHeaderMs(remaining));
+  } else {
+    url = target.url;
+  }
+  const elapsed = () => now() - started;
+  try {
+    const res = await fetch(url, { method: "POST", headers, body: encodeContractForm(idContact), signal: controller.signal, redirect: "error" });
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => undefined);
+      return { ok: false, reason: `edge_http_${res.status}`, ms: elapsed() };
+    }
+    const text = await readCapped(res, MAX_REPLY_BYTES);
+    if (text === null) return { ok: false, reason: "edge_reply_too_large", ms: elapsed() };
+    const parsed = parseContractReply(text);
+    return parsed.ok ? { ok: true, reply: parsed.reply, ms: elapsed() } : { ok: false, reason: "edge_bad_reply", ms: elapsed() };
+  } catch {
+    if (timedOut) return { ok: false, reason: "edge_timeout", ms: elapsed() };
+    if (opts.signal?.aborted) return { ok: false, reason: "aborted", ms: elapsed() };
+    return { ok: false, reason: "edge_unreachable", ms: elapsed() };
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", onCallAbort);
+  }
+}
+
+export type NodeFetchResult =
+  | { ok: true; node: Node }
+  | { ok: false; reason: "not_found" | "edge_timeout" | "edge_unreachable" | `edge_http_${number}` | "edge_bad_reply" };
+
+/** `GET /v1/tenants/:t/nodes/:n` with the agent key; the reply is parsed with the shared node schema. */
+export async function fetchNode(edge: { baseUrl: string; key: string }, tenant: string, nodeId: string, timeoutMs: number): Promise<NodeFetchResult> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error("edge_timeout"));
+  }, timeoutMs);
+  try {
+    const res = await fetch(`${edge.baseUrl}/v1/tenants/${encodeURIComponent(tenant)}/nodes/${encodeURIComponent(nodeId)}`, {
+      headers: { Authorization: `Bearer ${edge.key}`, Accept: "application/json" },
+      signal: controller.signal,
+      redirect: "error",
+    });
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => undefined);
+      return { ok: false, reason: "not_found" };
+    }
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => undefined);
+      return { ok: false, reason: `edge_http_${res.status}` };
+    }
+    const text = await readCapped(res, MAX_REPLY_BYTES);
+    if (text === null) return { ok: false, reason: "edge_bad_reply" };
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return { ok: false, reason: "edge_bad_reply" };
+    }
+    const parsed = nodeSchema.safeParse(json);
+    return parsed.success ? { ok: true, node: parsed.data } : { ok: false, reason: "edge_bad_reply" };
+  } catch {
+    return { ok: false, reason: timedOut ? "edge_timeout" : "edge_unreachable" };
+  } finally {
+    clearTimeout(timer);
+  }
+}
