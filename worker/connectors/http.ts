@@ -1,5 +1,7 @@
+import type { z } from "zod";
+import { toBase64 } from "../security/crypto.js";
 import { urlRefusal } from "../security/ssrf.js";
-import { CrmError, crmHttpError } from "./errors.js";
+import { CrmError, crmHttpError, crmStatusError } from "./errors.js";
 
 export interface CrmFetchOptions {
   /** Aborted at the step's deadline; the lookup then fails as crm_timeout. */
@@ -32,6 +34,8 @@ export async function crmFetch(url: string, init: RequestInit, opts: CrmFetchOpt
       await res.body?.cancel();
       if (hop >= MAX_REDIRECTS) throw new CrmError("crm_redirect", "too many redirects");
       target = new URL(res.headers.get("location")!, target).toString();
+      const refusal = urlRefusal(target, opts.allowPrivate);
+      if (refusal) throw new CrmError("url_not_allowed", `CRM redirect refused: ${refusal}`);
       // A redirect to another host must not carry credentials along.
       if (new URL(target).host !== new URL(url).host) throw new CrmError("crm_redirect", "redirect to another host refused");
       continue;
@@ -97,3 +101,23 @@ export function authHeaders(auth: { type: "bearer"; token: string } | { type: "b
       return { [auth.name]: auth.value };
   }
 }
+
+/** The parsed JSON of a 2xx reply from a CRM API; other statuses become their reason (crm_auth, crm_rate_limited, crm_http_N). */
+export function crmJson(reply: { status: number; headers: Headers; text: string }): unknown {
+  if (reply.status < 200 || reply.status >= 300) throw crmStatusError(reply.status, reply.headers);
+  try {
+    return JSON.parse(reply.text);
+  } catch {
+    throw new CrmError("crm_bad_reply", "CRM reply is not JSON");
+  }
+}
+
+/** A reply parsed against the shape the CRM documents; anything else is crm_bad_reply. */
+export function crmShape<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new CrmError("crm_bad_reply", "CRM reply does not have the documented shape");
+  return r.data;
+}
+
+// UTF-8 first: btoa alone throws on any character above U+00FF (an e-mail with an accent).
+export const basicAuth = (user: string, password: string) => `Basic ${toBase64(new TextEncoder().encode(`${user}:${password}`))}`;
