@@ -61,14 +61,22 @@ export type Condition =
   | { any: Condition[] }
   | { not: Condition };
 
-export const condition: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
+/** How deep all/any/not may nest. Bounded so a config cannot make evaluation recurse without end. */
+export const MAX_CONDITION_DEPTH = 4;
+
+// Built level by level rather than with z.lazy: the bound is part of the schema, and the
+// OpenAPI generator (which cannot follow recursive schemas) can write it out.
+function nested(inner: z.ZodType<Condition>): z.ZodType<Condition> {
+  return z.union([
     comparison,
-    z.object({ all: z.array(condition).min(1).max(50) }).strict(),
-    z.object({ any: z.array(condition).min(1).max(50) }).strict(),
-    z.object({ not: condition }).strict(),
-  ]),
-);
+    z.object({ all: z.array(inner).min(1).max(50) }).strict(),
+    z.object({ any: z.array(inner).min(1).max(50) }).strict(),
+    z.object({ not: inner }).strict(),
+  ]);
+}
+let level: z.ZodType<Condition> = comparison;
+for (let i = 0; i < MAX_CONDITION_DEPTH; i++) level = nested(level);
+export const condition: z.ZodType<Condition> = level;
 
 export const rule = z.object({ when: condition, destination: decision }).strict();
 export type Rule = z.infer<typeof rule>;

@@ -17,3 +17,11 @@ describe("smoke", () => {
     expect(res.headers.get("x-cache")).toBe("MISS");
   });
 });
+
+describe("openapi in workerd", () => {
+  it("serves the generated document", async () => {
+    const res = await call("GET", "/openapi.json");
+    expect(res.status).toBe(200);
+    expect((await res.json()) as { openapi: string }).toMatchObject({ openapi: "3.1.0" });
+  });
+});
