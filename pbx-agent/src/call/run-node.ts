@@ -1,0 +1,190 @@
+import type { Destination } from "../../../shared/destination.js";
+import type { DestinationsFile, DialplanTarget } from "../../../shared/destinations-file.js";
+import { isValidCustomerId, maskId } from "../../../shared/ids.js";
+import type { LookupResult, LookupTarget, lookupCustomer } from "../edge/client.js";
+import type { NodeLookup, RunnableNode } from "../nodes/node-source.js";
+import type { AgentMetrics } from "../observability/metrics.js";
+import { resolveRoute, routingVariables, type Outcome, type Route } from "../routing/route-call.js";
+import { CallStopped, stopOf, type CallChannel } from "./call-channel.js";
+import { decide } from "./decide.js";
+import { readDigits } from "./read-digits.js";
+
+export const MAX_CHAIN = 5;
+export const CONFIRM_TIMEOUT_MS = 5000;
+
+export type CallDeps = {
+  nodes: { get(tenant: string, node: string): Promise<NodeLookup> };
+  destinations: DestinationsFile;
+  edge: { baseUrl: string; key: string } | null;
+  edgeTimeoutMs: number;
+  lookup: typeof lookupCustomer;
+  /** Monotonic milliseconds (performance.now): timers, deadlines and timings all use it. */
+  now: () => number;
+  metrics?: AgentMetrics | null;
+  confirmTimeoutMs?: number;
+};
+
+export type CallReport = {
+  callId: string;
+  tenant: string;
+  node: string;
+  chain: string[];
+  outcome: Outcome;
+  reason: string | null;
+  /** Masked to the last 2 digits (never the full id in a log). */
+  customerId: string | null;
+  attempts: number;
+  destination: Destination | null;
+  route: Route["kind"] | "fallback" | "none";
+  nodeOrigin: string | null;
+  timings: { totalMs: number; edgeMs: number | null; inputEndToRouteMs: number | null };
+};
+
+type Decided = { outcome: Outcome; reason: string | null; destination: Destination | null; digits: string | null };
+
+/** One node's part of the call: prompt, tries, confirm, lookup, decision (SPEC 6 steps 2–4). */
+async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDeps, report: CallReport, mark: { inputEnd: number | null }): Promise<Decided> {
+  const now = deps.now;
+  let digits: string | null = null;
+  let inputEnd = 0;
+  for (let attempt = 1; attempt <= node.attempts; attempt++) {
+    report.attempts++;
+    const r = await readDigits(channel, node.audio, { expectedLength: node.expectedLength, timeoutMs: node.timeoutSeconds * 1000 }, now);
+    if (!isValidCustomerId(r.digits, node.expectedLength)) continue;
+    inputEnd = r.endedAt;
+    if (node.confirm) {
+      // Read-back as OMniLeads does it: the digits themselves (ARI's digits: media), then one key.
+      const c = await readDigits(channel, `digits:${r.digits}`, { expectedLength: 1, timeoutMs: deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS }, now);
+      if (c.digits !== "1") continue;
+      inputEnd = c.endedAt;
+    }
+    digits = r.digits;
+    break;
+  }
+  mark.inputEnd = digits === null ? now() : inputEnd;
+  if (digits === null) return { outcome: "invalid", reason: "attempts_exhausted", destination: node.failureDestination, digits: null };
+  report.customerId = maskId(digits);
+  if (node.interaction === "none") return { ...decide(node, null), digits };
+
+  let target: LookupTarget | null = null;
+  if (node.url) target = { kind: "url", url: node.url };
+  else if (deps.edge) target = { kind: "edge", baseUrl: deps.edge.baseUrl, key: deps.edge.key, tenant: node.tenant, node: node.id };
+  let result: LookupResult | null = null;
+  if (target) {
+    result = await deps.lookup(target, digits, { deadlineAt: inputEnd + deps.edgeTimeoutMs, signal: channel.signal, now });
+    report.timings.edgeMs = Math.round(result.ms * 10) / 10;
+    deps.metrics?.edgeLatency.observe({ kind: target.kind === "edge" ? "identify" : "crm_url", result: result.ok ? "ok" : result.reason }, result.ms / 1000);
+    if (!result.ok && result.reason === "edge_timeout") deps.metrics?.edgeTimeouts.inc();
+    if (!result.ok && result.reason === "aborted") throw new CallStopped(stopOf(channel.signal) ?? { code: "hangup" });
+  }
+  return { ...decide(node, result), digits };
+}
+
+/**
+ * Runs the customer-id node `nodeId` of `tenant` on one channel, chains through type 9 up to
+ * MAX_CHAIN nodes, sets the channel variables and routes (SPEC 6). Never throws: every ending,
+ * including the caller hanging up, is a report.
+ */
+export async function runCall(channel: CallChannel, tenant: string, nodeId: string, deps: CallDeps): Promise<CallReport> {
+  const started = deps.now();
+  const report: CallReport = {
+    callId: channel.id,
+    tenant,
+    node: nodeId,
+    chain: [],
+    outcome: "failure",
+    reason: null,
+    customerId: null,
+    attempts: 0,
+    destination: null,
+    route: "none",
+    nodeOrigin: null,
+    timings: { totalMs: 0, edgeMs: null, inputEndToRouteMs: null },
+  };
+  const mark = { inputEnd: null as number | null };
+  let current: RunnableNode | null = null;
+  let answered = false;
+  let lastDigits: string | null = null;
+  let routing = false;
+
+  const finish = async (d: Decided, route: Route | { kind: "fallback" }) => {
+    report.outcome = d.outcome;
+    report.reason = d.reason;
+    report.destination = d.destination;
+    report.route = route.kind;
+    if (d.digits !== null) lastDigits = d.digits;
+    routing = true;
+    channel.markRouted();
+    for (const [name, value] of routingVariables(lastDigits, d.outcome, d.destination)) await channel.setVariable(name, value);
+    if (mark.inputEnd !== null) report.timings.inputEndToRouteMs = Math.round((deps.now() - mark.inputEnd) * 10) / 10;
+    if (route.kind === "hangup") await channel.hangup();
+    else {
+      const target: DialplanTarget = route.kind === "fallback" ? deps.destinations.fallback : route.kind === "dialplan" ? route.target : deps.destinations.fallback;
+      await channel.continueInDialplan(target);
+    }
+  };
+  /** The node's failure destination, or the fallback when that would chain again. */
+  const failureRoute = (n: RunnableNode | null): Route | { kind: "fallback" } => {
+    if (!n) return { kind: "fallback" };
+    const r = resolveRoute(deps.destinations, n.failureDestination);
+    return r.kind === "node" ? { kind: "fallback" } : r;
+  };
+
+  try {
+    for (let depth = 1; ; depth++) {
+      const found = await deps.nodes.get(tenant, nodeId);
+      report.chain.push(nodeId);
+      if (!found.node) {
+        const stop = stopOf(channel.signal);
+        if (stop?.code === "hangup") throw new CallStopped(stop);
+        await finish({ outcome: "failure", reason: `no_node:${found.reason}`, destination: null, digits: null }, { kind: "fallback" });
+        break;
+      }
+      current = found.node;
+      report.nodeOrigin ??= found.origin;
+      const stop = stopOf(channel.signal);
+      if (stop) throw new CallStopped(stop);
+      if (!answered) {
+        await channel.answer();
+        answered = true;
+      }
+      const d = await runOneNode(channel, current, deps, report, mark);
+      if (d.digits !== null) lastDigits = d.digits;
+      const route = resolveRoute(deps.destinations, d.destination!);
+      if (route.kind !== "node") {
+        await finish(d, route);
+        break;
+      }
+      if (depth >= MAX_CHAIN) {
+        await finish({ outcome: "failure", reason: "chain_limit", destination: current.failureDestination, digits: d.digits }, failureRoute(current));
+        break;
+      }
+      nodeId = route.nodeId;
+    }
+  } catch (e) {
+    const stop = e instanceof CallStopped ? e.stop : stopOf(channel.signal);
+    if (stop?.code === "shutdown") {
+      try {
+        await finish({ outcome: "failure", reason: "shutdown", destination: current?.failureDestination ?? null, digits: null }, failureRoute(current));
+      } catch {
+        report.reason = "shutdown_route_failed";
+      }
+    } else if (stop?.code === "hangup" || stopOf(channel.signal)) {
+      report.outcome = "abandoned";
+      report.reason = "caller_hung_up";
+      report.route = "none";
+    } else {
+      // Asterisk refused a command (trace 02: 404 once the channel is gone) with no hang-up event yet.
+      const reason = `ari_error:${e instanceof Error ? e.message.slice(0, 120) : String(e)}`;
+      report.outcome = "failure";
+      report.route = "none";
+      if (!routing) {
+        // Not left in silence: one try at the failure destination.
+        await finish({ outcome: "failure", reason, destination: current?.failureDestination ?? null, digits: null }, failureRoute(current)).catch(() => undefined);
+      }
+      report.reason = reason;
+    }
+  }
+  report.timings.totalMs = Math.round(deps.now() - started);
+  return report;
+}
