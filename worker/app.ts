@@ -11,6 +11,7 @@ import { identifyRoutes } from "./routes/identify.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import { MAX_ADMIN_BODY } from "./routes/read-json.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { uiRoutes } from "./ui/index.js";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -34,6 +35,7 @@ export function createApp() {
   identifyRoutes(app);
   cacheAndDecisionRoutes(app);
   demoCrmRoutes(app);
+  uiRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

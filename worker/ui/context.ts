@@ -1,0 +1,23 @@
+import type { Context, Hono } from "hono";
+import type { AppEnv } from "../env.js";
+import type { Dict, Lang } from "./i18n.js";
+import type { Session } from "./session.js";
+
+export type UiVariables = AppEnv["Variables"] & { lang: Lang; t: Dict; session: Session; form: Record<string, string> };
+export type UiEnv = { Bindings: AppEnv["Bindings"]; Variables: UiVariables };
+export type UiApp = Hono<UiEnv>;
+export type UiContext = Context<UiEnv>;
+
+/** Only the string fields of a posted form (file uploads have no place in these pages). */
+export async function readForm(c: UiContext): Promise<Record<string, string>> {
+  const cached = c.get("form");
+  if (cached) return cached;
+  const body = await c.req.parseBody();
+  const form: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body)) if (typeof v === "string") form[k] = v;
+  c.set("form", form);
+  return form;
+}
+
+/** Where a session-aware page belongs: tenant of the signed-in key, never anything from the URL. */
+export const tenantOf = (c: UiContext) => c.get("session").key.tenant;

@@ -1,0 +1,27 @@
+/**
+ * The pages work without JavaScript; this only adds conveniences. Served as a file (not
+ * inline) so the Content-Security-Policy can forbid inline scripts.
+ */
+export const ENHANCE_JS = `"use strict";
+document.addEventListener("DOMContentLoaded", function () {
+  // Shows the id an empty "Id" field will get, with the rule of slugFromName (shared/ids.ts).
+  var name = document.getElementById("f-name"), id = document.getElementById("f-id");
+  if (name && id && !id.readOnly) {
+    var show = function () {
+      id.placeholder = name.value.toLowerCase().normalize("NFKD").replace(/[\\u0300-\\u036f]/g, "")
+        .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+    };
+    name.addEventListener("input", show);
+    show();
+  }
+  // A new connector's settings start from the chosen kind's example while the box is untouched.
+  var kind = document.getElementById("f-kind"), cfg = document.getElementById("f-config");
+  if (kind && cfg && cfg.dataset.templates) {
+    var templates = JSON.parse(cfg.dataset.templates), pristine = cfg.value;
+    kind.addEventListener("change", function () {
+      if (cfg.value !== pristine) return;
+      cfg.value = pristine = templates[kind.value] || "{}";
+    });
+  }
+});
+`;

@@ -1,0 +1,158 @@
+import type { Child } from "hono/jsx";
+
+/** Field errors by form-field name ("successDestination.id"); "" holds errors about the whole form. */
+export type FieldErrors = Record<string, string>;
+
+/** zod issues → the form field they belong to: the issue path joined with "." is the control's name. */
+export function issuesToFields(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>, prefix = ""): FieldErrors {
+  const out: FieldErrors = {};
+  for (const i of issues) {
+    const key = prefix + i.path.map(String).join(".");
+    out[key] ??= i.message;
+  }
+  return out;
+}
+
+/**
+ * The store's 400s read "path: message; path: message" (validationError); this splits them
+ * back into fields so checks made only by the store (a connector that does not exist) land
+ * next to their control like the zod ones.
+ */
+export function storeMessageToFields(message: string, known: readonly string[]): FieldErrors {
+  const out: FieldErrors = {};
+  for (const part of message.split("; ")) {
+    const m = /^([\w.]+): (.*)$/.exec(part);
+    const field = m && known.includes(m[1]!) ? m[1]! : "";
+    out[field] ??= m && field ? m[2]! : part;
+  }
+  return out;
+}
+
+export const controlId = (name: string) => `f-${name.replace(/[^A-Za-z0-9_-]/g, "-")}`;
+
+function describedBy(id: string, hint: boolean, error: boolean): string | undefined {
+  const ids = [error ? `${id}-err` : "", hint ? `${id}-hint` : ""].filter(Boolean);
+  return ids.length ? ids.join(" ") : undefined;
+}
+
+function Messages(p: { id: string; hint?: string | undefined; error?: string | undefined }) {
+  return (
+    <>
+      {p.error ? (
+        <p class="error" id={`${p.id}-err`}>
+          {p.error}
+        </p>
+      ) : null}
+      {p.hint ? (
+        <p class="hint" id={`${p.id}-hint`}>
+          {p.hint}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+type Common = { name: string; label: string; hint?: string | undefined; errors: FieldErrors; required?: boolean };
+
+export function TextField(p: Common & { value: string; type?: "text" | "number" | "password"; min?: number; max?: number; autocomplete?: string; placeholder?: string; readonly?: boolean }) {
+  const id = controlId(p.name);
+  const error = p.errors[p.name];
+  return (
+    <div class="field">
+      <label for={id}>{p.label}</label>
+      <input
+        id={id}
+        name={p.name}
+        type={p.type ?? "text"}
+        value={p.value}
+        min={p.min}
+        max={p.max}
+        required={p.required}
+        readonly={p.readonly}
+        placeholder={p.placeholder}
+        autocomplete={p.autocomplete ?? "off"}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={describedBy(id, !!p.hint, !!error)}
+      />
+      <Messages id={id} hint={p.hint} error={error} />
+    </div>
+  );
+}
+
+export function SelectField(p: Common & { value: string; options: ReadonlyArray<{ value: string; label: string }> }) {
+  const id = controlId(p.name);
+  const error = p.errors[p.name];
+  return (
+    <div class="field">
+      <label for={id}>{p.label}</label>
+      <select id={id} name={p.name} required={p.required} aria-invalid={error ? "true" : undefined} aria-describedby={describedBy(id, !!p.hint, !!error)}>
+        {p.options.map((o) => (
+          <option value={o.value} selected={o.value === p.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      <Messages id={id} hint={p.hint} error={error} />
+    </div>
+  );
+}
+
+export function CheckboxField(p: Common & { checked: boolean }) {
+  const id = controlId(p.name);
+  const error = p.errors[p.name];
+  return (
+    <div class="field check">
+      <input
+        id={id}
+        name={p.name}
+        type="checkbox"
+        value="on"
+        checked={p.checked}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={describedBy(id, !!p.hint, !!error)}
+      />
+      <label for={id}>{p.label}</label>
+      <Messages id={id} hint={p.hint} error={error} />
+    </div>
+  );
+}
+
+export function TextAreaField(p: Common & { value: string; rows?: number }) {
+  const id = controlId(p.name);
+  const error = p.errors[p.name];
+  return (
+    <div class="field">
+      <label for={id}>{p.label}</label>
+      <textarea
+        id={id}
+        name={p.name}
+        rows={p.rows ?? 14}
+        spellcheck={false}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={describedBy(id, !!p.hint, !!error)}
+      >
+        {p.value}
+      </textarea>
+      <Messages id={id} hint={p.hint} error={error} />
+    </div>
+  );
+}
+
+/** Errors that belong to no control (or to a control this form does not show). */
+export function FormErrors(p: { errors: FieldErrors; shown: readonly string[]; title: string; children?: Child }) {
+  const stray = Object.entries(p.errors).filter(([k]) => !p.shown.includes(k));
+  if (!Object.keys(p.errors).length) return null;
+  return (
+    <div class="banner err" role="alert">
+      <p style="margin:0">{p.title}</p>
+      {stray.length ? (
+        <ul>
+          {stray.map(([k, m]) => (
+            <li>{k ? `${k}: ${m}` : m}</li>
+          ))}
+        </ul>
+      ) : null}
+      {p.children}
+    </div>
+  );
+}

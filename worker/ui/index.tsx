@@ -1,0 +1,98 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getCookie, setCookie } from "hono/cookie";
+import type { AppEnv } from "../env.js";
+import { ApiError } from "../http/errors.js";
+import { touchKey } from "../store/keys.js";
+import { readForm, type UiContext, type UiEnv } from "./context.js";
+import { csrfMatches } from "./csrf.js";
+import { ENHANCE_JS } from "./enhance.js";
+import { dict, LANG_COOKIE, pickLang } from "./i18n.js";
+import { Layout } from "./layout.js";
+import { connectorPages } from "./pages/connectors.js";
+import { decisionPages } from "./pages/decisions.js";
+import { csrfRefused, notFoundPage } from "./pages/errors.js";
+import { keyPages } from "./pages/keys.js";
+import { loginPages, logoutRoute } from "./pages/login.js";
+import { nodePages } from "./pages/nodes.js";
+import { endSession, readSession, SESSION_COOKIE } from "./session.js";
+
+const FORM_LIMIT = 256 * 1024;
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+function errorPage(err: Error, c: UiContext) {
+  const t = c.get("t") ?? dict("en");
+  const known = err instanceof ApiError;
+  if (!known) console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), msg: "ui unhandled", error: err.name }));
+  return c.html(
+    <Layout t={t} lang={c.get("lang") ?? "en"} title={known ? err.message : "Internal error"} current="nodes" path="/ui/nodes">
+      <p>
+        <a href="/ui/nodes">{t.nav.nodes}</a>
+      </p>
+    </Layout>,
+    known ? err.status : 500,
+  );
+}
+
+/** The admin pages (SPEC 8), server-rendered, under /ui. */
+export function createUi() {
+  const ui = new Hono<UiEnv>();
+  ui.onError(errorPage);
+  ui.use(async (c, next) => {
+    const lang = pickLang(getCookie(c, LANG_COOKIE), c.req.header("accept-language"));
+    c.set("lang", lang);
+    c.set("t", dict(lang));
+    await next();
+    c.header("Cache-Control", "no-store");
+    c.header("Content-Security-Policy", CSP);
+    c.header("X-Frame-Options", "DENY");
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "same-origin");
+    c.header("Vary", "Accept-Language, Cookie");
+  });
+  ui.use(
+    bodyLimit({
+      maxSize: FORM_LIMIT,
+      onError: () => {
+        throw new ApiError(413, "body_too_large", "form too large");
+      },
+    }),
+  );
+
+  ui.get("/", (c) => c.redirect("/ui/nodes", 303));
+  ui.get("/app.js", (c) => c.body(ENHANCE_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }));
+  // The switch only sets a preference, so a plain link (GET) is enough; `back` may only name one of these pages.
+  ui.get("/lang/:lang", (c) => {
+    const lang = c.req.param("lang");
+    if (lang === "en" || lang === "es") setCookie(c, LANG_COOKIE, lang, { path: "/ui", sameSite: "Lax", secure: true, httpOnly: true, maxAge: 365 * 86400 });
+    const back = c.req.query("back");
+    return c.redirect(back && /^\/ui\/[A-Za-z0-9/_-]*$/.test(back) ? back : "/ui/nodes", 303);
+  });
+  loginPages(ui);
+
+  ui.use(async (c, next) => {
+    const session = await readSession(c);
+    if (!session) {
+      if (getCookie(c, SESSION_COOKIE) !== undefined) endSession(c);
+      const next = c.req.method === "GET" ? `?next=${encodeURIComponent(new URL(c.req.url).pathname)}` : "";
+      return c.redirect(`/ui/login${next}`, 303);
+    }
+    c.set("session", session);
+    c.set("principal", { kind: "key", ...session.key });
+    c.executionCtx.waitUntil(touchKey(c.env.DB, session.key).catch(() => undefined));
+    if (c.req.method !== "GET" && c.req.method !== "HEAD" && !(await csrfMatches(session.csrf, await readForm(c)))) return csrfRefused(c);
+    await next();
+  });
+  logoutRoute(ui);
+  nodePages(ui);
+  connectorPages(ui);
+  decisionPages(ui);
+  keyPages(ui);
+  ui.all("*", (c) => notFoundPage(c));
+  return ui;
+}
+
+export function uiRoutes(app: OpenAPIHono<AppEnv>) {
+  app.route("/ui", createUi());
+}

@@ -1,0 +1,3 @@
+import type { UiApp } from "../context.js";
+
+export function keyPages(_ui: UiApp) {}

@@ -1,0 +1,258 @@
+import { DESTINATION_TYPES, type Destination } from "../../../shared/destination.js";
+import { slug, slugFromName } from "../../../shared/ids.js";
+import { connectorNames, interaction, nodeConfig, type Node } from "../../../shared/node.js";
+import { ApiError } from "../../http/errors.js";
+import { listMaskedConnectors } from "../../store/connectors.js";
+import { deleteNode, getNode, listNodes, putNode } from "../../store/nodes.js";
+import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
+import { CheckboxField, FormErrors, SelectField, TextField, issuesToFields, storeMessageToFields, type FieldErrors } from "../fields.js";
+import { zodErrorMap, type Dict } from "../i18n.js";
+import { Banner, CsrfField, Layout } from "../layout.js";
+import { notFoundPage } from "./errors.js";
+
+type NodeForm = Record<string, string>;
+const FIELDS = [
+  "id",
+  "name",
+  "interaction",
+  "connector",
+  "audio",
+  "expectedLength",
+  "timeoutSeconds",
+  "attempts",
+  "confirm",
+  "successDestination.type",
+  "successDestination.id",
+  "failureDestination.type",
+  "failureDestination.id",
+] as const;
+
+const EMPTY: NodeForm = {
+  id: "",
+  name: "",
+  interaction: "none",
+  connector: "",
+  audio: "sound:beep",
+  expectedLength: "",
+  timeoutSeconds: "5",
+  attempts: "1",
+  "successDestination.type": "1",
+  "successDestination.id": "",
+  "failureDestination.type": "5",
+  "failureDestination.id": "",
+};
+
+function nodeToForm(n: Node): NodeForm {
+  return {
+    id: n.id,
+    name: n.name,
+    interaction: n.interaction,
+    connector: connectorNames(n).join(","),
+    audio: n.audio,
+    expectedLength: n.expectedLength == null ? "" : String(n.expectedLength),
+    timeoutSeconds: String(n.timeoutSeconds),
+    attempts: String(n.attempts),
+    ...(n.confirm ? { confirm: "on" } : {}),
+    "successDestination.type": String(n.successDestination.type),
+    "successDestination.id": String(n.successDestination.id),
+    "failureDestination.type": String(n.failureDestination.type),
+    "failureDestination.id": String(n.failureDestination.id),
+  };
+}
+
+// Empty number fields mean "not given" so the schema's defaults apply; anything else goes to
+// zod as a number (NaN included), which then says what is wrong with it.
+const num = (s: string | undefined) => (s === undefined || s.trim() === "" ? undefined : Number(s.trim()));
+
+/** The raw form as the PUT body the API takes; the shared schema does every check. */
+function formToNodeInput(f: NodeForm): unknown {
+  const conn = (f.connector ?? "").trim();
+  return {
+    name: f.name ?? "",
+    interaction: f.interaction ?? "",
+    ...(conn ? { connector: conn.includes(",") ? conn.split(",").map((s) => s.trim()) : conn } : {}),
+    ...(f.audio?.trim() ? { audio: f.audio } : {}),
+    expectedLength: num(f.expectedLength) ?? null,
+    timeoutSeconds: num(f.timeoutSeconds),
+    attempts: num(f.attempts),
+    confirm: f.confirm === "on",
+    successDestination: { type: num(f["successDestination.type"]), id: num(f["successDestination.id"]) },
+    failureDestination: { type: num(f["failureDestination.type"]), id: num(f["failureDestination.id"]) },
+  };
+}
+
+const destLabel = (t: Dict, d: Destination) => `${t.destinationTypes[d.type] ?? d.type} · ${d.id}`;
+
+function NodeFormPage(p: { c: UiContext; form: NodeForm; errors: FieldErrors; connectors: string[]; editing: string | null; status?: "saved" }) {
+  const { c, form, errors } = p;
+  const t = c.get("t");
+  const n = t.node;
+  const typeOptions = Object.keys(DESTINATION_TYPES).map((k) => ({ value: k, label: `${k} · ${t.destinationTypes[Number(k)]}` }));
+  const connectorOptions = [{ value: "", label: t.common.none }, ...p.connectors.map((id) => ({ value: id, label: id }))];
+  // A chain set through the API ("a,b") stays selectable so saving the form does not drop it.
+  if (form.connector && !connectorOptions.some((o) => o.value === form.connector)) connectorOptions.push({ value: form.connector, label: form.connector.replaceAll(",", " → ") });
+  const action = p.editing ? `/ui/nodes/${p.editing}` : "/ui/nodes/new";
+  const v = (k: string) => form[k] ?? "";
+  return (
+    <Layout
+      t={t}
+      lang={c.get("lang")}
+      title={p.editing ? `${n.editTitle}: ${p.editing}` : n.newTitle}
+      current="nodes"
+      path={p.editing ? `/ui/nodes/${p.editing}` : "/ui/nodes/new"}
+      tenant={tenantOf(c)}
+      csrf={c.get("session").csrf}
+    >
+      {p.status === "saved" ? <Banner kind="ok">{t.common.saved}</Banner> : null}
+      <FormErrors errors={errors} shown={FIELDS} title={t.common.fixErrors} />
+      <form method="post" action={action} class="card" id="node-form" novalidate>
+        <CsrfField token={c.get("session").csrf} />
+        <div class="row">
+          <TextField name="name" label={n.name} value={v("name")} errors={errors} required />
+          <TextField name="id" label={t.common.id} value={v("id")} errors={errors} hint={p.editing ? undefined : t.common.idHint} readonly={!!p.editing} />
+        </div>
+        <div class="row">
+          <SelectField name="interaction" label={n.interaction} value={v("interaction")} errors={errors} options={interaction.options.map((o) => ({ value: o, label: n.interactions[o] }))} />
+          <SelectField name="connector" label={n.connector} value={v("connector")} errors={errors} options={connectorOptions} />
+        </div>
+        <div class="row">
+          <TextField name="audio" label={n.audio} value={v("audio")} errors={errors} />
+          <TextField name="expectedLength" type="number" min={1} max={30} label={n.expectedLength} value={v("expectedLength")} errors={errors} />
+        </div>
+        <div class="row">
+          <TextField name="timeoutSeconds" type="number" min={1} max={60} label={n.timeoutSeconds} value={v("timeoutSeconds")} errors={errors} />
+          <TextField name="attempts" type="number" min={1} max={20} label={n.attempts} value={v("attempts")} errors={errors} />
+        </div>
+        <CheckboxField name="confirm" label={n.confirm} hint={n.confirmHint} checked={form.confirm === "on"} errors={errors} />
+        <fieldset>
+          <legend>{n.success}</legend>
+          <div class="row">
+            <SelectField name="successDestination.type" label={n.successType} value={v("successDestination.type")} errors={errors} options={typeOptions} />
+            <TextField name="successDestination.id" type="number" min={1} label={n.successId} value={v("successDestination.id")} errors={errors} />
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>{n.failure}</legend>
+          <div class="row">
+            <SelectField name="failureDestination.type" label={n.failureType} value={v("failureDestination.type")} errors={errors} options={typeOptions} />
+            <TextField name="failureDestination.id" type="number" min={1} label={n.failureId} value={v("failureDestination.id")} errors={errors} />
+          </div>
+        </fieldset>
+        <div class="actions">
+          <button type="submit">{t.common.save}</button>
+          <a href="/ui/nodes">{t.common.cancel}</a>
+        </div>
+      </form>
+      {p.editing ? (
+        <form method="post" action={`/ui/nodes/${p.editing}/delete`}>
+          <CsrfField token={c.get("session").csrf} />
+          <button type="submit" class="danger">
+            {t.common.delete}
+          </button>
+        </form>
+      ) : null}
+    </Layout>
+  );
+}
+
+async function connectorIds(c: UiContext) {
+  return (await listMaskedConnectors(c.env.DB, tenantOf(c))).map((x) => x.id);
+}
+
+/** Validates with the shared schema, then lets the store save (it also checks that the connectors exist). */
+async function saveNode(c: UiContext, editing: string | null) {
+  const t = c.get("t");
+  const form = await readForm(c);
+  const tenant = tenantOf(c);
+  const errors: FieldErrors = {};
+  let id = editing;
+  if (!id) {
+    const raw = (form.id ?? "").trim() || slugFromName(form.name ?? "");
+    const parsedId = slug.safeParse(raw, { error: zodErrorMap(c.get("lang")) });
+    if (!parsedId.success) {
+      if ((form.id ?? "").trim() || (form.name ?? "").trim()) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
+    } else if (await getNode(c.env.DB, tenant, parsedId.data)) {
+      errors.id = t.node.exists;
+    } else id = parsedId.data;
+  }
+  const input = formToNodeInput(form);
+  const parsed = nodeConfig.safeParse(input, { error: zodErrorMap(c.get("lang")) });
+  if (!parsed.success) for (const [k, m] of Object.entries(issuesToFields(parsed.error.issues))) errors[k] ??= m;
+  if (!Object.keys(errors).length && id) {
+    try {
+      await putNode(c.env.DB, tenant, id, input);
+      return c.redirect(`/ui/nodes/${id}?saved=1`, 303);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 400) throw e;
+      Object.assign(errors, storeMessageToFields(e.message, FIELDS));
+    }
+  }
+  return c.html(<NodeFormPage c={c} form={form} errors={errors} connectors={await connectorIds(c)} editing={editing} />, 400);
+}
+
+export function nodePages(ui: UiApp) {
+  ui.get("/nodes", async (c) => {
+    const t = c.get("t");
+    const nodes = await listNodes(c.env.DB, tenantOf(c));
+    const deleted = c.req.query("deleted");
+    return c.html(
+      <Layout t={t} lang={c.get("lang")} title={t.node.listTitle} current="nodes" path="/ui/nodes" tenant={tenantOf(c)} csrf={c.get("session").csrf}>
+        {deleted ? <Banner kind="ok">{`${t.common.deleted} ${deleted}`}</Banner> : null}
+        <p>
+          <a class="button" href="/ui/nodes/new">
+            {t.node.add}
+          </a>
+        </p>
+        {nodes.length ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t.common.id}</th>
+                <th scope="col">{t.node.name}</th>
+                <th scope="col">{t.node.interaction}</th>
+                <th scope="col">{t.node.connector}</th>
+                <th scope="col">{t.node.success}</th>
+                <th scope="col">{t.node.failure}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {nodes.map((n) => (
+                <tr>
+                  <td>
+                    <a href={`/ui/nodes/${n.id}`}>{n.id}</a>
+                  </td>
+                  <td>{n.name}</td>
+                  <td>{t.node.interactions[n.interaction]}</td>
+                  <td>{connectorNames(n).join(" → ") || "—"}</td>
+                  <td>{destLabel(t, n.successDestination)}</td>
+                  <td>{destLabel(t, n.failureDestination)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p>{t.node.empty}</p>
+        )}
+      </Layout>,
+    );
+  });
+
+  ui.get("/nodes/new", async (c) => c.html(<NodeFormPage c={c} form={EMPTY} errors={{}} connectors={await connectorIds(c)} editing={null} />));
+  ui.post("/nodes/new", (c) => saveNode(c, null));
+
+  ui.get("/nodes/:node", async (c) => {
+    const node = await getNode(c.env.DB, tenantOf(c), c.req.param("node"));
+    if (!node) return notFoundPage(c);
+    const status = c.req.query("saved") ? "saved" : undefined;
+    return c.html(<NodeFormPage c={c} form={nodeToForm(node)} errors={{}} connectors={await connectorIds(c)} editing={node.id} {...(status ? { status } : {})} />);
+  });
+  ui.post("/nodes/:node", async (c) => {
+    if (!(await getNode(c.env.DB, tenantOf(c), c.req.param("node")))) return notFoundPage(c);
+    return saveNode(c, c.req.param("node"));
+  });
+  ui.post("/nodes/:node/delete", async (c) => {
+    const id = c.req.param("node");
+    if (!(await deleteNode(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
+    return c.redirect(`/ui/nodes?deleted=${encodeURIComponent(id)}`, 303);
+  });
+}
