@@ -6,10 +6,10 @@ type Decision = { node: string; maskedId: string; outcome: string; reason: strin
 
 async function decisions(t: { id: string; admin: string }, query = "") {
   // The log is written after the answer (waitUntil): poll briefly.
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 100; i++) {
     const d = await json<{ decisions: Decision[] }>(await call("GET", `/v1/tenants/${t.id}/decisions${query}`, { token: t.admin }));
     if (d.decisions.length) return d.decisions;
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 25));
   }
   return [];
 }

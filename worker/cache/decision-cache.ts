@@ -36,16 +36,41 @@ export function isUsableStale(entry: CachedDecision, policy: CachePolicy, now: n
   return now - entry.at < freshFor(entry, policy) + policy.staleIfErrorSeconds * 1000;
 }
 
+/**
+ * A one-second copy of KV reads inside the isolate. Keys carry the tenant's generation and the
+ * connector's revision (read from D1 on every call), so full and connector purges still take
+ * effect at once; a one-id purge reaches other isolates within this window, well inside
+ * KV's own propagation time.
+ */
+const L1_MS = 1000;
+const L1_MAX = 10_000;
+const l1 = new Map<string, { entry: CachedDecision | null; until: number }>();
+
 export async function readCached(kv: KVNamespace, key: string): Promise<CachedDecision | null> {
+  const now = Date.now();
+  const near = l1.get(key);
+  if (near && near.until > now) return near.entry;
+  let entry: CachedDecision | null;
   try {
-    return await kv.get<CachedDecision>(key, "json");
+    entry = await kv.get<CachedDecision>(key, "json");
   } catch {
     // A broken cache must never break a call: treat it as a miss.
     return null;
   }
+  // Misses are not kept: the next call must see the entry its own CRM call just wrote.
+  if (entry) {
+    if (l1.size >= L1_MAX) l1.clear();
+    l1.set(key, { entry, until: now + L1_MS });
+  }
+  return entry;
+}
+
+export function forgetCached(key: string): void {
+  l1.delete(key);
 }
 
 export async function writeCached(kv: KVNamespace, key: string, entry: CachedDecision, policy: CachePolicy): Promise<void> {
+  l1.set(key, { entry, until: Date.now() + L1_MS });
   const keepSeconds = Math.ceil(freshFor(entry, policy) / 1000) + policy.staleIfErrorSeconds;
   if (keepSeconds <= 0) return;
   // KV refuses expirations under 60 s; freshness is checked against `at`, so keeping it longer is harmless.

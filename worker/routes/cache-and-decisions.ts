@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { customerId } from "../../shared/ids.js";
-import { cacheKey } from "../cache/decision-cache.js";
+import { cacheKey, forgetCached } from "../cache/decision-cache.js";
 import type { AppEnv } from "../env.js";
 import type { Principal } from "../http/auth.js";
 import { requireAuth } from "../http/auth.js";
@@ -52,7 +52,11 @@ export function cacheAndDecisionRoutes(app: OpenAPIHono<AppEnv>) {
       }
       const generation = (c.get("principal") as Extract<Principal, { kind: "key" }>).cacheGen;
       await Promise.all(
-        results.map(async (r) => c.env.CACHE.delete(await cacheKey({ tenant, generation, connector: r.id, rev: r.rev, customerId: idContact }))),
+        results.map(async (r) => {
+          const key = await cacheKey({ tenant, generation, connector: r.id, rev: r.rev, customerId: idContact });
+          forgetCached(key);
+          await c.env.CACHE.delete(key);
+        }),
       );
       return c.json({ purged: "id" as const });
     },

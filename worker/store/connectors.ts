@@ -18,10 +18,21 @@ async function openSecrets(encKey: string | undefined, tenant: string, row: Row)
   return JSON.parse(await decrypt(sealingKey(encKey), row.secrets, aad(tenant, row.id))) as SecretEntries;
 }
 
+// Decrypted configs by row, reused while the row is byte-for-byte the same (rev, config and
+// ciphertext all match), so a hot identify path does no AES work and can never see a stale config.
+const unsealed = new Map<string, { row: Row; connector: StoredConnector }>();
+const MAX_UNSEALED = 1000;
+
 /** Decrypted, ready for a lookup. Stored rows were validated on the way in, so they are trusted here. */
 export async function unsealConnector(encKey: string | undefined, tenant: string, row: Row): Promise<StoredConnector> {
+  const cacheKey = `${tenant}\u0000${row.id}`;
+  const hit = unsealed.get(cacheKey);
+  if (hit && hit.row.rev === row.rev && hit.row.config === row.config && hit.row.secrets === row.secrets) return hit.connector;
   const masked = JSON.parse(row.config) as ConnectorConfig;
-  return { id: row.id, config: mergeSecrets(masked, await openSecrets(encKey, tenant, row)), rev: row.rev };
+  const connector = { id: row.id, config: mergeSecrets(masked, await openSecrets(encKey, tenant, row)), rev: row.rev };
+  if (unsealed.size >= MAX_UNSEALED) unsealed.clear();
+  unsealed.set(cacheKey, { row: { ...row }, connector });
+  return connector;
 }
 
 const SELECT = "SELECT id, config, secrets, rev FROM connectors";

@@ -19,22 +19,43 @@ export type DecisionEntry = z.infer<typeof decisionEntry>;
 // The log is "recent decisions", not an archive: each tenant keeps its newest rows.
 const KEEP_PER_TENANT = 1000;
 
-export async function logDecision(db: D1Database, tenant: string, d: DecisionEntry): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO decisions (tenant_id, at, node_id, masked_id, outcome, status, destination, reason, cache, ms, steps)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(tenant, d.at, d.node, d.maskedId, d.outcome, d.status, d.destination, d.reason, d.cache, d.ms, JSON.stringify(d.steps))
-    .run();
-  if (Math.random() < 0.02) {
-    await db
-      .prepare(
-        `DELETE FROM decisions WHERE tenant_id = ?1 AND seq < (SELECT seq FROM decisions WHERE tenant_id = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ${KEEP_PER_TENANT})`,
-      )
-      .bind(tenant)
-      .run();
-  }
+const INSERT = `INSERT INTO decisions (tenant_id, at, node_id, masked_id, outcome, status, destination, reason, cache, ms, steps)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+function insert(db: D1Database, tenant: string, d: DecisionEntry): D1PreparedStatement {
+  return db.prepare(INSERT).bind(tenant, d.at, d.node, d.maskedId, d.outcome, d.status, d.destination, d.reason, d.cache, d.ms, JSON.stringify(d.steps));
+}
+
+function prune(db: D1Database, tenant: string): D1PreparedStatement {
+  return db
+    .prepare(`DELETE FROM decisions WHERE tenant_id = ?1 AND seq < (SELECT seq FROM decisions WHERE tenant_id = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ${KEEP_PER_TENANT})`)
+    .bind(tenant);
+}
+
+/**
+ * Decisions are written in batches: the first entry of a window schedules one flush (kept
+ * alive by waitUntil) that writes everything the isolate logged meanwhile in one D1 batch.
+ * Under load that is one write per window instead of one per call.
+ */
+export const FLUSH_AFTER_MS = 100;
+let pending: Array<{ db: D1Database; tenant: string; entry: DecisionEntry }> = [];
+let flushing: Promise<void> | null = null;
+
+export function logDecision(db: D1Database, tenant: string, entry: DecisionEntry, waitUntil: (p: Promise<unknown>) => void): void {
+  pending.push({ db, tenant, entry });
+  if (flushing) return;
+  flushing = new Promise<void>((r) => setTimeout(r, FLUSH_AFTER_MS)).then(async () => {
+    const batch = pending;
+    pending = [];
+    flushing = null;
+    const tenants = new Set(batch.map((b) => b.tenant));
+    const statements = batch.map((b) => insert(b.db, b.tenant, b.entry));
+    for (const t of tenants) if (Math.random() < 0.05) statements.push(prune(batch[0]!.db, t));
+    await batch[0]!.db.batch(statements).catch(() => undefined);
+  });
+  // Only the request that opened the window waits for it: awaiting another request's promise is
+  // something workerd warns about and may cancel.
+  waitUntil(flushing);
 }
 
 export async function listDecisions(db: D1Database, tenant: string, opts: { limit: number; node?: string | undefined; outcome?: string | undefined }) {

@@ -15,21 +15,36 @@ export async function createKey(db: D1Database, tenant: string, role: Role) {
 }
 
 export type KeyRecord = { id: string; tenant: string; role: Role; lastUsedAt: string | null; cacheGen: number };
+export type KeyRow = KeyRecord & { hash: string };
 
-/** The live key a token names, or null: unknown, malformed, wrong secret and revoked look alike. */
-export async function verifyKey(db: D1Database, token: string): Promise<KeyRecord | null> {
+/** The parts of a tenant key, or null when the token does not even look like one. */
+export function parseKeyToken(token: string): { id: string; secret: string } | null {
   const m = KEY_SHAPE.exec(token);
-  if (!m) return null;
-  const row = await db
+  return m ? { id: m[1]!, secret: m[2]! } : null;
+}
+
+/** The statement that finds a live key by id, with its tenant's cache generation. */
+export function keyLookup(db: D1Database, id: string): D1PreparedStatement {
+  return db
     .prepare(
       `SELECT k.id, k.tenant_id AS tenant, k.role, k.secret_hash AS hash, k.last_used_at AS lastUsedAt, t.cache_gen AS cacheGen
        FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.id = ? AND k.revoked_at IS NULL`,
     )
-    .bind(m[1])
-    .first<KeyRecord & { hash: string }>();
+    .bind(id);
+}
+
+/** The key when the secret matches its row; unknown, wrong secret and revoked all give null. */
+export async function checkKey(row: KeyRow | null | undefined, secret: string): Promise<KeyRecord | null> {
   if (!row) return null;
-  if (!(await secretsEqual(await sha256Hex(m[2]!), row.hash))) return null;
+  if (!(await secretsEqual(await sha256Hex(secret), row.hash))) return null;
   return { id: row.id, tenant: row.tenant, role: row.role, lastUsedAt: row.lastUsedAt, cacheGen: row.cacheGen };
+}
+
+/** The live key a token names, or null: unknown, malformed, wrong secret and revoked look alike. */
+export async function verifyKey(db: D1Database, token: string): Promise<KeyRecord | null> {
+  const parsed = parseKeyToken(token);
+  if (!parsed) return null;
+  return checkKey(await keyLookup(db, parsed.id).first<KeyRow>(), parsed.secret);
 }
 
 /** Records use at most once a minute, so a busy agent key costs no write per call. */

@@ -1,6 +1,7 @@
 import { connectorNames, nodeConfig, type NodeConfig } from "../../shared/node.js";
 import { ApiError } from "../http/errors.js";
 import { unsealConnector, validationError, type StoredConnector } from "./connectors.js";
+import { keyLookup, type KeyRow } from "./keys.js";
 
 export async function putNode(db: D1Database, tenant: string, id: string, input: unknown) {
   const parsed = nodeConfig.safeParse(input);
@@ -42,9 +43,13 @@ export async function deleteNode(db: D1Database, tenant: string, id: string): Pr
   return r.meta.changes > 0;
 }
 
-/** What identify needs, in one D1 round trip: the node and its connectors in chain order, decrypted. */
-export async function loadNodeForIdentify(db: D1Database, encKey: string | undefined, tenant: string, id: string) {
-  const [nodeRes, connRes] = await db.batch<{ config: string } & { id: string; secrets: string | null; rev: number }>([
+/**
+ * What identify needs, in one D1 round trip: the caller's key row, the node, and its
+ * connectors in chain order, decrypted. The key is checked by the caller (auth stays in http/).
+ */
+export async function loadIdentifyContext(db: D1Database, encKey: string | undefined, keyId: string, tenant: string, id: string) {
+  const [keyRes, nodeRes, connRes] = await db.batch<Record<string, unknown>>([
+    keyLookup(db, keyId),
     db.prepare("SELECT id, config FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id),
     db
       .prepare(
@@ -54,8 +59,14 @@ export async function loadNodeForIdentify(db: D1Database, encKey: string | undef
       )
       .bind(tenant, id),
   ]);
-  const row = nodeRes?.results[0];
-  if (!row) return null;
-  const connectors: StoredConnector[] = await Promise.all((connRes?.results ?? []).map((r) => unsealConnector(encKey, tenant, r)));
-  return { node: { id, ...(JSON.parse(row.config) as NodeConfig) }, connectors };
+  const keyRow = (keyRes?.results[0] as KeyRow | undefined) ?? null;
+  const row = nodeRes?.results[0] as { config: string } | undefined;
+  // Connectors are only unsealed for a key of this very tenant: nothing is decrypted for a stranger.
+  const load = async () => {
+    if (!row) return null;
+    const rows = (connRes?.results ?? []) as Array<{ id: string; config: string; secrets: string | null; rev: number }>;
+    const connectors: StoredConnector[] = await Promise.all(rows.map((r) => unsealConnector(encKey, tenant, r)));
+    return { node: { id, ...(JSON.parse(row.config) as NodeConfig) }, connectors };
+  };
+  return { keyRow, load };
 }

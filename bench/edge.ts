@@ -1,0 +1,92 @@
+import autocannon from "autocannon";
+import { startFakeCrm } from "../test/support/fake-crm.js";
+import { startEdge } from "../test/support/start-edge.js";
+import { percentile, round, type BenchOptions, type Figure } from "./figures.js";
+
+/**
+ * Edge figures, all from one run on one local workerd:
+ * - floor: GET /health, a bare Hono route of the same app (same runtime, same middleware stack);
+ * - identify HIT (webhook connector, entry cached) against that floor;
+ * - identify MISS against a loopback CRM that answers at once; its overhead is identify's
+ *   latency minus the CRM's own latency measured by the same client in the same run.
+ */
+async function load(url: string, opts: BenchOptions, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  const result = await autocannon({
+    url,
+    method: (init.method ?? "GET") as "GET",
+    headers: init.headers ?? {},
+    ...(init.body === undefined ? {} : { body: init.body }),
+    connections: 8,
+    duration: opts.quick ? 3 : 10,
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`bench load on ${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/** Sequential requests: latency without queueing, so the difference is our own work. */
+async function latencies(n: number, send: (i: number) => Promise<Response>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const res = await send(i);
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+export async function runEdgeBench(opts: BenchOptions): Promise<Figure[]> {
+  const crm = await startFakeCrm();
+  const edge = await startEdge();
+  try {
+    const op = { authorization: `Bearer ${edge.operatorToken}`, "content-type": "application/json" };
+    const put = async (path: string, body: unknown, headers: Record<string, string> = op) => {
+      const r = await fetch(`${edge.url}${path}`, { method: path.endsWith("/keys") ? "POST" : "PUT", headers, body: JSON.stringify(body) });
+      if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+      return r.json() as Promise<{ key: string }>;
+    };
+    await put("/v1/tenants/bench", { name: "bench" });
+    const admin = (await put("/v1/tenants/bench/keys", { role: "admin" })).key;
+    const agent = (await put("/v1/tenants/bench/keys", { role: "agent" })).key;
+    const adm = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
+    const crmUrl = `${crm.url}/u/bench/contract/true`;
+    await put("/v1/tenants/bench/connectors/crm", { kind: "webhook", url: crmUrl, cache: { ttlSeconds: 3600, negativeTtlSeconds: 10, staleIfErrorSeconds: 0 } }, adm);
+    await put("/v1/tenants/bench/nodes/n", { name: "n", interaction: "crm_true_false", connector: "crm", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } }, adm);
+    const identifyUrl = `${edge.url}/v1/tenants/bench/nodes/n/identify`;
+    const headers = { authorization: `Bearer ${agent}`, "content-type": "application/x-www-form-urlencoded", "user-agent": "OMniLeads" };
+    const ask = (id: string) => fetch(identifyUrl, { method: "POST", headers, body: `idContact=${id}` });
+    await (await ask("12345")).arrayBuffer(); // warm the HIT entry
+
+    const floor = await load(`${edge.url}/health`, opts);
+    const hit = await load(identifyUrl, opts, { method: "POST", headers, body: "idContact=12345" });
+
+    const n = opts.quick ? 300 : 2000;
+    await latencies(50, () => fetch(crmUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "idContact=1" }));
+    const crmOwn = await latencies(n, (i) => fetch(crmUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `idContact=${i}` }));
+    const base = 10_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
+    const miss = await latencies(n, (i) => ask(String(base + i)));
+    const hitSeq = await latencies(n, () => ask("12345"));
+    return [
+      { name: "edge.floor.rps", value: round(floor.rps), unit: "req/s" },
+      { name: "edge.floor.p50_ms", value: floor.p50, unit: "ms" },
+      { name: "edge.floor.p99_ms", value: floor.p99, unit: "ms" },
+      { name: "edge.identify.hit.rps", value: round(hit.rps), unit: "req/s", baseline: "edge.floor.rps", ratio: round(hit.rps / floor.rps, 3) },
+      { name: "edge.identify.hit.p50_ms", value: hit.p50, unit: "ms" },
+      { name: "edge.identify.hit.p99_ms", value: hit.p99, unit: "ms" },
+      { name: "edge.identify.hit.seq_p99_ms", value: round(percentile(hitSeq, 99)), unit: "ms" },
+      { name: "edge.crm.own_p99_ms", value: round(percentile(crmOwn, 99)), unit: "ms" },
+      { name: "edge.identify.miss.p50_ms", value: round(percentile(miss, 50)), unit: "ms" },
+      { name: "edge.identify.miss.p99_ms", value: round(percentile(miss, 99)), unit: "ms", baseline: "edge.floor.p99_ms", ratio: round(percentile(miss, 99) / floor.p99, 3) },
+      {
+        name: "edge.identify.miss.overhead_p99_ms",
+        value: round(percentile(miss, 99) - percentile(crmOwn, 99)),
+        unit: "ms",
+        baseline: "edge.crm.own_p99_ms",
+      },
+    ];
+  } finally {
+    await edge.close();
+    await crm.close();
+  }
+}

@@ -1,0 +1,57 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { runEdgeBench } from "./edge.js";
+import type { BenchOptions, Figure } from "./figures.js";
+
+/**
+ * `npm run bench [-- --quick] [-- --only edge,agent,connectors]`: runs every part in one process,
+ * prints one JSON line per figure (SPEC 7) and rewrites the figures table in BENCHMARKS.md.
+ */
+const quick = process.argv.includes("--quick");
+const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
+const only = onlyArg ? new Set(onlyArg.split(",")) : null;
+const opts: BenchOptions = { quick };
+
+type Part = { name: string; run: (o: BenchOptions) => Promise<Figure[]> };
+const parts: Part[] = [{ name: "edge", run: runEdgeBench }];
+// The agent and connector parts live beside their code; each is optional until it lands.
+for (const [name, file, fn] of [
+  ["agent", "./agent.ts", "runAgentBench"],
+  ["connectors", "./connectors.ts", "runConnectorBench"],
+] as const) {
+  if (existsSync(join(import.meta.dirname, file))) {
+    const mod = (await import(file)) as Record<string, (o: BenchOptions) => Promise<Figure[]>>;
+    if (typeof mod[fn] === "function") parts.push({ name, run: mod[fn] });
+  }
+}
+
+const all: Figure[] = [];
+for (const part of parts) {
+  if (only && !only.has(part.name)) continue;
+  try {
+    for (const f of await part.run(opts)) {
+      all.push(f);
+      console.log(JSON.stringify(f));
+    }
+  } catch (e) {
+    console.error(`bench part ${part.name} failed: ${(e as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
+const md = resolve(import.meta.dirname, "../BENCHMARKS.md");
+if (existsSync(md) && all.length) {
+  const table = [
+    `<!-- figures:start -->`,
+    `Last run: ${new Date().toISOString()} (${quick ? "--quick" : "full"}), \`npm run bench${quick ? " -- --quick" : ""}\`, on this repo's 2-core CI-size machine.`,
+    ``,
+    `| figure | value | unit | baseline | ratio |`,
+    `| --- | ---: | --- | --- | ---: |`,
+    ...all.map((f) => `| \`${f.name}\` | ${f.value} | ${f.unit} | ${f.baseline ? `\`${f.baseline}\`` : ""} | ${f.ratio ?? ""} |`),
+    `<!-- figures:end -->`,
+  ].join("\n");
+  const text = readFileSync(md, "utf8");
+  const replaced = text.replace(/<!-- figures:start -->[\s\S]*<!-- figures:end -->/, table);
+  writeFileSync(md, replaced === text && !text.includes("<!-- figures:start -->") ? `${text}\n${table}\n` : replaced);
+}
+process.exit();
