@@ -5,6 +5,7 @@ import { demoCrmRoutes } from "./demo/crm.js";
 import type { AppEnv } from "./env.js";
 import { ApiError, errorResponse, onError } from "./http/errors.js";
 import { cacheAndDecisionRoutes } from "./routes/cache-and-decisions.js";
+import { connectorTestRoutes } from "./routes/connector-test.js";
 import { connectorRoutes } from "./routes/connectors.js";
 import { healthRoutes } from "./routes/health.js";
 import { identifyRoutes } from "./routes/identify.js";
@@ -31,6 +32,7 @@ export function createApp() {
   healthRoutes(app);
   tenantRoutes(app);
   connectorRoutes(app);
+  connectorTestRoutes(app);
   nodeRoutes(app);
   identifyRoutes(app);
   cacheAndDecisionRoutes(app);

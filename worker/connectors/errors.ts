@@ -14,3 +14,22 @@ export class CrmError extends Error {
 }
 
 export const crmHttpError = (status: number) => new CrmError(`crm_http_${status}`, `CRM answered HTTP ${status}`);
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date); undefined when absent or unreadable. */
+export function retryAfterSeconds(header: string | null, now = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const trimmed = header.trim();
+  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/**
+ * A CRM's non-2xx answer as a reason: the auth and rate-limit answers have their own codes
+ * (what an operator acts on), everything else keeps `crm_http_<status>`.
+ */
+export function crmStatusError(status: number, headers?: Headers): CrmError {
+  if (status === 401 || status === 403) return new CrmError("crm_auth", `CRM refused the credentials (HTTP ${status})`);
+  if (status === 429) return new CrmError("crm_rate_limited", "CRM rate limit reached", retryAfterSeconds(headers?.get("retry-after") ?? null));
+  return crmHttpError(status);
+}

@@ -1,0 +1,64 @@
+import { CREDS } from "./credentials.js";
+import { bearer, customersFor, expectEqual, json, tokenForm, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { parseSoqlEquality } from "./query-syntax.js";
+
+const invalidSession = [{ message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" }];
+
+/** Salesforce: OAuth 2.0 token endpoint (client credentials / refresh token) and REST `query` with SOQL. */
+export const salesforceFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
+  if (req.path === "/services/oauth2/token") {
+    ctx.log.tokenCalls++;
+    const form = tokenForm(req, ctx);
+    const grant = form.get("grant_type");
+    if (grant !== "client_credentials" && grant !== "refresh_token") ctx.violation(`grant_type ${grant}`);
+    if (grant === "refresh_token") expectEqual(ctx, "refresh_token", form.get("refresh_token"), CREDS.salesforce.refreshToken);
+    if (ctx.scenario === "auth" || form.get("client_id") !== CREDS.salesforce.clientId || form.get("client_secret") !== CREDS.salesforce.clientSecret) {
+      return json(400, { error: "invalid_client", error_description: "invalid client credentials" });
+    }
+    // Salesforce's token reply has no expires_in: the session timeout decides.
+    return json(200, {
+      access_token: ctx.issueToken(),
+      signature: "c2lnbmF0dXJl",
+      scope: "api",
+      instance_url: "https://example.my.salesforce.com",
+      id: "https://login.salesforce.com/id/00D000000000001/005000000000001",
+      token_type: "Bearer",
+      issued_at: String(Date.now()),
+    });
+  }
+  const m = /^\/services\/data\/(v\d+\.\d)\/query$/.exec(req.path);
+  if (!m) return json(404, [{ errorCode: "NOT_FOUND", message: "The requested resource does not exist" }]);
+  ctx.log.dataCalls++;
+  expectEqual(ctx, "method", req.method, "GET");
+  expectEqual(ctx, "api version", m[1], "v60.0");
+  const token = bearer(req);
+  const accepted = token === "static-sf-token" || ctx.tokenAccepted(token);
+  if (!accepted || ctx.scenario === "auth") return json(401, invalidSession);
+  const q = req.query.get("q") ?? "";
+  const parsed = parseSoqlEquality(q);
+  if (!parsed.ok) {
+    ctx.violation(`SOQL: ${parsed.problem}`);
+    return json(400, [{ message: "unexpected token", errorCode: "MALFORMED_QUERY" }]);
+  }
+  expectEqual(ctx, "sobject", parsed.value.sobject, "Contact");
+  expectEqual(ctx, "id field", parsed.value.field, "Customer_Number__c");
+  ctx.log.decoded.push(parsed.value.value);
+  const disturbance = ctx.disturbance();
+  if (disturbance) return disturbance;
+  const records = customersFor(ctx.scenario, parsed.value.value).map((c) => {
+    const id = `003${String(c.seq).padStart(15, "0")}`;
+    const all: Record<string, unknown> = {
+      Id: id,
+      Customer_Number__c: c.id,
+      Name: c.name,
+      Plan__c: c.plan,
+      Payment_Status__c: c.paymentStatus,
+      Balance__c: c.balance,
+    };
+    // SOQL returns exactly the selected fields, plus the attributes block.
+    const out: Record<string, unknown> = { attributes: { type: "Contact", url: `/services/data/v60.0/sobjects/Contact/${id}` } };
+    for (const f of parsed.value.fields) if (f in all) out[f] = all[f];
+    return out;
+  });
+  return json(200, { totalSize: records.length, done: true, records: records.slice(0, 2) });
+};

@@ -1,0 +1,13 @@
+import { MAX_RECORD_REPLY_BYTES } from "./rest.js";
+import { crmFetch } from "./http.js";
+import type { LookupContext } from "./types.js";
+
+/** A configured base URL and a documented path, without a doubled or missing slash. */
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, "")}${path}`;
+}
+
+/** One CRM API call: SSRF rules, size cap and deadline from crmFetch, JSON accepted. */
+export function crmGet(url: string, headers: Record<string, string>, ctx: LookupContext, init: { method?: string; body?: string } = {}) {
+  return crmFetch(url, { method: init.method ?? "GET", headers: { Accept: "application/json", ...headers }, body: init.body }, { ...ctx.http, maxBytes: MAX_RECORD_REPLY_BYTES });
+}

@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { ruleSet } from "../../shared/rules.js";
+import { crmGet, joinUrl } from "./crm-call.js";
+import { odataString } from "./escape.js";
+import { crmJson, crmShape } from "./http.js";
+import { withAccessToken } from "./oauth.js";
+import { rulePaths } from "./rule-paths.js";
+import { defineConnector } from "./types.js";
+
+const odataName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/, "an OData name");
+
+const collectionReply = z
+  .object({
+    "@odata.count": z.number().int().nonnegative().optional(),
+    value: z.array(z.record(z.string(), z.unknown())),
+  })
+  .loose();
+
+/**
+ * Dynamics 365 (Dataverse) Web API: an OData $filter eq on the id column, $top=1 and
+ * $count=true (the count says how many matched), with an app-only token from client credentials.
+ */
+export const dynamics365 = defineConnector({
+  kind: "dynamics365",
+  schema: z
+    .object({
+      kind: z.literal("dynamics365"),
+      /** https://<org>.crm<N>.dynamics.com */
+      orgUrl: crmUrl,
+      apiVersion: z.string().regex(/^v\d{1,2}\.\d{1,2}$/, "such as v9.2").default("v9.2"),
+      entitySet: odataName.default("contacts"),
+      idField: odataName,
+      select: z.array(odataName).max(100).optional(),
+      /** https://login.microsoftonline.com/<tenant id>/oauth2/v2.0/token */
+      tokenUrl: crmUrl,
+      clientId: z.string().min(1).max(500),
+      clientSecret: secret,
+      /** Defaults to "<orgUrl>/.default". */
+      scope: z.string().min(1).max(500).optional(),
+      ...commonConnectorFields,
+      ...ruleSet,
+    })
+    .strict(),
+  secrets: ["clientSecret"],
+  async lookup(config, ctx) {
+    const params = [`$filter=${encodeURIComponent(`${config.idField} eq ${odataString(ctx.customerId)}`)}`, "$top=1", "$count=true"];
+    if (config.select) {
+      // $select narrows the columns; the rules' columns must survive it.
+      const fromRules = rulePaths(config.rules)
+        .map((p) => p.split(".")[0]!)
+        .filter((p) => odataName.safeParse(p).success);
+      params.push(`$select=${[...new Set([...config.select, ...fromRules])].join(",")}`);
+    }
+    const url = joinUrl(config.orgUrl, `/api/data/${config.apiVersion}/${config.entitySet}?${params.join("&")}`);
+    const res = await withAccessToken(
+      ctx,
+      { tokenUrl: config.tokenUrl, clientId: config.clientId, clientSecret: config.clientSecret, scope: config.scope ?? `${new URL(config.orgUrl).origin}/.default` },
+      { defaultTtlSeconds: 3600 },
+      (token) => crmGet(url, { Authorization: `Bearer ${token}`, "OData-MaxVersion": "4.0", "OData-Version": "4.0" }, ctx),
+    );
+    const reply = crmShape(collectionReply, crmJson(res));
+    const first = reply.value[0];
+    if (!first) return { kind: "notFound" };
+    return { kind: "record", record: first, matches: Math.max(reply["@odata.count"] ?? 0, reply.value.length) };
+  },
+});

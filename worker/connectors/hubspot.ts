@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { ruleSet } from "../../shared/rules.js";
+import { crmGet, joinUrl } from "./crm-call.js";
+import { crmJson, crmShape } from "./http.js";
+import { rulePaths } from "./rule-paths.js";
+import { defineConnector } from "./types.js";
+
+// HubSpot property internal names are lower-case letters, digits and underscores.
+const propertyName = z.string().regex(/^[a-z0-9_]{1,100}$/, "a HubSpot property internal name");
+
+const searchReply = z.object({
+  total: z.number().int().nonnegative().optional(),
+  results: z.array(z.record(z.string(), z.unknown())),
+});
+
+/**
+ * HubSpot CRM v3 object search: one filter group holding one EQ filter on the id property.
+ * The value travels as a JSON string in the body, so no query syntax is involved.
+ */
+export const hubspot = defineConnector({
+  kind: "hubspot",
+  schema: z
+    .object({
+      kind: z.literal("hubspot"),
+      baseUrl: crmUrl.default("https://api.hubapi.com"),
+      /** A private-app access token (or an OAuth access token managed elsewhere). */
+      accessToken: secret,
+      /** contacts, companies, deals, tickets, or a custom object type id such as 2-123456. */
+      object: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).default("contacts"),
+      idProperty: propertyName,
+      /** Properties to return besides those the rules read (HubSpot returns only a default few). */
+      properties: z.array(propertyName).max(100).optional(),
+      ...commonConnectorFields,
+      ...ruleSet,
+    })
+    .strict(),
+  secrets: ["accessToken"],
+  async lookup(config, ctx) {
+    // Search returns only default properties unless asked: ask for every one the rules read.
+    const fromRules = rulePaths(config.rules)
+      .map((p) => /^properties\.([a-z0-9_]+)/.exec(p)?.[1])
+      .filter((p): p is string => p !== undefined);
+    const properties = [...new Set([config.idProperty, ...(config.properties ?? []), ...fromRules])];
+    const res = await crmGet(
+      joinUrl(config.baseUrl, `/crm/v3/objects/${config.object}/search`),
+      { Authorization: `Bearer ${config.accessToken}`, "Content-Type": "application/json" },
+      ctx,
+      {
+        method: "POST",
+        body: JSON.stringify({
+          filterGroups: [{ filters: [{ propertyName: config.idProperty, operator: "EQ", value: ctx.customerId }] }],
+          properties,
+          limit: 1,
+        }),
+      },
+    );
+    const reply = crmShape(searchReply, crmJson(res));
+    const first = reply.results[0];
+    if (!first) return { kind: "notFound" };
+    return { kind: "record", record: first, matches: Math.max(reply.total ?? 1, reply.results.length) };
+  },
+});

@@ -1,0 +1,117 @@
+import { z } from "zod";
+import { sha256Hex } from "../security/crypto.js";
+import { CrmError, crmStatusError } from "./errors.js";
+import { crmFetch } from "./http.js";
+import type { LookupContext } from "./types.js";
+
+/** What a token endpoint needs; which grant follows from whether a refresh token is given. */
+export type OAuthGrant = {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken?: string | undefined;
+  scope?: string | undefined;
+};
+
+export type OAuthOptions = {
+  /** Lifetime assumed when the endpoint sends no expires_in (Salesforce never does). */
+  defaultTtlSeconds: number;
+};
+
+type Token = { value: string; expiresAt: number };
+
+// Per isolate: a token lives as long as the isolate or its expiry, whichever ends first.
+// Keyed by tenant, connector and a hash of the credentials, so a changed secret never reuses
+// the old token and two tenants never share one.
+const tokens = new Map<string, Token>();
+const fetching = new Map<string, Promise<Token>>();
+const MAX_TOKENS = 2000;
+
+const tokenReply = z.object({
+  access_token: z.string().min(1).optional(),
+  expires_in: z.union([z.number(), z.string().regex(/^\d+$/)]).optional(),
+  error: z.string().optional(),
+});
+
+async function keyOf(ctx: LookupContext, grant: OAuthGrant): Promise<string> {
+  const creds = await sha256Hex(JSON.stringify([grant.tokenUrl, grant.clientId, grant.clientSecret, grant.refreshToken ?? "", grant.scope ?? ""]));
+  return `${ctx.tenant}\u0000${ctx.connectorId}\u0000${creds}`;
+}
+
+async function requestToken(ctx: LookupContext, grant: OAuthGrant, opts: OAuthOptions): Promise<Token> {
+  const form = new URLSearchParams({
+    grant_type: grant.refreshToken ? "refresh_token" : "client_credentials",
+    client_id: grant.clientId,
+    client_secret: grant.clientSecret,
+  });
+  if (grant.refreshToken) form.set("refresh_token", grant.refreshToken);
+  if (grant.scope) form.set("scope", grant.scope);
+  const res = await crmFetch(
+    grant.tokenUrl,
+    { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" }, body: form.toString() },
+    { ...ctx.http, maxBytes: 64 * 1024 },
+  );
+  // OAuth servers answer a bad client or grant with 400 (RFC 6749 5.2): that is a credentials problem.
+  if (res.status === 400) throw new CrmError("crm_auth", "the token endpoint refused the client or grant");
+  if (res.status < 200 || res.status >= 300) throw crmStatusError(res.status, res.headers);
+  let body: unknown;
+  try {
+    body = JSON.parse(res.text);
+  } catch {
+    throw new CrmError("crm_bad_reply", "token endpoint reply is not JSON");
+  }
+  const parsed = tokenReply.safeParse(body);
+  if (!parsed.success) throw new CrmError("crm_bad_reply", "token endpoint reply does not have the documented shape");
+  // Zoho answers an invalid refresh token with HTTP 200 and {"error": "invalid_code"}.
+  if (parsed.data.error !== undefined || !parsed.data.access_token) throw new CrmError("crm_auth", "the token endpoint refused the client or grant");
+  const lifetime = parsed.data.expires_in !== undefined ? Number(parsed.data.expires_in) : opts.defaultTtlSeconds;
+  // Renew a little before the CRM would start refusing it, so a call never carries a token about to die.
+  const margin = Math.min(60, lifetime / 10);
+  return { value: parsed.data.access_token, expiresAt: Date.now() + (lifetime - margin) * 1000 };
+}
+
+/** A valid access token: the cached one, or one fetched once however many lookups ask at the same time. */
+async function accessToken(key: string, ctx: LookupContext, grant: OAuthGrant, opts: OAuthOptions): Promise<string> {
+  const cached = tokens.get(key);
+  if (cached && cached.expiresAt > Date.now()) return cached.value;
+  let flight = fetching.get(key);
+  if (!flight) {
+    flight = requestToken(ctx, grant, opts).then(
+      (t) => {
+        if (tokens.size >= MAX_TOKENS) tokens.delete(tokens.keys().next().value!);
+        tokens.set(key, t);
+        return t;
+      },
+    );
+    fetching.set(key, flight);
+    const forget = () => fetching.delete(key);
+    flight.then(forget, forget);
+  }
+  return (await flight).value;
+}
+
+function dropToken(key: string, value: string) {
+  // Only the token that failed: a concurrent lookup may already have stored a newer one.
+  if (tokens.get(key)?.value === value) tokens.delete(key);
+}
+
+type Reply = Awaited<ReturnType<typeof crmFetch>>;
+
+/**
+ * Runs a CRM call with a bearer token from the grant. A 401/403 drops the token and the call
+ * is tried once more with a fresh one: tokens die early (revoked, session timeout changed).
+ */
+export async function withAccessToken(ctx: LookupContext, grant: OAuthGrant, opts: OAuthOptions, call: (token: string) => Promise<Reply>): Promise<Reply> {
+  const key = await keyOf(ctx, grant);
+  const first = await accessToken(key, ctx, grant, opts);
+  const reply = await call(first);
+  if (reply.status !== 401 && reply.status !== 403) return reply;
+  dropToken(key, first);
+  return call(await accessToken(key, ctx, grant, opts));
+}
+
+/** Tests only: start from an empty token cache. */
+export function forgetTokens() {
+  tokens.clear();
+  fetching.clear();
+}

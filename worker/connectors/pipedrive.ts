@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { ruleSet } from "../../shared/rules.js";
+import { crmGet, joinUrl } from "./crm-call.js";
+import { crmJson, crmShape } from "./http.js";
+import { defineConnector } from "./types.js";
+
+const searchReply = z.object({
+  data: z.object({
+    items: z.array(z.object({ item: z.object({ id: z.number().int() }).loose() }).loose()),
+  }).loose(),
+});
+const personReply = z.object({ data: z.record(z.string(), z.unknown()) }).loose();
+
+/** How many search hits are fetched to find one whose own field holds the id. */
+const MAX_PERSONS_CHECKED = 3;
+
+/** A custom field's value as v2 returns it: a scalar, or an object with `value` (monetary, etc.). */
+function fieldText(v: unknown): string | undefined {
+  if (typeof v === "string" || typeof v === "number") return String(v);
+  if (v && typeof v === "object" && "value" in v) return fieldText((v as { value: unknown }).value);
+  return undefined;
+}
+
+/**
+ * Pipedrive API v2: search persons by the id across custom fields with exact_match, then
+ * read the whole person. Search matches any custom field, so the person's own `field` must
+ * hold the id before it counts.
+ */
+export const pipedrive = defineConnector({
+  kind: "pipedrive",
+  schema: z
+    .object({
+      kind: z.literal("pipedrive"),
+      baseUrl: crmUrl.default("https://api.pipedrive.com"),
+      apiToken: secret,
+      /** The custom field's key (a 40-character hash for custom fields). */
+      field: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, "a Pipedrive field key"),
+      ...commonConnectorFields,
+      ...ruleSet,
+    })
+    .strict(),
+  secrets: ["apiToken"],
+  async lookup(config, ctx) {
+    const headers = { "x-api-token": config.apiToken };
+    const query = new URLSearchParams({ term: ctx.customerId, fields: "custom_fields", exact_match: "true", limit: "10" });
+    const search = crmShape(searchReply, crmJson(await crmGet(joinUrl(config.baseUrl, `/api/v2/persons/search?${query}`), headers, ctx)));
+    const ids = search.data.items.map((i) => i.item.id);
+    for (const id of ids.slice(0, MAX_PERSONS_CHECKED)) {
+      const res = await crmGet(joinUrl(config.baseUrl, `/api/v2/persons/${id}`), headers, ctx);
+      // Deleted between the search and the read: try the next hit.
+      if (res.status === 404) continue;
+      const person = crmShape(personReply, crmJson(res)).data;
+      const custom = person.custom_fields;
+      const value = custom && typeof custom === "object" ? (custom as Record<string, unknown>)[config.field] : undefined;
+      if (fieldText(value) === ctx.customerId) return { kind: "record", record: person, matches: ids.length };
+    }
+    return { kind: "notFound" };
+  },
+});

@@ -1,0 +1,79 @@
+import { z } from "zod";
+import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { ruleSet } from "../../shared/rules.js";
+import { crmGet, joinUrl } from "./crm-call.js";
+import { soqlString } from "./escape.js";
+import { crmJson, crmShape } from "./http.js";
+import { withAccessToken } from "./oauth.js";
+import { rulePaths } from "./rule-paths.js";
+import { defineConnector } from "./types.js";
+
+/** An API name: Contact, Customer_Number__c. Checked, because names go into SOQL unquoted. */
+const apiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,79}$/, "a Salesforce API name");
+/** A field or relationship path: Plan__c, Account.Plan__c. */
+const fieldPath = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,79}(\.[A-Za-z][A-Za-z0-9_]{0,79}){0,4}$/, "a Salesforce field path");
+
+const auth = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("bearer"), token: secret }).strict(),
+  z
+    .object({
+      type: z.literal("oauth"),
+      /** The org's My Domain token endpoint, or login.salesforce.com / test.salesforce.com. */
+      tokenUrl: crmUrl.default("https://login.salesforce.com/services/oauth2/token"),
+      clientId: z.string().min(1).max(500),
+      clientSecret: secret,
+      /** Present: the refresh-token flow; absent: the client-credentials flow. */
+      refreshToken: secret.optional(),
+    })
+    .strict(),
+]);
+
+const queryReply = z.object({
+  totalSize: z.number().int().nonnegative(),
+  records: z.array(z.record(z.string(), z.unknown())),
+});
+
+// Salesforce's token reply carries no expires_in; the session timeout is at least 15 minutes.
+const SALESFORCE_TOKEN_TTL_SECONDS = 900;
+
+/** Fields to SELECT: Id, the id field, the configured ones and those the rules read. */
+export function soqlFields(idField: string, fields: readonly string[] | undefined, rules: Parameters<typeof rulePaths>[0]): string[] {
+  const fromRules = rulePaths(rules).filter((p) => fieldPath.safeParse(p).success && !p.startsWith("attributes"));
+  const out = new Map<string, string>();
+  for (const f of ["Id", idField, ...(fields ?? []), ...fromRules]) if (!out.has(f.toLowerCase())) out.set(f.toLowerCase(), f);
+  return [...out.values()];
+}
+
+/** Salesforce REST `query` with SOQL; LIMIT 2 is enough to know whether the match was unique. */
+export const salesforce = defineConnector({
+  kind: "salesforce",
+  schema: z
+    .object({
+      kind: z.literal("salesforce"),
+      /** https://<my-domain>.my.salesforce.com */
+      instanceUrl: crmUrl,
+      apiVersion: z.string().regex(/^v\d{2,3}\.0$/, "such as v60.0").default("v60.0"),
+      sobject: apiName,
+      idField: apiName,
+      fields: z.array(fieldPath).max(100).optional(),
+      auth,
+      ...commonConnectorFields,
+      ...ruleSet,
+    })
+    .strict(),
+  secrets: ["auth.token", "auth.clientSecret", "auth.refreshToken"],
+  async lookup(config, ctx) {
+    const soql = `SELECT ${soqlFields(config.idField, config.fields, config.rules).join(", ")} FROM ${config.sobject} WHERE ${config.idField} = ${soqlString(ctx.customerId)} LIMIT 2`;
+    const url = joinUrl(config.instanceUrl, `/services/data/${config.apiVersion}/query?${new URLSearchParams({ q: soql })}`);
+    const call = (token: string) => crmGet(url, { Authorization: `Bearer ${token}` }, ctx);
+    const a = config.auth;
+    const res =
+      a.type === "bearer"
+        ? await call(a.token)
+        : await withAccessToken(ctx, { tokenUrl: a.tokenUrl, clientId: a.clientId, clientSecret: a.clientSecret, refreshToken: a.refreshToken }, { defaultTtlSeconds: SALESFORCE_TOKEN_TTL_SECONDS }, call);
+    const reply = crmShape(queryReply, crmJson(res));
+    const first = reply.records[0];
+    if (!first) return { kind: "notFound" };
+    return { kind: "record", record: first, matches: Math.max(reply.totalSize, reply.records.length) };
+  },
+});

@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { ruleSet } from "../../shared/rules.js";
+import { crmGet, joinUrl } from "./crm-call.js";
+import { zendeskQuery } from "./escape.js";
+import { basicAuth, crmJson, crmShape } from "./http.js";
+import { defineConnector } from "./types.js";
+
+const usersReply = z.object({
+  users: z.array(z.record(z.string(), z.unknown())),
+  count: z.number().int().nonnegative().nullish(),
+});
+
+/**
+ * Zendesk Support users search: `external_id=` when the id is the user's external id (no
+ * search syntax involved), otherwise `query=<user field key>:"<id>"`.
+ */
+export const zendesk = defineConnector({
+  kind: "zendesk",
+  schema: z
+    .object({
+      kind: z.literal("zendesk"),
+      subdomain: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "the <subdomain> of <subdomain>.zendesk.com"),
+      /** Overrides https://<subdomain>.zendesk.com (a host mapping, tests). */
+      baseUrl: crmUrl.optional(),
+      email: z.string().min(3).max(254),
+      apiToken: secret,
+      field: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, "external_id or a user field key").default("external_id"),
+      ...commonConnectorFields,
+      ...ruleSet,
+    })
+    .strict(),
+  secrets: ["apiToken"],
+  async lookup(config, ctx) {
+    const base = config.baseUrl ?? `https://${config.subdomain}.zendesk.com`;
+    const query: Record<string, string> = config.field === "external_id" ? { external_id: ctx.customerId } : { query: zendeskQuery(config.field, ctx.customerId) };
+    const res = await crmGet(
+      joinUrl(base, `/api/v2/users/search?${new URLSearchParams(query)}`),
+      // API token auth: Basic with "{email}/token" as the user name.
+      { Authorization: basicAuth(`${config.email}/token`, config.apiToken) },
+      ctx,
+    );
+    const reply = crmShape(usersReply, crmJson(res));
+    const first = reply.users[0];
+    if (!first) return { kind: "notFound" };
+    return { kind: "record", record: first, matches: Math.max(reply.count ?? 0, reply.users.length) };
+  },
+});

@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { ruleSet } from "../../shared/rules.js";
+import { crmGet, joinUrl } from "./crm-call.js";
+import { zohoCriteriaValue } from "./escape.js";
+import { crmJson, crmShape } from "./http.js";
+import { withAccessToken } from "./oauth.js";
+import { defineConnector } from "./types.js";
+
+const apiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, "a Zoho API name");
+
+const searchReply = z.object({
+  data: z.array(z.record(z.string(), z.unknown())),
+  info: z.object({ count: z.number().int().nonnegative().optional() }).loose().optional(),
+});
+
+/**
+ * Zoho CRM v6 `search` with a criteria expression; access tokens come from the accounts
+ * server of the org's data centre (.com, .eu, .in, …) by refresh token.
+ */
+export const zoho = defineConnector({
+  kind: "zoho",
+  schema: z
+    .object({
+      kind: z.literal("zoho"),
+      /** The api_domain of the org's data centre. */
+      apiDomain: crmUrl.default("https://www.zohoapis.com"),
+      accountsUrl: crmUrl.default("https://accounts.zoho.com"),
+      module: apiName,
+      idField: apiName,
+      clientId: z.string().min(1).max(500),
+      clientSecret: secret,
+      refreshToken: secret,
+      ...commonConnectorFields,
+      ...ruleSet,
+    })
+    .strict(),
+  secrets: ["clientSecret", "refreshToken"],
+  async lookup(config, ctx) {
+    const criteria = `(${config.idField}:equals:${zohoCriteriaValue(ctx.customerId)})`;
+    const url = joinUrl(config.apiDomain, `/crm/v6/${config.module}/search?${new URLSearchParams({ criteria })}`);
+    const res = await withAccessToken(
+      ctx,
+      { tokenUrl: joinUrl(config.accountsUrl, "/oauth/v2/token"), clientId: config.clientId, clientSecret: config.clientSecret, refreshToken: config.refreshToken },
+      { defaultTtlSeconds: 3600 },
+      (token) => crmGet(url, { Authorization: `Zoho-oauthtoken ${token}` }, ctx),
+    );
+    // Zoho answers a search with no match as 204 No Content, with no body at all.
+    if (res.status === 204) return { kind: "notFound" };
+    const reply = crmShape(searchReply, crmJson(res));
+    const first = reply.data[0];
+    if (!first) return { kind: "notFound" };
+    return { kind: "record", record: first, matches: Math.max(reply.info?.count ?? 0, reply.data.length) };
+  },
+});
