@@ -1,7 +1,11 @@
 import type { DialplanTarget } from "../../../shared/destinations-file.js";
 
-/** Why a call's signal was aborted. */
-export type CallStop = { code: "hangup" } | { code: "shutdown" };
+/**
+ * Why a call's signal was aborted: the caller hung up, or the agent must hand the call
+ * to its failure destination now (shutting down; or a channel found already in the app
+ * after a reconnect, which Asterisk never announces again, trace 03).
+ */
+export type CallStop = { code: "hangup" } | { code: "shutdown" } | { code: "orphaned" };
 
 export class CallStopped extends Error {
   constructor(readonly stop: CallStop) {
@@ -38,5 +42,5 @@ export interface CallChannel {
 export function stopOf(signal: AbortSignal): CallStop | null {
   if (!signal.aborted) return null;
   const r: unknown = signal.reason;
-  return r && typeof r === "object" && "code" in r && (r.code === "hangup" || r.code === "shutdown") ? (r as CallStop) : { code: "hangup" };
+  return r && typeof r === "object" && "code" in r && (r.code === "hangup" || r.code === "shutdown" || r.code === "orphaned") ? (r as CallStop) : { code: "hangup" };
 }

@@ -48,7 +48,7 @@ export function readDigits(channel: CallChannel, prompt: string | null, settings
       release();
       // On hang-up the channel is gone (trace 02: every command is then 404); only a shutdown stops the prompt.
       const s = stopOf(channel.signal) ?? { code: "hangup" as const };
-      if (s.code === "shutdown" && playing) playback?.stop();
+      if (s.code !== "hangup" && playing) playback?.stop();
       reject(new CallStopped(s));
     };
     const offDtmf = channel.onDtmf((digit, at) => run({ type: "dtmf", digit, at }));

@@ -163,9 +163,9 @@ export async function runCall(channel: CallChannel, tenant: string, nodeId: stri
     }
   } catch (e) {
     const stop = e instanceof CallStopped ? e.stop : stopOf(channel.signal);
-    if (stop?.code === "shutdown") {
+    if (stop && stop.code !== "hangup") {
       try {
-        await finish({ outcome: "failure", reason: "shutdown", destination: current?.failureDestination ?? null, digits: null }, failureRoute(current));
+        await finish({ outcome: "failure", reason: stop.code, destination: current?.failureDestination ?? null, digits: null }, failureRoute(current));
       } catch {
         report.reason = "shutdown_route_failed";
       }

@@ -1,0 +1,186 @@
+import { performance } from "node:perf_hooks";
+import type { Logger } from "pino";
+import type { AriClient, AriEvent } from "./ari/ari-client.js";
+import { AriCalls, type AriCallChannel } from "./ari/ari-channel.js";
+import { startAriConnection, type AriConnection } from "./ari/connection.js";
+import { runCall, type CallDeps, type CallReport } from "./call/run-node.js";
+import type { AgentConfig } from "./config/env.js";
+import { fetchNode, lookupCustomer } from "./edge/client.js";
+import { NodeSource } from "./nodes/node-source.js";
+import { createLogger } from "./observability/log.js";
+import { AgentMetrics, startMetricsServer, type MetricsServer } from "./observability/metrics.js";
+
+export type AgentOptions = {
+  logger?: Logger;
+  /** Called with every finished call (tests, benchmarks). */
+  onCallEnd?: (report: CallReport) => void;
+  /** How long to wait after a reconnect before sending a channel that is still unknown to its failure destination. */
+  orphanGraceMs?: number;
+};
+
+export type Agent = {
+  /** Resolves once the events WebSocket is open for the first time. */
+  ready: Promise<void>;
+  metrics: AgentMetrics;
+  metricsPort: number | null;
+  activeCalls(): number;
+  ariState(): string;
+  /** SPEC 6: calls in progress get `graceMs` (SHUTDOWN_GRACE_MS, 10 s) to finish, then go to their failure destination. */
+  stop(opts?: { graceMs?: number }): Promise<void>;
+};
+
+const EVENTS = ["StasisStart", "StasisEnd", "ChannelDtmfReceived", "PlaybackFinished", "ChannelHangupRequest", "ChannelDestroyed"];
+
+/** Starts the agent with a parsed config; `main.ts` is only env parsing and signals around this. */
+export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): Promise<Agent> {
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const metrics = new AgentMetrics();
+  const now = () => performance.now();
+  const edge = config.edge ? { baseUrl: config.edge.url, key: config.edge.key } : null;
+  const nodes = new NodeSource({
+    nodesFile: config.nodesFile,
+    stateDir: config.stateDir,
+    ttlMs: config.nodeCacheTtlMs,
+    fetchNode: edge
+      ? async (t, n) => {
+          const started = now();
+          const r = await fetchNode(edge, t, n, config.edgeTimeoutMs);
+          metrics.edgeLatency.observe({ kind: "node", result: r.ok ? "ok" : r.reason }, (now() - started) / 1000);
+          return r;
+        }
+      : null,
+    onEdgeError: (tenant, node, reason) => log.warn({ tenant, node, reason }, "node config: edge unavailable, using a stored copy if any"),
+  });
+  const deps: CallDeps = { nodes, destinations: config.destinations, edge, edgeTimeoutMs: config.edgeTimeoutMs, lookup: lookupCustomer, now, metrics };
+
+  let connection: AriConnection | null = null;
+  const calls = new AriCalls(() => connection?.client() ?? null, now);
+  const orphans = new Set<string>();
+  let draining = false;
+  const idleWaiters = new Set<() => void>();
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+
+  function startCall(ch: AriCallChannel, tenant: string, node: string) {
+    metrics.activeCalls.inc();
+    void runCall(ch, tenant, node, deps)
+      .then((report) => {
+        metrics.calls.inc({ outcome: report.outcome });
+        log.info(report, "call");
+        opts.onCallEnd?.(report);
+      })
+      .catch((err: unknown) => log.error({ callId: ch.id, err: String(err) }, "call flow crashed"))
+      .finally(() => {
+        calls.close(ch.id);
+        orphans.delete(ch.id);
+        metrics.activeCalls.dec();
+        if (calls.calls.size === 0) for (const w of [...idleWaiters]) w();
+      });
+  }
+
+  function onEvent(ev: AriEvent) {
+    if (ev.type === "StasisStart") {
+      const id = ev.channel?.id;
+      if (!id || calls.calls.has(id) || orphans.has(id)) return;
+      const [tenant = "", node = ""] = ev.args ?? [];
+      const ch = calls.open(id);
+      // A call arriving while we shut down is not started only to be cut: straight to its failure destination.
+      if (draining) ch.end({ code: "shutdown" });
+      startCall(ch, tenant, node);
+      return;
+    }
+    calls.dispatch(ev);
+  }
+
+  /** Trace 03: after a WebSocket drop Asterisk keeps the channels in the app and announces none of them again. */
+  async function sweep(client: AriClient) {
+    let listed: string[];
+    try {
+      listed = (await client.applications.get({ applicationName: config.ari.app })).channel_ids ?? [];
+    } catch (err) {
+      log.warn({ err: String(err) }, "ari: cannot list the app's channels after connecting");
+      return;
+    }
+    const present = new Set(listed);
+    for (const [id, ch] of calls.calls) if (!present.has(id)) ch.end({ code: "hangup" }); // left while we were away
+    const unknown = listed.filter((id) => !calls.calls.has(id) && !orphans.has(id));
+    if (unknown.length === 0) return;
+    // A brand-new call's StasisStart may still be on its way: give it a moment before calling a channel orphaned.
+    await new Promise((r) => setTimeout(r, opts.orphanGraceMs ?? 250));
+    for (const id of unknown) {
+      if (calls.calls.has(id) || orphans.has(id)) continue;
+      orphans.add(id);
+      let appData: string;
+      try {
+        appData = (await client.channels.get({ channelId: id })).dialplan?.app_data ?? "";
+      } catch {
+        orphans.delete(id);
+        continue; // gone meanwhile
+      }
+      if (calls.calls.has(id)) continue;
+      const [, tenant = "", node = ""] = appData.split(",").map((s) => s.trim());
+      log.warn({ callId: id, tenant, node }, "ari: channel already in the app on connect; sending it to its failure destination");
+      const ch = calls.open(id);
+      ch.end({ code: "orphaned" });
+      startCall(ch, tenant, node);
+    }
+  }
+
+  let metricsServer: MetricsServer | null = null;
+  if (config.metrics) {
+    metricsServer = await startMetricsServer(metrics, config.metrics.port, config.metrics.host, () => {
+      const ari = connection?.state() ?? "connecting";
+      return { ok: ari === "connected", ari, calls: calls.calls.size };
+    });
+  }
+
+  connection = startAriConnection({
+    ...config.ari,
+    log,
+    metrics,
+    events: EVENTS,
+    onEvent,
+    onConnected: (client) => {
+      markReady();
+      void sweep(client);
+    },
+  });
+
+  const waitIdle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (calls.calls.size === 0) return resolve();
+      const done = () => {
+        clearTimeout(t);
+        idleWaiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      idleWaiters.add(done);
+    });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    ready,
+    metrics,
+    metricsPort: metricsServer?.port ?? null,
+    activeCalls: () => calls.calls.size,
+    ariState: () => connection?.state() ?? "connecting",
+    stop(o = {}) {
+      stopping ??= (async () => {
+        draining = true;
+        const grace = o.graceMs ?? config.shutdownGraceMs;
+        log.info({ calls: calls.calls.size, graceMs: grace }, "shutting down: letting calls in progress finish");
+        await waitIdle(grace);
+        if (calls.calls.size > 0) {
+          log.warn({ calls: calls.calls.size }, "shutdown grace over: sending the remaining calls to their failure destination");
+          for (const ch of calls.calls.values()) ch.end({ code: "shutdown" });
+          await waitIdle(5000);
+        }
+        await connection?.stop();
+        await metricsServer?.close();
+        log.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}

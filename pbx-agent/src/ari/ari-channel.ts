@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import type { DialplanTarget } from "../../../shared/destinations-file.js";
+import type { CallChannel, CallStop, Playback } from "../call/call-channel.js";
+import type { AriClient, AriEvent } from "./ari-client.js";
+
+/**
+ * Every channel the agent is handling, and the one place WebSocket events are dispatched
+ * from: one listener per event type for all calls, looked up by channel or playback id,
+ * so no per-call listener is ever left on the client.
+ */
+export class AriCalls {
+  readonly calls = new Map<string, AriCallChannel>();
+  readonly playbacks = new Map<string, { callId: string; done: () => void }>();
+  private readonly prefix = `crmb-${randomUUID().slice(0, 8)}`;
+  private seq = 0;
+
+  constructor(
+    readonly client: () => AriClient | null,
+    readonly now: () => number,
+  ) {}
+
+  nextPlaybackId(): string {
+    return `${this.prefix}-${(this.seq++).toString(36)}`;
+  }
+
+  open(id: string): AriCallChannel {
+    const ch = new AriCallChannel(id, this);
+    this.calls.set(id, ch);
+    return ch;
+  }
+
+  /** After the call flow is over: settles its playbacks and forgets it. */
+  close(id: string): void {
+    const ch = this.calls.get(id);
+    if (!ch) return;
+    this.calls.delete(id);
+    ch.dispose();
+  }
+
+  dispatch(ev: AriEvent): void {
+    switch (ev.type) {
+      case "ChannelDtmfReceived":
+        if (ev.channel && ev.digit) this.calls.get(ev.channel.id)?.dtmf(ev.digit);
+        return;
+      case "PlaybackFinished": {
+        const id = ev.playback?.id;
+        const p = id ? this.playbacks.get(id) : undefined;
+        if (p && id) {
+          this.playbacks.delete(id);
+          p.done();
+        }
+        return;
+      }
+      // Trace 02: the hang-up arrives as ChannelHangupRequest, then PlaybackFinished "failed",
+      // then StasisEnd; any of the three ends the call (ChannelDestroyed if subscribed).
+      case "ChannelHangupRequest":
+      case "StasisEnd":
+      case "ChannelDestroyed":
+        if (ev.channel) this.calls.get(ev.channel.id)?.end({ code: "hangup" });
+        return;
+    }
+  }
+}
+
+function need(calls: AriCalls): AriClient {
+  const c = calls.client();
+  if (!c) throw new Error("ari_disconnected");
+  return c;
+}
+
+export class AriCallChannel implements CallChannel {
+  private readonly ac = new AbortController();
+  readonly signal = this.ac.signal;
+  private readonly listeners = new Set<(digit: string, at: number) => void>();
+  private readonly myPlaybacks = new Set<string>();
+  private routed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly calls: AriCalls,
+  ) {}
+
+  dtmf(digit: string): void {
+    if (this.routed) return;
+    const at = this.calls.now();
+    for (const l of [...this.listeners]) l(digit, at);
+  }
+
+  /** Aborts the call's work; after routing, end-of-Stasis events are expected and change nothing. */
+  end(stop: CallStop): void {
+    if (this.signal.aborted) return;
+    if (this.routed && stop.code === "hangup") return;
+    this.ac.abort(stop);
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+    for (const id of this.myPlaybacks) {
+      const p = this.calls.playbacks.get(id);
+      this.calls.playbacks.delete(id);
+      p?.done();
+    }
+    this.myPlaybacks.clear();
+  }
+
+  markRouted(): void {
+    this.routed = true;
+  }
+
+  async answer(): Promise<void> {
+    await need(this.calls).channels.answer({ channelId: this.id });
+  }
+
+  play(media: string): Playback {
+    const playbackId = this.calls.nextPlaybackId();
+    let resolve!: () => void;
+    const ended = new Promise<void>((r) => (resolve = r));
+    const done = () => {
+      this.myPlaybacks.delete(playbackId);
+      this.calls.playbacks.delete(playbackId);
+      resolve();
+    };
+    // Registered before the request: PlaybackFinished may beat the 201 (trace 04, a missing sound).
+    this.calls.playbacks.set(playbackId, { callId: this.id, done });
+    this.myPlaybacks.add(playbackId);
+    let finished = false;
+    void ended.then(() => (finished = true));
+    try {
+      Promise.resolve(need(this.calls).channels.play({ channelId: this.id, media, playbackId })).then(undefined, done);
+    } catch {
+      done();
+    }
+    return {
+      ended,
+      stop: () => {
+        if (finished) return;
+        const c = this.calls.client();
+        // 404 when it already finished: nothing to do.
+        if (c) Promise.resolve(c.playbacks.stop({ playbackId })).then(undefined, () => undefined);
+      },
+    };
+  }
+
+  onDtmf(listener: (digit: string, at: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  async setVariable(name: string, value: string): Promise<void> {
+    await need(this.calls).channels.setChannelVar({ channelId: this.id, variable: name, value });
+  }
+
+  async continueInDialplan(t: DialplanTarget): Promise<void> {
+    await need(this.calls).channels.continueInDialplan({ channelId: this.id, context: t.context, extension: t.extension, priority: t.priority });
+  }
+
+  async hangup(): Promise<void> {
+    await need(this.calls).channels.hangup({ channelId: this.id });
+  }
+}

@@ -1,0 +1,32 @@
+import { startAgent } from "./agent.js";
+import { ConfigError, loadConfig, type AgentConfig } from "./config/env.js";
+import { createLogger } from "./observability/log.js";
+
+let config: AgentConfig;
+try {
+  config = loadConfig(process.env);
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  process.stderr.write(`crm-bridge agent: bad configuration: ${e.message}\n`);
+  process.exit(2);
+}
+
+const log = createLogger(config.logLevel);
+const agent = await startAgent(config, { logger: log });
+log.info({ ari: config.ari.url, app: config.ari.app, edge: config.edge?.url ?? null, nodesFile: config.nodesFile !== null, metricsPort: agent.metricsPort }, "agent started");
+
+let exiting = false;
+for (const sig of ["SIGTERM", "SIGINT"] as const) {
+  process.on(sig, () => {
+    if (exiting) return;
+    exiting = true;
+    log.info({ signal: sig }, "signal received");
+    agent.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err: String(err) }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  });
+}

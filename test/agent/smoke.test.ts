@@ -1,0 +1,30 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { FAILURE, startRig, SUCCESS, type Rig } from "./support/rig.js";
+
+let rig: Rig;
+beforeAll(async () => {
+  rig = await startRig();
+});
+afterAll(() => rig.close());
+
+it("trace 01 shape: answer, prompt, barge-in, '#', variables, continue", async () => {
+  rig.node("plain", { name: "Plain", interaction: "none", audio: "sound:hello-world", successDestination: SUCCESS, failureDestination: FAILURE });
+  const id = rig.call("plain");
+  await rig.playback(id, "PlaybackStarted");
+  await rig.asterisk.sendDtmf(id, "4321#", { gapMs: 30 });
+  const r = await rig.report(id);
+  expect(r).toMatchObject({ outcome: "success", customerId: "**21" });
+  expect(rig.asterisk.channelState(id)).toMatchObject({ state: "continued", context: "to-campaign", extension: "10", priority: 1 });
+  expect(rig.asterisk.channelVars(id)).toMatchObject({ __OMLCODCLI: "4321", CUSTOMER_ID: "4321", CRM_BRIDGE_OUTCOME: "success", CRM_BRIDGE_DEST_TYPE: "1", CRM_BRIDGE_DEST_ID: "10" });
+  expect(rig.commandsFor(id)).toEqual([
+    "POST /answer",
+    "POST /play",
+    expect.stringMatching(/^DELETE \/playbacks\//),
+    "POST /variable __OMLCODCLI=4321",
+    "POST /variable CUSTOMER_ID=4321",
+    "POST /variable CRM_BRIDGE_OUTCOME=success",
+    "POST /variable CRM_BRIDGE_DEST_TYPE=1",
+    "POST /variable CRM_BRIDGE_DEST_ID=10",
+    "POST /continue to-campaign,10,1",
+  ]);
+});

@@ -1,0 +1,115 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { destinationsFile } from "../../../shared/destinations-file.js";
+import type { NodeConfigInput, NodesFile } from "../../../shared/node.js";
+import { startAgent, type Agent, type AgentOptions } from "../../../pbx-agent/src/agent.js";
+import type { CallReport } from "../../../pbx-agent/src/call/run-node.js";
+import type { AgentConfig } from "../../../pbx-agent/src/config/env.js";
+import { createLogger } from "../../../pbx-agent/src/observability/log.js";
+import { startFakeAsterisk, type FakeAsterisk, type FakeAsteriskOptions } from "../../fake-asterisk/index.js";
+import { startFakeEdge, type FakeEdge } from "./fake-edge.js";
+
+export const DESTINATIONS = destinationsFile.parse({
+  types: { "1": { context: "to-campaign", extension: "{id}", priority: 1 } },
+  default: { context: "crm-bridge-route", extension: "{type}-{id}", priority: 1 },
+  fallback: { context: "crm-bridge-fallback", extension: "s", priority: 1 },
+});
+
+export const SUCCESS = { type: 1, id: 10 };
+export const FAILURE = { type: 3, id: 20 };
+
+/** Polls `check` until it returns something truthy (for state the fake Asterisk does not see, like agent reports). */
+export async function until<T>(check: () => T | undefined | null | false, timeoutMs = 5000, what = "condition"): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export type Rig = {
+  asterisk: FakeAsterisk;
+  edge: FakeEdge;
+  agent: Agent;
+  config: AgentConfig;
+  reports: CallReport[];
+  /** Places a call into `Stasis(crm-bridge,<tenant>,<node>)`. */
+  call(node: string, tenant?: string): string;
+  report(channelId: string, timeoutMs?: number): Promise<CallReport>;
+  /** Waits for the n-th (0-based) PlaybackStarted / PlaybackFinished on the channel. */
+  playback(channelId: string, which: "PlaybackStarted" | "PlaybackFinished", n?: number, timeoutMs?: number): Promise<{ id: string; media: string }>;
+  /** Commands the agent sent for one channel, as "METHOD path" lines (playback stops included by id). */
+  commandsFor(channelId: string): string[];
+  node(id: string, n: NodeConfigInput, tenant?: string): void;
+  close(): Promise<void>;
+};
+
+export type RigOptions = {
+  asterisk?: FakeAsteriskOptions;
+  edgeTimeoutMs?: number;
+  nodesFile?: NodesFile | null;
+  edgeUrl?: string;
+  stateDir?: string;
+  agent?: AgentOptions;
+  nodeCacheTtlMs?: number;
+  shutdownGraceMs?: number;
+};
+
+export async function startRig(o: RigOptions = {}): Promise<Rig> {
+  const asterisk = await startFakeAsterisk({ playbackMs: 100, ...o.asterisk });
+  const edge = await startFakeEdge();
+  const config: AgentConfig = {
+    ari: { url: asterisk.url, username: asterisk.username, password: asterisk.password, app: asterisk.app, reconnectMaxMs: 1000 },
+    edge: { url: o.edgeUrl ?? edge.url, key: edge.key },
+    edgeTimeoutMs: o.edgeTimeoutMs ?? 500,
+    destinations: DESTINATIONS,
+    nodesFile: o.nodesFile ?? null,
+    stateDir: o.stateDir ?? mkdtempSync(join(tmpdir(), "agent-rig-")),
+    metrics: { port: 0, host: "127.0.0.1" },
+    nodeCacheTtlMs: o.nodeCacheTtlMs ?? 30_000,
+    shutdownGraceMs: o.shutdownGraceMs ?? 10_000,
+    logLevel: "silent",
+  };
+  const reports: CallReport[] = [];
+  const agent = await startAgent(config, {
+    logger: createLogger(process.env.AGENT_TEST_LOG ?? "silent"),
+    ...o.agent,
+    onCallEnd: (r) => {
+      reports.push(r);
+      o.agent?.onCallEnd?.(r);
+    },
+  });
+  await agent.ready;
+  await asterisk.waitForApp();
+  const playbackEvents = (id: string, which: string) =>
+    asterisk.events.filter((e) => e.event.type === which && (e.event as { playback?: { target_uri?: string } }).playback?.target_uri === `channel:${id}`);
+  return {
+    asterisk,
+    edge,
+    agent,
+    config,
+    reports,
+    call: (node, tenant = "acme") => asterisk.placeCall({ args: [tenant, node] }),
+    report: (id, timeoutMs = 10_000) => until(() => reports.find((r) => r.callId === id), timeoutMs, `report of ${id}`),
+    playback: async (id, which, n = 0, timeoutMs = 10_000) => {
+      const e = await asterisk.waitFor(() => playbackEvents(id, which)[n], timeoutMs, `${which} #${n} on ${id}`);
+      const pb = (e.event as unknown as { playback: { id: string; media_uri: string } }).playback;
+      return { id: pb.id, media: pb.media_uri };
+    },
+    commandsFor: (id) =>
+      asterisk.commands
+        .filter((c) => c.path.includes(id) || (c.path.startsWith("/playbacks/") && playbackEvents(id, "PlaybackStarted").some((e) => c.path.endsWith((e.event as unknown as { playback: { id: string } }).playback.id))))
+        .map((c) => `${c.method} ${c.path.replace(`/channels/${id}`, "")}${c.query.variable ? ` ${String(c.query.variable)}=${String(c.query.value ?? "")}` : ""}${c.query.context ? ` ${String(c.query.context)},${String(c.query.extension)},${String(c.query.priority)}` : ""}`),
+    node: (id, n, tenant = "acme") => {
+      edge.setNode(tenant, id, n);
+    },
+    close: async () => {
+      await agent.stop({ graceMs: 0 });
+      await asterisk.close();
+      await edge.close();
+    },
+  };
+}
