@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, json, newTenant, putConnector, putNode, crmPath } from "./helpers.js";
+import { call, crmCalls, crmPath, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
 
 /** A browser in miniature: keeps cookies, never follows redirects, echoes the page's CSRF token. */
 class Browser {
@@ -300,5 +300,165 @@ describe("admin pages: languages", () => {
     expect((await b.page("/ui/login")).html).toContain("Clave de administrador");
     // The switch never redirects off the pages.
     expect((await b.fetch("GET", "/ui/lang/en?back=https%3A%2F%2Fevil.test%2F")).headers.get("location")).toBe("/ui/nodes");
+  });
+});
+
+const restConnector = (url: string, token = "s3cret-token") => ({
+  id: "",
+  kind: "rest",
+  timeoutMs: "1500",
+  "cache.ttlSeconds": "60",
+  "cache.negativeTtlSeconds": "10",
+  "cache.staleIfErrorSeconds": "300",
+  config: JSON.stringify({
+    method: "GET",
+    url,
+    recordPath: "data.customer",
+    auth: { type: "bearer", token },
+    rules: [{ when: { path: "plan", op: "eq", value: "gold" }, destination: "1,3" }],
+    default: "true",
+    notFound: "false",
+  }),
+});
+
+describe("admin pages: connectors", () => {
+  it("creates a connector; its secret is write-only and kept when the field is left empty", async () => {
+    const t = await newTenant("ui");
+    const url = `${crmPath("rest", "found")}/{idContact}`;
+    const b = new Browser();
+    await b.signIn(t.admin);
+    const { html: form } = await b.page("/ui/connectors/new");
+    for (const label of ["Id", "Kind", "Timeout (ms)", "Kind-specific settings (JSON)"]) expect(() => control(form, label)).not.toThrow();
+    const res = await b.post("/ui/connectors/new", { ...restConnector(url), id: "rest-crm" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/ui/connectors/rest-crm?saved=1");
+    const { html } = await b.page("/ui/connectors/rest-crm");
+    expect(html).not.toContain("s3cret-token");
+    expect(control(html, "New value for auth.token")).toContain('type="password"');
+    expect(html).toContain("auth.token is set; leave empty to keep it");
+
+    // Saving the page as shown (secret "***", field empty) keeps the stored secret.
+    const config = /<textarea[^>]*name="config"[^>]*>([^<]*)<\/textarea>/.exec(html)![1]!.replaceAll("&quot;", '"');
+    const again = await b.post("/ui/connectors/rest-crm", { ...restConnector(url), id: "rest-crm", config, "secret:auth.token": "", timeoutMs: "2000" });
+    expect(again.status).toBe(303);
+    const tried = await b.post("/ui/connectors/rest-crm/try", { idContact: "12340" });
+    expect(tried.status).toBe(200);
+    expect((await crmCalls(url.replace("{idContact}", "12340"))).last?.headers.authorization).toBe("Bearer s3cret-token");
+    // A value typed into the secret field replaces it.
+    await b.page("/ui/connectors/rest-crm");
+    expect((await b.post("/ui/connectors/rest-crm", { ...restConnector(url), id: "rest-crm", config, "secret:auth.token": "new-token", timeoutMs: "2000" })).status).toBe(303);
+    await b.post("/ui/connectors/rest-crm/try", { idContact: "12340" });
+    expect((await crmCalls(url.replace("{idContact}", "12340"))).last?.headers.authorization).toBe("Bearer new-token");
+    const api = await json(await call("GET", `/v1/tenants/${t.id}/connectors/rest-crm`, { token: t.admin }));
+    expect(api).toMatchObject({ timeoutMs: 2000, auth: { type: "bearer", token: "***" } });
+  });
+
+  it("'try an id' shows the fields read, the rule that matched, the decision and the time", async () => {
+    const t = await newTenant("ui");
+    const url = `${crmPath("rest", "found")}/{idContact}`;
+    const b = new Browser();
+    await b.signIn(t.admin);
+    await b.page("/ui/connectors/new");
+    await b.post("/ui/connectors/new", { ...restConnector(url), id: "crm" });
+    await b.page("/ui/connectors/crm");
+    const res = await b.post("/ui/connectors/crm/try", { idContact: "12342" });
+    const html = await res.text();
+    expect(html).toContain('id="try-result"');
+    expect(html).toMatch(/Decision<\/th><td><code>1,3<\/code>/);
+    expect(html).toMatch(/Rule that matched<\/th><td><code>#1 /);
+    expect(html).toContain("<code>plan</code>");
+    expect(html).toContain("<code>&quot;gold&quot;</code>");
+    expect(html).toMatch(/Time<\/th><td>\d+ ms<\/td>/);
+    const bad = await (await b.post("/ui/connectors/crm/try", { idContact: "12a" })).text();
+    expect(bad).toContain("invalid_id");
+  });
+
+  it("shows common-field errors beside their control and schema errors under the JSON box", async () => {
+    const t = await newTenant("ui");
+    const b = new Browser();
+    await b.signIn(t.admin);
+    await b.page("/ui/connectors/new");
+    const broken = await b.post("/ui/connectors/new", { ...restConnector("https://crm.example/x"), id: "c1", timeoutMs: "99999" });
+    expect(broken.status).toBe(400);
+    const html = await broken.text();
+    expect(control(html, "Timeout (ms)")).toContain('aria-describedby="f-timeoutMs-err"');
+    expect(control(html, "Kind-specific settings (JSON)")).toContain("f-config-err");
+    expect(html).toMatch(/id="f-config-err">url: [^<]*\{idContact\}/);
+    // A typed secret is never echoed back.
+    expect(html).not.toContain("s3cret-token");
+    const notJson = await b.post("/ui/connectors/new", { ...restConnector("x"), id: "c1", config: "{nope" });
+    expect(await notJson.text()).toMatch(/id="f-config-err">Not valid JSON/);
+    expect((await call("GET", `/v1/tenants/${t.id}/connectors`, { token: t.admin }).then((r) => json<{ connectors: unknown[] }>(r))).connectors).toEqual([]);
+  });
+
+  it("refuses to delete a connector in use, naming the nodes, and deletes it once free", async () => {
+    const t = await newTenant("ui");
+    await putConnector(t, "used", { kind: "webhook", url: crmPath("contract", "true") });
+    await putNode(t, "sales", { interaction: "crm_true_false", connector: "used" });
+    await putNode(t, "support", { interaction: "crm_destination", connector: "used" });
+    const b = new Browser();
+    await b.signIn(t.admin);
+    await b.page("/ui/connectors/used");
+    const res = await b.post("/ui/connectors/used/delete", {});
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain("these nodes use this connector: sales, support");
+    await call("DELETE", `/v1/tenants/${t.id}/nodes/sales`, { token: t.admin });
+    await call("DELETE", `/v1/tenants/${t.id}/nodes/support`, { token: t.admin });
+    const ok = await b.post("/ui/connectors/used/delete", {});
+    expect(ok.status).toBe(303);
+    expect((await call("GET", `/v1/tenants/${t.id}/connectors/used`, { token: t.admin })).status).toBe(404);
+  });
+});
+
+describe("admin pages: decisions and keys", () => {
+  it("lists decisions with masked ids, filters by node and outcome, and draws the charts", async () => {
+    const t = await newTenant("ui");
+    await putConnector(t, "crm", { kind: "webhook", url: crmPath("contract", "by-id") });
+    await putNode(t, "n1", { interaction: "crm_true_false", connector: "crm" });
+    await putNode(t, "n2", { interaction: "none" });
+    await (await identify(t, "n1", "5550012")).text();
+    await (await identify(t, "n1", "5550013")).text();
+    await (await identify(t, "n2", "12ab")).text();
+    const b = new Browser();
+    await b.signIn(t.admin);
+    let html = "";
+    for (let i = 0; i < 20; i++) {
+      // Decision rows may be written just after the identify answer (waitUntil).
+      html = (await b.page("/ui/decisions")).html;
+      if ((html.match(/<time /g) ?? []).length >= 3) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(html).toContain("*****12");
+    expect(html).not.toContain("5550012");
+    expect((html.match(/<svg /g) ?? []).length).toBe(2);
+    expect(html).toContain("Last hour");
+    for (const label of ["Node", "Outcome"]) expect(() => control(html, label)).not.toThrow();
+    const byNode = (await b.page("/ui/decisions?node=n2")).html;
+    expect((byNode.match(/<time /g) ?? []).length).toBe(1);
+    expect(byNode).toContain("invalid_id");
+    const failures = (await b.page("/ui/decisions?outcome=failure")).html;
+    expect(failures).toContain("*****13");
+    expect(failures).not.toContain("*****12");
+  });
+
+  it("creates a key shown once, lists keys, and revokes one", async () => {
+    const t = await newTenant("ui");
+    const b = new Browser();
+    await b.signIn(t.admin);
+    const { html } = await b.page("/ui/keys");
+    expect(html).toContain(t.adminId);
+    expect(html).toContain(t.agentId);
+    const res = await b.post("/ui/keys", { role: "agent" });
+    expect(res.status).toBe(201);
+    const key = /<code class="key" id="new-key">([^<]+)<\/code>/.exec(await res.text())![1]!;
+    expect(key).toMatch(/^cbk_/);
+    expect((await b.page("/ui/keys")).html).not.toContain(key);
+    const id = key.split("_")[1]!;
+    expect((await b.post(`/ui/keys/${id}/revoke`, {})).status).toBe(303);
+    expect((await identify({ id: t.id, agent: key }, "any", "1")).status).toBe(401);
+    // Revoking the session's own key ends the session.
+    await b.page("/ui/keys");
+    expect((await b.post(`/ui/keys/${t.adminId}/revoke`, {})).headers.get("location")).toBe("/ui/login");
+    expect((await b.fetch("GET", "/ui/keys")).status).toBe(303);
   });
 });

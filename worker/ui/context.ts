@@ -3,7 +3,10 @@ import type { AppEnv } from "../env.js";
 import type { Dict, Lang } from "./i18n.js";
 import type { Session } from "./session.js";
 
-export type UiVariables = AppEnv["Variables"] & { lang: Lang; t: Dict; session: Session; form: Record<string, string> };
+/** An in-process request to the worker's own HTTP API, as the signed-in key. */
+export type ApiCall = (method: string, path: string, body?: unknown) => Promise<Response>;
+
+export type UiVariables = AppEnv["Variables"] & { lang: Lang; t: Dict; session: Session; form: Record<string, string>; api: ApiCall };
 export type UiEnv = { Bindings: AppEnv["Bindings"]; Variables: UiVariables };
 export type UiApp = Hono<UiEnv>;
 export type UiContext = Context<UiEnv>;

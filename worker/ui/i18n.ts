@@ -94,6 +94,7 @@ const en = {
     secrets: "Secrets",
     secretSet: "is set; leave empty to keep it",
     secretNew: "New value for",
+    secretRetype: "Not saved yet: type it again here (secrets are never sent back to the browser).",
     idRequired: "An id is required.",
     exists: "A connector with this id exists already.",
     inUse: "Refused: these nodes use this connector:",
@@ -127,6 +128,8 @@ const en = {
     chartDay: "Last day",
     chartSummary: (n: number, p50: number, p99: number) => `${n} decisions, p50 ${p50} ms, p99 ${p99} ms`,
     latency: "latency",
+    outcomes: { success: "success", route: "route", failure: "failure", invalid: "invalid" } as Record<string, string>,
+    capped: "The log keeps each tenant's newest 1000 decisions.",
   },
   keys: {
     title: "Keys",
@@ -233,6 +236,7 @@ const es: Dict = {
     secrets: "Secretos",
     secretSet: "está definido; vacío lo conserva",
     secretNew: "Nuevo valor para",
+    secretRetype: "Aún no guardado: escríbalo de nuevo aquí (los secretos nunca se devuelven al navegador).",
     idRequired: "El id es obligatorio.",
     exists: "Ya existe un conector con este id.",
     inUse: "Rechazado: estos nodos usan el conector:",
@@ -266,6 +270,8 @@ const es: Dict = {
     chartDay: "Último día",
     chartSummary: (n: number, p50: number, p99: number) => `${n} decisiones, p50 ${p50} ms, p99 ${p99} ms`,
     latency: "latencia",
+    outcomes: { success: "éxito", route: "destino", failure: "falla", invalid: "inválido" },
+    capped: "El registro guarda las 1000 decisiones más recientes de cada tenant.",
   },
   keys: {
     title: "Claves",

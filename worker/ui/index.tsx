@@ -36,7 +36,7 @@ function errorPage(err: Error, c: UiContext) {
 }
 
 /** The admin pages (SPEC 8), server-rendered, under /ui. */
-export function createUi() {
+export function createUi(api: Pick<OpenAPIHono<AppEnv>, "request">) {
   const ui = new Hono<UiEnv>();
   ui.onError(errorPage);
   ui.use(async (c, next) => {
@@ -80,6 +80,16 @@ export function createUi() {
     }
     c.set("session", session);
     c.set("principal", { kind: "key", ...session.key });
+    c.set("api", (method, path, body) =>
+      Promise.resolve(
+        api.request(
+          path,
+          { method, headers: { authorization: `Bearer ${session.token}`, "content-type": "application/json" }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) },
+          c.env,
+          c.executionCtx,
+        ),
+      ),
+    );
     c.executionCtx.waitUntil(touchKey(c.env.DB, session.key).catch(() => undefined));
     if (c.req.method !== "GET" && c.req.method !== "HEAD" && !(await csrfMatches(session.csrf, await readForm(c)))) return csrfRefused(c);
     await next();
@@ -94,5 +104,5 @@ export function createUi() {
 }
 
 export function uiRoutes(app: OpenAPIHono<AppEnv>) {
-  app.route("/ui", createUi());
+  app.route("/ui", createUi(app));
 }

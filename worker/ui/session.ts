@@ -13,7 +13,8 @@ const AAD = "crm-bridge ui session v1";
 /** What the sealed cookie holds. The key itself is sealed, so every request re-checks it (revocation ends the session). */
 type Sealed = { k: string; c: string; e: number };
 
-export type Session = { key: KeyRecord; csrf: string; expiresAt: number };
+/** `token` is the raw key, kept only in memory for this request: the pages call the API with it, never render it. */
+export type Session = { key: KeyRecord; token: string; csrf: string; expiresAt: number };
 
 export const cookieOptions = (maxAgeSeconds?: number): CookieOptions => ({
   httpOnly: true,
@@ -72,5 +73,5 @@ export async function readSession<E extends { Bindings: Env }>(c: Context<E>): P
   if (typeof payload.k !== "string" || typeof payload.c !== "string" || typeof payload.e !== "number" || payload.e < Date.now()) return null;
   const key = await verifyKey(c.env.DB, payload.k);
   if (!key || key.role !== "admin") return null;
-  return { key, csrf: payload.c, expiresAt: payload.e };
+  return { key, token: payload.k, csrf: payload.c, expiresAt: payload.e };
 }

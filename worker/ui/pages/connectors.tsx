@@ -1,3 +1,459 @@
-import type { UiApp } from "../context.js";
+import { slug } from "../../../shared/ids.js";
+import { connectorNames } from "../../../shared/node.js";
+import { connectorConfig, connectorModule, connectorModules, type ConnectorConfig } from "../../connectors/registry.js";
+import { splitSecrets } from "../../connectors/secrets.js";
+import { ApiError } from "../../http/errors.js";
+import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector } from "../../store/connectors.js";
+import { listNodes } from "../../store/nodes.js";
+import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
+import { FormErrors, SelectField, TextAreaField, TextField, controlId, type FieldErrors } from "../fields.js";
+import { zodErrorMap } from "../i18n.js";
+import { Banner, CsrfField, Layout } from "../layout.js";
+import { notFoundPage } from "./errors.js";
 
-export function connectorPages(_ui: UiApp) {}
+type ConnectorForm = Record<string, string>;
+const COMMON = ["id", "kind", "timeoutMs", "cache.ttlSeconds", "cache.negativeTtlSeconds", "cache.staleIfErrorSeconds", "config"] as const;
+const SECRET_PREFIX = "secret:";
+
+// Starting points for a new connector's JSON box (the pages' script fills it when the kind changes).
+const TEMPLATES: Record<string, unknown> = {
+  webhook: { url: "https://crm.example.com/omnileads/identify" },
+  rest: {
+    method: "GET",
+    url: "https://crm.example.com/api/customers/{idContact}",
+    recordPath: "data.customer",
+    rules: [{ when: { path: "plan", op: "eq", value: "gold" }, destination: "1,3" }],
+    default: "true",
+    notFound: "false",
+  },
+};
+const template = (kind: string) => JSON.stringify(TEMPLATES[kind] ?? {}, null, 2);
+
+function configToForm(id: string, config: ConnectorConfig): ConnectorForm {
+  const { kind, timeoutMs, cache, ...rest } = config;
+  return {
+    id,
+    kind,
+    timeoutMs: String(timeoutMs),
+    "cache.ttlSeconds": String(cache.ttlSeconds),
+    "cache.negativeTtlSeconds": String(cache.negativeTtlSeconds),
+    "cache.staleIfErrorSeconds": String(cache.staleIfErrorSeconds),
+    config: JSON.stringify(rest, null, 2),
+  };
+}
+
+function secretPatterns(kind: unknown): readonly string[] {
+  return typeof kind === "string" && connectorModules.some((m) => m.kind === kind) ? connectorModule(kind).secrets : [];
+}
+
+/** Where a config holds secrets: "auth.token", "headers.X-Api-Key"… */
+function secretPaths(config: { kind: string } | null): string[] {
+  if (!config) return [];
+  return splitSecrets(config, secretPatterns(config.kind)).secrets.map(([p]) => p.join("."));
+}
+
+/** The JSON box as sent back after an error: typed secrets replaced by "***", like stored ones. */
+function maskedEcho(input: Record<string, unknown>): string {
+  const { masked } = splitSecrets(input, secretPatterns(input.kind));
+  const { kind: _kind, timeoutMs: _timeout, cache: _cache, ...rest } = masked;
+  return JSON.stringify(rest, null, 2);
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: string): boolean {
+  const parts = path.split(".");
+  let at: unknown = obj;
+  for (const p of parts.slice(0, -1)) {
+    at = at && typeof at === "object" ? (at as Record<string, unknown>)[p] : undefined;
+  }
+  if (!at || typeof at !== "object" || Array.isArray(at)) return false;
+  (at as Record<string, unknown>)[parts.at(-1)!] = value;
+  return true;
+}
+
+const num = (s: string | undefined) => (s === undefined || s.trim() === "" ? undefined : Number(s.trim()));
+
+/** The form as the PUT body: the JSON box, the common fields over it, and any new secret values. */
+function formToInput(f: ConnectorForm, errors: FieldErrors, badJson: string): Record<string, unknown> | null {
+  let extra: unknown;
+  try {
+    extra = JSON.parse(f.config?.trim() || "{}");
+  } catch (e) {
+    errors.config = `${badJson} ${e instanceof Error ? e.message : ""}`.trim();
+    return null;
+  }
+  if (!extra || typeof extra !== "object" || Array.isArray(extra)) {
+    errors.config = `${badJson} {…}`;
+    return null;
+  }
+  const input: Record<string, unknown> = {
+    ...(extra as Record<string, unknown>),
+    kind: f.kind ?? "",
+    timeoutMs: num(f.timeoutMs),
+    cache: { ttlSeconds: num(f["cache.ttlSeconds"]), negativeTtlSeconds: num(f["cache.negativeTtlSeconds"]), staleIfErrorSeconds: num(f["cache.staleIfErrorSeconds"]) },
+  };
+  for (const [k, v] of Object.entries(f)) {
+    if (k.startsWith(SECRET_PREFIX) && v !== "") setPath(input, k.slice(SECRET_PREFIX.length), v);
+  }
+  return input;
+}
+
+/** zod issues on the common fields go next to them; everything kind-specific goes under the JSON box. */
+function connectorIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): FieldErrors {
+  const out: FieldErrors = {};
+  for (const i of issues) {
+    const path = i.path.map(String).join(".");
+    const field = (COMMON as readonly string[]).includes(path) ? path : "config";
+    const line = field === "config" && path ? `${path}: ${i.message}` : i.message;
+    out[field] = out[field] ? `${out[field]}; ${line}` : line;
+  }
+  return out;
+}
+
+type TryResult =
+  | { ok: true; decision: string; rule?: number | string; matches: number; fields: Record<string, unknown>; ms: number; result: "found" | "notFound" }
+  | { ok: false; reason: string; ms?: number };
+
+function TryResultView(p: { c: UiContext; result: TryResult; config: ConnectorConfig }) {
+  const t = p.c.get("t").connector;
+  const r = p.result;
+  if (!r.ok) {
+    return (
+      <div class="banner err" role="status" id="try-result">
+        <strong>{t.tryFailed}:</strong> <code>{r.reason}</code>
+        {r.ms !== undefined ? ` · ${t.tryTime}: ${r.ms} ms` : ""}
+      </div>
+    );
+  }
+  const rules = "rules" in p.config ? p.config.rules : [];
+  const matched = typeof r.rule === "number" ? rules[r.rule] : undefined;
+  const ruleText = typeof r.rule === "number" ? `#${r.rule + 1}${matched ? ` ${JSON.stringify(matched.when)} → ${matched.destination}` : ""}` : (r.rule ?? "—");
+  return (
+    <div class="banner ok" role="status" id="try-result">
+      <table>
+        <tbody>
+          <tr>
+            <th scope="row">{t.tryDecision}</th>
+            <td>
+              <code>{r.decision}</code>
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">{t.tryRule}</th>
+            <td>
+              <code>{ruleText}</code>
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">{t.tryMatches}</th>
+            <td>{r.matches}</td>
+          </tr>
+          <tr>
+            <th scope="row">{t.tryTime}</th>
+            <td>{`${r.ms} ms`}</td>
+          </tr>
+          <tr>
+            <th scope="row">{t.tryRecord}</th>
+            <td>
+              {r.result === "notFound" ? (
+                t.tryNoRecord
+              ) : Object.keys(r.fields).length ? (
+                <dl style="margin:0">
+                  {Object.entries(r.fields).map(([k, v]) => (
+                    <>
+                      <dt>
+                        <code>{k}</code>
+                      </dt>
+                      <dd>
+                        <code>{JSON.stringify(v)}</code>
+                      </dd>
+                    </>
+                  ))}
+                </dl>
+              ) : (
+                "—"
+              )}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+type PageProps = {
+  c: UiContext;
+  form: ConnectorForm;
+  errors: FieldErrors;
+  editing: string | null;
+  stored: ConnectorConfig | null;
+  usedBy: string[];
+  banner?: { kind: "ok" | "err"; text: string } | undefined;
+  tried?: { id: string; result: TryResult } | undefined;
+  /** Secrets typed into a form that failed: masked in the echo, so they get a field to be typed again. */
+  typedSecrets?: string[] | undefined;
+};
+
+function ConnectorPage(p: PageProps) {
+  const { c, form, errors } = p;
+  const t = c.get("t");
+  const k = t.connector;
+  const csrf = c.get("session").csrf;
+  const v = (name: string) => form[name] ?? "";
+  const storedSecrets = secretPaths(p.stored);
+  const secrets = [...new Set([...storedSecrets, ...(p.typedSecrets ?? [])])];
+  const kinds = connectorModules.map((m) => ({ value: m.kind, label: m.kind }));
+  const templates = p.editing ? undefined : JSON.stringify(Object.fromEntries(connectorModules.map((m) => [m.kind, template(m.kind)])));
+  const tryId = controlId("idContact");
+  return (
+    <Layout
+      t={t}
+      lang={c.get("lang")}
+      title={p.editing ? `${k.editTitle}: ${p.editing}` : k.newTitle}
+      current="connectors"
+      path={p.editing ? `/ui/connectors/${p.editing}` : "/ui/connectors/new"}
+      tenant={tenantOf(c)}
+      csrf={csrf}
+    >
+      {p.banner ? <Banner kind={p.banner.kind}>{p.banner.text}</Banner> : null}
+      <FormErrors errors={errors} shown={[...COMMON, ...secrets.map((s) => SECRET_PREFIX + s)]} title={t.common.fixErrors} />
+      {p.editing && p.usedBy.length ? <p>{`${k.usedBy}: ${p.usedBy.join(", ")}`}</p> : null}
+      <form method="post" action={p.editing ? `/ui/connectors/${p.editing}` : "/ui/connectors/new"} class="card" novalidate>
+        <CsrfField token={csrf} />
+        <div class="row">
+          <TextField name="id" label={t.common.id} value={v("id")} errors={errors} readonly={!!p.editing} required />
+          <SelectField name="kind" label={k.kind} value={v("kind")} errors={errors} options={kinds} />
+        </div>
+        <div class="row">
+          <TextField name="timeoutMs" type="number" min={50} max={10000} label={k.timeoutMs} value={v("timeoutMs")} errors={errors} />
+          <TextField name="cache.ttlSeconds" type="number" min={0} label={k.ttl} value={v("cache.ttlSeconds")} errors={errors} />
+          <TextField name="cache.negativeTtlSeconds" type="number" min={0} label={k.negativeTtl} value={v("cache.negativeTtlSeconds")} errors={errors} />
+          <TextField name="cache.staleIfErrorSeconds" type="number" min={0} label={k.stale} value={v("cache.staleIfErrorSeconds")} errors={errors} />
+        </div>
+        <TextAreaFieldWithTemplates value={v("config")} errors={errors} label={k.config} hint={k.configHint} templates={templates} />
+        {secrets.length ? (
+          <fieldset>
+            <legend>{k.secrets}</legend>
+            {secrets.map((s) => (
+              <TextField
+                name={SECRET_PREFIX + s}
+                type="password"
+                label={`${k.secretNew} ${s}`}
+                hint={storedSecrets.includes(s) ? `${s} ${k.secretSet}` : k.secretRetype}
+                value=""
+                errors={errors}
+                autocomplete="new-password"
+              />
+            ))}
+          </fieldset>
+        ) : null}
+        <div class="actions">
+          <button type="submit">{t.common.save}</button>
+          <a href="/ui/connectors">{t.common.cancel}</a>
+        </div>
+      </form>
+      {p.editing ? (
+        <>
+          <section class="card" aria-labelledby="try-title">
+            <h2 id="try-title" style="margin-top:0">
+              {k.tryTitle}
+            </h2>
+            <form method="post" action={`/ui/connectors/${p.editing}/try`} class="inline">
+              <CsrfField token={csrf} />
+              <div class="field">
+                <label for={tryId}>{k.tryId}</label>
+                <input id={tryId} name="idContact" type="text" inputmode="numeric" autocomplete="off" value={p.tried?.id ?? ""} required />
+              </div>
+              <button type="submit">{k.tryButton}</button>
+            </form>
+            {p.tried && p.stored ? <TryResultView c={c} result={p.tried.result} config={p.stored} /> : null}
+          </section>
+          <form method="post" action={`/ui/connectors/${p.editing}/delete`}>
+            <CsrfField token={csrf} />
+            <button type="submit" class="danger">
+              {t.common.delete}
+            </button>
+          </form>
+        </>
+      ) : null}
+    </Layout>
+  );
+}
+
+function TextAreaFieldWithTemplates(p: { value: string; errors: FieldErrors; label: string; hint: string; templates: string | undefined }) {
+  if (!p.templates) return <TextAreaField name="config" label={p.label} hint={p.hint} value={p.value} errors={p.errors} />;
+  // The templates ride on the textarea as data, so the script needs no inline code (CSP).
+  const id = controlId("config");
+  const error = p.errors.config;
+  return (
+    <div class="field">
+      <label for={id}>{p.label}</label>
+      <textarea
+        id={id}
+        name="config"
+        rows={14}
+        spellcheck={false}
+        data-templates={p.templates}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={[error ? `${id}-err` : "", `${id}-hint`].filter(Boolean).join(" ")}
+      >
+        {p.value}
+      </textarea>
+      {error ? (
+        <p class="error" id={`${id}-err`}>
+          {error}
+        </p>
+      ) : null}
+      <p class="hint" id={`${id}-hint`}>
+        {p.hint}
+      </p>
+    </div>
+  );
+}
+
+async function nodesUsing(c: UiContext, connector: string): Promise<string[]> {
+  return (await listNodes(c.env.DB, tenantOf(c))).filter((n) => connectorNames(n).includes(connector)).map((n) => n.id);
+}
+
+async function editPage(c: UiContext, id: string, extra: Partial<PageProps> = {}, status: 200 | 400 | 409 = 200) {
+  const stored = await getMaskedConnector(c.env.DB, tenantOf(c), id);
+  if (!stored) return notFoundPage(c);
+  return c.html(
+    <ConnectorPage c={c} form={configToForm(id, stored)} errors={{}} editing={id} stored={stored} usedBy={await nodesUsing(c, id)} {...extra} />,
+    status,
+  );
+}
+
+async function saveConnector(c: UiContext, editing: string | null) {
+  const t = c.get("t");
+  const tenant = tenantOf(c);
+  const form = await readForm(c);
+  const errors: FieldErrors = {};
+  let id = editing;
+  const stored = editing ? await getMaskedConnector(c.env.DB, tenant, editing) : null;
+  if (editing && !stored) return notFoundPage(c);
+  if (!id) {
+    const raw = (form.id ?? "").trim();
+    const parsedId = slug.safeParse(raw, { error: zodErrorMap(c.get("lang")) });
+    if (!raw) errors.id = t.connector.idRequired;
+    else if (!parsedId.success) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
+    else if (await getMaskedConnector(c.env.DB, tenant, parsedId.data)) errors.id = t.connector.exists;
+    else id = parsedId.data;
+  }
+  const input = formToInput(form, errors, t.connector.badJson);
+  if (input) {
+    const parsed = connectorConfig.safeParse(input, { error: zodErrorMap(c.get("lang")) });
+    if (!parsed.success) for (const [k, m] of Object.entries(connectorIssues(parsed.error.issues))) errors[k] ??= m;
+  }
+  if (input && id && !Object.keys(errors).length) {
+    try {
+      await putConnector(c.env.DB, c.env.ENCRYPTION_KEY, tenant, id, input);
+      return c.redirect(`/ui/connectors/${id}?saved=1`, 303);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 400) throw e;
+      errors.config = e.message;
+    }
+  }
+  // Typed secret values are never sent back, not even after an error: the page only says where one goes.
+  const echoed = Object.fromEntries(Object.entries(form).filter(([k]) => !k.startsWith(SECRET_PREFIX)));
+  if (input) echoed.config = maskedEcho(input);
+  const typedSecrets = input ? secretPaths(input as { kind: string }) : [];
+  return c.html(
+    <ConnectorPage c={c} form={echoed} errors={errors} editing={editing} stored={stored} usedBy={editing ? await nodesUsing(c, editing) : []} typedSecrets={typedSecrets} />,
+    400,
+  );
+}
+
+export function connectorPages(ui: UiApp) {
+  ui.get("/connectors", async (c) => {
+    const t = c.get("t");
+    const tenant = tenantOf(c);
+    const [connectors, nodes] = await Promise.all([listMaskedConnectors(c.env.DB, tenant), listNodes(c.env.DB, tenant)]);
+    const deleted = c.req.query("deleted");
+    return c.html(
+      <Layout t={t} lang={c.get("lang")} title={t.connector.listTitle} current="connectors" path="/ui/connectors" tenant={tenant} csrf={c.get("session").csrf}>
+        {deleted ? <Banner kind="ok">{`${t.common.deleted} ${deleted}`}</Banner> : null}
+        <p>
+          <a class="button" href="/ui/connectors/new">
+            {t.connector.add}
+          </a>
+        </p>
+        {connectors.length ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t.common.id}</th>
+                <th scope="col">{t.connector.kind}</th>
+                <th scope="col">{t.connector.timeoutMs}</th>
+                <th scope="col">{t.connector.usedBy}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {connectors.map((x) => (
+                <tr>
+                  <td>
+                    <a href={`/ui/connectors/${x.id}`}>{x.id}</a>
+                  </td>
+                  <td>{x.kind}</td>
+                  <td>{x.timeoutMs}</td>
+                  <td>
+                    {nodes
+                      .filter((n) => connectorNames(n).includes(x.id))
+                      .map((n) => n.id)
+                      .join(", ") || "—"}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p>{t.connector.empty}</p>
+        )}
+      </Layout>,
+    );
+  });
+
+  ui.get("/connectors/new", (c) => {
+    const kind = connectorModules[0].kind;
+    const form: ConnectorForm = { id: "", kind, timeoutMs: "1500", "cache.ttlSeconds": "60", "cache.negativeTtlSeconds": "10", "cache.staleIfErrorSeconds": "300", config: template(kind) };
+    return c.html(<ConnectorPage c={c} form={form} errors={{}} editing={null} stored={null} usedBy={[]} />);
+  });
+  ui.post("/connectors/new", (c) => saveConnector(c, null));
+
+  ui.get("/connectors/:connector", (c) => {
+    const saved = c.req.query("saved") ? { banner: { kind: "ok" as const, text: c.get("t").common.saved } } : {};
+    return editPage(c, c.req.param("connector"), saved);
+  });
+  ui.post("/connectors/:connector", (c) => saveConnector(c, c.req.param("connector")));
+
+  ui.post("/connectors/:connector/delete", async (c) => {
+    const id = c.req.param("connector");
+    const t = c.get("t");
+    const users = await nodesUsing(c, id);
+    const refused = (names: string) => editPage(c, id, { banner: { kind: "err", text: `${t.connector.inUse} ${names}` } }, 409);
+    if (users.length) return refused(users.join(", "));
+    try {
+      if (!(await deleteConnector(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
+    } catch (e) {
+      // A node that started using it meanwhile: the store refuses and names it.
+      if (e instanceof ApiError && e.code === "connector_in_use") return refused((await nodesUsing(c, id)).join(", "));
+      throw e;
+    }
+    return c.redirect(`/ui/connectors?deleted=${encodeURIComponent(id)}`, 303);
+  });
+
+  // "Try an id" runs the connector test endpoint itself (in-process, as this session's key), so the page shows exactly what the API answers.
+  ui.post("/connectors/:connector/try", async (c) => {
+    const id = c.req.param("connector");
+    const idContact = ((await readForm(c)).idContact ?? "").trim();
+    const res = await c.get("api")("POST", `/v1/tenants/${tenantOf(c)}/connectors/${encodeURIComponent(id)}/test`, { idContact });
+    if (res.status === 404 && !(await getMaskedConnector(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
+    let result: TryResult;
+    if (res.ok) {
+      result = (await res.json()) as TryResult;
+    } else {
+      const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
+      result = { ok: false, reason: body?.error?.code ?? `http_${res.status}` };
+    }
+    return editPage(c, id, { tried: { id: idContact, result } });
+  });
+}

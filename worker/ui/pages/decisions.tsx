@@ -1,3 +1,90 @@
-import type { UiApp } from "../context.js";
+import { listDecisions } from "../../store/decisions.js";
+import { listNodes } from "../../store/nodes.js";
+import { bucketize, OUTCOMES, OutcomeChart, percentile, type Bucket } from "../chart.js";
+import { tenantOf, type UiApp } from "../context.js";
+import { SelectField } from "../fields.js";
+import { Layout } from "../layout.js";
 
-export function decisionPages(_ui: UiApp) {}
+const HOUR = 3600_000;
+const TABLE_ROWS = 100;
+
+function summary(buckets: Bucket[], entries: ReadonlyArray<{ at: string; ms: number }>, since: number, text: (n: number, p50: number, p99: number) => string) {
+  const n = buckets.reduce((s, b) => s + OUTCOMES.reduce((x, o) => x + b.counts[o], 0), 0);
+  const ms = entries
+    .filter((e) => Date.parse(e.at) > since)
+    .map((e) => e.ms)
+    .sort((a, b) => a - b);
+  return text(n, percentile(ms, 50) ?? 0, percentile(ms, 99) ?? 0);
+}
+
+export function decisionPages(ui: UiApp) {
+  ui.get("/decisions", async (c) => {
+    const t = c.get("t");
+    const d = t.decisions;
+    const tenant = tenantOf(c);
+    const node = c.req.query("node") || undefined;
+    const outcomeQ = c.req.query("outcome");
+    const outcome = outcomeQ && (OUTCOMES as readonly string[]).includes(outcomeQ) ? outcomeQ : undefined;
+    // The store keeps at most 1000 rows per tenant, so one read serves the table and both charts.
+    const [entries, nodes] = await Promise.all([listDecisions(c.env.DB, tenant, { limit: 1000, node, outcome }), listNodes(c.env.DB, tenant)]);
+    const now = Date.now();
+    const hour = bucketize(entries, now, HOUR, 12);
+    const day = bucketize(entries, now, 24 * HOUR, 24);
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const outcomeLabel = (o: string) => d.outcomes[o] ?? o;
+    return c.html(
+      <Layout t={t} lang={c.get("lang")} title={d.title} current="decisions" path="/ui/decisions" tenant={tenant} csrf={c.get("session").csrf}>
+        <form method="get" action="/ui/decisions" class="card inline">
+          <SelectField
+            name="node"
+            label={d.node}
+            value={node ?? ""}
+            errors={{}}
+            options={[{ value: "", label: d.any }, ...nodes.map((n) => ({ value: n.id, label: n.id }))]}
+          />
+          <SelectField name="outcome" label={d.outcome} value={outcome ?? ""} errors={{}} options={[{ value: "", label: d.any }, ...OUTCOMES.map((o) => ({ value: o, label: outcomeLabel(o) }))]} />
+          <button type="submit">{d.filter}</button>
+        </form>
+        <div class="charts">
+          <OutcomeChart id="chart-hour" title={d.chartHour} summary={summary(hour, entries, now - HOUR, d.chartSummary)} buckets={hour} label={hhmm} outcomeLabel={outcomeLabel} />
+          <OutcomeChart id="chart-day" title={d.chartDay} summary={summary(day, entries, now - 24 * HOUR, d.chartSummary)} buckets={day} label={hhmm} outcomeLabel={outcomeLabel} />
+        </div>
+        <p class="hint">{d.capped} UTC.</p>
+        {entries.length ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{d.time}</th>
+                <th scope="col">{d.node}</th>
+                <th scope="col">{d.maskedId}</th>
+                <th scope="col">{d.outcome}</th>
+                <th scope="col">{d.destination}</th>
+                <th scope="col">{d.reason}</th>
+                <th scope="col">{d.cache}</th>
+                <th scope="col">{d.ms}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.slice(0, TABLE_ROWS).map((e) => (
+                <tr>
+                  <td>
+                    <time datetime={e.at}>{e.at.replace("T", " ").slice(0, 19)}</time>
+                  </td>
+                  <td>{e.node}</td>
+                  <td class="mono">{e.maskedId}</td>
+                  <td>{outcomeLabel(e.outcome)}</td>
+                  <td class="mono">{e.destination}</td>
+                  <td>{e.reason ? <code>{e.reason}</code> : "—"}</td>
+                  <td>{e.cache}</td>
+                  <td>{e.ms}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p>{d.empty}</p>
+        )}
+      </Layout>,
+    );
+  });
+}
