@@ -66,7 +66,10 @@ const CASES: Record<string, Case> = {
     outcome: "success",
     attempts: 1,
     id: "321",
-    check: (r, id) => expect(r.asterisk.events.some((e) => (e.event as { playback?: { media_uri?: string } }).playback?.media_uri === "digits:321")).toBe(true),
+    check: (r, id) => {
+      const plays = r.asterisk.events.map((e) => (e.event as { playback?: { media_uri?: string; target_uri?: string } }).playback);
+      expect(plays.some((p) => p?.media_uri === "digits:321" && p.target_uri === `channel:${id}`)).toBe(true);
+    },
   },
   "not confirmed": {
     node: { confirm: true, expectedLength: 3 },
