@@ -33,6 +33,10 @@ export interface FakeAsteriskOptions {
   channelDestroyedEvents?: boolean;
   /** Keep `commands`/`events` (default true); benchmarks turn it off. */
   record?: boolean;
+  /** Called for every REST command answered (the CLI prints them). */
+  onCommand?: (c: RecordedCommand) => void;
+  /** Called for every event emitted, delivered or not. */
+  onEvent?: (e: RecordedEvent) => void;
 }
 
 export interface RecordedCommand {
@@ -165,7 +169,9 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
     const delivered = ws?.readyState === WebSocket.OPEN;
     if (delivered) ws.send(JSON.stringify(event));
     lastEventSeq = ++seq;
-    if (record) events.push({ seq: lastEventSeq, time: new Date().toISOString(), app, event, delivered });
+    const rec: RecordedEvent = { seq: lastEventSeq, time: new Date().toISOString(), app, event, delivered };
+    if (record) events.push(rec);
+    options.onEvent?.(rec);
     changed();
   };
 
@@ -215,8 +221,10 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
     const query = queryOf(url);
     const reply = await route(req, url, method, ariPath, query, body);
     send(res, reply);
-    if (record && !isDocs) {
-      commands.push({ seq: ++seq, time: new Date().toISOString(), method, path: decodeURIComponent(ariPath), query, body, status: reply.status, response: reply.body, lastEventSeqBeforeReply: lastEventSeq });
+    if (!isDocs) {
+      const rec: RecordedCommand = { seq: ++seq, time: new Date().toISOString(), method, path: decodeURIComponent(ariPath), query, body, status: reply.status, response: reply.body, lastEventSeqBeforeReply: lastEventSeq };
+      if (record) commands.push(rec);
+      options.onCommand?.(rec);
     }
     changed();
     // After the reply: what the channel thread does next (StasisEnd after `continue`, PlaybackFinished after a stop).
