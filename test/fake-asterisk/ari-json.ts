@@ -63,7 +63,9 @@ export type AriEvent =
   | ({ cause: number; soft?: boolean; type: "ChannelHangupRequest"; timestamp: string; channel: ChannelJson } & EventTail)
   | ({ type: "ChannelDestroyed"; timestamp: string; cause: number; cause_txt: string; channel: ChannelJson } & EventTail)
   | ({ variable: string; value: string; type: "ChannelVarset"; timestamp: string; channel: ChannelJson } & EventTail)
-  | ({ type: "PlaybackStarted" | "PlaybackContinuing" | "PlaybackFinished"; timestamp: string; playback: PlaybackJson } & EventTail)
+  | ({ type: "PlaybackStarted"; timestamp: string; playback: PlaybackJson } & EventTail)
+  | ({ type: "PlaybackContinuing"; timestamp: string; playback: PlaybackJson } & EventTail)
+  | ({ type: "PlaybackFinished"; timestamp: string; playback: PlaybackJson } & EventTail)
   | ({ type: "ApplicationReplaced"; timestamp: string } & EventTail);
 
 export type AriEventType = AriEvent["type"];

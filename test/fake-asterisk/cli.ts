@@ -34,7 +34,7 @@ const fake = await startFakeAsterisk({
   playbackMs,
   record: true,
   onCommand: (c) => {
-    const q = new URLSearchParams(Object.entries(c.query).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : v === undefined ? [] : [[k, v]])));
+    const q = new URLSearchParams(Object.entries(c.query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x) => [k, x]) : v === undefined ? [] : [[k, v]])));
     const qs = q.toString() ? `?${decodeURIComponent(q.toString())}` : "";
     console.log(`${c.time} REST  ${c.method} ${c.path}${qs} -> ${c.status}${c.response === undefined ? "" : ` ${short(c.response)}`}`);
   },

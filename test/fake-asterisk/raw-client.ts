@@ -37,7 +37,7 @@ export async function connectRawApp(fake: FakeAsterisk, app = fake.app): Promise
   return {
     events,
     rest: async (method, path, query = {}, jsonBody) => {
-      const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+      const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
       const res = await fetch(`${fake.url}/ari${path}${qs ? `?${qs}` : ""}`, {
         method,
         headers: { Authorization: auth, ...(jsonBody === undefined ? {} : { "Content-Type": "application/json" }) },
