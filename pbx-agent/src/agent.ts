@@ -25,6 +25,8 @@ export type Agent = {
   metricsPort: number | null;
   activeCalls(): number;
   ariState(): string;
+  /** What the agent holds right now; all zero (listeners: constant) when no call is in flight. */
+  stats(): { calls: number; playbacks: number; orphans: number; clientListeners: number };
   /** SPEC 6: calls in progress get `graceMs` (SHUTDOWN_GRACE_MS, 10 s) to finish, then go to their failure destination. */
   stop(opts?: { graceMs?: number }): Promise<void>;
 };
@@ -164,6 +166,15 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
     metrics,
     metricsPort: metricsServer?.port ?? null,
     activeCalls: () => calls.calls.size,
+    stats: () => {
+      const c = connection?.client();
+      return {
+        calls: calls.calls.size,
+        playbacks: calls.playbacks.size,
+        orphans: orphans.size,
+        clientListeners: c ? c.eventNames().reduce((n, e) => n + c.listenerCount(e), 0) : 0,
+      };
+    },
     ariState: () => connection?.state() ?? "connecting",
     stop(o = {}) {
       stopping ??= (async () => {

@@ -36,6 +36,8 @@ export type Rig = {
   agent: Agent;
   config: AgentConfig;
   reports: CallReport[];
+  /** The agent's JSON log lines. */
+  logs: string[];
   /** Places a call into `Stasis(crm-bridge,<tenant>,<node>)`. */
   call(node: string, tenant?: string): string;
   report(channelId: string, timeoutMs?: number): Promise<CallReport>;
@@ -49,6 +51,11 @@ export type Rig = {
 
 export type RigOptions = {
   asterisk?: FakeAsteriskOptions;
+  /** Use this fake Asterisk instead of starting one (it is closed with the rig). */
+  existingAsterisk?: FakeAsterisk;
+  /** Do not wait for the first connection. */
+  noWait?: boolean;
+  ariUrl?: string;
   edgeTimeoutMs?: number;
   nodesFile?: NodesFile | null;
   edgeUrl?: string;
@@ -59,10 +66,10 @@ export type RigOptions = {
 };
 
 export async function startRig(o: RigOptions = {}): Promise<Rig> {
-  const asterisk = await startFakeAsterisk({ playbackMs: 100, ...o.asterisk });
+  const asterisk = o.existingAsterisk ?? (await startFakeAsterisk({ playbackMs: 100, ...o.asterisk }));
   const edge = await startFakeEdge();
   const config: AgentConfig = {
-    ari: { url: asterisk.url, username: asterisk.username, password: asterisk.password, app: asterisk.app, reconnectMaxMs: 1000 },
+    ari: { url: o.ariUrl ?? asterisk.url, username: asterisk.username, password: asterisk.password, app: asterisk.app, reconnectMaxMs: 1000 },
     edge: { url: o.edgeUrl ?? edge.url, key: edge.key },
     edgeTimeoutMs: o.edgeTimeoutMs ?? 500,
     destinations: DESTINATIONS,
@@ -74,34 +81,53 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
     logLevel: "silent",
   };
   const reports: CallReport[] = [];
+  const logs: string[] = [];
   const agent = await startAgent(config, {
-    logger: createLogger(process.env.AGENT_TEST_LOG ?? "silent"),
+    logger: createLogger(process.env.AGENT_TEST_LOG ?? "info", { write: (line: string) => void logs.push(line) }),
     ...o.agent,
     onCallEnd: (r) => {
       reports.push(r);
       o.agent?.onCallEnd?.(r);
     },
   });
-  await agent.ready;
-  await asterisk.waitForApp();
-  const playbackEvents = (id: string, which: string) =>
-    asterisk.events.filter((e) => e.event.type === which && (e.event as { playback?: { target_uri?: string } }).playback?.target_uri === `channel:${id}`);
+  if (!o.noWait) {
+    await agent.ready;
+    await asterisk.waitForApp();
+  }
+  // Playback events by channel, indexed incrementally: hundreds of concurrent waiters must not rescan the whole recording on every change.
+  type Pb = { id: string; media_uri: string; target_uri: string };
+  const byChannel = new Map<string, { PlaybackStarted: Pb[]; PlaybackFinished: Pb[] }>();
+  let cursor = 0;
+  const playbackEvents = (id: string, which: "PlaybackStarted" | "PlaybackFinished"): Pb[] => {
+    const all = asterisk.events;
+    if (cursor > all.length) cursor = 0; // records were cleared
+    for (; cursor < all.length; cursor++) {
+      const e = all[cursor]!.event as { type: string; playback?: Pb };
+      if ((e.type === "PlaybackStarted" || e.type === "PlaybackFinished") && e.playback) {
+        const ch = e.playback.target_uri.replace(/^channel:/, "");
+        let entry = byChannel.get(ch);
+        if (!entry) byChannel.set(ch, (entry = { PlaybackStarted: [], PlaybackFinished: [] }));
+        entry[e.type].push(e.playback);
+      }
+    }
+    return byChannel.get(id)?.[which] ?? [];
+  };
   return {
     asterisk,
     edge,
     agent,
     config,
     reports,
+    logs,
     call: (node, tenant = "acme") => asterisk.placeCall({ args: [tenant, node] }),
     report: (id, timeoutMs = 10_000) => until(() => reports.find((r) => r.callId === id), timeoutMs, `report of ${id}`),
     playback: async (id, which, n = 0, timeoutMs = 10_000) => {
-      const e = await asterisk.waitFor(() => playbackEvents(id, which)[n], timeoutMs, `${which} #${n} on ${id}`);
-      const pb = (e.event as unknown as { playback: { id: string; media_uri: string } }).playback;
+      const pb = await asterisk.waitFor(() => playbackEvents(id, which)[n], timeoutMs, `${which} #${n} on ${id}`);
       return { id: pb.id, media: pb.media_uri };
     },
     commandsFor: (id) =>
       asterisk.commands
-        .filter((c) => c.path.includes(id) || (c.path.startsWith("/playbacks/") && playbackEvents(id, "PlaybackStarted").some((e) => c.path.endsWith((e.event as unknown as { playback: { id: string } }).playback.id))))
+        .filter((c) => c.path.includes(id) || (c.path.startsWith("/playbacks/") && playbackEvents(id, "PlaybackStarted").some((p) => c.path.endsWith(p.id))))
         .map((c) => `${c.method} ${c.path.replace(`/channels/${id}`, "")}${c.query.variable ? ` ${String(c.query.variable)}=${String(c.query.value ?? "")}` : ""}${c.query.context ? ` ${String(c.query.context)},${String(c.query.extension)},${String(c.query.priority)}` : ""}`),
     node: (id, n, tenant = "acme") => {
       edge.setNode(tenant, id, n);
