@@ -95,6 +95,8 @@ const HANGUP_REASONS: Record<string, number> = {
 // passes AST_SOFTHANGUP_EXPLICIT (1 << 5), so an app-initiated hangup reports 32.
 const SOFTHANGUP_EXPLICIT = 32;
 const CAUSE_NORMAL_CLEARING = 16;
+/** How many hung-up channels keep their final state and variables for tests to read. */
+const GONE_KEPT = 10_000;
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 const nonEmpty = (v: string | string[] | undefined): string | undefined => {
@@ -215,7 +217,7 @@ export class Pbx {
     this.timers.clear();
     for (const ch of [...this.channels.values()]) {
       for (const c of ch.queue) c.abort?.();
-      if (ch.phase.state !== "hungup") this.gone.set(ch.json.id, { state: "hungup", cause: 0, by: "dialplan" });
+      if (ch.phase.state !== "hungup") this.remember(ch.json.id, { state: "hungup", cause: 0, by: "dialplan" }, ch.vars);
     }
     this.channels.clear();
     this.playbacks.clear();
@@ -507,14 +509,25 @@ export class Pbx {
   private remove(ch: ChannelRecord, phase: ChannelPhase): void {
     ch.phase = phase;
     this.channels.delete(ch.json.id);
-    this.gone.set(ch.json.id, phase);
-    this.goneVars.set(ch.json.id, ch.vars);
+    this.remember(ch.json.id, phase, ch.vars);
     if (ch.peerId) {
       this.channels.delete(ch.peerId);
-      this.gone.set(ch.peerId, { state: "hungup", cause: phase.state === "hungup" ? phase.cause : 16, by: "dialplan" });
+      this.remember(ch.peerId, { state: "hungup", cause: phase.state === "hungup" ? phase.cause : 16, by: "dialplan" }, new Map());
     }
     for (const [id, pb] of this.playbacks) if (pb.channelId === ch.json.id) this.playbacks.delete(id);
     this.changed();
+  }
+
+  private remember(id: string, phase: ChannelPhase, vars: Map<string, string>): void {
+    this.gone.set(id, phase);
+    this.goneVars.set(id, vars);
+    // Bounded so that a long benchmark run does not grow without limit; Maps iterate oldest first.
+    for (const map of [this.gone, this.goneVars]) {
+      if (map.size > GONE_KEPT) {
+        const oldest = map.keys().next().value;
+        if (oldest !== undefined) map.delete(oldest);
+      }
+    }
   }
 
   // ---- JSON --------------------------------------------------------------------
