@@ -1,9 +1,16 @@
+import type { CircuitBreaker } from "./circuit/breaker.js";
 import type { Principal } from "./http/auth.js";
 
 /** Bindings from wrangler.toml plus secrets (`.dev.vars` locally, `wrangler secret put` when deployed). */
 export interface Env {
   DB: D1Database;
   CACHE: KVNamespace;
+  /** Circuit breakers, one per tenant + connector (optional so a bare test runtime still works). */
+  CIRCUIT?: DurableObjectNamespace<CircuitBreaker>;
+  /** Identify calls per tenant. */
+  IDENTIFY_LIMIT?: RateLimit;
+  /** Failed authentications per tenant + client address. */
+  AUTH_FAIL_LIMIT?: RateLimit;
   /** Operator token (secret). */
   ADMIN_TOKEN?: string;
   /** 32 random bytes, base64: encrypts CRM credentials at rest (secret). */

@@ -1,4 +1,5 @@
 import type { CachePolicy } from "../../shared/connector.js";
+import { gate, NOT_CRM_FAULTS, report, type CircuitEnv } from "../circuit/client.js";
 import { cacheKey, isFresh, isUsableStale, readCached, writeCached, type CachedDecision } from "../cache/decision-cache.js";
 import { CrmError } from "../connectors/errors.js";
 import { connectorModule } from "../connectors/registry.js";
@@ -27,6 +28,7 @@ export interface LookupEnv {
   deadline: number;
   /** Runs after the answer (ctx.waitUntil), for cache writes. */
   defer: (p: Promise<unknown>) => void;
+  circuit: CircuitEnv;
 }
 
 // Concurrent misses for one key share one CRM call (SPEC 5). Per isolate, which is where the burst lands.
@@ -79,12 +81,23 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): 
   if (budget <= 0) return fallback(c.id, cached, policy, "crm_timeout");
   let flight = inFlight.get(key);
   if (!flight) {
+    const admitted = await gate(env.circuit, env.tenant, c.id);
+    if (!admitted.allowed) return fallback(c.id, cached, policy, "circuit_open");
     const signal = AbortSignal.timeout(budget);
+    // A timeout under a budget the caller cut short says nothing about the CRM's health.
+    const cutByCaller = budget < c.config.timeoutMs;
     flight = callConnector(c, customerId, env.tenant, signal, env.allowPrivate).then((r) => r.cached);
     inFlight.set(key, flight);
     const done = flight.then(
-      (entry) => writeCached(env.kv, key, entry, policy),
-      () => undefined,
+      (entry) => {
+        report(env.circuit, env.tenant, c.id, true, admitted.probe, env.defer);
+        return writeCached(env.kv, key, entry, policy);
+      },
+      (e: unknown) => {
+        const code = e instanceof CrmError ? e.code : "crm_error";
+        if (NOT_CRM_FAULTS.has(code) || (code === "crm_timeout" && cutByCaller)) return;
+        report(env.circuit, env.tenant, c.id, false, admitted.probe, env.defer);
+      },
     );
     env.defer(done.finally(() => inFlight.delete(key)));
   }

@@ -13,6 +13,7 @@ import { readIdContact } from "../identify/read-request.js";
 import { ApiError } from "../http/errors.js";
 import { logDecision } from "../store/decisions.js";
 import { loadIdentifyContext } from "../store/nodes.js";
+import { limitIdentify } from "../http/limits.js";
 import { checkKey, parseKeyToken } from "../store/keys.js";
 import { secretsEqual } from "../security/crypto.js";
 
@@ -73,6 +74,7 @@ async function identify(c: Context<AppEnv>) {
   const dbStarted = Date.now();
   const ctx = await loadIdentifyContext(c.env.DB, c.env.ENCRYPTION_KEY, parsedKey.id, tenant, c.req.param("node")!);
   const principal = admitKey(c, await checkKey(ctx.keyRow, parsedKey.secret), tenant, ["agent", "admin"]);
+  await limitIdentify(c, tenant);
   const idContact = await readIdContact(c.req.raw);
   if (idContact === null) throw new ApiError(400, "missing_id_contact", "the body carries no idContact");
   const loaded = await ctx.load();
@@ -107,6 +109,7 @@ async function identify(c: Context<AppEnv>) {
         allowPrivate: c.env.ALLOW_PRIVATE_CRM_URLS === "true",
         deadline,
         defer: (p) => c.executionCtx.waitUntil(p),
+        circuit: c.env,
       },
       connectors,
       idContact,
