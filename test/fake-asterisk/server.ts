@@ -157,6 +157,8 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
   const events: RecordedEvent[] = [];
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
+  const records = new EventEmitter();
+  records.setMaxListeners(0);
   const sockets = new Map<string, WebSocket>();
   const dtmfTimers = new Set<ReturnType<typeof setTimeout>>();
   let seq = 0;
@@ -172,6 +174,7 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
     const rec: RecordedEvent = { seq: lastEventSeq, time: new Date().toISOString(), app, event, delivered };
     if (record) events.push(rec);
     options.onEvent?.(rec);
+    records.emit(`event:${event.type}`, rec);
     changed();
   };
 
@@ -225,6 +228,7 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
       const rec: RecordedCommand = { seq: ++seq, time: new Date().toISOString(), method, path: decodeURIComponent(ariPath), query, body, status: reply.status, response: reply.body, lastEventSeqBeforeReply: lastEventSeq };
       if (record) commands.push(rec);
       options.onCommand?.(rec);
+      records.emit("command", rec);
     }
     changed();
     // After the reply: what the channel thread does next (StasisEnd after `continue`, PlaybackFinished after a stop).
@@ -372,6 +376,32 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
       changes.on("change", onChange);
     });
 
+  // Looks at each new record once (not the whole log on every change): hundreds
+  // of concurrent calls each waiting on their own event stay linear.
+  const waitForRecord = <R>(kind: `event:${AriEventType}` | "command", log: readonly R[], match: (r: R) => boolean, timeoutMs = 5000, what: string = kind): Promise<R> =>
+    new Promise<R>((resolve, reject) => {
+      const found = log.find(match);
+      if (found) {
+        resolve(found);
+        return;
+      }
+      const onRecord = (r: R): void => {
+        if (!match(r)) return;
+        cleanup();
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        const recent = events.slice(-8).map((e) => e.event.type).join(", ");
+        reject(new Error(`fake Asterisk: timed out after ${timeoutMs} ms waiting for ${what} (last events: ${recent || "none"})`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        records.off(kind, onRecord);
+      };
+      records.on(kind, onRecord);
+    });
+
   const fake: FakeAsterisk = {
     get url() {
       return `http://${host}:${port}`;
@@ -446,8 +476,8 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
     },
     waitFor,
     waitForEvent: (type, filter, timeoutMs) =>
-      waitFor(() => events.find((e) => e.event.type === type && (!filter || filter(e))), timeoutMs, `event ${type}`),
-    waitForCommand: (filter, timeoutMs) => waitFor(() => commands.find(filter), timeoutMs, "command"),
+      waitForRecord<RecordedEvent>(`event:${type}`, events, (e) => e.event.type === type && (!filter || filter(e)), timeoutMs, `event ${type}`),
+    waitForCommand: (filter, timeoutMs) => waitForRecord<RecordedCommand>("command", commands, filter, timeoutMs, "command"),
     waitForApp: async (app, timeoutMs) => {
       await waitFor(() => pbx.isAppActive(app ?? defaultApp), timeoutMs, `a WebSocket for app ${app ?? defaultApp}`);
     },
