@@ -5,26 +5,27 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import { ariContractSuite } from "./contract.js";
-import { ariClientDriver, replayOnFake } from "./replay.js";
+import { ariClientDriver, rawDriver, replayOnFake } from "./replay.js";
 import { startFakeAsterisk } from "./server.js";
 import type { FakeAsterisk } from "./server.js";
 import { eventsOf, loadTrace, normalize, restOf, TRACE_NAMES } from "./transcript.js";
 import type { TraceName, Transcript } from "./transcript.js";
 
 const fakes: FakeAsterisk[] = [];
-const replays = new Map<TraceName, Promise<Transcript>>();
+const replays = new Map<string, Promise<Transcript>>();
 
-/** One replay per trace, shared by the equality test and the contract suite. */
-function replayed(name: TraceName): Promise<Transcript> {
-  let p = replays.get(name);
+/** One replay per trace and driver, shared by the equality tests and the contract suite. */
+function replayed(name: TraceName, via: "raw" | "ari-client" = "raw"): Promise<Transcript> {
+  const key = `${via}:${name}`;
+  let p = replays.get(key);
   if (!p) {
     p = (async () => {
       // Prompts never end by themselves within a replay: the trace decides when they stop.
       const fake = await startFakeAsterisk({ playbackMs: 60_000 });
       fakes.push(fake);
-      return replayOnFake(loadTrace(name), fake);
+      return replayOnFake(loadTrace(name), fake, via === "raw" ? rawDriver() : ariClientDriver());
     })();
-    replays.set(name, p);
+    replays.set(key, p);
   }
   return p;
 }
@@ -61,10 +62,8 @@ describe("trace replay through ari-client 2.2 (the requests the agent's library 
   // breaking its process-wide credentials: the raw replay above covers it.
   for (const name of TRACE_NAMES.filter((n) => n !== "04-errors")) {
     it(`${name}: same requests, events and answers as recorded`, async () => {
-      const fake = await startFakeAsterisk({ playbackMs: 60_000 });
-      fakes.push(fake);
       const trace = loadTrace(name);
-      const got = await replayOnFake(trace, fake, ariClientDriver());
+      const got = await replayed(name, "ari-client");
       expect(eventsOnly(got)).toEqual(eventsOnly(trace));
       expect(restOnly(got)).toEqual(restOnly(trace));
     });
@@ -72,4 +71,5 @@ describe("trace replay through ari-client 2.2 (the requests the agent's library 
 });
 
 ariContractSuite("recorded from Asterisk 22.10.1", async (name) => loadTrace(name));
-ariContractSuite("fake Asterisk replaying the same scenarios", replayed);
+ariContractSuite("fake Asterisk, scenarios replayed over raw HTTP", (name) => replayed(name, "raw"));
+ariContractSuite("fake Asterisk, scenarios driven by ari-client (04 over raw HTTP)", (name) => replayed(name, name === "04-errors" ? "raw" : "ari-client"));
