@@ -328,7 +328,7 @@ describe("admin pages: connectors", () => {
     const b = new Browser();
     await b.signIn(t.admin);
     const { html: form } = await b.page("/ui/connectors/new");
-    for (const label of ["Id", "Kind", "Timeout (ms)", "Kind-specific settings (JSON)"]) expect(() => control(form, label)).not.toThrow();
+    for (const label of ["Id", "Kind", "Timeout (ms)", "Connector settings (JSON)"]) expect(() => control(form, label)).not.toThrow();
     const res = await b.post("/ui/connectors/new", { ...restConnector(url), id: "rest-crm" });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/ui/connectors/rest-crm?saved=1");
@@ -382,7 +382,7 @@ describe("admin pages: connectors", () => {
     expect(broken.status).toBe(400);
     const html = await broken.text();
     expect(control(html, "Timeout (ms)")).toContain('aria-describedby="f-timeoutMs-err"');
-    expect(control(html, "Kind-specific settings (JSON)")).toContain("f-config-err");
+    expect(control(html, "Connector settings (JSON)")).toContain("f-config-err");
     expect(html).toMatch(/id="f-config-err">url: [^<]*\{idContact\}/);
     // A typed secret is never echoed back.
     expect(html).not.toContain("s3cret-token");

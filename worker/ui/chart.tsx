@@ -51,12 +51,13 @@ export function OutcomeChart(p: { id: string; title: string; summary: string; bu
   const maxMs = Math.max(1, ...p.buckets.map((b) => b.p99 ?? 0));
   const bw = plotW / n;
   const y = (v: number, max: number) => PAD.t + plotH - (v / max) * plotH;
-  const line = (pick: (b: Bucket) => number | null) =>
+  const points = (pick: (b: Bucket) => number | null) =>
     p.buckets
       .map((b, i) => [PAD.l + i * bw + bw / 2, pick(b)] as const)
-      .filter(([, v]) => v !== null)
-      .map(([x, v]) => `${x.toFixed(1)},${y(v!, maxMs).toFixed(1)}`)
-      .join(" ");
+      .filter((pt): pt is readonly [number, number] => pt[1] !== null)
+      .map(([x, v]) => [x.toFixed(1), y(v, maxMs).toFixed(1)] as const);
+  const p50 = points((b) => b.p50);
+  const p99 = points((b) => b.p99);
   const every = Math.ceil(n / 6);
   return (
     <figure style="margin:0">
@@ -93,8 +94,15 @@ export function OutcomeChart(p: { id: string; title: string; summary: string; bu
             </g>
           );
         })}
-        <polyline points={line((b) => b.p50)} fill="none" stroke={P50} stroke-width="1.5" stroke-dasharray="4 3" />
-        <polyline points={line((b) => b.p99)} fill="none" stroke={P99} stroke-width="2" />
+        <polyline points={p50.map((pt) => pt.join(",")).join(" ")} fill="none" stroke={P50} stroke-width="1.5" stroke-dasharray="4 3" />
+        <polyline points={p99.map((pt) => pt.join(",")).join(" ")} fill="none" stroke={P99} stroke-width="2" />
+        {/* Dots, so a bucket with no neighbour still shows its latency. */}
+        {p50.map(([x, yy]) => (
+          <circle cx={x} cy={yy} r="2.5" fill={P50} />
+        ))}
+        {p99.map(([x, yy]) => (
+          <circle cx={x} cy={yy} r="3" fill="none" stroke={P99} stroke-width="1.5" />
+        ))}
       </svg>
       <figcaption>
         <strong>{p.title}</strong>: {p.summary}

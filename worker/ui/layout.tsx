@@ -27,6 +27,7 @@ h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 input[type=text],input[type=number],input[type=password],select,textarea{font:inherit;padding:.4rem .5rem;border:1px solid #9aa3b2;border-radius:5px;width:100%;box-sizing:border-box;background:#fff;color:inherit}
 textarea{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;min-height:14rem}
 input:focus-visible,select:focus-visible,textarea:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid #ffbf47;outline-offset:1px}
+input[readonly]{background:#eef1f5;color:var(--muted)}
 [aria-invalid=true]{border-color:var(--err);background:#fff6f5}
 .error{color:var(--err);margin:.2rem 0 0;font-size:.9rem}
 .hint{color:var(--muted);margin:.2rem 0 0;font-size:.85rem}

@@ -49,7 +49,7 @@ export function decisionPages(ui: UiApp) {
           <OutcomeChart id="chart-hour" title={d.chartHour} summary={summary(hour, entries, now - HOUR, d.chartSummary)} buckets={hour} label={hhmm} outcomeLabel={outcomeLabel} />
           <OutcomeChart id="chart-day" title={d.chartDay} summary={summary(day, entries, now - 24 * HOUR, d.chartSummary)} buckets={day} label={hhmm} outcomeLabel={outcomeLabel} />
         </div>
-        <p class="hint">{d.capped} UTC.</p>
+        <p class="hint">{d.capped}</p>
         {entries.length ? (
           <table>
             <thead>

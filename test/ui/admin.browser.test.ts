@@ -1,0 +1,284 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeCrm, type FakeCrm } from "../support/fake-crm.js";
+import { startEdge, type StartedEdge } from "../support/start-edge.js";
+
+// Debian's Chromium, driven by playwright-core: no browser download (none is possible here).
+const CHROMIUM = "/usr/bin/chromium";
+const SHOTS = resolve(import.meta.dirname, "../../test-output/screenshots");
+
+let edge: StartedEdge;
+let crm: FakeCrm;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const acme = { id: "acme", admin: "", agent: "" };
+const other = { id: "other-co", admin: "" };
+
+async function api(method: string, path: string, token: string, body?: unknown) {
+  const res = await fetch(`${edge.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.status === 204 ? null : ((await res.json()) as Record<string, unknown>);
+}
+
+async function newTenant(id: string) {
+  await api("PUT", `/v1/tenants/${id}`, edge.operatorToken, { name: id });
+  const admin = (await api("POST", `/v1/tenants/${id}/keys`, edge.operatorToken, { role: "admin" }))!.key as string;
+  const agent = (await api("POST", `/v1/tenants/${id}/keys`, edge.operatorToken, { role: "agent" }))!.key as string;
+  return { admin, agent };
+}
+
+async function newPage(locale = "en-US"): Promise<Page> {
+  const context = await browser.newContext({ locale, viewport: { width: 1200, height: 900 } });
+  contexts.push(context);
+  return context.newPage();
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+async function signIn(page: Page, key: string, labels = { key: "Admin key", submit: "Sign in" }) {
+  await page.goto(`${edge.url}/ui/login`);
+  await page.getByLabel(labels.key).fill(key);
+  await page.getByRole("button", { name: labels.submit }).click();
+  await page.waitForURL(/\/ui\/nodes$/);
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  [edge, crm] = await Promise.all([startEdge(), startFakeCrm()]);
+  Object.assign(acme, await newTenant(acme.id));
+  other.admin = (await newTenant(other.id)).admin;
+  // chromium.launch gives every run a new, empty profile (a temp user-data-dir it deletes on close).
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await Promise.all([edge?.close(), crm?.close()]);
+}, 60_000);
+
+describe("admin pages in a real browser", () => {
+  let page: Page;
+
+  it("signs in with the tenant admin key", async () => {
+    page = await newPage();
+    await page.goto(`${edge.url}/ui/nodes`);
+    await page.waitForURL(/\/ui\/login\?next=/);
+    await shot(page, "01-login");
+    await page.getByLabel("Admin key").fill("cbk_wrong");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("not a valid admin key");
+    await signIn(page, acme.admin);
+    await expect.poll(() => page.locator("h1").textContent()).toBe("Customer-id nodes");
+    const cookie = (await page.context().cookies()).find((c) => c.name === "cb_session")!;
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/ui" });
+    expect(cookie.value).not.toContain(acme.admin.split("_").at(-1)!);
+  }, 60_000);
+
+  it("creates a connector through the form and tries an id", async () => {
+    await page.goto(`${edge.url}/ui/connectors/new`);
+    await page.getByLabel("Id", { exact: true }).fill("crm");
+    await page.getByLabel("Kind").selectOption("rest");
+    await page.getByLabel("Connector settings (JSON)").fill(
+      JSON.stringify(
+        {
+          method: "GET",
+          url: `${crm.url}/u/browser/rest/found/{idContact}`,
+          recordPath: "data.customer",
+          auth: { type: "bearer", token: "crm-secret-token" },
+          rules: [{ when: { path: "plan", op: "eq", value: "gold" }, destination: "1,3" }],
+          default: "true",
+          notFound: "false",
+        },
+        null,
+        2,
+      ),
+    );
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.waitForURL(/\/ui\/connectors\/crm\?saved=1$/);
+    expect(await page.content()).not.toContain("crm-secret-token");
+    await expect.poll(() => page.getByText("auth.token is set; leave empty to keep it").count()).toBe(1);
+    await page.getByLabel("Customer id").fill("12342");
+    await page.getByRole("button", { name: "Try" }).click();
+    const result = page.locator("#try-result");
+    await result.waitFor();
+    const text = (await result.textContent()) ?? "";
+    expect(text).toContain("1,3");
+    expect(text).toContain("#1");
+    expect(text).toContain("plan");
+    expect(text).toContain('"gold"');
+    expect(text).toMatch(/\d+ ms/);
+    await shot(page, "02-connector-try");
+  }, 60_000);
+
+  it("shows a validation error next to the field and saves nothing", async () => {
+    await page.goto(`${edge.url}/ui/nodes/new`);
+    await page.getByLabel("Name").fill("VIP customers");
+    await page.getByLabel("Interaction type").selectOption("crm_destination");
+    await page.getByLabel("Connector").selectOption("crm");
+    await page.getByLabel("Attempts").fill("99");
+    await page.getByLabel("Success destination id").fill("10");
+    await page.getByLabel("Failure destination type").selectOption("5");
+    await page.getByLabel("Failure destination id").fill("1");
+    await page.getByRole("button", { name: "Save" }).click();
+    const attempts = page.getByLabel("Attempts");
+    await expect.poll(() => attempts.getAttribute("aria-invalid")).toBe("true");
+    const errId = (await attempts.getAttribute("aria-describedby"))!.split(" ")[0]!;
+    expect(await page.locator(`#${errId}`).textContent()).toMatch(/20/);
+    expect(await page.locator(`#${errId}`).isVisible()).toBe(true);
+    await shot(page, "03-node-validation-error");
+    expect((await api("GET", `/v1/tenants/${acme.id}/nodes`, acme.admin))!.nodes).toEqual([]);
+    // The form kept what was typed; fix the one field and save.
+    expect(await page.getByLabel("Name").inputValue()).toBe("VIP customers");
+    await attempts.fill("3");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.waitForURL(/\/ui\/nodes\/vip-customers\?saved=1$/);
+    await shot(page, "04-node-saved");
+    expect(await api("GET", `/v1/tenants/${acme.id}/nodes/vip-customers`, acme.admin)).toMatchObject({
+      name: "VIP customers",
+      interaction: "crm_destination",
+      connector: "crm",
+      attempts: 3,
+      successDestination: { type: 1, id: 10 },
+      failureDestination: { type: 5, id: 1 },
+    });
+  }, 60_000);
+
+  it("shows an identify call on the decisions page, id masked", async () => {
+    const res = await fetch(`${edge.url}/v1/tenants/${acme.id}/nodes/vip-customers/identify`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${acme.agent}`, "content-type": "application/x-www-form-urlencoded", "user-agent": "OMniLeads" },
+      body: "idContact=5550142",
+    });
+    expect(await res.json()).toEqual({ status: "ok", destination: "1,3" });
+    let row = "";
+    for (let i = 0; i < 30 && !row.includes("*****42"); i++) {
+      await page.goto(`${edge.url}/ui/decisions`);
+      // Decisions are written just after the answer (batched), so the first look may be early.
+      row = (await page.locator("main").textContent()) ?? "";
+      if (!row.includes("*****42")) await page.waitForTimeout(200);
+    }
+    expect(row).toContain("vip-customers");
+    expect(row).toContain("*****42");
+    expect(await page.content()).not.toContain("5550142");
+    await page.getByLabel("Outcome").selectOption("failure");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL(/outcome=failure/);
+    expect(await page.getByText("No decisions match.").count()).toBe(1);
+    await page.goto(`${edge.url}/ui/decisions`);
+    await shot(page, "05-decisions");
+  }, 60_000);
+
+  it("is usable with the keyboard alone: Tab reaches every control of the node form, Enter submits", async () => {
+    await page.goto(`${edge.url}/ui/nodes/new`);
+    const fields = page.locator("#node-form").locator("input:not([type=hidden]), select, textarea, button");
+    const controls: string[] = [];
+    for (const el of await fields.all()) controls.push((await el.getAttribute("id")) || (await el.textContent()) || "");
+    const reached: string[] = [];
+    for (let i = 0; i < 60 && reached.length < 40; i++) {
+      await page.keyboard.press("Tab");
+      const inForm = page.locator("#node-form :focus");
+      const focused = (await inForm.count()) ? (await inForm.getAttribute("id")) || (await inForm.textContent()) || "" : null;
+      if (focused !== null && !reached.includes(focused)) reached.push(focused);
+      if (focused === "Save") break;
+    }
+    for (const c of controls) expect(reached).toContain(c);
+    // Every control has its own visible label.
+    for (const id of controls.filter((c) => c.startsWith("f-"))) {
+      expect(await page.locator(`label[for="${id}"]`).count()).toBe(1);
+    }
+
+    // Fill the form by keyboard only: focus moves with Tab, typing fills, Enter submits.
+    await page.goto(`${edge.url}/ui/nodes/new`);
+    const tabTo = async (id: string) => {
+      for (let i = 0; i < 60; i++) {
+        await page.keyboard.press("Tab");
+        if ((await page.locator(":focus").getAttribute("id", { timeout: 1000 }).catch(() => null)) === id) return;
+      }
+      throw new Error(`Tab never reached ${id}`);
+    };
+    await tabTo("f-name");
+    await page.keyboard.type("Keyboard node");
+    await tabTo("f-confirm");
+    await page.keyboard.press("Space");
+    await tabTo("f-successDestination-id");
+    await page.keyboard.type("7");
+    await tabTo("f-failureDestination-id");
+    await page.keyboard.type("8");
+    await shot(page, "06-keyboard-form");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/ui\/nodes\/keyboard-node\?saved=1$/);
+    expect(await api("GET", `/v1/tenants/${acme.id}/nodes/keyboard-node`, acme.admin)).toMatchObject({
+      confirm: true,
+      successDestination: { type: 1, id: 7 },
+      failureDestination: { type: 5, id: 8 },
+    });
+  }, 60_000);
+
+  it("refuses to delete the connector while nodes use it, naming them", async () => {
+    await page.goto(`${edge.url}/ui/connectors/crm`);
+    await page.getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("vip-customers");
+    await shot(page, "07-connector-in-use");
+  }, 60_000);
+
+  it("shows another tenant's admin none of it", async () => {
+    const stranger = await newPage();
+    await signIn(stranger, other.admin);
+    expect(await stranger.locator("main").textContent()).toContain("No nodes yet.");
+    await stranger.goto(`${edge.url}/ui/connectors`);
+    expect(await stranger.locator("main").textContent()).not.toContain("crm");
+    for (const path of ["/ui/nodes/vip-customers", "/ui/connectors/crm"]) {
+      const res = await stranger.goto(`${edge.url}${path}`);
+      expect(res?.status()).toBe(404);
+      expect(await stranger.content()).not.toContain("VIP customers");
+    }
+    await stranger.goto(`${edge.url}/ui/decisions`);
+    expect(await stranger.locator("main").textContent()).not.toContain("*****42");
+    await stranger.goto(`${edge.url}/ui/keys`);
+    await shot(stranger, "08-other-tenant");
+  }, 60_000);
+
+  it("speaks Spanish to a Spanish browser, and the switch goes back to English", async () => {
+    const es = await newPage("es-AR");
+    await es.goto(`${edge.url}/ui/login`);
+    await signIn(es, acme.admin, { key: "Clave de administrador", submit: "Entrar" });
+    await es.goto(`${edge.url}/ui/nodes/new`);
+    for (const label of ["Nombre", "Tipo de interacción", "Intentos", "Longitud de id esperado"]) expect(await es.getByLabel(label).count()).toBe(1);
+    await shot(es, "09-spanish-node-form");
+    await es.getByRole("link", { name: "English" }).click();
+    await es.waitForURL(/\/ui\/nodes\/new$/);
+    expect(await es.getByLabel("Interaction type").count()).toBe(1);
+  }, 60_000);
+
+  it("creates a key shown once and logs out", async () => {
+    await page.goto(`${edge.url}/ui/keys`);
+    await page.getByLabel("Role").selectOption("agent");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const key = (await page.locator("#new-key").textContent())!;
+    expect(key).toMatch(/^cbk_/);
+    await shot(page, "10-keys");
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(/\/ui\/login$/);
+    await page.goto(`${edge.url}/ui/keys`);
+    await page.waitForURL(/\/ui\/login/);
+  }, 60_000);
+});
