@@ -103,11 +103,29 @@ function rest(scenario: string, id: string, res: ServerResponse): void {
   }
 }
 
+/**
+ * "chaos": each call picks at random (seeded by the id, so a test can ask afterwards what was
+ * answered) between a good answer (as by-id), a hang, a 500, garbage and a slow good answer.
+ */
+function chaosPick(idContact: string): "good" | "hang" | "http-500" | "garbage" | "slow" {
+  let h = 2166136261;
+  for (const ch of idContact) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  const r = h % 100;
+  return r < 55 ? "good" : r < 65 ? "hang" : r < 77 ? "http-500" : r < 89 ? "garbage" : "slow";
+}
+
 export async function startFakeCrm(port = 0): Promise<FakeCrm> {
   const seen = new Map<string, Seen>();
+  // While on, every CRM path answers 503: an outage, switched from tests with /_outage?on=1.
+  let outage = false;
   const sockets = new Set<Socket>();
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
+    if (url.pathname === "/_outage") {
+      outage = url.searchParams.get("on") === "1";
+      return send(res, 200, { outage });
+    }
+    if (url.pathname === "/_chaos") return send(res, 200, { pick: chaosPick(url.searchParams.get("id") ?? "") });
     if (url.pathname === "/_calls") {
       const s = seen.get(url.searchParams.get("path") ?? "") ?? { count: 0 };
       return send(res, 200, s);
@@ -119,6 +137,12 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
     seen.set(url.pathname, s);
     const m = /^\/u\/[^/]+\/(contract|rest)\/([^/]+)(?:\/([^/]*))?$/.exec(url.pathname);
     if (!m) return send(res, 404, { error: "no such path" });
+    if (outage) return send(res, 503, { error: "CRM down" });
+    if (m[1] === "contract" && m[2] === "chaos") {
+      const id = new URLSearchParams(body).get("idContact") ?? "";
+      const pick = chaosPick(id);
+      return contract(pick === "good" ? "by-id" : pick === "slow" ? "slow-300-by-id" : pick, id, res);
+    }
     if (m[1] === "contract") return contract(m[2]!, new URLSearchParams(body).get("idContact") ?? "", res);
     return rest(m[2]!, decodeURIComponent(m[3] ?? ""), res);
   });
