@@ -3,3 +3,7 @@ export { startFakeAsterisk } from "./server.js";
 export type { FakeAsterisk, FakeAsteriskOptions, PlaceCallOptions, RecordedCommand, RecordedEvent } from "./server.js";
 export type { ChannelPhase } from "./pbx.js";
 export type { AriEvent, AriEventType, ChannelJson, PlaybackJson } from "./ari-json.js";
+export { connectRawApp } from "./raw-client.js";
+export type { RawAriApp, RawReply } from "./raw-client.js";
+export { startControlServer } from "./control.js";
+export type { ControlServer } from "./control.js";
