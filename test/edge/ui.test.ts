@@ -214,6 +214,10 @@ describe("admin pages: forms", () => {
     const dup = await b.post("/ui/nodes/new", { ...validNode, name: "ventas vip" });
     expect(dup.status).toBe(400);
     expect(await dup.text()).toContain("exists");
+    // "new" is the create page's address, so no node may take it.
+    const reserved = await b.post("/ui/nodes/new", { ...validNode, name: "New" });
+    expect(reserved.status).toBe(400);
+    expect(await reserved.text()).toMatch(/id="f-id-err">&quot;new&quot; is reserved/);
   });
 
   it("shows validation errors next to their fields, linked by aria-describedby, and saves nothing", async () => {
@@ -230,6 +234,8 @@ describe("admin pages: forms", () => {
     expect(attempts).toContain('aria-describedby="f-attempts-err"');
     expect(html).toMatch(/<p class="error" id="f-attempts-err">[^<]*20[^<]*<\/p>/);
     expect(control(html, "Success destination id")).toContain('aria-invalid="true"');
+    // The summary at the top links to each field in error.
+    expect(html).toMatch(/<div class="banner err" role="alert" id="form-errors">.*<a href="#f-attempts">Attempts: /s);
     // The form keeps what was typed.
     expect(control(html, "Name")).toContain('value="Broken"');
     // The schema's cross-field rule: the CRM interaction types need a connector.
@@ -289,6 +295,15 @@ describe("admin pages: languages", () => {
     const { html } = await b.page("/ui/nodes/new");
     for (const label of ["Nombre", "Tipo de interacción", "Intentos", "Longitud de id esperado", "Guardar"]) expect(html).toContain(label);
     expect(html).toContain("Sin interacción externa");
+    // zod's own messages come in Spanish too, for this request only.
+    const bad = await b.post("/ui/nodes/new", { ...validNode, attempts: "99" });
+    const badHtml = await bad.text();
+    expect(badHtml).toMatch(/id="f-attempts-err">Demasiado grande[^<]*20/);
+    expect(badHtml).toMatch(/<a href="#f-attempts">Intentos: Demasiado grande/);
+    const en = new Browser();
+    await en.signIn(t.admin);
+    await en.page("/ui/nodes/new");
+    expect(await (await en.post("/ui/nodes/new", { ...validNode, attempts: "99" })).text()).toMatch(/id="f-attempts-err">Too big/);
   });
 
   it("prefers English when its weight is higher, and the switch overrides the header", async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -49,6 +49,7 @@ async function signIn(page: Page, key: string, labels = { key: "Admin key", subm
 }
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does it in CI)`);
   mkdirSync(SHOTS, { recursive: true });
   [edge, crm] = await Promise.all([startEdge(), startFakeCrm()]);
   Object.assign(acme, await newTenant(acme.id));

@@ -4,6 +4,9 @@
  */
 export const ENHANCE_JS = `"use strict";
 document.addEventListener("DOMContentLoaded", function () {
+  // After a failed save, start at the error summary: its links lead to each field.
+  var summary = document.getElementById("form-errors");
+  if (summary) { summary.tabIndex = -1; summary.focus(); }
   // Shows the id an empty "Id" field will get, with the rule of slugFromName (shared/ids.ts).
   var name = document.getElementById("f-name"), id = document.getElementById("f-id");
   if (name && id && !id.readOnly) {

@@ -1,5 +1,3 @@
-import type { Child } from "hono/jsx";
-
 /** Field errors by form-field name ("successDestination.id"); "" holds errors about the whole form. */
 export type FieldErrors = Record<string, string>;
 
@@ -138,21 +136,23 @@ export function TextAreaField(p: Common & { value: string; rows?: number }) {
   );
 }
 
-/** Errors that belong to no control (or to a control this form does not show). */
-export function FormErrors(p: { errors: FieldErrors; shown: readonly string[]; title: string; children?: Child }) {
-  const stray = Object.entries(p.errors).filter(([k]) => !p.shown.includes(k));
-  if (!Object.keys(p.errors).length) return null;
+/**
+ * The summary above a form that failed: every error once, those of a control as a link that
+ * moves focus to it (so a keyboard or screen-reader user can go straight to each one), and
+ * errors that belong to no control as plain text.
+ */
+export function FormErrors(p: { errors: FieldErrors; labels: Readonly<Record<string, string>>; title: string }) {
+  const entries = Object.entries(p.errors);
+  if (!entries.length) return null;
   return (
-    <div class="banner err" role="alert">
+    <div class="banner err" role="alert" id="form-errors">
       <p style="margin:0">{p.title}</p>
-      {stray.length ? (
-        <ul>
-          {stray.map(([k, m]) => (
-            <li>{k ? `${k}: ${m}` : m}</li>
-          ))}
-        </ul>
-      ) : null}
-      {p.children}
+      <ul style="margin:.3rem 0 0">
+        {entries.map(([k, m]) => {
+          const label = p.labels[k];
+          return <li>{label ? <a href={`#${controlId(k)}`}>{`${label}: ${m}`}</a> : k ? `${k}: ${m}` : m}</li>;
+        })}
+      </ul>
     </div>
   );
 }

@@ -215,7 +215,20 @@ function ConnectorPage(p: PageProps) {
       csrf={csrf}
     >
       {p.banner ? <Banner kind={p.banner.kind}>{p.banner.text}</Banner> : null}
-      <FormErrors errors={errors} shown={[...COMMON, ...secrets.map((s) => SECRET_PREFIX + s)]} title={t.common.fixErrors} />
+      <FormErrors
+        errors={errors}
+        title={t.common.fixErrors}
+        labels={{
+          id: t.common.id,
+          kind: k.kind,
+          timeoutMs: k.timeoutMs,
+          "cache.ttlSeconds": k.ttl,
+          "cache.negativeTtlSeconds": k.negativeTtl,
+          "cache.staleIfErrorSeconds": k.stale,
+          config: k.config,
+          ...Object.fromEntries(secrets.map((s) => [SECRET_PREFIX + s, `${k.secretNew} ${s}`])),
+        }}
+      />
       {p.editing && p.usedBy.length ? <p>{`${k.usedBy}: ${p.usedBy.join(", ")}`}</p> : null}
       <form method="post" action={p.editing ? `/ui/connectors/${p.editing}` : "/ui/connectors/new"} class="card" novalidate>
         <CsrfField token={csrf} />
@@ -336,6 +349,7 @@ async function saveConnector(c: UiContext, editing: string | null) {
     const parsedId = slug.safeParse(raw, { error: zodErrorMap(c.get("lang")) });
     if (!raw) errors.id = t.connector.idRequired;
     else if (!parsedId.success) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
+    else if (parsedId.data === "new") errors.id = t.common.reserved;
     else if (await getMaskedConnector(c.env.DB, tenant, parsedId.data)) errors.id = t.connector.exists;
     else id = parsedId.data;
   }

@@ -104,7 +104,25 @@ function NodeFormPage(p: { c: UiContext; form: NodeForm; errors: FieldErrors; co
       csrf={c.get("session").csrf}
     >
       {p.status === "saved" ? <Banner kind="ok">{t.common.saved}</Banner> : null}
-      <FormErrors errors={errors} shown={FIELDS} title={t.common.fixErrors} />
+      <FormErrors
+        errors={errors}
+        title={t.common.fixErrors}
+        labels={{
+          id: t.common.id,
+          name: n.name,
+          interaction: n.interaction,
+          connector: n.connector,
+          audio: n.audio,
+          expectedLength: n.expectedLength,
+          timeoutSeconds: n.timeoutSeconds,
+          attempts: n.attempts,
+          confirm: n.confirm,
+          "successDestination.type": n.successType,
+          "successDestination.id": n.successId,
+          "failureDestination.type": n.failureType,
+          "failureDestination.id": n.failureId,
+        }}
+      />
       <form method="post" action={action} class="card" id="node-form" novalidate>
         <CsrfField token={c.get("session").csrf} />
         <div class="row">
@@ -171,6 +189,8 @@ async function saveNode(c: UiContext, editing: string | null) {
     const parsedId = slug.safeParse(raw, { error: zodErrorMap(c.get("lang")) });
     if (!parsedId.success) {
       if ((form.id ?? "").trim() || (form.name ?? "").trim()) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
+    } else if (parsedId.data === "new") {
+      errors.id = t.common.reserved;
     } else if (await getNode(c.env.DB, tenant, parsedId.data)) {
       errors.id = t.node.exists;
     } else id = parsedId.data;
