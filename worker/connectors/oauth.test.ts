@@ -72,6 +72,23 @@ describe("OAuth access tokens", () => {
     expect(fetchSpy).toHaveBeenCalledTimes(1);
   });
 
+  it("one caller's short deadline does not fail the others waiting on the same token request", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    fetchSpy.mockImplementation(async () => {
+      await gate;
+      return Response.json({ access_token: `tok-${++issued}`, expires_in: 600 });
+    });
+    const hurried = new AbortController();
+    const first = withAccessToken({ ...ctx(), http: { signal: hurried.signal, allowPrivate: false } }, grant, { defaultTtlSeconds: 60 }, () => okReply());
+    const second = withAccessToken(ctx(), grant, { defaultTtlSeconds: 60 }, () => okReply());
+    hurried.abort();
+    await expect(first).rejects.toMatchObject({ code: "crm_timeout" });
+    release();
+    await expect(second).resolves.toMatchObject({ status: 200 });
+    expect(fetchSpy).toHaveBeenCalledTimes(1);
+  });
+
   it("on 401/403 drops the token, fetches a new one and retries exactly once", async () => {
     const used: string[] = [];
     const reply = await withAccessToken(ctx(), grant, { defaultTtlSeconds: 60 }, (t) => (used.push(t), okReply(401)));

@@ -26,6 +26,8 @@ type Token = { value: string; expiresAt: number };
 const tokens = new Map<string, Token>();
 const fetching = new Map<string, Promise<Token>>();
 const MAX_TOKENS = 2000;
+/** The longest any connector may wait (SPEC 4: timeoutMs max 10 000). */
+const TOKEN_TIMEOUT_MS = 10_000;
 
 const tokenReply = z.object({
   access_token: z.string().min(1).optional(),
@@ -76,7 +78,10 @@ async function accessToken(key: string, ctx: LookupContext, grant: OAuthGrant, o
   if (cached && cached.expiresAt > Date.now()) return cached.value;
   let flight = fetching.get(key);
   if (!flight) {
-    flight = requestToken(ctx, grant, opts).then(
+    // The shared request has its own deadline: the first caller's short budget (X-Deadline-Ms)
+    // must not fail every lookup waiting on the same token.
+    const shared = { ...ctx, http: { ...ctx.http, signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS) } };
+    flight = requestToken(shared, grant, opts).then(
       (t) => {
         if (tokens.size >= MAX_TOKENS) tokens.delete(tokens.keys().next().value!);
         tokens.set(key, t);
@@ -87,7 +92,20 @@ async function accessToken(key: string, ctx: LookupContext, grant: OAuthGrant, o
     const forget = () => fetching.delete(key);
     flight.then(forget, forget);
   }
-  return (await flight).value;
+  return (await untilAborted(flight, ctx.http.signal)).value;
+}
+
+/** Waits for a shared promise, but no longer than this caller's own deadline. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new CrmError("crm_timeout", "CRM did not answer in time"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CrmError("crm_timeout", "CRM did not answer in time"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener("abort", onAbort), reject(e)),
+    );
+  });
 }
 
 function dropToken(key: string, value: string) {

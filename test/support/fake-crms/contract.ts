@@ -128,7 +128,7 @@ export function connectorContract(fx: CrmFixture) {
         expect(log.tokenCalls).toBe(1);
         expect(log.dataCalls).toBe(0);
       } else {
-        expect(log.dataCalls).toBe(fx.kind === "pipedrive" ? 1 : 1);
+        expect(log.dataCalls).toBe(1);
       }
       expect(await json(await test(t, "12343"))).toMatchObject({ ok: false, reason: "crm_auth" });
     });
