@@ -62,6 +62,25 @@ export class AriCalls {
   }
 }
 
+/** ari-client sets no timeout on REST calls; a request lost with a dying connection must not hold a call forever. */
+export const ARI_REST_TIMEOUT_MS = 5000;
+
+function bounded<T>(p: PromiseLike<T>, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`ari_timeout: ${what}`)), ARI_REST_TIMEOUT_MS);
+    Promise.resolve(p).then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
 function need(calls: AriCalls): AriClient {
   const c = calls.client();
   if (!c) throw new Error("ari_disconnected");
@@ -108,7 +127,7 @@ export class AriCallChannel implements CallChannel {
   }
 
   async answer(): Promise<void> {
-    await need(this.calls).channels.answer({ channelId: this.id });
+    await bounded(need(this.calls).channels.answer({ channelId: this.id }), "answer");
   }
 
   play(media: string): Playback {
@@ -126,7 +145,7 @@ export class AriCallChannel implements CallChannel {
     let finished = false;
     void ended.then(() => (finished = true));
     try {
-      Promise.resolve(need(this.calls).channels.play({ channelId: this.id, media, playbackId })).then(undefined, done);
+      bounded(need(this.calls).channels.play({ channelId: this.id, media, playbackId }), "play").then(undefined, done);
     } catch {
       done();
     }
@@ -147,14 +166,14 @@ export class AriCallChannel implements CallChannel {
   }
 
   async setVariable(name: string, value: string): Promise<void> {
-    await need(this.calls).channels.setChannelVar({ channelId: this.id, variable: name, value });
+    await bounded(need(this.calls).channels.setChannelVar({ channelId: this.id, variable: name, value }), "setChannelVar");
   }
 
   async continueInDialplan(t: DialplanTarget): Promise<void> {
-    await need(this.calls).channels.continueInDialplan({ channelId: this.id, context: t.context, extension: t.extension, priority: t.priority });
+    await bounded(need(this.calls).channels.continueInDialplan({ channelId: this.id, context: t.context, extension: t.extension, priority: t.priority }), "continue");
   }
 
   async hangup(): Promise<void> {
-    await need(this.calls).channels.hangup({ channelId: this.id });
+    await bounded(need(this.calls).channels.hangup({ channelId: this.id }), "hangup");
   }
 }

@@ -115,7 +115,9 @@ export async function runCall(channel: CallChannel, tenant: string, nodeId: stri
     if (d.digits !== null) lastDigits = d.digits;
     routing = true;
     channel.markRouted();
-    for (const [name, value] of routingVariables(lastDigits, d.outcome, d.destination)) await channel.setVariable(name, value);
+    // Sent together: Asterisk applies each on the channel's own queue, and `continue` is only
+    // sent once all of them are acknowledged, so the dialplan always sees every variable.
+    await Promise.all(routingVariables(lastDigits, d.outcome, d.destination).map(([name, value]) => channel.setVariable(name, value)));
     if (mark.inputEnd !== null) report.timings.inputEndToRouteMs = Math.round((deps.now() - mark.inputEnd) * 10) / 10;
     if (route.kind === "hangup") await channel.hangup();
     else {
