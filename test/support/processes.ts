@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const TSX = resolve(ROOT, "node_modules/tsx/dist/cli.mjs");
 
 export type Proc = { child: ChildProcess; output: string[]; waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>; stop(signal?: NodeJS.Signals): Promise<number | null> };
 
 /** A TypeScript entry point of this repo as a separate process, its output kept line by line. */
 export function startTs(entry: string, env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [TSX, resolve(ROOT, entry)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // `--import tsx` keeps it one process (no tsx wrapper), so signals and RSS are the program's own.
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, entry)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   const waiters = new Set<() => void>();
   let buffered = "";
