@@ -46,7 +46,7 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
     const rssStart = rssMb(pid);
 
     const total = Math.round(opts.seconds * opts.rate);
-    const results: Array<Promise<{ id: string; landed: Landed | null }>> = [];
+    const results: Array<Promise<{ id: string; landed: Landed | null; error: string }>> = [];
     let seq = 0;
     const started = Date.now();
     const events = { restart: false, drop: false };
