@@ -132,6 +132,30 @@ describe("CRM specifics", () => {
   });
 });
 
+describe("CRM connector chains", () => {
+  it("asks CRMs in order; a failing and a not-finding CRM are steps in the decision log, the first record decides", async () => {
+    const t = await newTenant("chain");
+    const down = fake("zoho", "auth");
+    const empty = fake("zendesk", "notfound");
+    const found = fake("salesforce", "several");
+    await putConnector(t, "zoho", { ...crmFixtures.zoho!.config(down.base), ...planRules("Plan") });
+    await putConnector(t, "zendesk", { ...crmFixtures.zendesk!.config(empty.base), ...planRules("user_fields.plan") });
+    await putConnector(t, "salesforce", { ...crmFixtures.salesforce!.config(found.base), ...planRules("Plan__c") });
+    await putNode(t, "n", { interaction: "crm_destination", connector: ["zoho", "zendesk", "salesforce"] });
+    expect(await json(await identify(t, "n", "24682"))).toEqual({ status: "ok", destination: "1,3" });
+    let decisions: Array<{ steps: Array<Record<string, unknown>> }> = [];
+    for (let i = 0; i < 20 && decisions.length === 0; i++) {
+      decisions = (await json<{ decisions: typeof decisions }>(await call("GET", `/v1/tenants/${t.id}/decisions`, { token: t.admin }))).decisions;
+      if (decisions.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(decisions[0]!.steps).toEqual([
+      expect.objectContaining({ connector: "zoho", result: "error", reason: "crm_auth" }),
+      expect.objectContaining({ connector: "zendesk", result: "notFound" }),
+      expect.objectContaining({ connector: "salesforce", result: "found", decision: "1,3", rule: 0, matches: 2 }),
+    ]);
+  });
+});
+
 describe("connector test endpoint", () => {
   it("refuses an id that is not 1–30 digits, and an unknown connector", async () => {
     const t = await newTenant("ct");
