@@ -65,6 +65,10 @@ it("SIGTERM: calls in progress get the grace period, the rest go to their failur
     const sentAt = Date.now();
     p.child.kill("SIGTERM");
     await until(() => p.out.some((l) => l.includes("shutting down")), 5000, "drain log");
+    // A call arriving during the drain is not started only to be cut: straight to its failure destination.
+    const late = asterisk.placeCall({ args: ["acme", "slow"] });
+    await asterisk.waitFor(() => asterisk.channelState(late).state === "continued", 1000, "late call routed");
+    expect(asterisk.channelState(late)).toMatchObject({ context: "crm-bridge-route", extension: "3-20" });
     // A caller still typing within the grace period is served normally.
     await asterisk.sendDtmf(finishing, "2468", { gapMs: 50 });
     await asterisk.waitFor(() => asterisk.channelState(finishing).state === "continued", 5000);
@@ -79,7 +83,7 @@ it("SIGTERM: calls in progress get the grace period, the rest go to their failur
     expect(routedAfter).toBeGreaterThanOrEqual(1400);
     expect(await p.exit).toBe(0);
     const lines = p.out.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.filter((l) => l.msg === "call" && l.reason === "shutdown")).toHaveLength(2);
+    expect(lines.filter((l) => l.msg === "call" && l.reason === "shutdown")).toHaveLength(3);
     expect(p.out.join("\n")).not.toContain("2468");
     expect(p.out.join("\n")).not.toContain(edge.key);
   } finally {

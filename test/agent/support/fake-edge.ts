@@ -21,6 +21,8 @@ export interface FakeEdge {
   setIdentify(tenant: string, id: string, b: IdentifyBehaviour): void;
   /** Node GETs answer 503 while down (identify too). */
   down: boolean;
+  /** Node GETs answer after this many ms. */
+  nodeDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startFakeEdge(opts: { key?: string } = {}): Promise<FakeEd
     identify: new Map(),
     requests: [],
     down: false,
+    nodeDelayMs: 0,
     setNode(t, id, n) {
       edge.nodes.set(`${t}/${id}`, { id, ...n });
     },
@@ -80,6 +83,7 @@ export async function startFakeEdge(opts: { key?: string } = {}): Promise<FakeEd
       return answer(res, b, new URLSearchParams(body).get("idContact") ?? "");
     }
     const n = edge.nodes.get(k);
+    if (edge.nodeDelayMs > 0) await new Promise((r) => setTimeout(r, edge.nodeDelayMs));
     return n ? send(res, 200, { tenant: m[1], ...n }) : send(res, 404, { error: { code: "not_found", message: "no node" } });
   });
   server.on("connection", (s) => {
