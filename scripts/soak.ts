@@ -24,6 +24,8 @@ export type SoakReport = {
   agentRssStartMb: number;
   agentRssEndMb: number;
   agentAlive: boolean;
+  /** Agent log lines holding a full customer id or the agent key: must be 0. */
+  leakyLogLines: number;
   wrongSamples: string[];
   /** Calls that never left Stasis, with what the agent last did for them. */
   unroutedSamples: string[];
@@ -130,6 +132,7 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
       agentRssStartMb: round(rssStart),
       agentRssEndMb: round(rssMb(pid)),
       agentAlive: w.agent.child.exitCode === null,
+      leakyLogLines: w.agent.output.filter((l) => /\b1\d{5}\b/.test(l) || l.includes(w.tenant.agent)).length,
       wrongSamples,
       unroutedSamples,
     };

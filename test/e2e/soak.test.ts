@@ -6,6 +6,7 @@ describe("soak (the 30-second CI version of npm run soak)", () => {
     const r = await runSoak({ seconds: 30, rate: 6 });
     console.log(`soak: ${JSON.stringify(r)}`);
     expect(r.agentAlive).toBe(true);
+    expect(r.leakyLogLines).toBe(0);
     expect(r.placed).toBeGreaterThanOrEqual(165);
     expect(r.routed, r.unroutedSamples.join("\n")).toBe(r.placed);
     expect(r.wrong, r.wrongSamples.join("\n")).toBe(0);
