@@ -7,7 +7,7 @@ export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, "")}${path}`;
 }
 
-/** One CRM API call: SSRF rules, size cap and deadline from crmFetch, JSON accepted. */
-export function crmGet(url: string, headers: Record<string, string>, ctx: LookupContext, init: { method?: string; body?: string } = {}) {
+/** One CRM API call (GET unless told): SSRF rules, size cap and deadline from crmFetch, JSON accepted. */
+export function crmRequest(url: string, headers: Record<string, string>, ctx: LookupContext, init: { method?: string; body?: string } = {}) {
   return crmFetch(url, { method: init.method ?? "GET", headers: { Accept: "application/json", ...headers }, body: init.body }, { ...ctx.http, maxBytes: MAX_RECORD_REPLY_BYTES });
 }

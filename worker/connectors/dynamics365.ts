@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
-import { crmGet, joinUrl } from "./crm-call.js";
+import { crmRequest, joinUrl } from "./crm-call.js";
 import { odataString } from "./escape.js";
 import { crmJson, crmShape } from "./http.js";
 import { withAccessToken } from "./oauth.js";
@@ -57,7 +57,7 @@ export const dynamics365 = defineConnector({
       ctx,
       { tokenUrl: config.tokenUrl, clientId: config.clientId, clientSecret: config.clientSecret, scope: config.scope ?? `${new URL(config.orgUrl).origin}/.default` },
       { defaultTtlSeconds: 3600 },
-      (token) => crmGet(url, { Authorization: `Bearer ${token}`, "OData-MaxVersion": "4.0", "OData-Version": "4.0" }, ctx),
+      (token) => crmRequest(url, { Authorization: `Bearer ${token}`, "OData-MaxVersion": "4.0", "OData-Version": "4.0" }, ctx),
     );
     const reply = crmShape(collectionReply, crmJson(res));
     const first = reply.value[0];

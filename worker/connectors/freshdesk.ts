@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
-import { crmGet, joinUrl } from "./crm-call.js";
+import { crmRequest, joinUrl } from "./crm-call.js";
 import { freshdeskQuery } from "./escape.js";
 import { basicAuth, crmJson, crmShape } from "./http.js";
 import { defineConnector } from "./types.js";
@@ -32,7 +32,7 @@ export const freshdesk = defineConnector({
   async lookup(config, ctx) {
     const host = config.domain.endsWith(".freshdesk.com") ? config.domain : `${config.domain}.freshdesk.com`;
     const base = config.baseUrl ?? `https://${host}`;
-    const res = await crmGet(
+    const res = await crmRequest(
       joinUrl(base, `/api/v2/search/contacts?${new URLSearchParams({ query: freshdeskQuery(config.field, ctx.customerId) })}`),
       // Freshdesk takes the API key as the user name and any password ("X" in its docs).
       { Authorization: basicAuth(config.apiKey, "X") },

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
-import { crmGet, joinUrl } from "./crm-call.js";
+import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
 import { rulePaths } from "./rule-paths.js";
 import { defineConnector } from "./types.js";
@@ -42,7 +42,7 @@ export const hubspot = defineConnector({
       .map((p) => /^properties\.([a-z0-9_]+)/.exec(p)?.[1])
       .filter((p): p is string => p !== undefined);
     const properties = [...new Set([config.idProperty, ...(config.properties ?? []), ...fromRules])];
-    const res = await crmGet(
+    const res = await crmRequest(
       joinUrl(config.baseUrl, `/crm/v3/objects/${config.object}/search`),
       { Authorization: `Bearer ${config.accessToken}`, "Content-Type": "application/json" },
       ctx,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
-import { crmGet, joinUrl } from "./crm-call.js";
+import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
 import { defineConnector } from "./types.js";
 
@@ -44,10 +44,10 @@ export const pipedrive = defineConnector({
   async lookup(config, ctx) {
     const headers = { "x-api-token": config.apiToken };
     const query = new URLSearchParams({ term: ctx.customerId, fields: "custom_fields", exact_match: "true", limit: "10" });
-    const search = crmShape(searchReply, crmJson(await crmGet(joinUrl(config.baseUrl, `/api/v2/persons/search?${query}`), headers, ctx)));
+    const search = crmShape(searchReply, crmJson(await crmRequest(joinUrl(config.baseUrl, `/api/v2/persons/search?${query}`), headers, ctx)));
     const ids = search.data.items.map((i) => i.item.id);
     for (const id of ids.slice(0, MAX_PERSONS_CHECKED)) {
-      const res = await crmGet(joinUrl(config.baseUrl, `/api/v2/persons/${id}`), headers, ctx);
+      const res = await crmRequest(joinUrl(config.baseUrl, `/api/v2/persons/${id}`), headers, ctx);
       // Deleted between the search and the read: try the next hit.
       if (res.status === 404) continue;
       const person = crmShape(personReply, crmJson(res)).data;

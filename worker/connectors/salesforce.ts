@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
-import { crmGet, joinUrl } from "./crm-call.js";
+import { crmRequest, joinUrl } from "./crm-call.js";
 import { soqlString } from "./escape.js";
 import { crmJson, crmShape } from "./http.js";
 import { withAccessToken } from "./oauth.js";
@@ -65,7 +65,7 @@ export const salesforce = defineConnector({
   async lookup(config, ctx) {
     const soql = `SELECT ${soqlFields(config.idField, config.fields, config.rules).join(", ")} FROM ${config.sobject} WHERE ${config.idField} = ${soqlString(ctx.customerId)} LIMIT 2`;
     const url = joinUrl(config.instanceUrl, `/services/data/${config.apiVersion}/query?${new URLSearchParams({ q: soql })}`);
-    const call = (token: string) => crmGet(url, { Authorization: `Bearer ${token}` }, ctx);
+    const call = (token: string) => crmRequest(url, { Authorization: `Bearer ${token}` }, ctx);
     const a = config.auth;
     const res =
       a.type === "bearer"

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
-import { crmGet, joinUrl } from "./crm-call.js";
+import { crmRequest, joinUrl } from "./crm-call.js";
 import { zendeskQuery } from "./escape.js";
 import { basicAuth, crmJson, crmShape } from "./http.js";
 import { defineConnector } from "./types.js";
@@ -34,7 +34,7 @@ export const zendesk = defineConnector({
   async lookup(config, ctx) {
     const base = config.baseUrl ?? `https://${config.subdomain}.zendesk.com`;
     const query: Record<string, string> = config.field === "external_id" ? { external_id: ctx.customerId } : { query: zendeskQuery(config.field, ctx.customerId) };
-    const res = await crmGet(
+    const res = await crmRequest(
       joinUrl(base, `/api/v2/users/search?${new URLSearchParams(query)}`),
       // API token auth: Basic with "{email}/token" as the user name.
       { Authorization: basicAuth(`${config.email}/token`, config.apiToken) },

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
-import { crmGet, joinUrl } from "./crm-call.js";
+import { crmRequest, joinUrl } from "./crm-call.js";
 import { zohoCriteriaValue } from "./escape.js";
 import { crmJson, crmShape } from "./http.js";
 import { withAccessToken } from "./oauth.js";
@@ -43,7 +43,7 @@ export const zoho = defineConnector({
       ctx,
       { tokenUrl: joinUrl(config.accountsUrl, "/oauth/v2/token"), clientId: config.clientId, clientSecret: config.clientSecret, refreshToken: config.refreshToken },
       { defaultTtlSeconds: 3600 },
-      (token) => crmGet(url, { Authorization: `Zoho-oauthtoken ${token}` }, ctx),
+      (token) => crmRequest(url, { Authorization: `Zoho-oauthtoken ${token}` }, ctx),
     );
     // Zoho answers a search with no match as 204 No Content, with no body at all.
     if (res.status === 204) return { kind: "notFound" };
