@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { toBase64 } from "../security/crypto.js";
+import { readCappedText } from "../../shared/read-capped.js";
 import { urlRefusal } from "../security/ssrf.js";
 import { CrmError, crmHttpError, crmStatusError } from "./errors.js";
 
@@ -51,33 +52,15 @@ async function readCapped(res: Response, opts: CrmFetchOptions): Promise<string>
     await res.body?.cancel();
     throw new CrmError("crm_reply_too_large", "CRM reply too large");
   }
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let text: string | null;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > opts.maxBytes) {
-        await reader.cancel();
-        throw new CrmError("crm_reply_too_large", "CRM reply too large");
-      }
-      chunks.push(value);
-    }
-  } catch (e) {
-    if (e instanceof CrmError) throw e;
+    text = await readCappedText(res.body, opts.maxBytes);
+  } catch {
     if (opts.signal.aborted) throw new CrmError("crm_timeout", "CRM did not answer in time");
     throw new CrmError("crm_unreachable", "CRM connection broke");
   }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
+  if (text === null) throw new CrmError("crm_reply_too_large", "CRM reply too large");
+  return text;
 }
 
 /** JSON from a CRM reply that must be 2xx; anything else is a CrmError. */

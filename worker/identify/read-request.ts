@@ -1,3 +1,4 @@
+import { readCappedText } from "../../shared/read-capped.js";
 import { ApiError } from "../http/errors.js";
 
 export const MAX_IDENTIFY_BODY = 8 * 1024;
@@ -50,25 +51,12 @@ export async function readIdContact(req: Request): Promise<string | null> {
 }
 
 async function readCapped(req: Request): Promise<string> {
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_IDENTIFY_BODY) {
-      await reader.cancel();
-      throw new ApiError(413, "body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
-    }
-    parts.push(value);
+  let text: string | null;
+  try {
+    text = await readCappedText(req.body, MAX_IDENTIFY_BODY);
+  } catch {
+    throw new ApiError(400, "bad_body", "the request body broke off");
   }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.byteLength;
-  }
-  return new TextDecoder().decode(all);
+  if (text === null) throw new ApiError(413, "body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
+  return text;
 }
