@@ -58,6 +58,7 @@ export async function runAgentBench(opts: BenchOptions): Promise<Figure[]> {
   // PlaybackFinished is not visible with recording off: follow it through the channel's prompt timer instead.
   const promptMs = 150;
   let child: ChildProcess | null = null;
+  const agentSide: Record<string, number[]> = {};
   const figures: Figure[] = [];
   try {
     const extra = (process.env.AGENT_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
@@ -75,7 +76,21 @@ export async function runAgentBench(opts: BenchOptions): Promise<Figure[]> {
         METRICS_PORT: "0",
         LOG_LEVEL: "info",
       },
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    // The agent's own view of each call (its JSON log line): last digit received → routing command sent.
+    let buffered = "";
+    child.stdout!.on("data", (b: Buffer) => {
+      buffered += b.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line.includes('"msg":"call"')) continue;
+        const r = JSON.parse(line) as { node: string; timings: { inputEndToRouteMs: number | null; edgeMs: number | null } };
+        if (r.timings.inputEndToRouteMs !== null) (agentSide[r.node] ??= []).push(r.timings.inputEndToRouteMs);
+        if (r.timings.edgeMs !== null) (agentSide[`${r.node}.edge`] ??= []).push(r.timings.edgeMs);
+      }
     });
     const pid = child.pid!;
     await asterisk.waitForApp(undefined, 20_000);
@@ -102,6 +117,13 @@ export async function runAgentBench(opts: BenchOptions): Promise<Figure[]> {
     await runPool(Array.from({ length: routeN }, (_, i) => i), 10, async (i) => void route.push(await call("fast", String(200_000 + i))));
     figures.push({ name: "agent.route_p50_ms", value: round(percentile(route, 50)), unit: "ms" });
     figures.push({ name: "agent.route_p99_ms", value: round(percentile(route, 99)), unit: "ms" });
+    await idle(200);
+    const internal = (agentSide.fast ?? []).slice(50);
+    figures.push({ name: "agent.route_internal_p99_ms", value: round(percentile(internal, 99)), unit: "ms" });
+    if (process.env.AGENT_BENCH_DEBUG) {
+      const edgeMs = (agentSide["fast.edge"] ?? []).slice(50);
+      process.stderr.write(`internal p50 ${percentile(internal, 50)} p90 ${percentile(internal, 90)} p99 ${percentile(internal, 99)}; edge p50 ${percentile(edgeMs, 50)} p90 ${percentile(edgeMs, 90)} p99 ${percentile(edgeMs, 99)}\n`);
+    }
 
     // 2. N calls in flight at once.
     const holdN = opts.quick ? 300 : 1000;
