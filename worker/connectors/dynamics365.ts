@@ -59,6 +59,8 @@ export const dynamics365 = defineConnector({
       { defaultTtlSeconds: 3600 },
       (token) => crmRequest(url, { Authorization: `Bearer ${token}`, "OData-MaxVersion": "4.0", "OData-Version": "4.0" }, ctx),
     );
+    // A 404 from the CRM means no such customer, as for the rest connector.
+    if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(collectionReply, crmJson(res));
     const first = reply.value[0];
     if (!first) return { kind: "notFound" };

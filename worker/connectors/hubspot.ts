@@ -55,6 +55,8 @@ export const hubspot = defineConnector({
         }),
       },
     );
+    // A 404 from the CRM means no such customer, as for the rest connector.
+    if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(searchReply, crmJson(res));
     const first = reply.results[0];
     if (!first) return { kind: "notFound" };

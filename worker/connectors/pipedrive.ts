@@ -44,7 +44,10 @@ export const pipedrive = defineConnector({
   async lookup(config, ctx) {
     const headers = { "x-api-token": config.apiToken };
     const query = new URLSearchParams({ term: ctx.customerId, fields: "custom_fields", exact_match: "true", limit: "10" });
-    const search = crmShape(searchReply, crmJson(await crmRequest(joinUrl(config.baseUrl, `/api/v2/persons/search?${query}`), headers, ctx)));
+    const found = await crmRequest(joinUrl(config.baseUrl, `/api/v2/persons/search?${query}`), headers, ctx);
+    // A 404 from the CRM means no such customer, as for the rest connector.
+    if (found.status === 404) return { kind: "notFound" };
+    const search = crmShape(searchReply, crmJson(found));
     const ids = search.data.items.map((i) => i.item.id);
     for (const id of ids.slice(0, MAX_PERSONS_CHECKED)) {
       const res = await crmRequest(joinUrl(config.baseUrl, `/api/v2/persons/${id}`), headers, ctx);

@@ -71,6 +71,8 @@ export const salesforce = defineConnector({
       a.type === "bearer"
         ? await call(a.token)
         : await withAccessToken(ctx, { tokenUrl: a.tokenUrl, clientId: a.clientId, clientSecret: a.clientSecret, refreshToken: a.refreshToken }, { defaultTtlSeconds: SALESFORCE_TOKEN_TTL_SECONDS }, call);
+    // A 404 from the CRM means no such customer, as for the rest connector.
+    if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(queryReply, crmJson(res));
     const first = reply.records[0];
     if (!first) return { kind: "notFound" };

@@ -40,6 +40,8 @@ export const zendesk = defineConnector({
       { Authorization: basicAuth(`${config.email}/token`, config.apiToken) },
       ctx,
     );
+    // A 404 from the CRM means no such customer, as for the rest connector.
+    if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(usersReply, crmJson(res));
     const first = reply.users[0];
     if (!first) return { kind: "notFound" };

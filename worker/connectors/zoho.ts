@@ -47,6 +47,8 @@ export const zoho = defineConnector({
     );
     // Zoho answers a search with no match as 204 No Content, with no body at all.
     if (res.status === 204) return { kind: "notFound" };
+    // A 404 from the CRM means no such customer, as for the rest connector.
+    if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(searchReply, crmJson(res));
     const first = reply.data[0];
     if (!first) return { kind: "notFound" };

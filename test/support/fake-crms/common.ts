@@ -18,9 +18,10 @@ export type Answer = { status: number; body?: unknown; type?: string; headers?: 
  *   expired                          OAuth: the first access token issued is refused (revoked early)
  *   ratelimit                        the first data call gets 429 with Retry-After: 1
  *   garbage | badshape               200 with HTML, 200 with JSON of another shape
+ *   gone                             404 from the data endpoint
  *   hang                             never answers
  */
-export type Scenario = "found" | "several" | "notfound" | "auth" | "expired" | "ratelimit" | "garbage" | "badshape" | "hang";
+export type Scenario = "found" | "several" | "notfound" | "auth" | "expired" | "ratelimit" | "garbage" | "badshape" | "gone" | "hang";
 
 export type Log = {
   requests: Array<{ method: string; path: string; query: Record<string, string>; headers: Record<string, string>; body: string }>;
@@ -60,7 +61,7 @@ export interface Ctx {
   scenario: Scenario;
   log: Log;
   violation(message: string): void;
-  /** The answer for garbage/badshape/hang/ratelimit, or null when the CRM should answer normally. */
+  /** The answer for garbage/badshape/gone/hang/ratelimit, or null when the CRM should answer normally. */
   disturbance(): Answer | null;
   /** A fresh access token, recorded as issued. */
   issueToken(): string;

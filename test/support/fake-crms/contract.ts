@@ -86,6 +86,11 @@ export function connectorContract(fx: CrmFixture) {
       expect((await f.log()).violations).toEqual([]);
     });
 
+    it("a 404 from the CRM counts as not found", async () => {
+      const { t } = await setup("gone");
+      expect(await json(await identify(t, "n", "40406"))).toEqual({ status: "ok", destination: "false" });
+    });
+
     it("several matches: the first record decides and the count is reported", async () => {
       const { t, f } = await setup("several");
       const r = await json(await test(t, "77777"));

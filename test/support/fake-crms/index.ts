@@ -26,7 +26,7 @@ export const fakeKinds: Record<string, FakeKind> = {
   dynamics365: dynamics365Fake,
 };
 
-const SCENARIOS = new Set<Scenario>(["found", "several", "notfound", "auth", "expired", "ratelimit", "garbage", "badshape", "hang"]);
+const SCENARIOS = new Set<Scenario>(["found", "several", "notfound", "auth", "expired", "ratelimit", "garbage", "badshape", "gone", "hang"]);
 
 export interface FakeCrms {
   url: string;
@@ -86,6 +86,8 @@ export async function startFakeCrms(port = 0): Promise<FakeCrms> {
             return { status: 200, body: "<html><body>Service temporarily unavailable</body></html>", type: "text/html" };
           case "badshape":
             return { status: 200, body: { unexpected: true } };
+          case "gone":
+            return { status: 404, body: { message: "Not Found" } };
           case "hang":
             return "hang";
           case "ratelimit":
