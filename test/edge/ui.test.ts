@@ -92,8 +92,12 @@ describe("admin pages: session", () => {
     const res = await b.fetch("GET", "/ui/nodes");
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/ui/login?next=%2Fui%2Fnodes");
-    const { html } = await b.page("/ui/login");
+    const { res: login, html } = await b.page("/ui/login");
     expect(control(html, "Admin key")).toContain('type="password"');
+    expect(login.headers.get("cache-control")).toBe("no-store");
+    expect(login.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(login.headers.get("x-frame-options")).toBe("DENY");
+    expect(login.headers.get("x-request-id")).toBeTruthy();
     expect(html).toMatch(/<button type="submit">Sign in<\/button>/);
   });
 

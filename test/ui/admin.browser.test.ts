@@ -97,7 +97,10 @@ describe("admin pages in a real browser", () => {
   it("creates a connector through the form and tries an id", async () => {
     await page.goto(`${edge.url}/ui/connectors/new`);
     await page.getByLabel("Id", { exact: true }).fill("crm");
-    await page.getByLabel("Kind").selectOption("rest");
+    // Progressive enhancement: an untouched settings box follows the chosen kind's template.
+    await page.getByLabel("Kind", { exact: true }).selectOption("hubspot");
+    expect(await page.getByLabel("Connector settings (JSON)").inputValue()).toContain('"idProperty"');
+    await page.getByLabel("Kind", { exact: true }).selectOption("rest");
     await page.getByLabel("Connector settings (JSON)").fill(
       JSON.stringify(
         {

@@ -5,6 +5,7 @@ import { splitSecrets } from "../../connectors/secrets.js";
 import { ApiError } from "../../http/errors.js";
 import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector } from "../../store/connectors.js";
 import { listNodes } from "../../store/nodes.js";
+import { connectorTemplate } from "../connector-template.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
 import { FormErrors, SelectField, TextAreaField, TextField, controlId, type FieldErrors } from "../fields.js";
 import { zodErrorMap } from "../i18n.js";
@@ -15,19 +16,8 @@ type ConnectorForm = Record<string, string>;
 const COMMON = ["id", "kind", "timeoutMs", "cache.ttlSeconds", "cache.negativeTtlSeconds", "cache.staleIfErrorSeconds", "config"] as const;
 const SECRET_PREFIX = "secret:";
 
-// Starting points for a new connector's JSON box (the pages' script fills it when the kind changes).
-const TEMPLATES: Record<string, unknown> = {
-  webhook: { url: "https://crm.example.com/omnileads/identify" },
-  rest: {
-    method: "GET",
-    url: "https://crm.example.com/api/customers/{idContact}",
-    recordPath: "data.customer",
-    rules: [{ when: { path: "plan", op: "eq", value: "gold" }, destination: "1,3" }],
-    default: "true",
-    notFound: "false",
-  },
-};
-const template = (kind: string) => JSON.stringify(TEMPLATES[kind] ?? {}, null, 2);
+// A new connector's JSON box starts from the chosen kind's template (the pages' script swaps it when the kind changes).
+const template = connectorTemplate;
 
 function configToForm(id: string, config: ConnectorConfig): ConnectorForm {
   const { kind, timeoutMs, cache, ...rest } = config;
