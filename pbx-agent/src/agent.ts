@@ -97,6 +97,7 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
   /** Trace 03: after a WebSocket drop Asterisk keeps the channels in the app and announces none of them again. */
   async function sweep(client: AriClient) {
     let listed: string[];
+    const askedAt = now();
     try {
       listed = (await client.applications.get({ applicationName: config.ari.app })).channel_ids ?? [];
     } catch (err) {
@@ -104,7 +105,8 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
       return;
     }
     const present = new Set(listed);
-    for (const [id, ch] of calls.calls) if (!present.has(id)) ch.end({ code: "hangup" }); // left while we were away
+    // Left while we were away; a call that started after the listing was asked for is not in it and is not gone.
+    for (const [id, ch] of calls.calls) if (!present.has(id) && ch.openedAt < askedAt) ch.end({ code: "hangup" });
     const unknown = listed.filter((id) => !calls.calls.has(id) && !orphans.has(id));
     if (unknown.length === 0) return;
     // A brand-new call's StasisStart may still be on its way: give it a moment before calling a channel orphaned.

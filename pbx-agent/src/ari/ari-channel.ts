@@ -93,11 +93,14 @@ export class AriCallChannel implements CallChannel {
   private readonly listeners = new Set<(digit: string, at: number) => void>();
   private readonly myPlaybacks = new Set<string>();
   private routed = false;
+  readonly openedAt: number;
 
   constructor(
     readonly id: string,
     private readonly calls: AriCalls,
-  ) {}
+  ) {
+    this.openedAt = calls.now();
+  }
 
   dtmf(digit: string): void {
     if (this.routed) return;

@@ -129,6 +129,11 @@ describe("fetchNode", () => {
     const ok = await fetchNode({ baseUrl: edge.url, key: edge.key }, "acme", "plain", 1000);
     expect(ok).toMatchObject({ ok: true, node: { id: "plain", interaction: "none", timeoutSeconds: 5, attempts: 1 } });
     expect(await fetchNode({ baseUrl: edge.url, key: edge.key }, "acme", "nope", 1000)).toEqual({ ok: false, reason: "not_found" });
+    // Fields a newer edge may add are ignored; a bad known field is not.
+    edge.setNode("acme", "newer", { name: "Newer", interaction: "none", successDestination: { type: 1, id: 3 }, failureDestination: { type: 5, id: 1 }, updatedAt: "2026-01-01" } as never);
+    expect(await fetchNode({ baseUrl: edge.url, key: edge.key }, "acme", "newer", 1000)).toMatchObject({ ok: true, node: { name: "Newer" } });
+    edge.setNode("acme", "broken", { name: "Broken", interaction: "none", successDestination: { type: 13, id: 3 }, failureDestination: { type: 5, id: 1 } });
+    expect(await fetchNode({ baseUrl: edge.url, key: edge.key }, "acme", "broken", 1000)).toEqual({ ok: false, reason: "edge_bad_reply" });
     expect(await fetchNode({ baseUrl: edge.url, key: "wrong" }, "acme", "plain", 1000)).toEqual({ ok: false, reason: "edge_http_401" });
     expect(await fetchNode({ baseUrl: await refusedUrl(), key: "k" }, "acme", "plain", 1000)).toEqual({ ok: false, reason: "edge_unreachable" });
   });

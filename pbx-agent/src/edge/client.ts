@@ -135,7 +135,10 @@ export async function fetchNode(edge: { baseUrl: string; key: string }, tenant: 
     } catch {
       return { ok: false, reason: "edge_bad_reply" };
     }
-    const parsed = nodeSchema.safeParse(json);
+    // A newer edge may add fields to a node; an agent that refused them would fall back to
+    // stale copies forever. Unknown keys are dropped; the known ones are still checked strictly.
+    const known = json && typeof json === "object" && !Array.isArray(json) ? Object.fromEntries(Object.entries(json).filter(([k]) => k in nodeSchema.shape)) : json;
+    const parsed = nodeSchema.safeParse(known);
     return parsed.success ? { ok: true, node: parsed.data } : { ok: false, reason: "edge_bad_reply" };
   } catch {
     return { ok: false, reason: timedOut ? "edge_timeout" : "edge_unreachable" };
