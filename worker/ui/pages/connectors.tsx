@@ -1,174 +1,17 @@
 import { slug } from "../../../shared/ids.js";
 import { connectorNames } from "../../../shared/node.js";
-import { connectorConfig, connectorModule, connectorModules, type ConnectorConfig } from "../../connectors/registry.js";
-import { splitSecrets } from "../../connectors/secrets.js";
+import { connectorConfig, connectorModules, type ConnectorConfig } from "../../connectors/registry.js";
 import { ApiError } from "../../http/errors.js";
 import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector } from "../../store/connectors.js";
 import { listNodes } from "../../store/nodes.js";
-import { connectorTemplate } from "../connector-template.js";
+import { SECRET_PREFIX, configToForm, connectorIssues, formToInput, maskedEcho, secretPaths, type ConnectorForm } from "../connector-form.js";
+import { connectorTemplate as template } from "../connector-template.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
 import { FormErrors, SelectField, TextAreaField, TextField, controlId, type FieldErrors } from "../fields.js";
 import { zodErrorMap } from "../i18n.js";
 import { Banner, CsrfField, Layout } from "../layout.js";
+import { TryResultView, tryId, type TryResult } from "./connector-try.js";
 import { notFoundPage } from "./errors.js";
-
-type ConnectorForm = Record<string, string>;
-const COMMON = ["id", "kind", "timeoutMs", "cache.ttlSeconds", "cache.negativeTtlSeconds", "cache.staleIfErrorSeconds", "config"] as const;
-const SECRET_PREFIX = "secret:";
-
-// A new connector's JSON box starts from the chosen kind's template (the pages' script swaps it when the kind changes).
-const template = connectorTemplate;
-
-function configToForm(id: string, config: ConnectorConfig): ConnectorForm {
-  const { kind, timeoutMs, cache, ...rest } = config;
-  return {
-    id,
-    kind,
-    timeoutMs: String(timeoutMs),
-    "cache.ttlSeconds": String(cache.ttlSeconds),
-    "cache.negativeTtlSeconds": String(cache.negativeTtlSeconds),
-    "cache.staleIfErrorSeconds": String(cache.staleIfErrorSeconds),
-    config: JSON.stringify(rest, null, 2),
-  };
-}
-
-function secretPatterns(kind: unknown): readonly string[] {
-  return typeof kind === "string" && connectorModules.some((m) => m.kind === kind) ? connectorModule(kind).secrets : [];
-}
-
-/** Where a config holds secrets: "auth.token", "headers.X-Api-Key"… */
-function secretPaths(config: { kind: string } | null): string[] {
-  if (!config) return [];
-  return splitSecrets(config, secretPatterns(config.kind)).secrets.map(([p]) => p.join("."));
-}
-
-/** The JSON box as sent back after an error: typed secrets replaced by "***", like stored ones. */
-function maskedEcho(input: Record<string, unknown>): string {
-  const { masked } = splitSecrets(input, secretPatterns(input.kind));
-  const { kind: _kind, timeoutMs: _timeout, cache: _cache, ...rest } = masked;
-  return JSON.stringify(rest, null, 2);
-}
-
-function setPath(obj: Record<string, unknown>, path: string, value: string): boolean {
-  const parts = path.split(".");
-  let at: unknown = obj;
-  for (const p of parts.slice(0, -1)) {
-    at = at && typeof at === "object" ? (at as Record<string, unknown>)[p] : undefined;
-  }
-  if (!at || typeof at !== "object" || Array.isArray(at)) return false;
-  (at as Record<string, unknown>)[parts.at(-1)!] = value;
-  return true;
-}
-
-const num = (s: string | undefined) => (s === undefined || s.trim() === "" ? undefined : Number(s.trim()));
-
-/** The form as the PUT body: the JSON box, the common fields over it, and any new secret values. */
-function formToInput(f: ConnectorForm, errors: FieldErrors, badJson: string): Record<string, unknown> | null {
-  let extra: unknown;
-  try {
-    extra = JSON.parse(f.config?.trim() || "{}");
-  } catch (e) {
-    errors.config = `${badJson} ${e instanceof Error ? e.message : ""}`.trim();
-    return null;
-  }
-  if (!extra || typeof extra !== "object" || Array.isArray(extra)) {
-    errors.config = `${badJson} {…}`;
-    return null;
-  }
-  const input: Record<string, unknown> = {
-    ...(extra as Record<string, unknown>),
-    kind: f.kind ?? "",
-    timeoutMs: num(f.timeoutMs),
-    cache: { ttlSeconds: num(f["cache.ttlSeconds"]), negativeTtlSeconds: num(f["cache.negativeTtlSeconds"]), staleIfErrorSeconds: num(f["cache.staleIfErrorSeconds"]) },
-  };
-  for (const [k, v] of Object.entries(f)) {
-    if (k.startsWith(SECRET_PREFIX) && v !== "") setPath(input, k.slice(SECRET_PREFIX.length), v);
-  }
-  return input;
-}
-
-/** zod issues on the common fields go next to them; everything kind-specific goes under the JSON box. */
-function connectorIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): FieldErrors {
-  const out: FieldErrors = {};
-  for (const i of issues) {
-    const path = i.path.map(String).join(".");
-    const field = (COMMON as readonly string[]).includes(path) ? path : "config";
-    const line = field === "config" && path ? `${path}: ${i.message}` : i.message;
-    out[field] = out[field] ? `${out[field]}; ${line}` : line;
-  }
-  return out;
-}
-
-type TryResult =
-  | { ok: true; decision: string; rule?: number | string; matches: number; fields: Record<string, unknown>; ms: number; result: "found" | "notFound" }
-  | { ok: false; reason: string; ms?: number };
-
-function TryResultView(p: { c: UiContext; result: TryResult; config: ConnectorConfig }) {
-  const t = p.c.get("t").connector;
-  const r = p.result;
-  if (!r.ok) {
-    return (
-      <div class="banner err" role="status" id="try-result">
-        <strong>{t.tryFailed}:</strong> <code>{r.reason}</code>
-        {r.ms !== undefined ? ` · ${t.tryTime}: ${r.ms} ms` : ""}
-      </div>
-    );
-  }
-  const rules = "rules" in p.config ? p.config.rules : [];
-  const matched = typeof r.rule === "number" ? rules[r.rule] : undefined;
-  const ruleText = typeof r.rule === "number" ? `#${r.rule + 1}${matched ? ` ${JSON.stringify(matched.when)} → ${matched.destination}` : ""}` : (r.rule ?? "—");
-  return (
-    <div class="banner ok" role="status" id="try-result">
-      <table>
-        <tbody>
-          <tr>
-            <th scope="row">{t.tryDecision}</th>
-            <td>
-              <code>{r.decision}</code>
-            </td>
-          </tr>
-          <tr>
-            <th scope="row">{t.tryRule}</th>
-            <td>
-              <code>{ruleText}</code>
-            </td>
-          </tr>
-          <tr>
-            <th scope="row">{t.tryMatches}</th>
-            <td>{r.matches}</td>
-          </tr>
-          <tr>
-            <th scope="row">{t.tryTime}</th>
-            <td>{`${r.ms} ms`}</td>
-          </tr>
-          <tr>
-            <th scope="row">{t.tryRecord}</th>
-            <td>
-              {r.result === "notFound" ? (
-                t.tryNoRecord
-              ) : Object.keys(r.fields).length ? (
-                <dl style="margin:0">
-                  {Object.entries(r.fields).map(([k, v]) => (
-                    <>
-                      <dt>
-                        <code>{k}</code>
-                      </dt>
-                      <dd>
-                        <code>{JSON.stringify(v)}</code>
-                      </dd>
-                    </>
-                  ))}
-                </dl>
-              ) : (
-                "—"
-              )}
-            </td>
-          </tr>
-        </tbody>
-      </table>
-    </div>
-  );
-}
 
 type PageProps = {
   c: UiContext;
@@ -445,19 +288,10 @@ export function connectorPages(ui: UiApp) {
     return c.redirect(`/ui/connectors?deleted=${encodeURIComponent(id)}`, 303);
   });
 
-  // "Try an id" runs the connector test endpoint itself (in-process, as this session's key), so the page shows exactly what the API answers.
   ui.post("/connectors/:connector/try", async (c) => {
     const id = c.req.param("connector");
+    if (!(await getMaskedConnector(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
     const idContact = ((await readForm(c)).idContact ?? "").trim();
-    const res = await c.get("api")("POST", `/v1/tenants/${tenantOf(c)}/connectors/${encodeURIComponent(id)}/test`, { idContact });
-    if (res.status === 404 && !(await getMaskedConnector(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
-    let result: TryResult;
-    if (res.ok) {
-      result = (await res.json()) as TryResult;
-    } else {
-      const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
-      result = { ok: false, reason: body?.error?.code ?? `http_${res.status}` };
-    }
-    return editPage(c, id, { tried: { id: idContact, result } });
+    return editPage(c, id, { tried: { id: idContact, result: await tryId(c, id, idContact) } });
   });
 }

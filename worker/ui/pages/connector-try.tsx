@@ -1,0 +1,85 @@
+import type { ConnectorConfig } from "../../connectors/registry.js";
+import { tenantOf, type UiContext } from "../context.js";
+
+export type TryResult =
+  | { ok: true; decision: string; rule?: number | string; matches: number; fields: Record<string, unknown>; ms: number; result: "found" | "notFound" }
+  | { ok: false; reason: string; ms?: number };
+
+export function TryResultView(p: { c: UiContext; result: TryResult; config: ConnectorConfig }) {
+  const t = p.c.get("t").connector;
+  const r = p.result;
+  if (!r.ok) {
+    return (
+      <div class="banner err" role="status" id="try-result">
+        <strong>{t.tryFailed}:</strong> <code>{r.reason}</code>
+        {r.ms !== undefined ? ` · ${t.tryTime}: ${r.ms} ms` : ""}
+      </div>
+    );
+  }
+  const rules = "rules" in p.config ? p.config.rules : [];
+  const matched = typeof r.rule === "number" ? rules[r.rule] : undefined;
+  const ruleText = typeof r.rule === "number" ? `#${r.rule + 1}${matched ? ` ${JSON.stringify(matched.when)} → ${matched.destination}` : ""}` : (r.rule ?? "—");
+  return (
+    <div class="banner ok" role="status" id="try-result">
+      <table>
+        <tbody>
+          <tr>
+            <th scope="row">{t.tryDecision}</th>
+            <td>
+              <code>{r.decision}</code>
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">{t.tryRule}</th>
+            <td>
+              <code>{ruleText}</code>
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">{t.tryMatches}</th>
+            <td>{r.matches}</td>
+          </tr>
+          <tr>
+            <th scope="row">{t.tryTime}</th>
+            <td>{`${r.ms} ms`}</td>
+          </tr>
+          <tr>
+            <th scope="row">{t.tryRecord}</th>
+            <td>
+              {r.result === "notFound" ? (
+                t.tryNoRecord
+              ) : Object.keys(r.fields).length ? (
+                <dl style="margin:0">
+                  {Object.entries(r.fields).map(([k, v]) => (
+                    <>
+                      <dt>
+                        <code>{k}</code>
+                      </dt>
+                      <dd>
+                        <code>{JSON.stringify(v)}</code>
+                      </dd>
+                    </>
+                  ))}
+                </dl>
+              ) : (
+                "—"
+              )}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+
+/**
+ * "Try an id" runs the connector test endpoint itself (in-process, as this session's key), so
+ * the page shows exactly what the API answers; an error answer becomes a failed try with its code.
+ */
+export async function tryId(c: UiContext, connector: string, idContact: string): Promise<TryResult> {
+  const res = await c.get("api")("POST", `/v1/tenants/${tenantOf(c)}/connectors/${encodeURIComponent(connector)}/test`, { idContact });
+  if (res.ok) return (await res.json()) as TryResult;
+  const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
+  return { ok: false, reason: body?.error?.code ?? `http_${res.status}` };
+}
