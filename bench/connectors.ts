@@ -35,7 +35,7 @@ export async function runConnectorBench(opts: BenchOptions): Promise<Figure[]> {
     await send("PUT", "/v1/tenants/bench-crm", edge.operatorToken, { name: "bench-crm" });
     const admin = (await send("POST", "/v1/tenants/bench-crm/keys", edge.operatorToken, { role: "admin" })).key;
     const agent = (await send("POST", "/v1/tenants/bench-crm/keys", edge.operatorToken, { role: "agent" })).key;
-    const n = opts.quick ? 150 : 1000;
+    const n = opts.quick ? 100 : 1000;
 
     for (const fx of Object.values(crmFixtures)) {
       const unique = `bench-${fx.kind}-${Date.now()}`;
@@ -53,7 +53,7 @@ export async function runConnectorBench(opts: BenchOptions): Promise<Figure[]> {
       const headers = { authorization: `Bearer ${agent}`, "content-type": "application/x-www-form-urlencoded", "user-agent": "OMniLeads" };
       const first = 20_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
       // Warm-up also fetches and caches the OAuth token, so the figures are the token-cached path.
-      for (let i = 0; i < 30; i++) await timed(() => fetch(url, { method: "POST", headers, body: `idContact=${first + i}` }));
+      for (let i = 0; i < 20; i++) await timed(() => fetch(url, { method: "POST", headers, body: `idContact=${first + i}` }));
 
       const log = (await (await fetch(`${crms.url}/_log?u=${unique}`)).json()) as Log;
       if (log.violations.length) throw new Error(`${fx.kind}: ${log.violations[0]}`);
@@ -80,6 +80,8 @@ export async function runConnectorBench(opts: BenchOptions): Promise<Figure[]> {
         { name: `edge.connector.${fx.kind}.crm_own_p99_ms`, value: round(ownP99), unit: "ms" },
         { name: `edge.connector.${fx.kind}.miss_p99_ms`, value: round(percentile(miss, 99)), unit: "ms" },
         { name: `edge.connector.${fx.kind}.miss_overhead_p99_ms`, value: round(percentile(miss, 99) - ownP99), unit: "ms", baseline: `edge.connector.${fx.kind}.crm_own_p99_ms` },
+        // The typical cost beside the tail: p99 on a shared machine is mostly scheduling noise.
+        { name: `edge.connector.${fx.kind}.miss_overhead_p50_ms`, value: round(percentile(miss, 50) - percentile(own, 50)), unit: "ms" },
       );
     }
     return figures;
