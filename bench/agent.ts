@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
@@ -62,7 +62,11 @@ export async function runAgentBench(opts: BenchOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
   try {
     const extra = (process.env.AGENT_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-    child = spawn(process.execPath, [...extra, "--import", "tsx", join(process.cwd(), "pbx-agent/src/main.ts")], {
+    // One core for the agent (the last one), as the target says; the drivers in this process use the rest.
+    const cores = availableParallelism();
+    const pin = existsSync("/usr/bin/taskset") && cores > 1 ? ["/usr/bin/taskset", "-c", String(cores - 1)] : [];
+    const argv = [...pin, process.execPath, ...extra, "--import", "tsx", join(process.cwd(), "pbx-agent/src/main.ts")];
+    child = spawn(argv[0]!, argv.slice(1), {
       env: {
         PATH: process.env.PATH ?? "",
         ARI_URL: asterisk.url,

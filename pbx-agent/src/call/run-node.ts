@@ -171,7 +171,9 @@ export async function runCall(channel: CallChannel, tenant: string, nodeId: stri
       } catch {
         report.reason = "shutdown_route_failed";
       }
-    } else if (stop?.code === "hangup" || stopOf(channel.signal)) {
+    } else if (stop?.code === "hangup" || stopOf(channel.signal) || /Channel not found/i.test(e instanceof Error ? e.message : "")) {
+      // Trace 02: once the caller is gone every command on the channel is 404 "Channel not found",
+      // sometimes before the hang-up event reaches us.
       report.outcome = "abandoned";
       report.reason = "caller_hung_up";
       report.route = "none";
