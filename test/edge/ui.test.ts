@@ -195,7 +195,8 @@ describe("admin pages: forms", () => {
     await b.page("/ui/nodes/new");
     const res = await b.post("/ui/nodes/new", { ...validNode, confirm: "on", expectedLength: "8" });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe("/ui/nodes/ventas-vip?saved=1");
+    expect(res.headers.get("location")).toBe("/ui/nodes?saved=ventas-vip");
+    expect((await b.page("/ui/nodes?saved=ventas-vip")).html).toMatch(/<a href="\/ui\/nodes\/ventas-vip">ventas-vip<\/a>/);
     const saved = await json(await call("GET", `/v1/tenants/${t.id}/nodes/ventas-vip`, { token: t.admin }));
     expect(saved).toMatchObject({
       id: "ventas-vip",
@@ -317,8 +318,10 @@ describe("admin pages: languages", () => {
     expect(sw.status).toBe(303);
     expect(sw.headers.get("location")).toBe("/ui/login");
     expect((await b.page("/ui/login")).html).toContain("Clave de administrador");
+    expect((await b.fetch("GET", "/ui/lang/en?back=%2Fui%2Flogin%3Fnext%3D%252Fui%252Fkeys")).headers.get("location")).toBe("/ui/login?next=%2Fui%2Fkeys");
     // The switch never redirects off the pages.
     expect((await b.fetch("GET", "/ui/lang/en?back=https%3A%2F%2Fevil.test%2F")).headers.get("location")).toBe("/ui/nodes");
+    expect((await b.fetch("GET", "/ui/lang/en?back=%2F%2Fevil.test%2Fui%2F")).headers.get("location")).toBe("/ui/nodes");
   });
 });
 
@@ -350,7 +353,7 @@ describe("admin pages: connectors", () => {
     for (const label of ["Id", "Kind", "Timeout (ms)", "Connector settings (JSON)"]) expect(() => control(form, label)).not.toThrow();
     const res = await b.post("/ui/connectors/new", { ...restConnector(url), id: "rest-crm" });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe("/ui/connectors/rest-crm?saved=1");
+    expect(res.headers.get("location")).toBe("/ui/connectors?saved=rest-crm");
     const { html } = await b.page("/ui/connectors/rest-crm");
     expect(html).not.toContain("s3cret-token");
     expect(control(html, "New value for auth.token")).toContain('type="password"');

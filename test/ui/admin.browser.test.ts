@@ -117,7 +117,9 @@ describe("admin pages in a real browser", () => {
       ),
     );
     await page.getByRole("button", { name: "Save" }).click();
-    await page.waitForURL(/\/ui\/connectors\/crm\?saved=1$/);
+    await page.waitForURL(/\/ui\/connectors\?saved=crm$/);
+    await page.getByRole("link", { name: "crm", exact: true }).click();
+    await page.waitForURL(/\/ui\/connectors\/crm$/);
     expect(await page.content()).not.toContain("crm-secret-token");
     await expect.poll(() => page.getByText("auth.token is set; leave empty to keep it").count()).toBe(1);
     await page.getByLabel("Customer id").fill("12342");
@@ -154,7 +156,8 @@ describe("admin pages in a real browser", () => {
     expect(await page.getByLabel("Name").inputValue()).toBe("VIP customers");
     await attempts.fill("3");
     await page.getByRole("button", { name: "Save" }).click();
-    await page.waitForURL(/\/ui\/nodes\/vip-customers\?saved=1$/);
+    await page.waitForURL(/\/ui\/nodes\?saved=vip-customers$/);
+    expect(await page.getByRole("row", { name: /vip-customers/ }).textContent()).toContain("VIP customers");
     await shot(page, "04-node-saved");
     expect(await api("GET", `/v1/tenants/${acme.id}/nodes/vip-customers`, acme.admin)).toMatchObject({
       name: "VIP customers",
@@ -229,7 +232,7 @@ describe("admin pages in a real browser", () => {
     await page.keyboard.type("8");
     await shot(page, "06-keyboard-form");
     await page.keyboard.press("Enter");
-    await page.waitForURL(/\/ui\/nodes\/keyboard-node\?saved=1$/);
+    await page.waitForURL(/\/ui\/nodes\?saved=keyboard-node$/);
     expect(await api("GET", `/v1/tenants/${acme.id}/nodes/keyboard-node`, acme.admin)).toMatchObject({
       confirm: true,
       successDestination: { type: 1, id: 7 },

@@ -67,7 +67,7 @@ export function createUi(api: Pick<OpenAPIHono<AppEnv>, "request">) {
     const lang = c.req.param("lang");
     if (lang === "en" || lang === "es") setCookie(c, LANG_COOKIE, lang, { path: "/ui", sameSite: "Lax", secure: true, httpOnly: true, maxAge: 365 * 86400 });
     const back = c.req.query("back");
-    return c.redirect(back && /^\/ui\/[A-Za-z0-9/_-]*$/.test(back) ? back : "/ui/nodes", 303);
+    return c.redirect(back && /^\/ui\/[A-Za-z0-9/_-]*(\?[A-Za-z0-9=&%._-]*)?$/.test(back) ? back : "/ui/nodes", 303);
   });
   loginPages(ui);
 

@@ -194,7 +194,7 @@ async function saveConnector(c: UiContext, editing: string | null) {
   if (input && id && !Object.keys(errors).length) {
     try {
       await putConnector(c.env.DB, c.env.ENCRYPTION_KEY, tenant, id, input);
-      return c.redirect(`/ui/connectors/${id}?saved=1`, 303);
+      return c.redirect(`/ui/connectors?saved=${encodeURIComponent(id)}`, 303);
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 400) throw e;
       errors.config = e.message;
@@ -216,9 +216,11 @@ export function connectorPages(ui: UiApp) {
     const tenant = tenantOf(c);
     const [connectors, nodes] = await Promise.all([listMaskedConnectors(c.env.DB, tenant), listNodes(c.env.DB, tenant)]);
     const deleted = c.req.query("deleted");
+    const saved = c.req.query("saved");
     return c.html(
       <Layout t={t} lang={c.get("lang")} title={t.connector.listTitle} current="connectors" path="/ui/connectors" tenant={tenant} csrf={c.get("session").csrf}>
         {deleted ? <Banner kind="ok">{`${t.common.deleted} ${deleted}`}</Banner> : null}
+        {saved ? <Banner kind="ok">{`${t.common.saved} ${saved}`}</Banner> : null}
         <p>
           <a class="button" href="/ui/connectors/new">
             {t.connector.add}
@@ -267,8 +269,7 @@ export function connectorPages(ui: UiApp) {
   ui.post("/connectors/new", (c) => saveConnector(c, null));
 
   ui.get("/connectors/:connector", (c) => {
-    const saved = c.req.query("saved") ? { banner: { kind: "ok" as const, text: c.get("t").common.saved } } : {};
-    return editPage(c, c.req.param("connector"), saved);
+    return editPage(c, c.req.param("connector"));
   });
   ui.post("/connectors/:connector", (c) => saveConnector(c, c.req.param("connector")));
 

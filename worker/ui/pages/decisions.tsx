@@ -33,7 +33,7 @@ export function decisionPages(ui: UiApp) {
     const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
     const outcomeLabel = (o: string) => d.outcomes[o] ?? o;
     return c.html(
-      <Layout t={t} lang={c.get("lang")} title={d.title} current="decisions" path="/ui/decisions" tenant={tenant} csrf={c.get("session").csrf}>
+      <Layout t={t} lang={c.get("lang")} title={d.title} current="decisions" path={`/ui/decisions${new URL(c.req.url).search}`} tenant={tenant} csrf={c.get("session").csrf}>
         <form method="get" action="/ui/decisions" class="card inline">
           <SelectField
             name="node"

@@ -15,7 +15,7 @@ function LoginPage(p: { c: UiContext; error?: string; next: string }) {
   const t = p.c.get("t");
   const id = controlId("key");
   return (
-    <Layout t={t} lang={p.c.get("lang")} title={t.login.title} current="login" path="/ui/login">
+    <Layout t={t} lang={p.c.get("lang")} title={t.login.title} current="login" path={`/ui/login?next=${encodeURIComponent(p.next)}`}>
       <div class="card" style="max-width:32rem">
         {p.error ? <Banner kind="err">{p.error}</Banner> : null}
         <form method="post" action={`/ui/login?next=${encodeURIComponent(p.next)}`}>

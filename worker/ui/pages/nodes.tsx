@@ -83,7 +83,7 @@ function formToNodeInput(f: NodeForm): unknown {
 
 const destLabel = (t: Dict, d: Destination) => `${t.destinationTypes[d.type] ?? d.type} · ${d.id}`;
 
-function NodeFormPage(p: { c: UiContext; form: NodeForm; errors: FieldErrors; connectors: string[]; editing: string | null; status?: "saved" }) {
+function NodeFormPage(p: { c: UiContext; form: NodeForm; errors: FieldErrors; connectors: string[]; editing: string | null }) {
   const { c, form, errors } = p;
   const t = c.get("t");
   const n = t.node;
@@ -103,7 +103,6 @@ function NodeFormPage(p: { c: UiContext; form: NodeForm; errors: FieldErrors; co
       tenant={tenantOf(c)}
       csrf={c.get("session").csrf}
     >
-      {p.status === "saved" ? <Banner kind="ok">{t.common.saved}</Banner> : null}
       <FormErrors
         errors={errors}
         title={t.common.fixErrors}
@@ -201,7 +200,8 @@ async function saveNode(c: UiContext, editing: string | null) {
   if (!Object.keys(errors).length && id) {
     try {
       await putNode(c.env.DB, tenant, id, input);
-      return c.redirect(`/ui/nodes/${id}?saved=1`, 303);
+      // Back to the list, where the saved node shows among the others.
+      return c.redirect(`/ui/nodes?saved=${encodeURIComponent(id)}`, 303);
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 400) throw e;
       Object.assign(errors, storeMessageToFields(e.message, FIELDS));
@@ -215,9 +215,11 @@ export function nodePages(ui: UiApp) {
     const t = c.get("t");
     const nodes = await listNodes(c.env.DB, tenantOf(c));
     const deleted = c.req.query("deleted");
+    const saved = c.req.query("saved");
     return c.html(
       <Layout t={t} lang={c.get("lang")} title={t.node.listTitle} current="nodes" path="/ui/nodes" tenant={tenantOf(c)} csrf={c.get("session").csrf}>
         {deleted ? <Banner kind="ok">{`${t.common.deleted} ${deleted}`}</Banner> : null}
+        {saved ? <Banner kind="ok">{`${t.common.saved} ${saved}`}</Banner> : null}
         <p>
           <a class="button" href="/ui/nodes/new">
             {t.node.add}
@@ -263,8 +265,7 @@ export function nodePages(ui: UiApp) {
   ui.get("/nodes/:node", async (c) => {
     const node = await getNode(c.env.DB, tenantOf(c), c.req.param("node"));
     if (!node) return notFoundPage(c);
-    const status = c.req.query("saved") ? "saved" : undefined;
-    return c.html(<NodeFormPage c={c} form={nodeToForm(node)} errors={{}} connectors={await connectorIds(c)} editing={node.id} {...(status ? { status } : {})} />);
+    return c.html(<NodeFormPage c={c} form={nodeToForm(node)} errors={{}} connectors={await connectorIds(c)} editing={node.id} />);
   });
   ui.post("/nodes/:node", async (c) => {
     if (!(await getNode(c.env.DB, tenantOf(c), c.req.param("node")))) return notFoundPage(c);
