@@ -127,3 +127,16 @@ it("metrics: calls by outcome, edge latency, edge timeouts, ARI state; logs mask
     await rig.close();
   }
 });
+
+it("a wrong ARI password is logged as such, and retried (the agent never exits)", async () => {
+  const asterisk = await startFakeAsterisk({ password: "the-right-one" });
+  const rig = await startRig({ existingAsterisk: asterisk, noWait: true, ariPassword: "a-wrong-one", nodesFile });
+  try {
+    await until(() => rig.logs.filter((l) => l.includes("ari_auth_failed")).length >= 2, 5000, "two auth failures");
+    const line = JSON.parse(rig.logs.find((l) => l.includes("ari_auth_failed"))!) as { msg: string };
+    expect(line.msg).toContain("ARI_PASSWORD");
+    expect(rig.logs.join("\n")).not.toContain("a-wrong-one");
+  } finally {
+    await rig.close();
+  }
+});

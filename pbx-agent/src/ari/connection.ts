@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import type { AgentMetrics } from "../observability/metrics.js";
 import { connectAri, type AriClient, type AriEvent } from "./ari-client.js";
 
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export type AriState = "connecting" | "connected" | "reconnecting" | "stopped";
 
 export type AriConnectionOptions = {
@@ -66,7 +68,12 @@ export function startAriConnection(o: AriConnectionOptions): AriConnection {
   async function runOnce(attempt: number): Promise<boolean> {
     o.metrics?.ariReconnects.inc();
     o.log.info({ attempt, url: o.url, app: o.app }, "ari connecting");
-    const client = await connectAri(o.url, o.username, o.password);
+    // ari-client sets no timeout on loading the API declarations: a host that drops packets would stall the loop.
+    let timer: NodeJS.Timeout | undefined;
+    const client = await Promise.race([
+      Promise.resolve(connectAri(o.url, o.username, o.password)),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out loading the ARI API")), CONNECT_TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer));
     if (stopped) return false;
     let opened = false;
     let release!: () => void;
@@ -124,7 +131,11 @@ export function startAriConnection(o: AriConnectionOptions): AriConnection {
         if (stopped) break;
         const delay = Math.min(o.reconnectMaxMs, base * 2 ** Math.min(attempt - 1, 20));
         setState(attempt === 1 && state === "connecting" ? "connecting" : "reconnecting");
-        o.log.warn({ attempt, url: o.url, err: describe(err), retryInMs: delay }, "ari connect failed");
+        const detail = describe(err);
+        // Trace 04: a wrong password is a 401 on the first request (ari-client reports "401 : …").
+        const code = /^401\b/.test(detail) ? "ari_auth_failed" : "ari_unreachable";
+        const hint = code === "ari_auth_failed" ? "ari connect failed: authentication refused (check ARI_USERNAME / ARI_PASSWORD and ari.conf)" : "ari connect failed";
+        o.log.warn({ attempt, url: o.url, code, err: detail, retryInMs: delay }, hint);
         await sleep(delay);
         continue;
       }

@@ -56,6 +56,7 @@ export type RigOptions = {
   /** Do not wait for the first connection. */
   noWait?: boolean;
   ariUrl?: string;
+  ariPassword?: string;
   edgeTimeoutMs?: number;
   nodesFile?: NodesFile | null;
   edgeUrl?: string;
@@ -69,7 +70,7 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
   const asterisk = o.existingAsterisk ?? (await startFakeAsterisk({ playbackMs: 100, ...o.asterisk }));
   const edge = await startFakeEdge();
   const config: AgentConfig = {
-    ari: { url: o.ariUrl ?? asterisk.url, username: asterisk.username, password: asterisk.password, app: asterisk.app, reconnectMaxMs: 1000 },
+    ari: { url: o.ariUrl ?? asterisk.url, username: asterisk.username, password: o.ariPassword ?? asterisk.password, app: asterisk.app, reconnectMaxMs: 1000 },
     edge: { url: o.edgeUrl ?? edge.url, key: edge.key },
     edgeTimeoutMs: o.edgeTimeoutMs ?? 500,
     destinations: DESTINATIONS,
