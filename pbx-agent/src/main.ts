@@ -12,7 +12,15 @@ try {
 }
 
 const log = createLogger(config.logLevel);
-const agent = await startAgent(config, { logger: log });
+let agent: Awaited<ReturnType<typeof startAgent>>;
+try {
+  agent = await startAgent(config, { logger: log });
+} catch (e) {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") throw e;
+  process.stderr.write(`crm-bridge agent: bad configuration: METRICS_PORT: cannot listen on ${config.metrics?.host}:${config.metrics?.port} (${code})\n`);
+  process.exit(2);
+}
 log.info({ ari: config.ari.url, app: config.ari.app, edge: config.edge?.url ?? null, nodesFile: config.nodesFile !== null, metricsPort: agent.metricsPort }, "agent started");
 
 let exiting = false;

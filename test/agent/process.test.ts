@@ -41,6 +41,10 @@ it("bad env: one clear message naming the variable, exit code 2", async () => {
   const q = run({ ARI_USERNAME: "u", ARI_PASSWORD: "x", EDGE_URL: "http://127.0.0.1:1", EDGE_KEY: "k", DESTINATIONS_FILE: join(dir, "nope.json") });
   expect(await q.exit).toBe(2);
   expect(q.err.join("")).toMatch(/DESTINATIONS_FILE/);
+  // A metrics port already taken is a configuration problem too.
+  const r = run({ ARI_USERNAME: "u", ARI_PASSWORD: "x", EDGE_URL: "http://127.0.0.1:1", EDGE_KEY: "k", DESTINATIONS_FILE: join(dir, "destinations.json"), METRICS_PORT: String(asterisk.port), METRICS_HOST: "127.0.0.1" });
+  expect(await r.exit).toBe(2);
+  expect(r.err.join("")).toMatch(/METRICS_PORT/);
 }, 20_000);
 
 it("SIGTERM: calls in progress get the grace period, the rest go to their failure destination, exit 0", async () => {

@@ -28,3 +28,15 @@ it("trace 01 shape: answer, prompt, barge-in, '#', variables, continue", async (
   ]);
   expect(cmds.slice(8)).toEqual(["POST /continue to-campaign,10,1"]);
 });
+
+it("trace 04: a missing sound fails at once and the wait for digits starts then", async () => {
+  rig.node("missing", { name: "Missing", interaction: "none", audio: "sound:no-such-file", expectedLength: 2, timeoutSeconds: 1, successDestination: SUCCESS, failureDestination: FAILURE });
+  const id = rig.call("missing");
+  await rig.playback(id, "PlaybackFinished");
+  await rig.asterisk.sendDtmf(id, "12");
+  expect(await rig.report(id)).toMatchObject({ outcome: "success" });
+  const silent = rig.call("missing");
+  const started = Date.now();
+  expect(await rig.report(silent)).toMatchObject({ outcome: "invalid" });
+  expect(Date.now() - started).toBeLessThan(1500);
+});
