@@ -61,7 +61,7 @@ describe("edge answers (crm_destination)", () => {
     if (outcome === "timeout") {
       // SPEC 6 step 8: cut at EDGE_TIMEOUT_MS after the input ended, whatever the network does.
       expect(routedAfter).toBeGreaterThanOrEqual(EDGE_TIMEOUT_MS - 20);
-      expect(routedAfter).toBeLessThan(EDGE_TIMEOUT_MS + 150);
+      expect(routedAfter).toBeLessThan(EDGE_TIMEOUT_MS + 300); // the bench measures the real lateness; here a loaded CI machine must not flake
     }
   });
 

@@ -54,7 +54,7 @@ describe("lookupCustomer against the edge", () => {
     const late = Date.now() - (start + 150);
     expect(r).toMatchObject({ ok: false, reason: "edge_timeout" });
     expect(late).toBeGreaterThanOrEqual(-2);
-    expect(late).toBeLessThan(50);
+    expect(late).toBeLessThan(100);
   });
 
   it("an answer slower than the deadline is a timeout", async () => {
