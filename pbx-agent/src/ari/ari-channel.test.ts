@@ -1,0 +1,86 @@
+import { EventEmitter } from "node:events";
+import { describe, expect, it } from "vitest";
+import type { AriClient } from "./ari-client.js";
+import { AriCalls } from "./ari-channel.js";
+
+/** A stand-in for ari-client that records REST calls and answers them at once. */
+function stubClient() {
+  const sent: string[] = [];
+  const ok = (what: string) => (p: object) => {
+    sent.push(`${what} ${JSON.stringify(p)}`);
+    return Promise.resolve(undefined);
+  };
+  const client = Object.assign(new EventEmitter(), {
+    start: () => Promise.resolve(),
+    stop: () => undefined,
+    channels: { answer: ok("answer"), play: ok("play"), setChannelVar: ok("var"), continueInDialplan: ok("continue"), hangup: ok("hangup"), get: () => Promise.resolve({ id: "x" }) },
+    playbacks: { stop: ok("stopPlayback") },
+    applications: { get: () => Promise.resolve({ name: "crm-bridge", channel_ids: [] }) },
+  }) as unknown as AriClient;
+  return { client, sent };
+}
+
+const ev = (type: string, extra: object) => ({ type, ...extra });
+
+describe("AriCalls", () => {
+  it("routes DTMF and playback events by id, and a hang-up aborts only that call", async () => {
+    const { client } = stubClient();
+    const calls = new AriCalls(() => client, () => 0);
+    const a = calls.open("a");
+    const b = calls.open("b");
+    const digits: string[] = [];
+    a.onDtmf((d) => digits.push(`a${d}`));
+    b.onDtmf((d) => digits.push(`b${d}`));
+    calls.dispatch(ev("ChannelDtmfReceived", { digit: "1", channel: { id: "b" } }));
+    calls.dispatch(ev("ChannelDtmfReceived", { digit: "2", channel: { id: "a" } }));
+    calls.dispatch(ev("ChannelDtmfReceived", { digit: "3", channel: { id: "zzz" } }));
+    expect(digits).toEqual(["b1", "a2"]);
+    const pb = a.play("sound:x");
+    const [id] = [...calls.playbacks.keys()];
+    calls.dispatch(ev("PlaybackFinished", { playback: { id } }));
+    await pb.ended;
+    expect(calls.playbacks.size).toBe(0);
+    calls.dispatch(ev("ChannelHangupRequest", { channel: { id: "a" } }));
+    expect(a.signal.aborted).toBe(true);
+    expect(b.signal.aborted).toBe(false);
+  });
+
+  it("after routing, end-of-Stasis is not a hang-up and keys are ignored", () => {
+    const { client } = stubClient();
+    const calls = new AriCalls(() => client, () => 0);
+    const a = calls.open("a");
+    let keys = 0;
+    a.onDtmf(() => keys++);
+    a.markRouted();
+    calls.dispatch(ev("ChannelDtmfReceived", { digit: "1", channel: { id: "a" } }));
+    calls.dispatch(ev("StasisEnd", { channel: { id: "a" } }));
+    expect(keys).toBe(0);
+    expect(a.signal.aborted).toBe(false);
+    a.end({ code: "shutdown" });
+    expect(a.signal.aborted).toBe(true);
+  });
+
+  it("closing a call settles its pending playbacks and forgets everything about it", async () => {
+    const { client, sent } = stubClient();
+    const calls = new AriCalls(() => client, () => 0);
+    const a = calls.open("a");
+    const p1 = a.play("sound:one");
+    const p2 = a.play("sound:two");
+    a.onDtmf(() => undefined);
+    calls.close("a");
+    await Promise.all([p1.ended, p2.ended]);
+    expect(calls.calls.size).toBe(0);
+    expect(calls.playbacks.size).toBe(0);
+    p1.stop(); // after it ended: nothing sent
+    expect(sent.filter((s) => s.startsWith("stopPlayback"))).toEqual([]);
+  });
+
+  it("a play that Asterisk refuses counts as a prompt that ended; commands without a client fail", async () => {
+    const { client } = stubClient();
+    (client.channels as { play: unknown }).play = () => Promise.reject(new Error('{"message":"Channel not found"}'));
+    const calls = new AriCalls(() => client, () => 0);
+    await calls.open("a").play("sound:x").ended;
+    const none = new AriCalls(() => null, () => 0);
+    await expect(none.open("b").answer()).rejects.toThrow("ari_disconnected");
+  });
+});
