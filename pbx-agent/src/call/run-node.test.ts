@@ -6,7 +6,7 @@ import type { DialplanTarget } from "../../../shared/destinations-file.js";
 import type { LookupResult, lookupCustomer } from "../edge/client.js";
 import type { NodeLookup } from "../nodes/node-source.js";
 import type { CallChannel, CallStop, Playback } from "./call-channel.js";
-import { runCall, type CallDeps } from "./run-node.js";
+import { mediaUri, runCall, type CallDeps } from "./run-node.js";
 
 /** The caller: for the n-th prompt played, which keys to press and when (ms after the prompt starts), or hang up. */
 type Script = (media: string, n: number) => { keys?: Array<[number, string]>; hangupAt?: number };
@@ -264,5 +264,13 @@ describe("runCall, the caller hangs up", () => {
     const r = await run(ch, deps({ n: cd }, reply("true")));
     expect(r).toMatchObject({ outcome: "failure", reason: "shutdown" });
     expect(ch.commands.at(-1)).toBe("continue crm-bridge-route,3-20,1");
+  });
+});
+
+describe("mediaUri", () => {
+  it("keeps media URIs and makes a bare file name a sound", () => {
+    expect(mediaUri("sound:hello-world")).toBe("sound:hello-world");
+    expect(mediaUri("recording:greeting")).toBe("recording:greeting");
+    expect(mediaUri("custom/welcome")).toBe("sound:custom/welcome");
   });
 });

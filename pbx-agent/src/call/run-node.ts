@@ -42,6 +42,14 @@ export type CallReport = {
 
 type Decided = { outcome: Outcome; reason: string | null; destination: Destination | null; digits: string | null };
 
+/**
+ * ARI plays only media URIs (`sound:`, `recording:`, `digits:`…); a bare file name, as
+ * OMniLeads' audio fields hold them, is a sound.
+ */
+export function mediaUri(audio: string): string {
+  return /^[a-z]+:/i.test(audio) ? audio : `sound:${audio}`;
+}
+
 /** One node's part of the call: prompt, tries, confirm, lookup, decision (SPEC 6 steps 2–4). */
 async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDeps, report: CallReport, mark: { inputEnd: number | null }): Promise<Decided> {
   const now = deps.now;
@@ -49,7 +57,7 @@ async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDe
   let inputEnd = 0;
   for (let attempt = 1; attempt <= node.attempts; attempt++) {
     report.attempts++;
-    const r = await readDigits(channel, node.audio, { expectedLength: node.expectedLength, timeoutMs: node.timeoutSeconds * 1000 }, now);
+    const r = await readDigits(channel, mediaUri(node.audio), { expectedLength: node.expectedLength, timeoutMs: node.timeoutSeconds * 1000 }, now);
     if (!isValidCustomerId(r.digits, node.expectedLength)) continue;
     inputEnd = r.endedAt;
     if (node.confirm) {
