@@ -59,3 +59,21 @@ describe("rate limits", () => {
     expect((await call("GET", `/v1/tenants/${t.id}/nodes`, { token: t.admin, headers: { "cf-connecting-ip": "203.0.113.10" } })).status).toBe(200);
   });
 });
+
+describe("identify rate limit", () => {
+  it("answers 429 rate_limited with Retry-After once the tenant's limiter says no", async () => {
+    const { limitIdentify } = await import("../../worker/http/limits.js");
+    const headers = new Map<string, string>();
+    const calls: string[] = [];
+    const c = {
+      env: { IDENTIFY_LIMIT: { limit: async ({ key }: { key: string }) => (calls.push(key), { success: calls.length <= 2 }) } },
+      header: (k: string, v: string) => headers.set(k, v),
+    } as unknown as Parameters<typeof limitIdentify>[0];
+    await limitIdentify(c, "acme");
+    await limitIdentify(c, "acme");
+    const err = await limitIdentify(c, "acme").catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 429, code: "rate_limited" });
+    expect(headers.get("Retry-After")).toBe("10");
+    expect(calls).toEqual(["acme", "acme", "acme"]);
+  });
+});

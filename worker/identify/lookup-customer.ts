@@ -12,8 +12,8 @@ export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
 
 /** One connector's part in a decision, as the decision log and the test endpoint show it. */
 export type Step =
-  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: string }
-  | { connector: string; result: "error"; cache: CacheStatus; reason: string };
+  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: string; crmMs?: number }
+  | { connector: string; result: "error"; cache: CacheStatus; reason: string; crmMs?: number };
 
 export type ChainResult =
   | { ok: true; decision: string; cache: CacheStatus; steps: Step[] }
@@ -101,12 +101,14 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): 
     );
     env.defer(done.finally(() => inFlight.delete(key)));
   }
+  const waitStarted = Date.now();
   try {
     // A shared flight may have started under a longer budget than this caller has left.
-    return stepOf(c.id, await withDeadline(flight, budget), "MISS");
+    const entry = await withDeadline(flight, budget);
+    return { ...stepOf(c.id, entry, "MISS"), crmMs: Date.now() - waitStarted };
   } catch (e) {
     const reason = e instanceof CrmError ? e.code : "crm_error";
-    return fallback(c.id, cached, policy, reason);
+    return { ...fallback(c.id, cached, policy, reason), crmMs: Date.now() - waitStarted };
   }
 }
 

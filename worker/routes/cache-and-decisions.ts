@@ -9,6 +9,7 @@ import { documented, ok, security, tenantParam } from "../http/documented.js";
 import { ApiError, notFound } from "../http/errors.js";
 import { decisionEntry, listDecisions } from "../store/decisions.js";
 import { bumpCacheGeneration } from "../store/tenants.js";
+import { changed } from "../store/local-epoch.js";
 
 const purgeQuery = z.object({ connector: z.string().optional(), idContact: customerId.optional() });
 const decisionsQuery = z.object({
@@ -48,6 +49,7 @@ export function cacheAndDecisionRoutes(app: OpenAPIHono<AppEnv>) {
       if (!idContact) {
         // Bumping the revision retires every entry of the connector at once, everywhere.
         await db.prepare("UPDATE connectors SET rev = rev + 1 WHERE tenant_id = ? AND id = ?").bind(tenant, connector).run();
+        changed();
         return c.json({ purged: "connector" as const });
       }
       const generation = (c.get("principal") as Extract<Principal, { kind: "key" }>).cacheGen;

@@ -138,13 +138,14 @@ async function identify(c: Context<AppEnv>) {
     },
     (p) => c.executionCtx.waitUntil(p),
   );
-  return answer(c, decided.reply, cache, decided.reason, `db;dur=${dbMs}, lookup;dur=${lookupMs};desc=${cache}, total;dur=${ms}`);
+  const crmMs = steps.reduce((sum, s) => sum + (s.crmMs ?? 0), 0);
+  return answer(c, decided.reply, cache, decided.reason, `db;dur=${dbMs}, lookup;dur=${lookupMs};desc=${cache}, crm;dur=${crmMs}, total;dur=${ms}`);
 }
 
 function answer(c: Context<AppEnv>, reply: ContractReply, cache: CacheStatus, reason: string | null, timing: string) {
   c.header("X-Cache", cache);
   if (reason) c.header("X-Bridge-Reason", reason);
-  // Workers' clock moves only across I/O, so these are I/O times: D1, then cache + CRM.
+  // Workers' clock moves only across I/O, so these are I/O times: D1, cache + CRM, the CRM alone.
   c.header("Server-Timing", timing);
   c.header("Cache-Control", "no-store");
   return c.json(reply, 200);

@@ -2,6 +2,7 @@ import { ApiError } from "../http/errors.js";
 import { connectorConfig, connectorModule, type ConnectorConfig } from "../connectors/registry.js";
 import { keepStoredSecrets, mergeSecrets, splitSecrets, type SecretEntries } from "../connectors/secrets.js";
 import { decrypt, encrypt } from "../security/crypto.js";
+import { changed } from "./local-epoch.js";
 
 export type StoredConnector = { id: string; config: ConnectorConfig; rev: number };
 
@@ -71,6 +72,7 @@ export async function putConnector(db: D1Database, encKey: string | undefined, t
     )
     .bind(tenant, id, config.kind, JSON.stringify(masked), sealed)
     .run();
+  changed();
   return { created: !existing, config: masked };
 }
 
@@ -83,6 +85,7 @@ export async function deleteConnector(db: D1Database, tenant: string, id: string
     throw new ApiError(409, "connector_in_use", `used by node(s): ${users.results.map((r) => r.id).join(", ")}`);
   }
   const r = await db.prepare("DELETE FROM connectors WHERE tenant_id = ? AND id = ?").bind(tenant, id).run();
+  changed();
   return r.meta.changes > 0;
 }
 

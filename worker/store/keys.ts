@@ -1,5 +1,6 @@
 import type { KeyInfo, Role } from "../../shared/tenant.js";
 import { randomId, randomToken, secretsEqual, sha256Hex } from "../security/crypto.js";
+import { changed } from "./local-epoch.js";
 
 // cbk_<12-char id>_<43-char secret>: the id finds the row, the secret is checked against its hash.
 const KEY_SHAPE = /^cbk_([a-z2-9]{12})_([A-Za-z0-9_-]{43})$/;
@@ -59,6 +60,7 @@ export async function revokeKey(db: D1Database, tenant: string, id: string): Pro
     .prepare("UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL")
     .bind(tenant, id)
     .run();
+  changed();
   return r.meta.changes > 0;
 }
 

@@ -2,6 +2,7 @@ import { connectorNames, nodeConfig, type NodeConfig } from "../../shared/node.j
 import { ApiError } from "../http/errors.js";
 import { unsealConnector, validationError, type StoredConnector } from "./connectors.js";
 import { keyLookup, type KeyRow } from "./keys.js";
+import { changed, localEpoch } from "./local-epoch.js";
 
 export async function putNode(db: D1Database, tenant: string, id: string, input: unknown) {
   const parsed = nodeConfig.safeParse(input);
@@ -25,6 +26,7 @@ export async function putNode(db: D1Database, tenant: string, id: string, input:
     )
     .bind(tenant, id, JSON.stringify(config), JSON.stringify(names))
     .run();
+  changed();
   return { created: !existed, node: { id, ...config } };
 }
 
@@ -40,33 +42,57 @@ export async function listNodes(db: D1Database, tenant: string) {
 
 export async function deleteNode(db: D1Database, tenant: string, id: string): Promise<boolean> {
   const r = await db.prepare("DELETE FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id).run();
+  changed();
   return r.meta.changes > 0;
 }
+
+type ContextRows = { keyRow: KeyRow | null; nodeRow: { config: string } | undefined; connRows: Array<{ id: string; config: string; secrets: string | null; rev: number }> };
+
+/**
+ * Identify's D1 rows, kept for one second per key + node. Under load that turns a D1 round trip
+ * per call (a far region away when D1's primary is elsewhere) into one per second per isolate.
+ * The price: a change made by another isolate (a revoked key, a purge, a new mapping) reaches
+ * this one within that second; changes made here are seen at once (localEpoch).
+ */
+const CONTEXT_MS = 1000;
+const contexts = new Map<string, { rows: ContextRows; until: number; epoch: number }>();
 
 /**
  * What identify needs, in one D1 round trip: the caller's key row, the node, and its
  * connectors in chain order, decrypted. The key is checked by the caller (auth stays in http/).
  */
 export async function loadIdentifyContext(db: D1Database, encKey: string | undefined, keyId: string, tenant: string, id: string) {
-  const [keyRes, nodeRes, connRes] = await db.batch<Record<string, unknown>>([
-    keyLookup(db, keyId),
-    db.prepare("SELECT id, config FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id),
-    db
-      .prepare(
-        `SELECT c.id, c.config, c.secrets, c.rev FROM nodes n, json_each(n.connectors) j
-         JOIN connectors c ON c.tenant_id = n.tenant_id AND c.id = j.value
-         WHERE n.tenant_id = ? AND n.id = ? ORDER BY j.key`,
-      )
-      .bind(tenant, id),
-  ]);
-  const keyRow = (keyRes?.results[0] as KeyRow | undefined) ?? null;
-  const row = nodeRes?.results[0] as { config: string } | undefined;
+  const cacheKey = `${keyId}\u0000${tenant}\u0000${id}`;
+  const now = Date.now();
+  let hit = contexts.get(cacheKey);
+  if (!hit || hit.until <= now || hit.epoch !== localEpoch()) {
+    const epoch = localEpoch();
+    const [keyRes, nodeRes, connRes] = await db.batch<Record<string, unknown>>([
+      keyLookup(db, keyId),
+      db.prepare("SELECT id, config FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id),
+      db
+        .prepare(
+          `SELECT c.id, c.config, c.secrets, c.rev FROM nodes n, json_each(n.connectors) j
+           JOIN connectors c ON c.tenant_id = n.tenant_id AND c.id = j.value
+           WHERE n.tenant_id = ? AND n.id = ? ORDER BY j.key`,
+        )
+        .bind(tenant, id),
+    ]);
+    const rows: ContextRows = {
+      keyRow: (keyRes?.results[0] as KeyRow | undefined) ?? null,
+      nodeRow: nodeRes?.results[0] as { config: string } | undefined,
+      connRows: (connRes?.results ?? []) as ContextRows["connRows"],
+    };
+    hit = { rows, until: now + CONTEXT_MS, epoch };
+    if (contexts.size > 5000) contexts.clear();
+    contexts.set(cacheKey, hit);
+  }
+  const { keyRow, nodeRow, connRows } = hit.rows;
   // Connectors are only unsealed for a key of this very tenant: nothing is decrypted for a stranger.
   const load = async () => {
-    if (!row) return null;
-    const rows = (connRes?.results ?? []) as Array<{ id: string; config: string; secrets: string | null; rev: number }>;
-    const connectors: StoredConnector[] = await Promise.all(rows.map((r) => unsealConnector(encKey, tenant, r)));
-    return { node: { id, ...(JSON.parse(row.config) as NodeConfig) }, connectors };
+    if (!nodeRow) return null;
+    const connectors: StoredConnector[] = await Promise.all(connRows.map((r) => unsealConnector(encKey, tenant, r)));
+    return { node: { id, ...(JSON.parse(nodeRow.config) as NodeConfig) }, connectors };
   };
   return { keyRow, load };
 }

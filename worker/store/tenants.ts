@@ -1,3 +1,5 @@
+import { changed } from "./local-epoch.js";
+
 export async function upsertTenant(db: D1Database, id: string, name: string): Promise<{ created: boolean }> {
   const existing = await db.prepare("SELECT 1 FROM tenants WHERE id = ?").bind(id).first();
   await db
@@ -20,4 +22,5 @@ export async function getTenant(db: D1Database, id: string) {
 /** A full purge: every cache key carries the generation, so all old entries stop matching at once. */
 export async function bumpCacheGeneration(db: D1Database, id: string): Promise<void> {
   await db.prepare("UPDATE tenants SET cache_gen = cache_gen + 1 WHERE id = ?").bind(id).run();
+  changed();
 }
