@@ -1,4 +1,5 @@
 import { CONTRACT_HEADERS, encodeContractForm, MAX_REPLY_BYTES, parseContractReply, type ContractReply } from "../../../shared/contract.js";
+import { readCappedText } from "../../../shared/read-capped.js";
 import { node as nodeSchema, type Node } from "../../../shared/node.js";
 
 /** Why a CRM answer could not be used; logged and counted, never thrown past the call. */
@@ -25,25 +26,6 @@ export type LookupOptions = {
 /** What we tell the edge about our budget: a little less than what is left, so its answer can still travel back in time. */
 export function deadlineHeaderMs(remainingMs: number): number {
   return Math.max(1, Math.floor(remainingMs - Math.min(100, remainingMs * 0.1)));
-}
-
-/** Reads at most `limit` bytes of a body; null when it is longer (the rest is not downloaded). */
-async function readCapped(res: Response, limit: number): Promise<string | null> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 function identifyUrl(t: Extract<LookupTarget, { kind: "edge" }>): string {
@@ -87,7 +69,7 @@ export async function lookupCustomer(target: LookupTarget, idContact: string, op
       await res.body?.cancel().catch(() => undefined);
       return { ok: false, reason: `edge_http_${res.status}`, ms: elapsed() };
     }
-    const text = await readCapped(res, MAX_REPLY_BYTES);
+    const text = await readCappedText(res.body, MAX_REPLY_BYTES);
     if (text === null) return { ok: false, reason: "edge_reply_too_large", ms: elapsed() };
     const parsed = parseContractReply(text);
     return parsed.ok ? { ok: true, reply: parsed.reply, ms: elapsed() } : { ok: false, reason: "edge_bad_reply", ms: elapsed() };
@@ -127,7 +109,7 @@ export async function fetchNode(edge: { baseUrl: string; key: string }, tenant: 
       await res.body?.cancel().catch(() => undefined);
       return { ok: false, reason: `edge_http_${res.status}` };
     }
-    const text = await readCapped(res, MAX_REPLY_BYTES);
+    const text = await readCappedText(res.body, MAX_REPLY_BYTES);
     if (text === null) return { ok: false, reason: "edge_bad_reply" };
     let json: unknown;
     try {
