@@ -22,6 +22,8 @@ export type SoakReport = {
   wrong: number;
   routeP99Ms: number;
   agentRssStartMb: number;
+  /** After a tenth of the run: V8 grows its heap to its working size first, so "flat" is judged from here. */
+  agentRssWarmMb: number;
   agentRssEndMb: number;
   agentAlive: boolean;
   /** Agent log lines holding a full customer id or the agent key: must be 0. */
@@ -52,19 +54,27 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
     let seq = 0;
     const started = Date.now();
     const events = { restart: false, drop: false };
+    let rssWarm = NaN;
     while (seq < total && Date.now() - started < opts.seconds * 1000 + 5000) {
       const due = started + (seq * 1000) / opts.rate;
       await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
       const elapsed = (Date.now() - started) / (opts.seconds * 1000);
+      if (Number.isNaN(rssWarm) && elapsed > 0.1) rssWarm = rssMb(pid);
       if (!events.restart && elapsed > 0.33) {
         events.restart = true;
         log("restarting the edge");
-        void w.restartEdge().then(() => log("edge back"));
+        void w.restartEdge().then(
+          () => log("edge back"),
+          (e: unknown) => log(`edge restart failed: ${String(e)}`),
+        );
       }
       if (!events.drop && elapsed > 0.66) {
         events.drop = true;
         log("dropping the ARI WebSocket");
-        void fetch(`${w.control}/websocket/drop`, { method: "POST" });
+        void fetch(`${w.control}/websocket/drop`, { method: "POST" }).then(
+          (r) => log(`WebSocket dropped (${r.status})`),
+          (e: unknown) => log(`WebSocket drop request failed: ${String(e)}`),
+        );
       }
       const id = String(100000 + seq++);
       results.push(
@@ -130,6 +140,7 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
       wrong,
       routeP99Ms: round(percentile(routeMs, 99)),
       agentRssStartMb: round(rssStart),
+      agentRssWarmMb: round(rssWarm),
       agentRssEndMb: round(rssMb(pid)),
       agentAlive: w.agent.child.exitCode === null,
       leakyLogLines: w.agent.output.filter((l) => /\b1\d{5}\b/.test(l) || l.includes(w.tenant.agent)).length,

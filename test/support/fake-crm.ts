@@ -1,5 +1,5 @@
+import { listenLoopback } from "./loopback.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 
 /**
  * A CRM on 127.0.0.1 whose behaviour is chosen by the URL, so tests running in parallel
@@ -118,7 +118,6 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
   const seen = new Map<string, Seen>();
   // While on, every CRM path answers 503: an outage, switched from tests with /_outage?on=1.
   let outage = false;
-  const sockets = new Set<Socket>();
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     if (url.pathname === "/_outage") {
@@ -146,19 +145,5 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
     if (m[1] === "contract") return contract(m[2]!, new URLSearchParams(body).get("idContact") ?? "", res);
     return rest(m[2]!, decodeURIComponent(m[3] ?? ""), res);
   });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  const actual = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${actual}`,
-    port: actual,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+  return listenLoopback(server, port);
 }

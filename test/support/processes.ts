@@ -3,12 +3,20 @@ import { resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
+// Children die with the test process, even when it crashes: no stray agent after a failed run.
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of running) c.kill("SIGKILL");
+});
+
 export type Proc = { child: ChildProcess; output: string[]; waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>; stop(signal?: NodeJS.Signals): Promise<number | null> };
 
 /** A TypeScript entry point of this repo as a separate process, its output kept line by line. */
 export function startTs(entry: string, env: Record<string, string> = {}): Proc {
   // `--import tsx` keeps it one process (no tsx wrapper), so signals and RSS are the program's own.
   const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, entry)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   const output: string[] = [];
   const waiters = new Set<() => void>();
   let buffered = "";

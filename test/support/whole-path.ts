@@ -78,17 +78,36 @@ export async function startWholePath(opts: { edgeTimeoutMs?: number; playbackMs?
     await new Promise((r) => setTimeout(r, 50));
   }
 
+  // One poller reads only the new events (the fake keeps every event of the run), and notes which
+  // channels have started their prompt.
+  const prompted = new Set<string>();
+  let lastSeq = 0;
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      try {
+        const events = (await (await fetch(`${control}/events?since=${lastSeq}`)).json()) as Array<{ seq: number; event: { type: string; playback?: { target_uri: string } } }>;
+        for (const e of events) {
+          lastSeq = Math.max(lastSeq, e.seq);
+          if (e.event.type === "PlaybackStarted" && e.event.playback) prompted.add(e.event.playback.target_uri.replace(/^channel:/, ""));
+        }
+      } catch {
+        // The fake may be restarting; the next round tries again.
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+
   const call = async (node: string, digits: string, o: { timeoutMs?: number; gapMs?: number } = {}): Promise<Landed> => {
     const placed = await fetch(`${control}/calls`, { method: "POST", body: JSON.stringify({ tenant: "acme", node }) });
     if (placed.status !== 201) throw new Error(`place call: ${placed.status} ${await placed.text()}`);
     const { channelId } = (await placed.json()) as { channelId: string };
     // A caller types after hearing the prompt begin.
-    for (let i = 0; ; i++) {
-      const events = (await (await fetch(`${control}/events`)).json()) as Array<{ event: { type: string; playback?: { target_uri: string } } }>;
-      if (events.some((e) => e.event.type === "PlaybackStarted" && e.event.playback?.target_uri === `channel:${channelId}`)) break;
-      if (i > 250) throw new Error(`no prompt on ${channelId}`);
-      await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; !prompted.has(channelId); i++) {
+      if (i > 500) throw new Error(`no prompt on ${channelId}`);
+      await new Promise((r) => setTimeout(r, 10));
     }
+    prompted.delete(channelId);
     if (digits) await fetch(`${control}/calls/${channelId}/dtmf`, { method: "POST", body: JSON.stringify({ digits, gapMs: o.gapMs ?? 20 }) });
     const end = Date.now() + (o.timeoutMs ?? 10_000);
     for (;;) {
@@ -118,6 +137,8 @@ export async function startWholePath(opts: { edgeTimeoutMs?: number; playbackMs?
       edgeUrl = edge.url;
     },
     async close() {
+      polling = false;
+      await poller;
       await agent.stop();
       await asterisk.stop();
       await edge.close();

@@ -1,5 +1,5 @@
+import { listenLoopback } from "../loopback.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import type { Answer, Ctx, FakeKind, FakeRequest, Log, Scenario } from "./common.js";
 import { dynamics365Fake } from "./dynamics365.js";
 import { freshdeskFake } from "./freshdesk.js";
@@ -57,7 +57,6 @@ function send(res: ServerResponse, answer: Exclude<Answer, "hang">) {
 export async function startFakeCrms(port = 0): Promise<FakeCrms> {
   const logs = new Map<string, Log>();
   const rateLimited = new Set<string>();
-  const sockets = new Set<Socket>();
   let tokenSeq = 0;
 
   const server: Server = createServer(async (req, res) => {
@@ -110,18 +109,5 @@ export async function startFakeCrms(port = 0): Promise<FakeCrms> {
     if (answer === "hang") return;
     send(res, answer);
   });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  const actual = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${actual}`,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+  return listenLoopback(server, port);
 }
