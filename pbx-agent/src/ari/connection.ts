@@ -65,9 +65,24 @@ export function startAriConnection(o: AriConnectionOptions): AriConnection {
       };
     });
 
+  /**
+   * ari-client answers a refused password both by rejecting connect() and by throwing an uncaught
+   * exception from inside swagger-client, which would kill the process. Asking for the resource
+   * listing ourselves first turns a 401 (trace 04) into an ordinary, retried failure.
+   */
+  async function preflight(url: string, username: string, password: string): Promise<void> {
+    const res = await fetch(`${url.replace(/\/+$/, "")}/ari/api-docs/resources.json`, {
+      headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` },
+      signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS),
+    });
+    await res.body?.cancel();
+    if (res.status === 401) throw new Error("401 : authentication refused");
+  }
+
   async function runOnce(attempt: number): Promise<boolean> {
     o.metrics?.ariReconnects.inc();
     o.log.info({ attempt, url: o.url, app: o.app }, "ari connecting");
+    await preflight(o.url, o.username, o.password);
     // ari-client sets no timeout on loading the API declarations: a host that drops packets would stall the loop.
     let timer: NodeJS.Timeout | undefined;
     const client = await Promise.race([
