@@ -94,3 +94,22 @@ it("SIGTERM: calls in progress get the grace period, the rest go to their failur
     p.child.kill("SIGKILL");
   }
 }, 30_000);
+
+it("a refused ARI password never kills the process: it logs ari_auth_failed and keeps retrying", async () => {
+  const p = run({
+    ARI_URL: asterisk.url,
+    ARI_USERNAME: asterisk.username,
+    ARI_PASSWORD: "not-the-password",
+    ARI_RECONNECT_MAX_MS: "200",
+    EDGE_URL: edge.url,
+    EDGE_KEY: edge.key,
+    DESTINATIONS_FILE: join(dir, "destinations.json"),
+    STATE_DIR: join(dir, "state-auth"),
+    METRICS_PORT: "0",
+  });
+  await until(() => p.out.filter((l) => l.includes("ari_auth_failed")).length >= 3, 15_000, "three auth failures");
+  expect(p.child.exitCode).toBeNull();
+  expect(p.out.join("\n")).not.toContain("not-the-password");
+  p.child.kill("SIGTERM");
+  expect(await p.exit).toBe(0);
+}, 30_000);
