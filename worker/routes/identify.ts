@@ -2,7 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
 import { contractReply, contractRequest, type ContractReply } from "../../shared/contract.js";
-import { isValidCustomerId, maskId } from "../../shared/ids.js";
+import { CUSTOMER_ID_PATTERN, isValidCustomerId, maskId } from "../../shared/ids.js";
 import type { AppEnv } from "../env.js";
 import { admitKey, bearer, unauthorized } from "../http/auth.js";
 import { documented, ok, security, tenantParam } from "../http/documented.js";
@@ -90,7 +90,7 @@ async function identify(c: Context<AppEnv>) {
   let cache: CacheStatus = "BYPASS";
   let steps: Step[] = [];
   const valid = isValidCustomerId(idContact, node.expectedLength);
-  if (!/^[0-9]{1,30}$/.test(idContact)) {
+  if (!CUSTOMER_ID_PATTERN.test(idContact)) {
     decided = { reply: { status: "fail", destination: "false" }, outcome: "invalid", reason: "invalid_id" };
   } else if (node.interaction === "none") {
     // The agent decides such nodes alone; answering keeps OMniLeads-style callers working too.
