@@ -36,7 +36,9 @@ console.log(lines.join("\n"));
 let agent: ChildProcess | null = null;
 const agentMain = join(ROOT, "pbx-agent/src/main.ts");
 if (!edgeOnly && existsSync(agentMain)) {
-  agent = spawn(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), agentMain], {
+  // `--import tsx` keeps the agent one process, so our SIGTERM reaches it directly.
+  agent = spawn(process.execPath, ["--import", "tsx", agentMain], {
+    cwd: ROOT,
     stdio: "inherit",
     env: {
       ...process.env,
@@ -56,9 +58,15 @@ let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
+  // The agent finishes calls in progress (up to 10 s) before it exits; wait for it.
+  const agentGone = agent && agent.exitCode === null ? new Promise((r) => agent!.once("exit", r)) : Promise.resolve();
   agent?.kill("SIGTERM");
-  await edge.close();
+  await Promise.all([agentGone, edge.close()]);
   process.exit(0);
 }
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
+// However this process ends, the agent does not outlive it.
+process.on("exit", () => {
+  if (agent && agent.exitCode === null) agent.kill("SIGTERM");
+});
