@@ -93,6 +93,8 @@ export class AriCallChannel implements CallChannel {
   private readonly listeners = new Set<(digit: string, at: number) => void>();
   private readonly myPlaybacks = new Set<string>();
   private routed = false;
+  /** Keys pressed before the first collection listens (while the call is being answered). */
+  private typedAhead: Array<{ digit: string; at: number }> | null = [];
   readonly openedAt: number;
 
   constructor(
@@ -105,6 +107,7 @@ export class AriCallChannel implements CallChannel {
   dtmf(digit: string): void {
     if (this.routed) return;
     const at = this.calls.now();
+    if (this.typedAhead) return void this.typedAhead.push({ digit, at });
     for (const l of [...this.listeners]) l(digit, at);
   }
 
@@ -117,6 +120,7 @@ export class AriCallChannel implements CallChannel {
 
   dispose(): void {
     this.listeners.clear();
+    this.typedAhead = null;
     for (const id of this.myPlaybacks) {
       const p = this.calls.playbacks.get(id);
       this.calls.playbacks.delete(id);
@@ -165,6 +169,15 @@ export class AriCallChannel implements CallChannel {
 
   onDtmf(listener: (digit: string, at: number) => void): () => void {
     this.listeners.add(listener);
+    // A caller who types as soon as the line opens (before answer and prompt are through) has
+    // those keys counted by the first collection, as barge-in, once it has started.
+    const early = this.typedAhead;
+    this.typedAhead = null;
+    if (early?.length) {
+      queueMicrotask(() => {
+        for (const d of early) if (this.listeners.has(listener)) listener(d.digit, d.at);
+      });
+    }
     return () => void this.listeners.delete(listener);
   }
 
