@@ -93,7 +93,7 @@ export async function runEdgeBench(opts: BenchOptions): Promise<Figure[]> {
       { name: "edge.identify.miss.worker_overhead_p50_ms", value: round(percentile(missInWorker, 50)), unit: "ms" },
       // The same overhead judged from outside: MISS p99 minus the CRM's own p99 from the same client.
       { name: "edge.identify.miss.minus_crm_p99_ms", value: round(percentile(miss, 99) - percentile(crmOwn, 99)), unit: "ms", baseline: "edge.crm.own_p99_ms" },
-      // The floor's own tail at the same sequential pace: the part of any p99 that is the local runtime's.
+      // HIT latency at the same sequential pace as the MISS sample: the local runtime's share of any figure.
       { name: "edge.identify.hit.seq_p50_ms", value: round(percentile(hitSeq, 50)), unit: "ms" },
     ];
   } finally {
