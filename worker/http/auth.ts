@@ -10,6 +10,12 @@ export type Principal = { kind: "operator" } | ({ kind: "key" } & KeyRecord);
 export type Allowed = "operator" | Role;
 
 const unauthorized = () => new ApiError(401, "unauthorized", "a valid key is required");
+export const operatorOnly = () => new ApiError(403, "forbidden", "the operator token manages tenants and keys only");
+
+/** Whether a token is the operator's. A token shaped like a tenant key never is: no comparison on the hot path. */
+export async function isOperatorToken(c: Context<AppEnv>, token: string): Promise<boolean> {
+  return !parseKeyToken(token) && !!c.env.ADMIN_TOKEN && (await secretsEqual(token, c.env.ADMIN_TOKEN));
+}
 
 export function bearer(c: Context<AppEnv>, allowQueryKey: boolean): string | null {
   const h = c.req.header("authorization");
@@ -29,9 +35,8 @@ export function requireAuth(allowed: Allowed[], opts: { queryKey?: boolean; tena
     const token = bearer(c, opts.queryKey ?? false);
     if (!token) throw unauthorized();
     const tenant = c.req.param("tenant");
-    // A token shaped like a tenant key is never the operator's: skip that comparison on the hot path.
-    if (!parseKeyToken(token) && c.env.ADMIN_TOKEN && (await secretsEqual(token, c.env.ADMIN_TOKEN))) {
-      if (!allowed.includes("operator")) throw new ApiError(403, "forbidden", "the operator token manages tenants and keys only");
+    if (await isOperatorToken(c, token)) {
+      if (!allowed.includes("operator")) throw operatorOnly();
       if (tenant && !opts.tenantMayBeNew && !(await tenantExists(c.env.DB, tenant))) throw notFound("tenant");
       c.set("principal", { kind: "operator" });
       return next();

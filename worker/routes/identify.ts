@@ -4,7 +4,7 @@ import { z } from "zod";
 import { contractReply, contractRequest, type ContractReply } from "../../shared/contract.js";
 import { CUSTOMER_ID_PATTERN, isValidCustomerId, maskId } from "../../shared/ids.js";
 import type { AppEnv } from "../env.js";
-import { admitKey, bearer, unauthorized } from "../http/auth.js";
+import { admitKey, bearer, isOperatorToken, operatorOnly, unauthorized } from "../http/auth.js";
 import { documented, ok, security, tenantParam } from "../http/documented.js";
 import { notFound } from "../http/errors.js";
 import { decide, type Decided } from "../identify/decide.js";
@@ -15,7 +15,6 @@ import { logDecision } from "../store/decisions.js";
 import { loadIdentifyContext } from "../store/nodes.js";
 import { limitIdentify } from "../http/limits.js";
 import { checkKey, parseKeyToken } from "../store/keys.js";
-import { secretsEqual } from "../security/crypto.js";
 
 /** The answer leaves this long before the caller's X-Deadline-Ms runs out, for the trip back. */
 export function deadlineMargin(budgetMs: number): number {
@@ -66,9 +65,7 @@ async function identify(c: Context<AppEnv>) {
   const token = bearer(c, true);
   const parsedKey = token ? parseKeyToken(token) : null;
   if (!parsedKey) {
-    if (token && c.env.ADMIN_TOKEN && (await secretsEqual(token, c.env.ADMIN_TOKEN))) {
-      throw new ApiError(403, "forbidden", "the operator token manages tenants and keys only");
-    }
+    if (token && (await isOperatorToken(c, token))) throw operatorOnly();
     throw unauthorized();
   }
   const dbStarted = Date.now();
