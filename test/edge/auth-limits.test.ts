@@ -5,8 +5,8 @@ type Err = { error: { code: string; message: string } };
 
 /** The same key id with a wrong secret: what a client guessing at that key sends. */
 const wrongSecret = (key: string) => key.slice(0, -4) + (key.endsWith("AAAA") ? "BBBB" : "AAAA");
-/** A documentation-range IPv6 address no other test uses, so its failed-auth budget is its own. */
-const freshIp = () => `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}::${Math.floor(Math.random() * 0xffff).toString(16)}`;
+/** A documentation-range IPv6 /64 no other test uses, so its failed-auth budget is its own. */
+const freshIp = () => `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
 const form = { "content-type": "application/x-www-form-urlencoded" };
 
 /**
@@ -60,7 +60,8 @@ describe("failed-auth limit (issue 9, finding 3)", () => {
     expect((await callFrom(ip, "PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "Renamed" } })).status).toBe(200);
     expect((await callFrom(ip, "GET", `/v1/tenants/${t.id}/nodes`, { token: t.agent })).status).toBe(200);
     expect((await callFrom(ip, "GET", `/v1/tenants/${t.id}/nodes`, { token: wrongSecret(t.agent) })).status).toBe(401);
-    // Behind Cloudflare, another address has its own budget.
+    // The rest of that IPv6 /64 is the same client; another /64 has its own budget.
+    expect((await callFrom(ip.replace(/::1$/, "::beef"), "GET", `/v1/tenants/${t.id}/nodes`, { token: "garbage" })).status).toBe(429);
     expect((await callFrom(freshIp(), "GET", `/v1/tenants/${t.id}/nodes`, { token: "garbage" })).status).toBe(401);
   });
 

@@ -7,7 +7,7 @@ describe("auth (SPEC 3)", () => {
   it("needs a key: none, malformed and unknown keys get 401 JSON errors with a request id", async () => {
     const t = await newTenant();
     // From an address of its own: locally every client shares one failed-auth budget per key id, and other files spend it.
-    const ip = `2001:db8:a::${Math.floor(Math.random() * 0xffff).toString(16)}`;
+    const ip = `2001:db8:a:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
     for (const token of [undefined, "nope", "cbk_aaaaaaaaaaaa_" + "x".repeat(43), OPERATOR + "x"]) {
       const res = await callFrom(ip, "GET", `/v1/tenants/${t.id}/nodes`, { token });
       expect(res.status).toBe(401);

@@ -51,8 +51,8 @@ class Browser {
   }
 }
 
-/** A documentation-range IPv6 address no other test uses, so its failed-auth budget is its own. */
-const freshIp = () => `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}::${Math.floor(Math.random() * 0xffff).toString(16)}`;
+/** A documentation-range IPv6 /64 no other test uses, so its failed-auth budget is its own. */
+const freshIp = () => `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
 const wrongSecret = (key: string) => key.slice(0, -4) + (key.endsWith("AAAA") ? "BBBB" : "AAAA");
 const banner = (html: string) => /<div class="banner err" role="alert">([^<]*)<\/div>/.exec(html)?.[1];
 

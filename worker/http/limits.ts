@@ -24,7 +24,23 @@ export async function limitIdentify(c: Context<AppEnv>, tenant: string): Promise
  */
 export function clientAddress<E extends { Bindings: Env }>(c: Context<E>): string {
   if (c.env.LOCAL_MODE === "true") return "local";
-  return c.req.header("cf-connecting-ip") ?? "unknown";
+  return addressBucket(c.req.header("cf-connecting-ip") ?? "unknown");
+}
+
+/**
+ * An IPv6 client usually holds a whole /64 (SLAAC, privacy addresses): counted per address it
+ * would get 2^64 budgets, so it is counted per /64. IPv4, in any spelling with dots, is itself.
+ */
+export function addressBucket(ip: string): string {
+  if (!ip.includes(":") || ip.includes(".")) return ip;
+  const [head = "", tail = ""] = ip.toLowerCase().split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = ip.includes("::") ? [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill("0"), ...t] : h;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }
 
 /** The AUTH_FAIL_LIMIT period in wrangler.toml: a limited client may try again within it. */
