@@ -4,7 +4,6 @@ import { requestId } from "hono/request-id";
 import { demoCrmRoutes } from "./demo/crm.js";
 import type { AppEnv } from "./env.js";
 import { ApiError, errorResponse, onError } from "./http/errors.js";
-import { limitFailedAuth } from "./http/limits.js";
 import { cacheAndDecisionRoutes } from "./routes/cache-and-decisions.js";
 import { connectorTestRoutes } from "./routes/connector-test.js";
 import { connectorRoutes } from "./routes/connectors.js";
@@ -27,7 +26,6 @@ export function createApp() {
       },
     }),
   );
-  app.use("/v1/*", limitFailedAuth());
   app.onError(onError);
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such path"));
 

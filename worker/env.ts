@@ -9,7 +9,7 @@ export interface Env {
   CIRCUIT?: DurableObjectNamespace<CircuitBreaker>;
   /** Identify calls per tenant. */
   IDENTIFY_LIMIT?: RateLimit;
-  /** Failed authentications per tenant + client address. */
+  /** Failed authentications per (client address, key id); only failures are counted. */
   AUTH_FAIL_LIMIT?: RateLimit;
   /** Operator token (secret). */
   ADMIN_TOKEN?: string;

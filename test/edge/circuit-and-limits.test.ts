@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { admit, closed, POLICY, record } from "../../worker/circuit/policy.js";
-import { call, crmCalls, crmPath, identify, newTenant, putConnector, putNode } from "./helpers.js";
+import { crmCalls, crmPath, identify, newTenant, putConnector, putNode } from "./helpers.js";
 
 describe("circuit policy", () => {
   it("opens on repeated failures, lets one probe through after the cool-down, closes on its success", () => {
@@ -47,19 +47,7 @@ describe("circuit breaker across calls (Durable Object)", () => {
   });
 });
 
-describe("rate limits", () => {
-  it("a client that keeps failing authentication is refused with 429 before its key is even read", async () => {
-    const t = await newTenant();
-    const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) statuses.push((await call("GET", `/v1/tenants/${t.id}/nodes`, { token: "wrong", headers: { "cf-connecting-ip": "203.0.113.9" } })).status);
-    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
-    expect(statuses.at(-1)).toBe(429);
-    // The right key from that address is refused too while blocked; other addresses are not.
-    expect((await call("GET", `/v1/tenants/${t.id}/nodes`, { token: t.admin, headers: { "cf-connecting-ip": "203.0.113.9" } })).status).toBe(429);
-    expect((await call("GET", `/v1/tenants/${t.id}/nodes`, { token: t.admin, headers: { "cf-connecting-ip": "203.0.113.10" } })).status).toBe(200);
-  });
-});
-
+// The failed-auth limit is attacked in auth-limits.test.ts.
 describe("identify rate limit", () => {
   it("answers 429 rate_limited with Retry-After once the tenant's limiter says no", async () => {
     const { limitIdentify } = await import("../../worker/http/limits.js");

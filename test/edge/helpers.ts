@@ -1,13 +1,14 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
+import worker from "../../worker/index.js";
 
 export const OPERATOR = (env as unknown as { ADMIN_TOKEN: string }).ADMIN_TOKEN;
 export const crmUrl = () => inject("crmUrl");
 
 type Init = { token?: string | undefined; body?: unknown; headers?: Record<string, string>; raw?: BodyInit };
 
-/** A request to the worker under test, through its real fetch handler in workerd. */
-export async function call(method: string, path: string, init: Init = {}): Promise<Response> {
+function requestInit(method: string, init: Init): RequestInit {
   const headers: Record<string, string> = { ...init.headers };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   let body: BodyInit | undefined = init.raw;
@@ -15,7 +16,27 @@ export async function call(method: string, path: string, init: Init = {}): Promi
     headers["content-type"] ??= "application/json";
     body = JSON.stringify(init.body);
   }
-  return (exports as unknown as { default: Fetcher }).default.fetch(`http://edge.test${path}`, { method, headers, body });
+  return { method, headers, body };
+}
+
+/** A request to the worker under test, through its real fetch handler in workerd. */
+export async function call(method: string, path: string, init: Init = {}): Promise<Response> {
+  return (exports as unknown as { default: Fetcher }).default.fetch(`http://edge.test${path}`, requestInit(method, init));
+}
+
+/**
+ * A request as Cloudflare's edge would deliver it from client address `ip`: the worker runs as
+ * deployed (LOCAL_MODE off), so CF-Connecting-IP is the client's address. Locally (call) every
+ * client is one address, so tests that must not share a failed-auth budget come through here.
+ */
+export async function callFrom(ip: string, method: string, path: string, init: Init = {}): Promise<Response> {
+  const req = requestInit(method, init);
+  const headers = new Headers(req.headers);
+  headers.set("cf-connecting-ip", ip);
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`http://edge.test${path}`, { ...req, headers }), { ...env, LOCAL_MODE: "false" }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {

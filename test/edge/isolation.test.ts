@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, crmPath, newTenant, OPERATOR, putConnector, putNode } from "./helpers.js";
+import { call, callFrom, crmPath, newTenant, OPERATOR, putConnector, putNode } from "./helpers.js";
 
 type Endpoint = { method: string; path: string; body?: unknown; raw?: string; agentOk: boolean };
 
@@ -47,9 +47,9 @@ describe("tenant isolation matrix (every endpoint × every kind of wrong caller)
     for (const [who, token, want] of callers) {
       for (const e of endpoints(b.id, b.agentId)) {
         // A fresh client address per request keeps the failed-auth limiter out of this test.
-        const headers: Record<string, string> = { "cf-connecting-ip": `198.51.100.${ip++ % 250}` };
+        const headers: Record<string, string> = {};
         if (e.raw) headers["content-type"] = "application/x-www-form-urlencoded";
-        const res = await call(e.method, e.path, { token, headers, ...(e.body ? { body: e.body } : {}), ...(e.raw ? { raw: e.raw } : {}) });
+        const res = await callFrom(`198.51.100.${ip++ % 250}`, e.method, e.path, { token, headers, ...(e.body ? { body: e.body } : {}), ...(e.raw ? { raw: e.raw } : {}) });
         expect(res.status, `${who}: ${e.method} ${e.path}`).toBe(want(e));
         if (res.status >= 400) expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(/^[a-z_]+$/);
       }

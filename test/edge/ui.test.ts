@@ -1,12 +1,16 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, crmCalls, crmPath, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
+import { call, callFrom, crmCalls, crmPath, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
 
 /** A browser in miniature: keeps cookies, never follows redirects, echoes the page's CSRF token. */
 class Browser {
   cookies = new Map<string, string>();
   csrf = "";
-  constructor(private headers: Record<string, string> = {}) {}
+  /** With `ip`, the browser reaches the worker as deployed behind Cloudflare from that address (its own failed-auth budget). */
+  constructor(
+    private headers: Record<string, string> = {},
+    private ip?: string,
+  ) {}
 
   async fetch(method: string, path: string, form?: Record<string, string>): Promise<Response> {
     const headers: Record<string, string> = { ...this.headers };
@@ -16,7 +20,9 @@ class Browser {
       headers["content-type"] = "application/x-www-form-urlencoded";
       body = new URLSearchParams(form).toString();
     }
-    const res = await (exports as unknown as { default: Fetcher }).default.fetch(`http://edge.test${path}`, { method, headers, body, redirect: "manual" });
+    const res = this.ip
+      ? await callFrom(this.ip, method, path, { headers, ...(body !== undefined ? { raw: body } : {}) })
+      : await (exports as unknown as { default: Fetcher }).default.fetch(`http://edge.test${path}`, { method, headers, body, redirect: "manual" });
     for (const sc of res.headers.getAll("set-cookie")) {
       const [pair] = sc.split(";");
       const eq = pair!.indexOf("=");
@@ -44,6 +50,11 @@ class Browser {
     return res;
   }
 }
+
+/** A documentation-range IPv6 /64 no other test uses, so its failed-auth budget is its own. */
+const freshIp = () => `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
+const wrongSecret = (key: string) => key.slice(0, -4) + (key.endsWith("AAAA") ? "BBBB" : "AAAA");
+const banner = (html: string) => /<div class="banner err" role="alert">([^<]*)<\/div>/.exec(html)?.[1];
 
 /** The control a visible label names, as a test driving the page by label would find it. */
 function control(html: string, label: string): string {
@@ -122,13 +133,96 @@ describe("admin pages: session", () => {
 
   it("refuses wrong keys, agent keys, and a login form without its token", async () => {
     const t = await newTenant("ui");
-    const b = new Browser();
+    const b = new Browser({}, freshIp());
     await b.page("/ui/login");
     expect((await b.post("/ui/login", { key: "cbk_nope" })).status).toBe(401);
-    expect((await b.post("/ui/login", { key: t.agent })).status).toBe(403);
+    expect((await b.post("/ui/login", { key: t.agent })).status).toBe(401);
     expect((await b.post("/ui/login", { key: t.admin }, false)).status).toBe(403);
     expect((await b.post("/ui/login", { key: t.admin, _csrf: "forged-token-forged-token-forged1" }, false)).status).toBe(403);
     expect(b.cookies.has("cb_session")).toBe(false);
+  });
+
+  it("gives one answer, in English and Spanish, to every key that cannot sign in: an agent key is no oracle", async () => {
+    const t = await newTenant("ui");
+    const revoked = await json<{ id: string; key: string }>(await call("POST", `/v1/tenants/${t.id}/keys`, { token: t.admin, body: { role: "admin" } }));
+    await call("DELETE", `/v1/tenants/${t.id}/keys/${revoked.id}`, { token: t.admin });
+    const unknown = `cbk_${"a".repeat(12)}_${"A".repeat(43)}`;
+    for (const [lang, message] of [
+      ["en", "That key is not a valid admin key."],
+      ["es", "Esa clave no es una clave de administrador válida."],
+    ] as const) {
+      const b = new Browser({ "accept-language": lang }, freshIp());
+      await b.page("/ui/login");
+      for (const key of [t.agent, "garbage", unknown, wrongSecret(t.admin), revoked.key, ""]) {
+        const res = await b.post("/ui/login", { key });
+        expect(res.status, `${lang} ${key.slice(0, 20)}`).toBe(401);
+        expect(banner(await res.text())).toBe(message);
+      }
+      expect(b.cookies.has("cb_session")).toBe(false);
+    }
+  });
+
+  it("throttles failed sign-ins per client and key, yet never refuses the right key", async () => {
+    const t = await newTenant("ui");
+    const b = new Browser({ "accept-language": "es" }, freshIp());
+    await b.page("/ui/login");
+    const statuses: number[] = [];
+    let last = "";
+    for (let i = 0; i < 100 && statuses.at(-1) !== 429; i++) {
+      const res = await b.post("/ui/login", { key: wrongSecret(t.admin) });
+      statuses.push(res.status);
+      last = await res.text();
+    }
+    // At least the limit's 30 (more only when the run straddles one of the limiter's minute windows).
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(30);
+    expect(statuses.at(-1)).toBe(429);
+    expect(banner(last)).toBe("Demasiados intentos fallidos desde aquí; espere un minuto y vuelva a intentarlo.");
+    await b.signIn(t.admin);
+    expect((await b.fetch("GET", "/ui/nodes")).status).toBe(200);
+  });
+
+  it("logging out ends the session on the server: a kept cookie and CSRF token are refused", async () => {
+    const t = await newTenant("ui");
+    const b = new Browser();
+    await b.signIn(t.admin);
+    const other = new Browser();
+    await other.signIn(t.admin);
+    await b.page("/ui/nodes/new");
+    const stolen = { cookie: b.cookies.get("cb_session")!, csrf: b.csrf };
+    expect((await b.post("/ui/logout", {})).status).toBe(303);
+
+    const replay = new Browser();
+    replay.cookies.set("cb_session", stolen.cookie);
+    const page = await replay.fetch("GET", "/ui/nodes");
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toMatch(/^\/ui\/login/);
+    replay.cookies.set("cb_session", stolen.cookie);
+    replay.csrf = stolen.csrf;
+    const post = await replay.post("/ui/nodes/new", validNode);
+    expect(post.status).toBe(303);
+    expect(post.headers.get("location")).toMatch(/^\/ui\/login/);
+    expect((await call("GET", `/v1/tenants/${t.id}/nodes/ventas-vip`, { token: t.admin })).status).toBe(404);
+    // Only that session ended: the same key's other session goes on.
+    expect((await other.fetch("GET", "/ui/nodes")).status).toBe(200);
+  });
+
+  it("revoking the key ends its sessions: a kept cookie and CSRF token are refused", async () => {
+    const t = await newTenant("ui");
+    const extra = await json<{ id: string; key: string }>(await call("POST", `/v1/tenants/${t.id}/keys`, { token: t.admin, body: { role: "admin" } }));
+    const b = new Browser();
+    await b.signIn(extra.key);
+    await b.page("/ui/keys");
+    const stolen = { cookie: b.cookies.get("cb_session")!, csrf: b.csrf };
+    expect((await call("DELETE", `/v1/tenants/${t.id}/keys/${extra.id}`, { token: t.admin })).status).toBe(204);
+    const before = (await json<{ keys: unknown[] }>(await call("GET", `/v1/tenants/${t.id}/keys`, { token: t.admin }))).keys.length;
+
+    const replay = new Browser();
+    replay.cookies.set("cb_session", stolen.cookie);
+    replay.csrf = stolen.csrf;
+    const post = await replay.post("/ui/keys", { role: "admin" });
+    expect(post.status).toBe(303);
+    expect(post.headers.get("location")).toMatch(/^\/ui\/login/);
+    expect((await json<{ keys: unknown[] }>(await call("GET", `/v1/tenants/${t.id}/keys`, { token: t.admin }))).keys.length).toBe(before);
   });
 
   it("ends the session at the next request once its key is revoked", async () => {

@@ -5,6 +5,7 @@ import { secretsEqual } from "../security/crypto.js";
 import { parseKeyToken, touchKey, verifyKey, type KeyRecord } from "../store/keys.js";
 import { tenantExists } from "../store/tenants.js";
 import { ApiError, notFound } from "./errors.js";
+import { failedAuthLimited, tooManyFailedAuth } from "./limits.js";
 
 export type Principal = { kind: "operator" } | ({ kind: "key" } & KeyRecord);
 export type Allowed = "operator" | Role;
@@ -17,22 +18,29 @@ export async function isOperatorToken(c: Context<AppEnv>, token: string): Promis
   return !parseKeyToken(token) && !!c.env.ADMIN_TOKEN && (await secretsEqual(token, c.env.ADMIN_TOKEN));
 }
 
-export function bearer(c: Context<AppEnv>, allowQueryKey: boolean): string | null {
+/** The credential a request carries: the bearer header, or (identify only) `?key=`, which ends up in URLs and logs. */
+export function credential(c: Context<AppEnv>, allowQueryKey: boolean): { token: string; inUrl: boolean } | null {
   const h = c.req.header("authorization");
   if (h) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-    return m ? m[1]! : null;
+    return m ? { token: m[1]!, inUrl: false } : null;
   }
-  return allowQueryKey ? (c.req.query("key") ?? null) : null;
+  const q = allowQueryKey ? c.req.query("key") : undefined;
+  return q ? { token: q, inUrl: true } : null;
+}
+
+/** A presented credential did not verify: counted against this client and that key, then 401 (or 429 past the limit). */
+export async function refuseCredential(c: Context<AppEnv>, token: string): Promise<never> {
+  throw (await failedAuthLimited(c, token)) ? tooManyFailedAuth() : unauthorized();
 }
 
 /**
  * Who may call a tenant's path. A key of another tenant gets 404, never 403, so a key
  * cannot even learn that the tenant exists (SPEC 3).
  */
-export function requireAuth(allowed: Allowed[], opts: { queryKey?: boolean; tenantMayBeNew?: boolean } = {}): MiddlewareHandler<AppEnv> {
+export function requireAuth(allowed: Allowed[], opts: { tenantMayBeNew?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = bearer(c, opts.queryKey ?? false);
+    const token = credential(c, false)?.token;
     if (!token) throw unauthorized();
     const tenant = c.req.param("tenant");
     if (await isOperatorToken(c, token)) {
@@ -41,14 +49,15 @@ export function requireAuth(allowed: Allowed[], opts: { queryKey?: boolean; tena
       c.set("principal", { kind: "operator" });
       return next();
     }
-    admitKey(c, await verifyKey(c.env.DB, token), tenant, allowed);
+    const key = await verifyKey(c.env.DB, token);
+    if (!key) return refuseCredential(c, token);
+    admitKey(c, key, tenant, allowed);
     return next();
   };
 }
 
-/** The checks every tenant key passes, wherever its row was loaded. */
-export function admitKey(c: Context<AppEnv>, key: KeyRecord | null, tenant: string | undefined, allowed: Allowed[]): KeyRecord {
-  if (!key) throw unauthorized();
+/** The checks every verified tenant key passes, wherever its row was loaded. */
+export function admitKey(c: Context<AppEnv>, key: KeyRecord, tenant: string | undefined, allowed: Allowed[]): KeyRecord {
   if (tenant !== undefined && key.tenant !== tenant) throw notFound("tenant");
   if (!allowed.includes(key.role)) throw new ApiError(403, "forbidden", `a ${key.role} key cannot do this`);
   c.set("principal", { kind: "key", ...key });

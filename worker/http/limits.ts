@@ -1,5 +1,6 @@
-import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env.js";
+import type { Context } from "hono";
+import type { AppEnv, Env } from "../env.js";
+import { parseKeyToken } from "../store/keys.js";
 import { ApiError } from "./errors.js";
 
 /**
@@ -16,36 +17,47 @@ export async function limitIdentify(c: Context<AppEnv>, tenant: string): Promise
   }
 }
 
-// Clients that failed too often are refused here without even looking at their key, so a
-// key-guessing run costs neither D1 reads nor hashing. Per isolate; the binding counts per colo.
-const blockedUntil = new Map<string, number>();
-const BLOCK_MS = 60_000;
-
-function clientKey(c: Context<AppEnv>): string {
-  const tenant = /^\/v1\/tenants\/([^/]+)/.exec(c.req.path)?.[1] ?? "-";
-  return `${tenant}|${c.req.header("cf-connecting-ip") ?? "local"}`;
+/**
+ * The client's address for counting failed authentications. Cloudflare's edge sets
+ * CF-Connecting-IP and replaces any value a client sent, so deployed it names the client; a local
+ * workerd passes the header straight through, so there (LOCAL_MODE) every client is one address.
+ */
+export function clientAddress<E extends { Bindings: Env }>(c: Context<E>): string {
+  if (c.env.LOCAL_MODE === "true") return "local";
+  return addressBucket(c.req.header("cf-connecting-ip") ?? "unknown");
 }
 
-/** Counts 401s per tenant + client address; past the limit, that client gets 429 for a minute. */
-export function limitFailedAuth(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const limiter = c.env.AUTH_FAIL_LIMIT;
-    if (!limiter) return next();
-    const key = clientKey(c);
-    const until = blockedUntil.get(key);
-    if (until !== undefined) {
-      if (until > Date.now()) {
-        c.header("Retry-After", String(Math.ceil((until - Date.now()) / 1000)));
-        throw new ApiError(429, "too_many_failed_auth", "too many failed authentications; retry later");
-      }
-      blockedUntil.delete(key);
-    }
-    await next();
-    if (c.res.status !== 401) return;
-    const { success } = await limiter.limit({ key });
-    if (!success) {
-      if (blockedUntil.size > 10_000) blockedUntil.clear();
-      blockedUntil.set(key, Date.now() + BLOCK_MS);
-    }
-  };
+/**
+ * An IPv6 client usually holds a whole /64 (SLAAC, privacy addresses): counted per address it
+ * would get 2^64 budgets, so it is counted per /64. IPv4, in any spelling with dots, is itself.
+ */
+export function addressBucket(ip: string): string {
+  if (!ip.includes(":") || ip.includes(".")) return ip;
+  const [head = "", tail = ""] = ip.toLowerCase().split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = ip.includes("::") ? [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill("0"), ...t] : h;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }
+
+/** The AUTH_FAIL_LIMIT period in wrangler.toml: a limited client may try again within it. */
+const FAILED_AUTH_PERIOD_S = 60;
+
+/**
+ * Counts one failed authentication of the key the token names (or "no-key": garbage and wrong
+ * operator tokens) from this client; true when that pair is past its limit. Only failures come
+ * here, after the credential was checked, so a key that verifies is never refused by a neighbour's
+ * failures — not even one behind the same NAT guessing at that same key.
+ */
+export async function failedAuthLimited<E extends { Bindings: Env }>(c: Context<E>, token: string): Promise<boolean> {
+  const limiter = c.env.AUTH_FAIL_LIMIT;
+  if (!limiter) return false;
+  const { success } = await limiter.limit({ key: `${clientAddress(c)}|${parseKeyToken(token)?.id ?? "no-key"}` });
+  if (!success) c.header("Retry-After", String(FAILED_AUTH_PERIOD_S));
+  return !success;
+}
+
+export const tooManyFailedAuth = () => new ApiError(429, "too_many_failed_auth", "too many failed authentications; retry later");

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { contractReply, contractRequest, type ContractReply } from "../../shared/contract.js";
 import { CUSTOMER_ID_PATTERN, isValidCustomerId, maskId } from "../../shared/ids.js";
 import type { AppEnv } from "../env.js";
-import { admitKey, bearer, isOperatorToken, operatorOnly, unauthorized } from "../http/auth.js";
+import { admitKey, credential, isOperatorToken, operatorOnly, refuseCredential, unauthorized } from "../http/auth.js";
 import { documented, ok, security, tenantParam } from "../http/documented.js";
 import { notFound } from "../http/errors.js";
 import { decide, type Decided } from "../identify/decide.js";
@@ -26,6 +26,10 @@ function parseDeadline(raw: string | undefined): number | null {
   return Number(raw);
 }
 
+// A PBX dialplan and every access log on the way keep the URL: only the least powerful key may travel in it.
+const adminKeyInUrl = () =>
+  new ApiError(403, "admin_key_in_url", "an admin key may not be sent as ?key=: use an agent key there (or the Authorization header), and revoke this admin key if the URL was stored or logged");
+
 const params = tenantParam.extend({ node: z.string() });
 
 export function identifyRoutes(app: OpenAPIHono<AppEnv>) {
@@ -36,7 +40,7 @@ export function identifyRoutes(app: OpenAPIHono<AppEnv>) {
       path: "/v1/tenants/{tenant}/nodes/{node}/identify",
       summary: "The OMniLeads CRM contract: idContact in, {status, destination} out",
       description:
-        "Accepts the form POST of Asterisk's CURL() (idContact=<digits>), a JSON body, or text/plain holding either. An agent key may come as ?key=. CRM trouble is a 200 with status fail and X-Bridge-Reason, never a 5xx.",
+        "Accepts the form POST of Asterisk's CURL() (idContact=<digits>), a JSON body, or text/plain holding either. An agent key (never an admin key: 403 admin_key_in_url) may come as ?key=. CRM trouble is a 200 with status fail and X-Bridge-Reason, never a 5xx.",
       security,
       request: {
         params,
@@ -62,15 +66,19 @@ async function identify(c: Context<AppEnv>) {
   const tenant = c.req.param("tenant")!;
   // Auth is done here rather than by requireAuth so that the key, the node and its connectors
   // come from D1 in one round trip: this is the hot path of every call.
-  const token = bearer(c, true);
-  const parsedKey = token ? parseKeyToken(token) : null;
+  const cred = credential(c, true);
+  if (!cred) throw unauthorized();
+  const parsedKey = parseKeyToken(cred.token);
   if (!parsedKey) {
-    if (token && (await isOperatorToken(c, token))) throw operatorOnly();
-    throw unauthorized();
+    if (await isOperatorToken(c, cred.token)) throw operatorOnly();
+    return refuseCredential(c, cred.token);
   }
   const dbStarted = Date.now();
   const ctx = await loadIdentifyContext(c.env.DB, c.env.ENCRYPTION_KEY, parsedKey.id, tenant, c.req.param("node")!);
-  const principal = admitKey(c, await checkKey(ctx.keyRow, parsedKey.secret), tenant, ["agent", "admin"]);
+  const key = await checkKey(ctx.keyRow, parsedKey.secret);
+  if (!key) return refuseCredential(c, cred.token);
+  const principal = admitKey(c, key, tenant, ["agent", "admin"]);
+  if (cred.inUrl && principal.role === "admin") throw adminKeyInUrl();
   await limitIdentify(c, tenant);
   const idContact = await readIdContact(c.req.raw);
   if (idContact === null) throw new ApiError(400, "missing_id_contact", "the body carries no idContact");

@@ -61,7 +61,10 @@ export async function revokeKey(db: D1Database, tenant: string, id: string): Pro
     .bind(tenant, id)
     .run();
   changed();
-  return r.meta.changes > 0;
+  if (r.meta.changes === 0) return false;
+  // Its admin page sessions would fail the key check anyway; this keeps ui_sessions to live ones.
+  await db.prepare("DELETE FROM ui_sessions WHERE key_id = ?").bind(id).run();
+  return true;
 }
 
 export async function listKeys(db: D1Database, tenant: string): Promise<KeyInfo[]> {

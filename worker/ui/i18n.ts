@@ -16,7 +16,7 @@ const en = {
     hint: "A tenant admin key (cbk_…). Operators issue it with the HTTP API.",
     invalid: "That key is not a valid admin key.",
     expired: "The sign-in form expired; try again.",
-    notAdmin: "An agent key cannot sign in; use an admin key.",
+    throttled: "Too many failed sign-ins from here; wait a minute and try again.",
   },
   common: {
     save: "Save",
@@ -159,7 +159,7 @@ const es: Dict = {
     hint: "Una clave de administrador del tenant (cbk_…). El operador la emite con la API HTTP.",
     invalid: "Esa clave no es una clave de administrador válida.",
     expired: "El formulario caducó; inténtelo de nuevo.",
-    notAdmin: "Una clave de agente no puede iniciar sesión; use una clave de administrador.",
+    throttled: "Demasiados intentos fallidos desde aquí; espere un minuto y vuelva a intentarlo.",
   },
   common: {
     save: "Guardar",

@@ -74,7 +74,7 @@ export function createUi(api: Pick<OpenAPIHono<AppEnv>, "request">) {
   ui.use(async (c, next) => {
     const session = await readSession(c);
     if (!session) {
-      if (getCookie(c, SESSION_COOKIE) !== undefined) endSession(c);
+      if (getCookie(c, SESSION_COOKIE) !== undefined) await endSession(c);
       const next = c.req.method === "GET" ? `?next=${encodeURIComponent(new URL(c.req.url).pathname)}` : "";
       return c.redirect(`/ui/login${next}`, 303);
     }

@@ -4,17 +4,22 @@ import type { CookieOptions } from "hono/utils/cookie";
 import type { Env } from "../env.js";
 import { ApiError } from "../http/errors.js";
 import { decrypt, encrypt, fromBase64, randomToken, toBase64 } from "../security/crypto.js";
-import { verifyKey, type KeyRecord } from "../store/keys.js";
+import { checkKey, parseKeyToken, type KeyRecord } from "../store/keys.js";
+import { createSession, deleteSession, sessionKeyLookup } from "../store/sessions.js";
 
 export const SESSION_COOKIE = "cb_session";
 const SESSION_HOURS = 8;
 const AAD = "crm-bridge ui session v1";
 
-/** What the sealed cookie holds. The key itself is sealed, so every request re-checks it (revocation ends the session). */
-type Sealed = { k: string; c: string; e: number };
+/**
+ * What the sealed cookie holds: the key (the pages call the API with it), the session's row in
+ * D1 and its CSRF token. Every request re-checks key and row, so revoking the key or logging out
+ * ends the session at once, even for a copy of the cookie.
+ */
+type Sealed = { k: string; s: string; c: string; e: number };
 
 /** `token` is the raw key, kept only in memory for this request: the pages call the API with it, never render it. */
-export type Session = { key: KeyRecord; token: string; csrf: string; expiresAt: number };
+export type Session = { id: string; key: KeyRecord; token: string; csrf: string; expiresAt: number };
 
 export const cookieOptions = (maxAgeSeconds?: number): CookieOptions => ({
   httpOnly: true,
@@ -46,20 +51,24 @@ function sessionKey(env: Env): Promise<string> {
   return k;
 }
 
-/** Seals a fresh session for an already verified admin key and sets the cookie. */
-export async function startSession<E extends { Bindings: Env }>(c: Context<E>, rawKey: string): Promise<void> {
-  const payload: Sealed = { k: rawKey, c: randomToken(24), e: Date.now() + SESSION_HOURS * 3600_000 };
+/** Records and seals a fresh session for an already verified admin key and sets the cookie. */
+export async function startSession<E extends { Bindings: Env }>(c: Context<E>, rawKey: string, key: KeyRecord): Promise<void> {
+  const expiresAt = Date.now() + SESSION_HOURS * 3600_000;
+  const id = await createSession(c.env.DB, key.id, expiresAt);
+  const payload: Sealed = { k: rawKey, s: id, c: randomToken(24), e: expiresAt };
   const sealed = await encrypt(await sessionKey(c.env), JSON.stringify(payload), AAD);
   setCookie(c, SESSION_COOKIE, sealed, cookieOptions(SESSION_HOURS * 3600));
 }
 
-export function endSession(c: Context): void {
+/** Drops the cookie and, for a live session, its row: a kept copy of the cookie is then worthless. */
+export async function endSession<E extends { Bindings: Env }>(c: Context<E>, session?: Session): Promise<void> {
   deleteCookie(c, SESSION_COOKIE, cookieOptions());
+  if (session) await deleteSession(c.env.DB, session.id);
 }
 
 /**
- * The live session, or null: no cookie, tampered, expired, or its key revoked or no longer
- * an admin key all look alike to the caller (back to the login page).
+ * The live session, or null: no cookie, tampered, expired, logged out, or its key revoked or
+ * no longer an admin key all look alike to the caller (back to the login page).
  */
 export async function readSession<E extends { Bindings: Env }>(c: Context<E>): Promise<Session | null> {
   const cookie = getCookie(c, SESSION_COOKIE);
@@ -70,8 +79,11 @@ export async function readSession<E extends { Bindings: Env }>(c: Context<E>): P
   } catch {
     return null;
   }
-  if (typeof payload.k !== "string" || typeof payload.c !== "string" || typeof payload.e !== "number" || payload.e < Date.now()) return null;
-  const key = await verifyKey(c.env.DB, payload.k);
+  const { k, s, c: csrf, e } = payload;
+  if (typeof k !== "string" || typeof s !== "string" || typeof csrf !== "string" || typeof e !== "number" || e < Date.now()) return null;
+  const parsed = parseKeyToken(k);
+  if (!parsed) return null;
+  const key = await checkKey(await sessionKeyLookup(c.env.DB, s, parsed.id), parsed.secret);
   if (!key || key.role !== "admin") return null;
-  return { key, token: payload.k, csrf: payload.c, expiresAt: payload.e };
+  return { id: s, key, token: k, csrf, expiresAt: e };
 }

@@ -1,3 +1,4 @@
+import { failedAuthLimited } from "../../http/limits.js";
 import { verifyKey } from "../../store/keys.js";
 import type { UiApp, UiContext } from "../context.js";
 import { readForm } from "../context.js";
@@ -52,17 +53,21 @@ export function loginPages(ui: UiApp) {
     if (!(await loginCsrfMatches(c, form))) return c.html(<LoginPage c={c} error={t.login.expired} next={next} />, 403);
     const raw = (form.key ?? "").trim();
     const key = raw ? await verifyKey(c.env.DB, raw) : null;
-    if (!key) return c.html(<LoginPage c={c} error={t.login.invalid} next={next} />, 401);
-    if (key.role !== "admin") return c.html(<LoginPage c={c} error={t.login.notAdmin} next={next} />, 403);
-    await startSession(c, raw);
+    if (!key || key.role !== "admin") {
+      // One answer for every key that cannot sign in (unknown, wrong, revoked, agent), so this form
+      // tells nothing about a key; each miss counts against this client and that key like the API's.
+      if (await failedAuthLimited(c, raw)) return c.html(<LoginPage c={c} error={t.login.throttled} next={next} />, 429);
+      return c.html(<LoginPage c={c} error={t.login.invalid} next={next} />, 401);
+    }
+    await startSession(c, raw, key);
     return c.redirect(next, 303);
   });
 }
 
 /** Mounted behind the session middleware: a POST with the session's CSRF token, so no link or image can log anyone out. */
 export function logoutRoute(ui: UiApp) {
-  ui.post("/logout", (c) => {
-    endSession(c);
+  ui.post("/logout", async (c) => {
+    await endSession(c, c.get("session"));
     return c.redirect("/ui/login", 303);
   });
 }
