@@ -45,14 +45,69 @@ export function mergeSecrets<T>(masked: T, secrets: SecretEntries): T {
   return full;
 }
 
+type Bindings = { secrets: readonly string[]; destinations: ReadonlyArray<{ pattern: string; compare: "origin" | "url" | "name" }> };
+
+function compared(value: unknown, compare: "origin" | "url" | "name"): string {
+  const text = String(value);
+  if (compare === "name") return text.trim().toLowerCase();
+  try {
+    const u = new URL(text);
+    return compare === "origin" ? u.origin : `${u.origin}${u.pathname}${u.search}`;
+  } catch {
+    return text;
+  }
+}
+
+/** Each destination field present in `config`, as it is compared. */
+function destinationsOf(config: unknown, destinations: Bindings["destinations"]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const d of destinations) {
+    for (const p of leafPaths(config, d.pattern)) out.set(p.join("."), compared(get(config, p), d.compare));
+  }
+  return out;
+}
+
+function leafPaths(config: unknown, pattern: string): Path[] {
+  const out: Path[] = [];
+  const walk = (node: unknown, rest: string[], at: Path) => {
+    if (rest.length === 0) {
+      if (node !== undefined && node !== null) out.push(at);
+      return;
+    }
+    if (node === null || typeof node !== "object" || Array.isArray(node)) return;
+    const [head, ...tail] = rest as [string, ...string[]];
+    const keys = head === "*" ? Object.keys(node) : Object.hasOwn(node, head) ? [head] : [];
+    for (const k of keys) walk((node as Record<string, unknown>)[k], tail, [...at, k]);
+  };
+  walk(config, pattern.split("."), []);
+  return out;
+}
+
+/** The destination fields that differ between two configs; a change of kind changes them all. */
+export function changedDestinations(before: { kind: string }, after: { kind: string }, destinations: Bindings["destinations"]): string[] {
+  if (before.kind !== after.kind) return ["kind"];
+  const a = destinationsOf(before, destinations);
+  const b = destinationsOf(after, destinations);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
 /**
  * A PUT may send "***" for a secret it does not want to change (the GET output PUT back
  * unchanged keeps working); returns the paths still masked with nothing stored for them.
+ * A stored secret stays bound to where it was entered for: when a destination changes,
+ * `rebound` names the secrets kept by "***" that must be typed again, and the fields that moved.
  */
-export function keepStoredSecrets<T>(incoming: T, stored: SecretEntries, patterns: readonly string[]): { config: T; missing: string[] } {
-  const config = mergeSecrets(incoming, stored);
-  const missing = secretPaths(config, patterns)
+export function keepStoredSecrets<T extends { kind: string }>(
+  incoming: T,
+  stored: { config: { kind: string }; secrets: SecretEntries } | null,
+  bindings: Bindings,
+): { config: T; missing: string[]; rebound: { secrets: string[]; destinations: string[] } | null } {
+  const kept = secretPaths(incoming, bindings.secrets).filter((p) => get(incoming, p) === SECRET_MASK);
+  const moved = stored && kept.length ? changedDestinations(stored.config, incoming, bindings.destinations) : [];
+  const rebound = moved.length ? { secrets: kept.map((p) => p.join(".")), destinations: moved } : null;
+  const config = mergeSecrets(incoming, stored?.secrets ?? []);
+  const missing = secretPaths(config, bindings.secrets)
     .filter((p) => get(config, p) === SECRET_MASK)
     .map((p) => p.join("."));
-  return { config, missing };
+  return { config, missing, rebound };
 }
