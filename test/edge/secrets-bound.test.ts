@@ -164,11 +164,11 @@ describe('a stored secret stays bound to where it was entered: "***" cannot foll
   });
 });
 
-/** A signed-in admin page session, enough to press "try an id". */
-async function uiTry(key: string, connector: string, idContact: string): Promise<string> {
+/** A signed-in admin page session: cookies kept, the page's CSRF token read back. */
+async function uiSession(key: string, lang = "en") {
   const cookies = new Map<string, string>();
   const go = async (method: string, path: string, form?: Record<string, string>) => {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { "accept-language": lang };
     if (cookies.size) headers.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     if (form) headers["content-type"] = "application/x-www-form-urlencoded";
     const res = await (exports as unknown as { default: Fetcher }).default.fetch(`http://edge.test${path}`, { method, headers, body: form ? new URLSearchParams(form).toString() : undefined, redirect: "manual" });
@@ -182,12 +182,58 @@ async function uiTry(key: string, connector: string, idContact: string): Promise
   };
   const login = await go("GET", "/ui/login");
   expect((await go("POST", "/ui/login", { _csrf: login.csrf, key })).res.status).toBe(303);
+  return go;
+}
+
+/** "Try an id" on the connector's page, as an admin presses it. */
+async function uiTry(key: string, connector: string, idContact: string): Promise<string> {
+  const go = await uiSession(key);
   const page = await go("GET", `/ui/connectors/${connector}`);
   const tried = await go("POST", `/ui/connectors/${connector}/try`, { _csrf: page.csrf, idContact });
   expect(tried.res.status).toBe(200);
   expect(tried.html).toContain('id="try-result"');
   return tried.html;
 }
+
+describe("the connector page says which secrets to type again", () => {
+  for (const [lang, moved, retype] of [
+    ["en", "Where the secrets are sent changed: baseUrl", "Type this secret again"],
+    ["es", "Cambió adónde se envían los secretos: baseUrl", "Escriba este secreto de nuevo"],
+  ] as const) {
+    it(`${lang}: next to the secret field, and nothing saved or sent`, async () => {
+      const t = await newTenant("uimove");
+      const config = configs(LEGIT).hubspot![0]!;
+      await putConnector(t, "crm", config);
+      const go = await uiSession(t.admin, lang);
+      const page = await go("GET", "/ui/connectors/crm");
+      const settings = /<textarea[^>]*name="config"[^>]*>([^<]*)<\/textarea>/.exec(page.html)![1]!.replaceAll("&quot;", '"').replaceAll("&amp;", "&");
+      const echo = echoBase();
+      const form = {
+        _csrf: page.csrf,
+        kind: "hubspot",
+        timeoutMs: "1500",
+        "cache.ttlSeconds": "60",
+        "cache.negativeTtlSeconds": "10",
+        "cache.staleIfErrorSeconds": "300",
+        config: JSON.stringify({ ...(JSON.parse(settings) as object), baseUrl: echo }),
+        "secret:accessToken": "",
+      };
+      const saved = await go("POST", "/ui/connectors/crm", form);
+      expect(saved.res.status).toBe(400);
+      expect(saved.html).toContain(moved);
+      // The message sits under the accessToken field, tied to it for screen readers.
+      const field = /<input[^>]*name="secret:accessToken"[^>]*>/.exec(saved.html)![0];
+      const errId = /aria-describedby="([^" ]*-err)/.exec(field)?.[1];
+      expect(errId).toBeTruthy();
+      expect(new RegExp(`id="${errId}"[^>]*>${retype}`).test(saved.html)).toBe(true);
+      expectNoLeak(saved.html, config);
+      expect(await echoCalls(echo)).toBe(0);
+      // Typing the secret again with the new server is accepted.
+      const again = await go("POST", "/ui/connectors/crm", { ...form, _csrf: saved.csrf || page.csrf, "secret:accessToken": "a-new-token-typed-by-someone-who-knows" });
+      expect(again.res.status).toBe(303);
+    });
+  }
+});
 
 async function decisionLog(t: { id: string; admin: string }): Promise<string> {
   for (let i = 0; i < 50; i++) {
