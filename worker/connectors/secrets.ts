@@ -3,8 +3,8 @@ import { SECRET_MASK } from "../../shared/connector.js";
 type Path = string[];
 export type SecretEntries = Array<[Path, string]>;
 
-/** Concrete paths in `config` matching the module's secret patterns ("auth.token", "headers.*"). */
-function secretPaths(config: unknown, patterns: readonly string[]): Path[] {
+/** Concrete paths of the strings in `config` matching field patterns ("auth.token", "headers.*"). */
+function stringPaths(config: unknown, patterns: readonly string[]): Path[] {
   const out: Path[] = [];
   const walk = (node: unknown, pattern: string[], at: Path) => {
     if (pattern.length === 0) {
@@ -32,7 +32,7 @@ function set(obj: unknown, path: Path, value: string) {
 export function splitSecrets<T>(config: T, patterns: readonly string[]): { masked: T; secrets: SecretEntries } {
   const masked = structuredClone(config);
   const secrets: SecretEntries = [];
-  for (const p of secretPaths(config, patterns)) {
+  for (const p of stringPaths(config, patterns)) {
     secrets.push([p, get(config, p) as string]);
     set(masked, p, SECRET_MASK);
   }
@@ -62,24 +62,8 @@ function compared(value: unknown, compare: "origin" | "url" | "name"): string {
 function destinationsOf(config: unknown, destinations: Bindings["destinations"]): Map<string, string> {
   const out = new Map<string, string>();
   for (const d of destinations) {
-    for (const p of leafPaths(config, d.pattern)) out.set(p.join("."), compared(get(config, p), d.compare));
+    for (const p of stringPaths(config, [d.pattern])) out.set(p.join("."), compared(get(config, p), d.compare));
   }
-  return out;
-}
-
-function leafPaths(config: unknown, pattern: string): Path[] {
-  const out: Path[] = [];
-  const walk = (node: unknown, rest: string[], at: Path) => {
-    if (rest.length === 0) {
-      if (node !== undefined && node !== null) out.push(at);
-      return;
-    }
-    if (node === null || typeof node !== "object" || Array.isArray(node)) return;
-    const [head, ...tail] = rest as [string, ...string[]];
-    const keys = head === "*" ? Object.keys(node) : Object.hasOwn(node, head) ? [head] : [];
-    for (const k of keys) walk((node as Record<string, unknown>)[k], tail, [...at, k]);
-  };
-  walk(config, pattern.split("."), []);
   return out;
 }
 
@@ -102,11 +86,11 @@ export function keepStoredSecrets<T extends { kind: string }>(
   stored: { config: { kind: string }; secrets: SecretEntries } | null,
   bindings: Bindings,
 ): { config: T; missing: string[]; rebound: { secrets: string[]; destinations: string[] } | null } {
-  const kept = secretPaths(incoming, bindings.secrets).filter((p) => get(incoming, p) === SECRET_MASK);
+  const kept = stringPaths(incoming, bindings.secrets).filter((p) => get(incoming, p) === SECRET_MASK);
   const moved = stored && kept.length ? changedDestinations(stored.config, incoming, bindings.destinations) : [];
   const rebound = moved.length ? { secrets: kept.map((p) => p.join(".")), destinations: moved } : null;
   const config = mergeSecrets(incoming, stored?.secrets ?? []);
-  const missing = secretPaths(config, bindings.secrets)
+  const missing = stringPaths(config, bindings.secrets)
     .filter((p) => get(config, p) === SECRET_MASK)
     .map((p) => p.join("."));
   return { config, missing, rebound };
