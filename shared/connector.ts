@@ -1,8 +1,28 @@
 import { z } from "zod";
 
+/**
+ * What a config field is to the secrets: a secret itself, or a destination the secrets are sent
+ * to. Marked on the schema, so masking, sealing and binding secrets to where they go all read
+ * the one place a CRM module declares its fields (worker/connectors/schema-roles.ts walks it).
+ * A private registry, not .meta(): these marks are not documentation and stay out of OpenAPI.
+ */
+export type FieldRole =
+  | { role: "secret" }
+  /** "origin": scheme, host and port must stay; "url": the whole URL (an OAuth token endpoint); "name": the value itself (a subdomain). */
+  | { role: "destination"; compare: "origin" | "url" | "name" };
+export const fieldRoles = z.registry<FieldRole>();
+
 /** A value that is stored encrypted and never shown again; "***" in a PUT keeps the stored one. */
 export const SECRET_MASK = "***";
-export const secret = z.string().min(1).max(4096);
+export const secret = z.string().min(1).max(4096).register(fieldRoles, { role: "secret" });
+
+/** Marks where a connector sends its requests: a stored secret stays bound to it. */
+export function destination<T extends z.ZodType>(schema: T, compare: "origin" | "url" | "name" = "origin"): T {
+  // A clone, so marking a shared schema here does not mark every other use of it.
+  const marked = schema.clone() as T;
+  fieldRoles.add(marked as z.ZodType, { role: "destination", compare });
+  return marked;
+}
 
 export const httpAuth = z.discriminatedUnion("type", [
   z.object({ type: z.literal("bearer"), token: secret }).strict(),
@@ -16,8 +36,6 @@ export const httpAuth = z.discriminatedUnion("type", [
     .strict(),
 ]);
 export type HttpAuth = z.infer<typeof httpAuth>;
-/** Where httpAuth keeps its secret, whatever its type. */
-export const HTTP_AUTH_SECRETS = ["auth.token", "auth.password", "auth.value"];
 
 export const cachePolicy = z
   .object({
@@ -36,3 +54,7 @@ export const commonConnectorFields = {
 
 /** An absolute http(s) URL; whether it may be reached is decided at call time (SSRF rules). */
 export const crmUrl = z.url({ protocol: /^https?$/ }).max(2000);
+/** A CRM's base URL: where its secrets go. */
+export const crmBaseUrl = destination(crmUrl);
+/** An OAuth token endpoint: the client secret goes there, so the whole URL is bound. */
+export const tokenUrl = destination(crmUrl, "url");

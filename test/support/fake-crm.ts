@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  * (in workerd or Node) share one server without stepping on each other:
  *   /u/<unique>/contract/<scenario>   the OMniLeads contract (POST idContact=…)
  *   /u/<unique>/rest/<scenario>/<id>  a JSON API returning a record
+ *   /u/<unique>/echo/<id>/…           any CRM kind, whose record echoes the request (see echo)
  * It counts calls per path and keeps the last request, readable at /_calls?path=…
  */
 export interface FakeCrm {
@@ -104,6 +105,30 @@ function rest(scenario: string, id: string, res: ServerResponse): void {
 }
 
 /**
+ * A CRM that hands back what it was sent: every reply is shaped to suit every connector kind
+ * (the contract, a token endpoint, each CRM's search reply), and its record holds the request's
+ * Authorization header, headers, body and query. Rules pointed at "auth" or "headers.x-api-key"
+ * then read whatever the edge sent, as an attacker's server (or a careless CRM) would show it.
+ */
+function echo(req: IncomingMessage, url: URL, body: string, id: string, res: ServerResponse): void {
+  const record = {
+    id,
+    auth: req.headers.authorization ?? "",
+    headers: req.headers,
+    body,
+    query: Object.fromEntries(url.searchParams),
+    // Pipedrive counts a person only when its own field holds the id.
+    custom_fields: { cf: id },
+  };
+  if (url.pathname.endsWith("/api/v2/persons/search")) return send(res, 200, { data: { items: [{ item: { id: 1 } }] } });
+  if (/\/api\/v2\/persons\/\d+$/.test(url.pathname)) return send(res, 200, { data: record });
+  const one = { total: 1, totalSize: 1, count: 1, "@odata.count": 1, info: { count: 1 } };
+  const lists = { results: [record], records: [record], users: [record], value: [record], data: [record] };
+  const token = { access_token: `echo-token-${id}-${Math.random().toString(36).slice(2)}`, expires_in: 3600 };
+  send(res, 200, { ...record, ...one, ...lists, ...token, status: "ok", destination: "true" });
+}
+
+/**
  * "chaos": each call picks at random (seeded by the id, so a test can ask afterwards what was
  * answered) between a good answer (as by-id), a hang, a 500, garbage and a slow good answer.
  */
@@ -134,6 +159,15 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
     s.count++;
     s.last = { method: req.method ?? "", headers: req.headers, body };
     seen.set(url.pathname, s);
+    const e = /^(\/u\/[^/]+\/echo)\/(\d+)(\/.*)?$/.exec(url.pathname);
+    if (e) {
+      // Counted per prefix too: an echo CRM is one server, whatever paths a kind calls on it.
+      const all = seen.get(e[1]!) ?? { count: 0 };
+      all.count++;
+      all.last = s.last;
+      seen.set(e[1]!, all);
+      return echo(req, url, body, e[2]!, res);
+    }
     const m = /^\/u\/[^/]+\/(contract|rest)\/([^/]+)(?:\/([^/]*))?$/.exec(url.pathname);
     if (!m) return send(res, 404, { error: "no such path" });
     if (outage) return send(res, 503, { error: "CRM down" });

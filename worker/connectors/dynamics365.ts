@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, secret, tokenUrl } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { odataString } from "./escape.js";
@@ -27,13 +27,13 @@ export const dynamics365 = defineConnector({
     .object({
       kind: z.literal("dynamics365"),
       /** https://<org>.crm<N>.dynamics.com */
-      orgUrl: crmUrl,
+      orgUrl: crmBaseUrl,
       apiVersion: z.string().regex(/^v\d{1,2}\.\d{1,2}$/, "such as v9.2").default("v9.2"),
       entitySet: odataName.default("contacts"),
       idField: odataName,
       select: z.array(odataName).max(100).optional(),
       /** https://login.microsoftonline.com/<tenant id>/oauth2/v2.0/token */
-      tokenUrl: crmUrl,
+      tokenUrl,
       clientId: z.string().min(1).max(500),
       clientSecret: secret,
       /** Defaults to "<orgUrl>/.default". */
@@ -42,7 +42,6 @@ export const dynamics365 = defineConnector({
       ...ruleSet,
     })
     .strict(),
-  secrets: ["clientSecret"],
   async lookup(config, ctx) {
     const params = [`$filter=${encodeURIComponent(`${config.idField} eq ${odataString(ctx.customerId)}`)}`, "$top=1", "$count=true"];
     if (config.select) {

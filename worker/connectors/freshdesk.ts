@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, destination, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { freshdeskQuery } from "./escape.js";
@@ -18,9 +18,9 @@ export const freshdesk = defineConnector({
     .object({
       kind: z.literal("freshdesk"),
       /** "acme" or "acme.freshdesk.com". */
-      domain: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}(\.freshdesk\.com)?$/, "the <domain> of <domain>.freshdesk.com"),
+      domain: destination(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}(\.freshdesk\.com)?$/, "the <domain> of <domain>.freshdesk.com"), "name"),
       /** Overrides https://<domain>.freshdesk.com (a host mapping, tests). */
-      baseUrl: crmUrl.optional(),
+      baseUrl: crmBaseUrl.optional(),
       apiKey: secret,
       /** A contact field name as the search API knows it (custom fields without the cf_ prefix). */
       field: z.string().regex(/^[a-z0-9_]{1,100}$/, "a Freshdesk contact field name"),
@@ -28,7 +28,6 @@ export const freshdesk = defineConnector({
       ...ruleSet,
     })
     .strict(),
-  secrets: ["apiKey"],
   async lookup(config, ctx) {
     const host = config.domain.endsWith(".freshdesk.com") ? config.domain : `${config.domain}.freshdesk.com`;
     const base = config.baseUrl ?? `https://${host}`;

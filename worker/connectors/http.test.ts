@@ -35,3 +35,12 @@ describe("crmFetch redirects (deployed rules: no private addresses)", () => {
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 });
+
+describe("Basic auth", () => {
+  it("encodes credentials as UTF-8, where btoa would throw", async () => {
+    const { authHeaders, basicAuth } = await import("./http.js");
+    const expected = "Basic am9zw6k6Y29udHJhc2XDsWHigqw=";
+    expect(basicAuth("josé", "contraseña€")).toBe(expected);
+    expect(authHeaders({ type: "basic", username: "josé", password: "contraseña€" })).toEqual({ Authorization: expected });
+  });
+});

@@ -3,6 +3,7 @@ import { toBase64 } from "../security/crypto.js";
 import { readCappedText } from "../../shared/read-capped.js";
 import { urlRefusal } from "../security/ssrf.js";
 import { CrmError, crmHttpError, crmStatusError } from "./errors.js";
+import type { SentValues } from "./scrub.js";
 
 export interface CrmFetchOptions {
   /** Aborted at the step's deadline; the lookup then fails as crm_timeout. */
@@ -10,6 +11,8 @@ export interface CrmFetchOptions {
   allowPrivate: boolean;
   /** Replies larger than this are refused unread (SPEC 2: 64 KiB for the contract). */
   maxBytes: number;
+  /** Collects the credentials and headers sent, so an echo of them can be scrubbed from the record. */
+  sent?: SentValues | undefined;
 }
 
 const MAX_REDIRECTS = 3;
@@ -21,6 +24,7 @@ const MAX_REDIRECTS = 3;
  */
 export async function crmFetch(url: string, init: RequestInit, opts: CrmFetchOptions): Promise<{ status: number; headers: Headers; text: string }> {
   let target = url;
+  opts.sent?.headers(init.headers);
   for (let hop = 0; ; hop++) {
     const refusal = urlRefusal(target, opts.allowPrivate);
     if (refusal) throw new CrmError("url_not_allowed", `CRM URL refused: ${refusal}`);
@@ -79,7 +83,7 @@ export function authHeaders(auth: { type: "bearer"; token: string } | { type: "b
     case "bearer":
       return { Authorization: `Bearer ${auth.token}` };
     case "basic":
-      return { Authorization: `Basic ${btoa(`${auth.username}:${auth.password}`)}` };
+      return { Authorization: basicAuth(auth.username, auth.password) };
     case "header":
       return { [auth.name]: auth.value };
   }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
@@ -23,7 +23,7 @@ export const hubspot = defineConnector({
   schema: z
     .object({
       kind: z.literal("hubspot"),
-      baseUrl: crmUrl.default("https://api.hubapi.com"),
+      baseUrl: crmBaseUrl.default("https://api.hubapi.com"),
       /** A private-app access token (or an OAuth access token managed elsewhere). */
       accessToken: secret,
       /** contacts, companies, deals, tickets, or a custom object type id such as 2-123456. */
@@ -35,7 +35,6 @@ export const hubspot = defineConnector({
       ...ruleSet,
     })
     .strict(),
-  secrets: ["accessToken"],
   async lookup(config, ctx) {
     // Search returns only default properties unless asked: ask for every one the rules read.
     const fromRules = rulePaths(config.rules)

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
@@ -32,7 +32,7 @@ export const pipedrive = defineConnector({
   schema: z
     .object({
       kind: z.literal("pipedrive"),
-      baseUrl: crmUrl.default("https://api.pipedrive.com"),
+      baseUrl: crmBaseUrl.default("https://api.pipedrive.com"),
       apiToken: secret,
       /** The custom field's key (a 40-character hash for custom fields). */
       field: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, "a Pipedrive field key"),
@@ -40,7 +40,6 @@ export const pipedrive = defineConnector({
       ...ruleSet,
     })
     .strict(),
-  secrets: ["apiToken"],
   async lookup(config, ctx) {
     const headers = { "x-api-token": config.apiToken };
     const query = new URLSearchParams({ term: ctx.customerId, fields: "custom_fields", exact_match: "true", limit: "10" });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, HTTP_AUTH_SECRETS, httpAuth } from "../../shared/connector.js";
+import { commonConnectorFields, destination, fieldRoles, httpAuth } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmHttpError } from "./errors.js";
 import { authHeaders, crmFetch, expectJson } from "./http.js";
@@ -15,12 +15,15 @@ export const rest = defineConnector({
     .object({
       kind: z.literal("rest"),
       method: z.enum(["GET", "POST"]).default("GET"),
-      url: z
-        .string()
-        .max(2000)
-        .refine((u) => u.includes("{idContact}"), "must contain {idContact}")
-        .refine((u) => /^https?:\/\/[^/?#]+/.test(u), "an absolute http(s) URL"),
-      headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/), z.string().max(4096)).optional(),
+      url: destination(
+        z
+          .string()
+          .max(2000)
+          .refine((u) => u.includes("{idContact}"), "must contain {idContact}")
+          .refine((u) => /^https?:\/\/[^/?#]+/.test(u), "an absolute http(s) URL"),
+      ),
+      // Header values often carry an API key: every one is sealed and bound to the url like a secret.
+      headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/), z.string().max(4096).register(fieldRoles, { role: "secret" })).optional(),
       auth: httpAuth.optional(),
       /** Dot path to the record in the reply; empty = the whole reply. */
       recordPath: z.string().max(200).default(""),
@@ -28,7 +31,6 @@ export const rest = defineConnector({
       ...ruleSet,
     })
     .strict(),
-  secrets: [...HTTP_AUTH_SECRETS, "headers.*"],
   async lookup(config, ctx) {
     const url = config.url.replaceAll("{idContact}", encodeURIComponent(ctx.customerId));
     const res = await crmFetch(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, secret, tokenUrl } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { soqlString } from "./escape.js";
@@ -19,7 +19,7 @@ const auth = z.discriminatedUnion("type", [
     .object({
       type: z.literal("oauth"),
       /** The org's My Domain token endpoint, or login.salesforce.com / test.salesforce.com. */
-      tokenUrl: crmUrl.default("https://login.salesforce.com/services/oauth2/token"),
+      tokenUrl: tokenUrl.default("https://login.salesforce.com/services/oauth2/token"),
       clientId: z.string().min(1).max(500),
       clientSecret: secret,
       /** Present: the refresh-token flow; absent: the client-credentials flow. */
@@ -51,7 +51,7 @@ export const salesforce = defineConnector({
     .object({
       kind: z.literal("salesforce"),
       /** https://<my-domain>.my.salesforce.com */
-      instanceUrl: crmUrl,
+      instanceUrl: crmBaseUrl,
       apiVersion: z.string().regex(/^v\d{2,3}\.0$/, "such as v60.0").default("v60.0"),
       sobject: apiName,
       idField: apiName,
@@ -61,7 +61,6 @@ export const salesforce = defineConnector({
       ...ruleSet,
     })
     .strict(),
-  secrets: ["auth.token", "auth.clientSecret", "auth.refreshToken"],
   async lookup(config, ctx) {
     const soql = `SELECT ${soqlFields(config.idField, config.fields, config.rules).join(", ")} FROM ${config.sobject} WHERE ${config.idField} = ${soqlString(ctx.customerId)} LIMIT 2`;
     const url = joinUrl(config.instanceUrl, `/services/data/${config.apiVersion}/query?${new URLSearchParams({ q: soql })}`);

@@ -1,8 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { keepStoredSecrets, mergeSecrets, splitSecrets } from "./secrets.js";
+import { connectorModules } from "./registry.js";
+import { rest } from "./rest.js";
+import { changedDestinations, keepStoredSecrets, mergeSecrets, splitSecrets } from "./secrets.js";
 
 const patterns = ["auth.token", "auth.password", "headers.*"];
+const bindings = { secrets: patterns, destinations: [{ pattern: "url", compare: "origin" as const }] };
 
 describe("connector secrets", () => {
   it("split then merge gives the config back, and the masked part holds no secret", () => {
@@ -18,9 +21,42 @@ describe("connector secrets", () => {
   });
 
   it('"***" keeps a stored secret and reports one that was never stored', () => {
-    const stored = splitSecrets({ auth: { type: "bearer", token: "s3cret" } }, patterns).secrets;
-    expect(keepStoredSecrets({ auth: { type: "bearer", token: "***" } }, stored, patterns)).toEqual({ config: { auth: { type: "bearer", token: "s3cret" } }, missing: [] });
-    expect(keepStoredSecrets({ auth: { type: "bearer", token: "new" } }, stored, patterns).config.auth.token).toBe("new");
-    expect(keepStoredSecrets({ headers: { "X-Key": "***" } }, stored, patterns).missing).toEqual(["headers.X-Key"]);
+    const before = { kind: "rest", url: "https://crm.example.com/{idContact}", auth: { type: "bearer", token: "s3cret" } };
+    const stored = { config: before, secrets: splitSecrets(before, patterns).secrets };
+    const again = (over: Record<string, unknown>) => keepStoredSecrets({ ...before, ...over }, stored, bindings);
+    expect(again({ auth: { type: "bearer", token: "***" } })).toEqual({ config: before, missing: [], rebound: null });
+    expect(again({ auth: { type: "bearer", token: "new" } }).config.auth.token).toBe("new");
+    expect(again({ headers: { "X-Key": "***" } }).missing).toEqual(["headers.X-Key"]);
+  });
+
+  it('a stored secret kept by "***" is refused when where it goes changes, and accepted when typed again', () => {
+    const before = { kind: "rest", url: "https://crm.example.com/a/{idContact}", auth: { type: "bearer", token: "s3cret" }, headers: { "X-Key": "k" } };
+    const stored = { config: before, secrets: splitSecrets(before, patterns).secrets };
+    const masked = { ...before, auth: { type: "bearer", token: "***" }, headers: { "X-Key": "***" } };
+    for (const url of ["https://evil.example.com/{idContact}", "http://crm.example.com/a/{idContact}", "https://crm.example.com:8443/a/{idContact}"]) {
+      expect(keepStoredSecrets({ ...masked, url }, stored, bindings).rebound).toEqual({ secrets: ["auth.token", "headers.X-Key"], destinations: ["url"] });
+    }
+    // Only the secret still masked must be typed again.
+    expect(keepStoredSecrets({ ...masked, url: "https://evil.example.com/{idContact}", auth: { type: "bearer", token: "mine" } }, stored, bindings).rebound?.secrets).toEqual(["headers.X-Key"]);
+    expect(keepStoredSecrets({ ...before, url: "https://evil.example.com/{idContact}" }, stored, bindings).rebound).toBeNull();
+    // The same origin (another path) is the same server.
+    expect(keepStoredSecrets({ ...masked, url: "https://CRM.example.com/b/{idContact}" }, stored, bindings).rebound).toBeNull();
+    expect(keepStoredSecrets({ ...masked, kind: "webhook" }, stored, bindings).rebound?.destinations).toEqual(["kind"]);
+  });
+
+  it("every kind declares its secrets and destinations on its schema", () => {
+    const byKind = Object.fromEntries(connectorModules.map((m) => [m.kind, { secrets: [...m.secrets].sort(), destinations: m.destinations.map((d) => `${d.pattern}:${d.compare}`).sort() }]));
+    expect(byKind).toEqual({
+      webhook: { secrets: ["auth.password", "auth.token", "auth.value"], destinations: ["url:origin"] },
+      rest: { secrets: ["auth.password", "auth.token", "auth.value", "headers.*"], destinations: ["url:origin"] },
+      hubspot: { secrets: ["accessToken"], destinations: ["baseUrl:origin"] },
+      salesforce: { secrets: ["auth.clientSecret", "auth.refreshToken", "auth.token"], destinations: ["auth.tokenUrl:url", "instanceUrl:origin"] },
+      zoho: { secrets: ["clientSecret", "refreshToken"], destinations: ["accountsUrl:url", "apiDomain:origin"] },
+      pipedrive: { secrets: ["apiToken"], destinations: ["baseUrl:origin"] },
+      zendesk: { secrets: ["apiToken"], destinations: ["baseUrl:origin", "subdomain:name"] },
+      freshdesk: { secrets: ["apiKey"], destinations: ["baseUrl:origin", "domain:name"] },
+      dynamics365: { secrets: ["clientSecret"], destinations: ["orgUrl:origin", "tokenUrl:url"] },
+    });
+    expect(changedDestinations({ kind: "rest", url: "https://a.example/{idContact}" } as never, { kind: "rest", url: "https://b.example/{idContact}" } as never, rest.destinations)).toEqual(["url"]);
   });
 });

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { ContractReply } from "../../shared/contract.js";
 import type { CrmFetchOptions } from "./http.js";
+import { destinationPatterns, secretPatterns } from "./schema-roles.js";
 
 /** What one connector's lookup of a customer id found. */
 export type LookupResult =
@@ -19,18 +20,20 @@ export interface LookupContext {
 }
 
 /**
- * The connector seam: one module per CRM kind, holding its config schema, where its
- * secrets live in that config, and its lookup. Adding a CRM is adding one module to
- * the registry.
+ * The connector seam: one module per CRM kind, holding its config schema and its lookup.
+ * Adding a CRM is adding one module to the registry. Which fields are secrets and which say
+ * where they go is marked on the schema (`secret`, `destination`) and read from it here.
  */
 export interface ConnectorModule<S extends z.ZodType<{ kind: string }> = z.ZodType<{ kind: string }>> {
   kind: string;
   schema: S;
-  /** Dot paths of secret fields (`headers.*` = every value under headers). */
+  /** Dot paths of secret fields (`headers.*` = every value under headers), from the schema. */
   secrets: readonly string[];
+  /** Fields saying where the secrets are sent, from the schema. */
+  destinations: ReadonlyArray<{ pattern: string; compare: "origin" | "url" | "name" }>;
   lookup(config: z.infer<S>, ctx: LookupContext): Promise<LookupResult>;
 }
 
-export function defineConnector<S extends z.ZodType<{ kind: string }>>(m: ConnectorModule<S>): ConnectorModule<S> {
-  return m;
+export function defineConnector<S extends z.ZodType<{ kind: string }>>(m: Omit<ConnectorModule<S>, "secrets" | "destinations">): ConnectorModule<S> {
+  return { ...m, secrets: secretPatterns(m.schema), destinations: destinationPatterns(m.schema) };
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CONTRACT_HEADERS, encodeContractForm, MAX_REPLY_BYTES, parseContractReply } from "../../shared/contract.js";
-import { commonConnectorFields, crmUrl, HTTP_AUTH_SECRETS, httpAuth } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, httpAuth } from "../../shared/connector.js";
 import { CrmError, crmHttpError } from "./errors.js";
 import { authHeaders, crmFetch } from "./http.js";
 import { defineConnector } from "./types.js";
@@ -9,9 +9,8 @@ import { defineConnector } from "./types.js";
 export const webhook = defineConnector({
   kind: "webhook",
   schema: z
-    .object({ kind: z.literal("webhook"), url: crmUrl, auth: httpAuth.optional(), ...commonConnectorFields })
+    .object({ kind: z.literal("webhook"), url: crmBaseUrl, auth: httpAuth.optional(), ...commonConnectorFields })
     .strict(),
-  secrets: HTTP_AUTH_SECRETS,
   async lookup(config, ctx) {
     const res = await crmFetch(
       config.url,

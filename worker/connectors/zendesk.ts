@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, destination, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { zendeskQuery } from "./escape.js";
@@ -20,9 +20,9 @@ export const zendesk = defineConnector({
   schema: z
     .object({
       kind: z.literal("zendesk"),
-      subdomain: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "the <subdomain> of <subdomain>.zendesk.com"),
+      subdomain: destination(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "the <subdomain> of <subdomain>.zendesk.com"), "name"),
       /** Overrides https://<subdomain>.zendesk.com (a host mapping, tests). */
-      baseUrl: crmUrl.optional(),
+      baseUrl: crmBaseUrl.optional(),
       email: z.string().min(3).max(254),
       apiToken: secret,
       field: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, "external_id or a user field key").default("external_id"),
@@ -30,7 +30,6 @@ export const zendesk = defineConnector({
       ...ruleSet,
     })
     .strict(),
-  secrets: ["apiToken"],
   async lookup(config, ctx) {
     const base = config.baseUrl ?? `https://${config.subdomain}.zendesk.com`;
     const query: Record<string, string> = config.field === "external_id" ? { external_id: ctx.customerId } : { query: zendeskQuery(config.field, ctx.customerId) };

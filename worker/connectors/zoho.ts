@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmUrl, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, secret, tokenUrl } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { zohoCriteriaValue } from "./escape.js";
@@ -24,8 +24,8 @@ export const zoho = defineConnector({
     .object({
       kind: z.literal("zoho"),
       /** The api_domain of the org's data centre. */
-      apiDomain: crmUrl.default("https://www.zohoapis.com"),
-      accountsUrl: crmUrl.default("https://accounts.zoho.com"),
+      apiDomain: crmBaseUrl.default("https://www.zohoapis.com"),
+      accountsUrl: tokenUrl.default("https://accounts.zoho.com"),
       module: apiName,
       idField: apiName,
       clientId: z.string().min(1).max(500),
@@ -35,7 +35,6 @@ export const zoho = defineConnector({
       ...ruleSet,
     })
     .strict(),
-  secrets: ["clientSecret", "refreshToken"],
   async lookup(config, ctx) {
     const criteria = `(${config.idField}:equals:${zohoCriteriaValue(ctx.customerId)})`;
     const url = joinUrl(config.apiDomain, `/crm/v6/${config.module}/search?${new URLSearchParams({ criteria })}`);

@@ -3,6 +3,8 @@ import { gate, NOT_CRM_FAULTS, report, type CircuitEnv } from "../circuit/client
 import { cacheKey, isFresh, isUsableStale, readCached, writeCached, type CachedDecision } from "../cache/decision-cache.js";
 import { CrmError } from "../connectors/errors.js";
 import { connectorModule } from "../connectors/registry.js";
+import { rulePaths } from "../connectors/rule-paths.js";
+import { edgeValues, scrubRecord, SentValues } from "../connectors/scrub.js";
 import type { LookupResult } from "../connectors/types.js";
 import { applyRules } from "../rules/engine.js";
 import type { StoredConnector } from "../store/connectors.js";
@@ -56,8 +58,12 @@ function ruleSetOf(config: StoredConnector["config"]): RuleSet | null {
 /** Calls the CRM with no cache at all: the admin "test" endpoint and the cache-miss path share it. */
 export async function callConnector(c: StoredConnector, customerId: string, tenant: string, signal: AbortSignal, allowPrivate: boolean) {
   const module = connectorModule(c.config.kind);
-  const result = await module.lookup(c.config, { tenant, connectorId: c.id, customerId, http: { signal, allowPrivate } });
-  return { result, cached: toCached(result, ruleSetOf(c.config)) };
+  const sent = new SentValues();
+  const result = await module.lookup(c.config, { tenant, connectorId: c.id, customerId, http: { signal, allowPrivate, sent } });
+  const rules = ruleSetOf(c.config);
+  // Before the rules read it: a CRM echoing the request must not let a rule (or the test's "fields read") see a credential.
+  if (result.kind === "record" && rules) scrubRecord(result.record, rulePaths(rules.rules), edgeValues(c.config, module.secrets, sent));
+  return { result, cached: toCached(result, rules) };
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {

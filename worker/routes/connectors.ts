@@ -25,6 +25,7 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
       method: "put",
       path: "/v1/tenants/{tenant}/connectors/{connector}",
       summary: 'Create or replace a connector; secrets are write-only ("***" keeps the stored one)',
+      description: 'A stored secret stays bound to where it was entered: moving a destination field (url, baseUrl, tokenUrl…) or the kind while a secret is "***" is 400 secret_required, naming the secrets to type again.',
       security,
       request: { params, ...jsonBody(connectorConfig) },
       responses: { 200: ok(connectorConfig, "Replaced (secrets masked)"), 201: ok(connectorConfig, "Created (secrets masked)"), 409: ok(z.any(), "conflict") },

@@ -4,6 +4,19 @@ import { keepStoredSecrets, mergeSecrets, splitSecrets, type SecretEntries } fro
 import { decrypt, encrypt } from "../security/crypto.js";
 import { changed } from "./local-epoch.js";
 
+/**
+ * A stored secret kept by "***" while where it is sent changed: it must be typed again, so a
+ * tenant admin who never knew it cannot send it to a server of their choosing.
+ */
+export class SecretRequired extends ApiError {
+  constructor(
+    readonly secrets: string[],
+    readonly destinations: string[],
+  ) {
+    super(400, "secret_required", `${destinations.join(", ")} changed: re-enter ${secrets.join(", ")} (a stored secret is only sent where it was entered for)`);
+  }
+}
+
 export type StoredConnector = { id: string; config: ConnectorConfig; rev: number };
 
 type Row = { id: string; config: string; secrets: string | null; rev: number };
@@ -59,8 +72,9 @@ export async function putConnector(db: D1Database, encKey: string | undefined, t
   if (!parsed.success) throw validationError(parsed.error);
   const module = connectorModule(parsed.data.kind);
   const existing = await db.prepare(`${SELECT} WHERE tenant_id = ? AND id = ?`).bind(tenant, id).first<Row>();
-  const stored = existing ? await openSecrets(encKey, tenant, existing) : [];
-  const { config, missing } = keepStoredSecrets(parsed.data, stored, module.secrets);
+  const stored = existing ? { config: JSON.parse(existing.config) as ConnectorConfig, secrets: await openSecrets(encKey, tenant, existing) } : null;
+  const { config, missing, rebound } = keepStoredSecrets(parsed.data, stored, module);
+  if (rebound) throw new SecretRequired(rebound.secrets, rebound.destinations);
   if (missing.length) throw new ApiError(400, "validation_failed", `secret required: ${missing.join(", ")}`);
   const { masked, secrets } = splitSecrets(config, module.secrets);
   const sealed = secrets.length ? await encrypt(sealingKey(encKey), JSON.stringify(secrets), aad(tenant, id)) : null;

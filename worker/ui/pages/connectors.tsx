@@ -2,7 +2,7 @@ import { slug } from "../../../shared/ids.js";
 import { connectorNames } from "../../../shared/node.js";
 import { connectorConfig, connectorModules, type ConnectorConfig } from "../../connectors/registry.js";
 import { ApiError } from "../../http/errors.js";
-import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector } from "../../store/connectors.js";
+import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector, SecretRequired } from "../../store/connectors.js";
 import { listNodes } from "../../store/nodes.js";
 import { SECRET_PREFIX, configToForm, connectorIssues, formToInput, maskedEcho, secretPaths, type ConnectorForm } from "../connector-form.js";
 import { connectorTemplate as template } from "../connector-template.js";
@@ -197,7 +197,11 @@ async function saveConnector(c: UiContext, editing: string | null) {
       return c.redirect(`/ui/connectors?saved=${encodeURIComponent(id)}`, 303);
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 400) throw e;
-      errors.config = e.message;
+      if (e instanceof SecretRequired) {
+        // Next to each secret to type again, and above the settings that moved.
+        errors.config = `${t.connector.secretMoved}: ${e.destinations.join(", ")}`;
+        for (const s of e.secrets) errors[SECRET_PREFIX + s] = t.connector.secretRetypeMoved;
+      } else errors.config = e.message;
     }
   }
   // Typed secret values are never sent back, not even after an error: the page only says where one goes.
