@@ -123,7 +123,8 @@ export const RESOURCES: ResourceName[] = ["asterisk", "channels", "playbacks", "
 export function resourceListing(basePath: string): object {
   return {
     apiVersion: "fake-crm-bridge",
-    swaggerVersion: "1.2",
+    // What Asterisk declares: swagger-client then prints "This API is using a deprecated version of Swagger!" on stdout at every connect.
+    swaggerVersion: "1.1",
     basePath,
     // `.{format}` matters: swagger-client names the resource by the last path
     // segment minus `.{format}`; `channels.json` would become `client["channels.json"]`.
@@ -144,7 +145,7 @@ export function apiDeclaration(resource: ResourceName, basePath: string): object
   }
   return {
     apiVersion: "fake-crm-bridge",
-    swaggerVersion: "1.2",
+    swaggerVersion: "1.1",
     basePath,
     resourcePath: `/api-docs/${resource}.{format}`,
     apis: [...byPath.entries()].map(([p, list]) => ({
