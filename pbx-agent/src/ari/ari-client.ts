@@ -18,6 +18,10 @@ export interface AriClient extends EventEmitter {
     get(p: { channelId: string }): PromiseLike<AriChannelJson>;
   };
   playbacks: { stop(p: { playbackId: string }): PromiseLike<unknown> };
+  asterisk: {
+    getGlobalVar(p: { variable: string }): PromiseLike<{ value: string }>;
+    setGlobalVar(p: { variable: string; value: string }): PromiseLike<unknown>;
+  };
   applications: { get(p: { applicationName: string }): PromiseLike<{ name: string; channel_ids: string[] }> };
 }
 
