@@ -76,6 +76,10 @@ it("kill -9 of one agent mid-call: its call is routed by the other, new calls ke
   expect(inProgress.app).toBe(APPS[0]);
   await prompted(inProgress.id);
   await asterisk.sendDtmf(inProgress.id, "12", { gapMs: 20 }); // the caller is typing
+  // While both beat, b leaves a's call alone, however long it takes.
+  await new Promise((r) => setTimeout(r, DEAD_MS * 2));
+  expect(asterisk.channelState(inProgress.id).state).toBe("inStasis");
+  expect(b.output.some((l) => l.includes("peer agent down"))).toBe(false);
 
   a.child.kill("SIGKILL");
   await a.stop("SIGKILL");
@@ -97,6 +101,17 @@ it("kill -9 of one agent mid-call: its call is routed by the other, new calls ke
     expect(asterisk.channelState(next.id)).toMatchObject({ context: "to-campaign", extension: "10" });
     expect(asterisk.channelVars(next.id)).toMatchObject({ CUSTOMER_ID: digits, CRM_BRIDGE_OUTCOME: "success" });
   }
+  // A restarted: back at the head of the dialplan, and b stops counting it down.
+  const a2 = startAgentProcess(APPS[0], APPS[1]);
+  await asterisk.waitForApp(APPS[0], 20_000);
+  await b.waitFor(/peer agent back/, 10_000);
+  const back = dial();
+  expect(back.app).toBe(APPS[0]);
+  await prompted(back.id);
+  await asterisk.sendDtmf(back.id, "2468", { gapMs: 20 });
+  await asterisk.waitForChannelState(back.id, "continued", 5000);
+  expect(asterisk.channelVars(back.id)).toMatchObject({ CUSTOMER_ID: "2468", CRM_BRIDGE_OUTCOME: "success" });
+
   // Every line either agent printed is JSON.
-  for (const p of [a, b]) for (const l of p.output.filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
+  for (const p of [a, b, a2]) for (const l of p.output.filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
 }, 60_000);
