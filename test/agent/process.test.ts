@@ -86,6 +86,9 @@ it("SIGTERM: calls in progress get the grace period, the rest go to their failur
     const routedAfter = Date.now() - sentAt;
     expect(routedAfter).toBeGreaterThanOrEqual(1400);
     expect(await p.exit).toBe(0);
+    // stdout carries JSON lines only: not even swagger-client's notice about Asterisk's Swagger 1.1.
+    expect(p.out.filter((l) => { try { JSON.parse(l); return false; } catch { return true; } })).toEqual([]);
+    expect(p.out.some((l) => l.includes("ari connected"))).toBe(true);
     const lines = p.out.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.filter((l) => l.msg === "call" && l.reason === "shutdown")).toHaveLength(3);
     expect(p.out.join("\n")).not.toContain("2468");

@@ -50,6 +50,15 @@ export function mediaUri(audio: string): string {
   return /^[a-z]+:/i.test(audio) ? audio : `sound:${audio}`;
 }
 
+/**
+ * The read-back as one playlist of `sound:digits/N` files. Not ARI's `digits:` media: Asterisk
+ * cannot stop that one (`DELETE /playbacks/{id}` answers 500 "Could not stop playback"), so the
+ * caller's key would wait behind the whole read-back; a playlist of sounds stops at once.
+ */
+export function readBackMedia(digits: string): string {
+  return [...digits].map((d) => `sound:digits/${d}`).join(",");
+}
+
 /** One node's part of the call: prompt, tries, confirm, lookup, decision (SPEC 6 steps 2–4). */
 async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDeps, report: CallReport, mark: { inputEnd: number | null }): Promise<Decided> {
   const now = deps.now;
@@ -61,8 +70,8 @@ async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDe
     if (!isValidCustomerId(r.digits, node.expectedLength)) continue;
     inputEnd = r.endedAt;
     if (node.confirm) {
-      // Read-back as OMniLeads does it: the digits themselves (ARI's digits: media), then one key.
-      const c = await readDigits(channel, `digits:${r.digits}`, { expectedLength: 1, timeoutMs: deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS }, now);
+      // Read-back as OMniLeads does it: the digits themselves, then one key.
+      const c = await readDigits(channel, readBackMedia(r.digits), { expectedLength: 1, timeoutMs: deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS }, now);
       if (c.digits !== "1") continue;
       inputEnd = c.endedAt;
     }

@@ -31,6 +31,13 @@ describe("loadConfig", () => {
     expect(c.nodesFile).toBeNull();
   });
 
+  it("ARI_PEER_APPS: other agents' apps, comma separated, never this agent's own", () => {
+    expect(loadConfig(base).peers).toEqual({ apps: [], deadMs: 3000 });
+    expect(loadConfig({ ...base, ARI_APP: "crm-bridge-a", ARI_PEER_APPS: "crm-bridge-b, crm-bridge-c", ARI_PEER_DEAD_MS: "5000" }).peers).toEqual({ apps: ["crm-bridge-b", "crm-bridge-c"], deadMs: 5000 });
+    expect(failure({ ...base, ARI_APP: "crm-bridge-a", ARI_PEER_APPS: "crm-bridge-a" }).variable).toBe("ARI_PEER_APPS");
+    expect(failure({ ...base, ARI_PEER_APPS: "bad app" }).variable).toBe("ARI_PEER_APPS");
+  });
+
   it.each([
     [{ ARI_USERNAME: undefined }, "ARI_USERNAME", "required"],
     [{ ARI_PASSWORD: "" }, "ARI_PASSWORD", "required"],

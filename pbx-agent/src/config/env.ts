@@ -5,6 +5,7 @@ import { nodesFile, type NodesFile } from "../../../shared/node.js";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const httpUrl = z.url({ protocol: /^https?$/ });
+const appName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "a Stasis app name: letters, digits, _ and -");
 
 /** The environment of SPEC 6, plus a few tuning knobs with safe defaults. */
 export const agentEnv = z
@@ -12,7 +13,13 @@ export const agentEnv = z
     ARI_URL: httpUrl.default("http://127.0.0.1:8088"),
     ARI_USERNAME: z.string().min(1),
     ARI_PASSWORD: z.string().min(1),
-    ARI_APP: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/).default("crm-bridge"),
+    ARI_APP: appName.default("crm-bridge"),
+    ARI_PEER_APPS: z
+      .string()
+      .transform((v) => v.split(",").map((a) => a.trim()).filter(Boolean))
+      .pipe(z.array(appName))
+      .default([]),
+    ARI_PEER_DEAD_MS: int(500, 60_000).default(3000),
     EDGE_URL: httpUrl.optional(),
     EDGE_KEY: z.string().min(1).optional(),
     EDGE_TIMEOUT_MS: int(50, 30_000).default(2000),
@@ -28,12 +35,15 @@ export const agentEnv = z
   })
   .superRefine((e, ctx) => {
     if (!e.EDGE_URL && !e.NODES_FILE) ctx.addIssue({ code: "custom", path: ["EDGE_URL"], message: "required unless NODES_FILE is set" });
+    if (e.ARI_PEER_APPS.includes(e.ARI_APP)) ctx.addIssue({ code: "custom", path: ["ARI_PEER_APPS"], message: "must not name this agent's own ARI_APP" });
     if (e.EDGE_URL && !e.EDGE_KEY) ctx.addIssue({ code: "custom", path: ["EDGE_KEY"], message: "required with EDGE_URL (an agent key)" });
   });
 export type AgentEnv = z.infer<typeof agentEnv>;
 
 export type AgentConfig = {
   ari: { url: string; username: string; password: string; app: string; reconnectMaxMs: number };
+  /** Other agents on the same Asterisk, each with its own app: their calls are taken over when they stop beating. */
+  peers: { apps: string[]; deadMs: number };
   edge: { url: string; key: string } | null;
   edgeTimeoutMs: number;
   destinations: DestinationsFile;
@@ -88,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
   const e = parsed.data;
   return {
     ari: { url: e.ARI_URL, username: e.ARI_USERNAME, password: e.ARI_PASSWORD, app: e.ARI_APP, reconnectMaxMs: e.ARI_RECONNECT_MAX_MS },
+    peers: { apps: e.ARI_PEER_APPS, deadMs: e.ARI_PEER_DEAD_MS },
     edge: e.EDGE_URL && e.EDGE_KEY ? { url: e.EDGE_URL.replace(/\/+$/, ""), key: e.EDGE_KEY } : null,
     edgeTimeoutMs: e.EDGE_TIMEOUT_MS,
     destinations: readJsonFile("DESTINATIONS_FILE", e.DESTINATIONS_FILE, destinationsFile),
