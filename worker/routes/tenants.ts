@@ -8,10 +8,51 @@ import { documented, jsonBody, ok, security, tenantParam } from "../http/documen
 import { ApiError, notFound } from "../http/errors.js";
 import { validationError } from "../store/connectors.js";
 import { createKey, listKeys, revokeKey } from "../store/keys.js";
-import { upsertTenant } from "../store/tenants.js";
+import { deleteTenant, forgetTenantCache, listTenants, upsertTenant } from "../store/tenants.js";
 import { readJson } from "./read-json.js";
 
+const tenantSummary = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
+const deletedTenant = z.object({
+  id: z.string(),
+  deleted: z.record(z.string(), z.number()).describe("rows removed per table"),
+  cacheEntriesDeleted: z.number().describe("KV entries removed now; any left are unreachable and expire on their own"),
+});
+
 export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
+  documented(
+    app,
+    {
+      method: "get",
+      path: "/v1/tenants",
+      summary: "List tenants (operator)",
+      security,
+      responses: { 200: ok(z.object({ tenants: z.array(tenantSummary) })) },
+    },
+    requireAuth(["operator"]),
+    async (c) => c.json({ tenants: await listTenants(c.env.DB) }),
+  );
+
+  documented(
+    app,
+    {
+      method: "delete",
+      path: "/v1/tenants/{tenant}",
+      summary: "Delete a tenant with its keys, connectors, nodes, decisions and cached decisions (operator)",
+      security,
+      request: { params: tenantParam },
+      responses: { 200: ok(deletedTenant, "Deleted") },
+    },
+    requireAuth(["operator"]),
+    async (c) => {
+      const tenant = c.req.param("tenant")!;
+      const deleted = await deleteTenant(c.env.DB, tenant);
+      if (!deleted) throw notFound("tenant");
+      // Entries are unreachable already (see forgetTenantCache); a KV failure must not undo the delete.
+      const cacheEntriesDeleted = await forgetTenantCache(c.env.CACHE, tenant).catch(() => 0);
+      return c.json({ id: tenant, deleted, cacheEntriesDeleted });
+    },
+  );
+
   documented(
     app,
     {
