@@ -13,6 +13,7 @@ import { readIdContact } from "../identify/read-request.js";
 import { ApiError } from "../http/errors.js";
 import { logDecision } from "../store/decisions.js";
 import { loadIdentifyContext } from "../store/nodes.js";
+import { sealingKeys } from "../store/connectors.js";
 import { limitIdentify } from "../http/limits.js";
 import { checkKey, parseKeyToken } from "../store/keys.js";
 
@@ -69,7 +70,7 @@ async function identify(c: Context<AppEnv>) {
     throw unauthorized();
   }
   const dbStarted = Date.now();
-  const ctx = await loadIdentifyContext(c.env.DB, c.env.ENCRYPTION_KEY, parsedKey.id, tenant, c.req.param("node")!);
+  const ctx = await loadIdentifyContext(c.env.DB, sealingKeys(c.env), parsedKey.id, tenant, c.req.param("node")!);
   const principal = admitKey(c, await checkKey(ctx.keyRow, parsedKey.secret), tenant, ["agent", "admin"]);
   await limitIdentify(c, tenant);
   const idContact = await readIdContact(c.req.raw);

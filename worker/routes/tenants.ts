@@ -6,7 +6,7 @@ import type { AppEnv } from "../env.js";
 import { requireAuth } from "../http/auth.js";
 import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
 import { ApiError, notFound } from "../http/errors.js";
-import { validationError } from "../store/connectors.js";
+import { resealAll, sealingKeys, validationError } from "../store/connectors.js";
 import { createKey, listKeys, revokeKey } from "../store/keys.js";
 import { deleteTenant, forgetTenantCache, listTenants, upsertTenant } from "../store/tenants.js";
 import { readJson } from "./read-json.js";
@@ -18,7 +18,26 @@ const deletedTenant = z.object({
   cacheEntriesDeleted: z.number().describe("KV entries removed now; any left are unreachable and expire on their own"),
 });
 
+const resealReport = z.object({
+  resealed: z.number().describe("secrets moved from ENCRYPTION_KEY_PREVIOUS to ENCRYPTION_KEY"),
+  alreadyCurrent: z.number().describe("secrets already sealed under ENCRYPTION_KEY"),
+  unreadable: z.array(z.object({ tenant: z.string(), connector: z.string() })).describe("opened by neither key: enter their secrets again"),
+});
+
 export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
+  documented(
+    app,
+    {
+      method: "post",
+      path: "/v1/admin/reseal",
+      summary: "Re-seal every stored secret under ENCRYPTION_KEY (operator; the ENCRYPTION_KEY rotation step, safe to repeat)",
+      security,
+      responses: { 200: ok(resealReport) },
+    },
+    requireAuth(["operator"]),
+    async (c) => c.json(await resealAll(c.env.DB, sealingKeys(c.env))),
+  );
+
   documented(
     app,
     {
