@@ -94,3 +94,14 @@ describe("operator: list and delete tenants", () => {
     expect(await res.json()).toEqual({ status: "ok", destination: "false" });
   });
 });
+
+describe("following a call (docs/operations.md)", () => {
+  it("keeps the X-Request-Id the agent sends, answers with it, and makes one up for anything else", async () => {
+    const t = await newTenant("rid");
+    await putNode(t, "n", { interaction: "none" });
+    const kept = await identify(t, "n", "12345", { "x-request-id": "1733050000-123" });
+    expect(kept.headers.get("x-request-id")).toBe("1733050000-123");
+    const made = await identify(t, "n", "12345", { "x-request-id": "1733050000.123" });
+    expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
