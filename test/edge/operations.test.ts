@@ -23,7 +23,7 @@ async function busyTenant() {
 /** Every user table, from the schema itself: a table added by a later migration is checked too. */
 async function rowsMentioning(text: string): Promise<Record<string, number>> {
   const { results: tables } = await env.DB.prepare(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'd1_migrations'",
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name <> 'd1_migrations'",
   ).all<{ name: string }>();
   expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["tenants", "api_keys", "connectors", "nodes", "decisions"]));
   const found: Record<string, number> = {};

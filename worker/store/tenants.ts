@@ -28,7 +28,8 @@ async function tenantTables(db: D1Database): Promise<string[]> {
   const { results } = await db
     .prepare(
       `SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
-       WHERE m.type = 'table' AND c.name = 'tenant_id' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_cf_%' ORDER BY m.name`,
+       WHERE m.type = 'table' AND c.name = 'tenant_id' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE '\\_cf\\_%' ESCAPE '\\'
+       ORDER BY m.name`,
     )
     .all<{ name: string }>();
   return results.map((r) => r.name);
