@@ -1,3 +1,4 @@
+import { RE2JS, RE2JSException } from "re2js";
 import { z } from "zod";
 import { decision } from "./destination.js";
 
@@ -14,9 +15,34 @@ const path = z
   .max(200)
   .regex(/^[^.\s]+(\.[^.\s]+)*$/, "a dot path such as properties.plan");
 
-// Catastrophic backtracking comes from a quantified group that itself holds a quantifier,
-// e.g. (a+)+ or (\w*)*; refusing that shape keeps a tenant's pattern from burning the isolate's CPU.
-const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/;
+/** Longest pattern text a `matches` condition takes. */
+export const MAX_PATTERN_LENGTH = 200;
+/**
+ * RE2 runs in time proportional to program size × input length, so these two bound what all the
+ * `matches` of one connector cost on any record (with the input cut at MAX_FIELD_TEXT).
+ */
+export const MAX_PATTERN_PROGRAM = 200;
+export const MAX_RULES_PROGRAM = 400;
+/** Condition nodes (comparisons and all/any/not) across all the rules of one connector. */
+export const MAX_RULE_NODES = 300;
+
+/**
+ * `matches` runs on RE2 (linear time, no backtracking), so no pattern can hold the isolate's CPU;
+ * what RE2 cannot run (backreferences, lookaround, possessive quantifiers) is refused at save time.
+ */
+export function compilePattern(pattern: string, flags: "i" | undefined): RE2JS {
+  return RE2JS.compile(pattern, flags === "i" ? RE2JS.CASE_INSENSITIVE : 0);
+}
+
+/** The compiled program size of a valid pattern, or why RE2 refuses it. */
+function patternProgram(pattern: string, flags: "i" | undefined): number | string {
+  try {
+    return compilePattern(pattern, flags).programSize();
+  } catch (e) {
+    const why = e instanceof RE2JSException ? `: ${e.message.replace(/^error parsing regexp: /, "")}` : "";
+    return `not a regular expression RE2 accepts (no backreferences, lookaround or possessive quantifiers; counted repeats at most 1000 in all)${why}`;
+  }
+}
 
 const comparison = z
   .object({
@@ -39,14 +65,13 @@ const comparison = z
       case "matches":
         if (typeof v !== "string") {
           ctx.addIssue({ code: "custom", path: ["value"], message: "matches takes a regular expression string" });
-        } else if (v.length > 200 || NESTED_QUANTIFIER.test(v)) {
-          ctx.addIssue({ code: "custom", path: ["value"], message: "pattern too long or with nested quantifiers" });
+        } else if (v.length > MAX_PATTERN_LENGTH) {
+          ctx.addIssue({ code: "custom", path: ["value"], message: `pattern longer than ${MAX_PATTERN_LENGTH} characters` });
         } else {
-          try {
-            new RegExp(v, c.flags ?? "");
-          } catch {
-            ctx.addIssue({ code: "custom", path: ["value"], message: "not a valid regular expression" });
-          }
+          const size = patternProgram(v, c.flags);
+          if (typeof size === "string") ctx.addIssue({ code: "custom", path: ["value"], message: size });
+          else if (size > MAX_PATTERN_PROGRAM)
+            ctx.addIssue({ code: "custom", path: ["value"], message: `pattern too large once compiled (${size} > ${MAX_PATTERN_PROGRAM}); use fewer or smaller counted repeats {n}` });
         }
         break;
       default:
@@ -81,9 +106,31 @@ export const condition: z.ZodType<Condition> = level;
 export const rule = z.object({ when: condition, destination: decision }).strict();
 export type Rule = z.infer<typeof rule>;
 
+function cost(c: Condition, acc: { nodes: number; program: number }): void {
+  acc.nodes++;
+  if ("all" in c) c.all.forEach((x) => cost(x, acc));
+  else if ("any" in c) c.any.forEach((x) => cost(x, acc));
+  else if ("not" in c) cost(c.not, acc);
+  else if (c.op === "matches" && typeof c.value === "string") {
+    const size = patternProgram(c.value, c.flags);
+    if (typeof size === "number") acc.program += size;
+  }
+}
+
+const rules = z
+  .array(rule)
+  .max(100)
+  .superRefine((rs, ctx) => {
+    const acc = { nodes: 0, program: 0 };
+    rs.forEach((r) => cost(r.when, acc));
+    if (acc.nodes > MAX_RULE_NODES) ctx.addIssue({ code: "custom", message: `${acc.nodes} conditions in all the rules; at most ${MAX_RULE_NODES}` });
+    if (acc.program > MAX_RULES_PROGRAM)
+      ctx.addIssue({ code: "custom", message: `the matches patterns together are too large once compiled (${acc.program} > ${MAX_RULES_PROGRAM})` });
+  });
+
 /** The part of every non-webhook connector that turns a record into a decision (SPEC 4). */
 export const ruleSet = {
-  rules: z.array(rule).max(100).default([]),
+  rules: rules.default([]),
   /** A record was found and no rule matched. */
   default: decision.default("true"),
   /** No record. */

@@ -1,4 +1,5 @@
-import type { Condition, Rule, RuleSet } from "../../shared/rules.js";
+import type { RE2JS } from "re2js";
+import { compilePattern, type Condition, type Rule, type RuleSet } from "../../shared/rules.js";
 import { readPath } from "../connectors/record.js";
 
 type Comparison = Extract<Condition, { op: string }>;
@@ -26,14 +27,17 @@ function compare(a: unknown, b: unknown): number | null {
   return null;
 }
 
-// Long CRM fields are cut before matching: a pattern never sees more than this.
-const MAX_MATCH_INPUT = 1000;
-const regexCache = new Map<string, RegExp>();
-function regex(pattern: string, flags: string): RegExp {
-  const key = `${flags}/${pattern}`;
+/**
+ * A CRM field's text is cut to this before any comparison, so a 1 MB field costs no more than a
+ * short one. Values in a rule are at most 500 characters, so eq/ne/in/gt… answer as on the whole text.
+ */
+export const MAX_FIELD_TEXT = 1000;
+const regexCache = new Map<string, RE2JS>();
+function regex(pattern: string, flags: "i" | undefined): RE2JS {
+  const key = `${flags ?? ""}/${pattern}`;
   let re = regexCache.get(key);
   if (!re) {
-    re = new RegExp(pattern, flags);
+    re = compilePattern(pattern, flags);
     if (regexCache.size > 500) regexCache.clear();
     regexCache.set(key, re);
   }
@@ -41,7 +45,8 @@ function regex(pattern: string, flags: string): RegExp {
 }
 
 function test(c: Comparison, record: unknown): boolean {
-  const actual = readPath(record, c.path);
+  const read = readPath(record, c.path);
+  const actual = typeof read === "string" && read.length > MAX_FIELD_TEXT ? read.slice(0, MAX_FIELD_TEXT) : read;
   switch (c.op) {
     case "exists":
       return (c.value ?? true) === (actual !== undefined && actual !== null);
@@ -52,7 +57,7 @@ function test(c: Comparison, record: unknown): boolean {
     case "in":
       return Array.isArray(c.value) && c.value.some((v) => looselyEqual(actual, v));
     case "matches":
-      return isScalar(actual) && typeof c.value === "string" && regex(c.value, c.flags ?? "").test(String(actual).slice(0, MAX_MATCH_INPUT));
+      return isScalar(actual) && typeof c.value === "string" && regex(c.value, c.flags).test(String(actual));
     default: {
       const cmp = compare(actual, c.value);
       if (cmp === null) return false;
