@@ -32,16 +32,28 @@ function compare(a: unknown, b: unknown): number | null {
  * short one. Values in a rule are at most 500 characters, so eq/ne/in/gt… answer as on the whole text.
  */
 export const MAX_FIELD_TEXT = 1000;
+// Compiled programs are kept (about 30 KB each); see matchText for their DFA states.
 const regexCache = new Map<string, RE2JS>();
 function regex(pattern: string, flags: "i" | undefined): RE2JS {
   const key = `${flags ?? ""}/${pattern}`;
   let re = regexCache.get(key);
   if (!re) {
     re = compilePattern(pattern, flags);
-    if (regexCache.size > 500) regexCache.clear();
+    if (regexCache.size >= 200) regexCache.clear();
     regexCache.set(key, re);
   }
   return re;
+}
+
+function matchText(re: RE2JS, text: string): boolean {
+  try {
+    return re.test(text);
+  } finally {
+    // RE2's lazy DFA keeps the states it built, up to 8 MB a pattern and over 1 MB after a few
+    // records in practice; across cached patterns that would outgrow a 128 MB isolate. Dropping them
+    // costs a rebuild per evaluation, which the cost test (test/rules/cost.test.ts) measures.
+    re.re2().lazyDFA?.clearCache();
+  }
 }
 
 function test(c: Comparison, record: unknown): boolean {
@@ -57,7 +69,7 @@ function test(c: Comparison, record: unknown): boolean {
     case "in":
       return Array.isArray(c.value) && c.value.some((v) => looselyEqual(actual, v));
     case "matches":
-      return isScalar(actual) && typeof c.value === "string" && regex(c.value, c.flags).test(String(actual));
+      return isScalar(actual) && typeof c.value === "string" && matchText(regex(c.value, c.flags), String(actual));
     default: {
       const cmp = compare(actual, c.value);
       if (cmp === null) return false;
