@@ -139,6 +139,12 @@ describe("matches runs on RE2: linear time, refused at save time when RE2 cannot
     }
   });
 
+  it("a stored pattern from before RE2 that RE2 refuses never matches, and does not throw", () => {
+    const old = { path: "a", op: "matches", value: "^(?=1)1" } as Condition;
+    expect(matches(old, { a: "1" })).toBe(false);
+    expect(matches({ not: old }, { a: "1" })).toBe(true);
+  });
+
   it("reads at most 1000 characters of a field, whatever the operator", () => {
     const rec = { a: "1".repeat(1000) + "x" + "1".repeat(5000) };
     expect(matches(c(matching("x")), rec)).toBe(false);

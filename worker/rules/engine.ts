@@ -33,19 +33,26 @@ function compare(a: unknown, b: unknown): number | null {
  */
 export const MAX_FIELD_TEXT = 1000;
 // Compiled programs are kept (about 30 KB each); see matchText for their DFA states.
-const regexCache = new Map<string, RE2JS>();
-function regex(pattern: string, flags: "i" | undefined): RE2JS {
+const regexCache = new Map<string, RE2JS | null>();
+function regex(pattern: string, flags: "i" | undefined): RE2JS | null {
   const key = `${flags ?? ""}/${pattern}`;
   let re = regexCache.get(key);
-  if (!re) {
-    re = compilePattern(pattern, flags);
+  if (re === undefined) {
+    // Only a connector saved before matches ran on RE2 can hold a pattern RE2 refuses: it never
+    // matches (saving the connector again says why) rather than failing every identify.
+    try {
+      re = compilePattern(pattern, flags);
+    } catch {
+      re = null;
+    }
     if (regexCache.size >= 200) regexCache.clear();
     regexCache.set(key, re);
   }
   return re;
 }
 
-function matchText(re: RE2JS, text: string): boolean {
+function matchText(re: RE2JS | null, text: string): boolean {
+  if (re === null) return false;
   try {
     return re.test(text);
   } finally {
