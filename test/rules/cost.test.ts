@@ -44,7 +44,7 @@ function worstRules(salt: number, fields: readonly string[]) {
       leaves.push(holds ? { not: leaf } : leaf);
     }
   expect(program).toBeGreaterThan(MAX_RULES_PROGRAM * 0.9);
-  // Rules are `any` groups of 49 leaves; each group is one rule, none matches, so every node is evaluated.
+  // The other nodes: `in` lists of 100 near-miss values, the deepest path, comparisons on long fields.
   const deepPath = Array.from({ length: 99 }, () => "d").join(".") + ".v";
   const inValues = Array.from({ length: 100 }, (_, i) => "x".repeat(490) + String(i));
   const nots = leaves.filter((l) => typeof l === "object" && l !== null && "not" in l).length;
@@ -54,6 +54,7 @@ function worstRules(salt: number, fields: readonly string[]) {
       n % 3 === 0 ? { path: `f.${n % 4}`, op: "in", value: inValues } : n % 3 === 1 ? { path: deepPath, op: "gte", value: "A".repeat(500) } : { path: `f.${n % 4}`, op: "lt", value: 0 },
     );
   }
+  // Rules are `any` groups of at most 49 leaves; none matches, so every node is evaluated.
   const rules = [];
   for (let i = 0; i < leaves.length; ) {
     // Fit the node cap exactly: one `any` node per rule plus its leaves (and their `not`s).
