@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BODY_CAP, costlyBodies } from "../support/costly-rules.js";
 import { call, crmPath, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
 
 type Err = { error: { code: string; message: string } };
@@ -29,7 +30,8 @@ const REFUSED: Array<[pattern: string, why: RegExp]> = [
   ["(?!2)1", /RE2/],
   ["1++2", /RE2/],
   ["(\\d{100}){100}", /RE2|repeat/],
-  ["\\d{150}\\w{150}", /too large once compiled/],
+  ["\\d{150}\\w{150}", /\{150\} is over 100/],
+  ["\\d{90}\\w{90}\\s{90}", /too large once compiled/],
 ];
 
 const restConn = (url: string, pattern: string, path = "id") => ({
@@ -56,6 +58,21 @@ describe("a tenant's rule cannot stall the edge (RE2 for matches)", () => {
     for (const [i, [pattern]] of HOSTILE.entries()) {
       await putConnector(t, `c${i}`, restConn(url, pattern));
     }
+  });
+
+  it("a 64 KB body of the costliest patterns gets 400 at once, and the tenant's next request is served", async () => {
+    const t = await newTenant();
+    for (const { name, body, why } of costlyBodies(crmPath("rest", "found") + "/{idContact}")) {
+      expect(JSON.stringify(body).length, name).toBeLessThanOrEqual(BODY_CAP);
+      const started = Date.now();
+      const res = await call("PUT", `/v1/tenants/${t.id}/connectors/costly`, { token: t.admin, body });
+      const ms = Date.now() - started;
+      expect(res.status, name).toBe(400);
+      expect((await json<Err>(res)).error.message, name).toMatch(why);
+      // Compiling every pattern took seconds here; refusing takes milliseconds (CPU: test/rules/cost.test.ts).
+      expect(ms, name).toBeLessThan(1000);
+    }
+    expect((await call("GET", `/v1/tenants/${t.id}/connectors`, { token: t.admin })).status).toBe(200);
   });
 
   it("tenant B's worst rules leave tenant A's identify untouched, and B still answers inside its deadline", async () => {

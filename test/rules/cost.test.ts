@@ -3,16 +3,18 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { compilePattern, MAX_PATTERN_PROGRAM, MAX_RULE_NODES, MAX_RULES_PROGRAM, ruleSet } from "../../shared/rules.js";
+import { compilePattern, MAX_PATTERN_PROGRAM, patternCost, MAX_RULE_NODES, MAX_RULES_PROGRAM, ruleSet } from "../../shared/rules.js";
+import { connectorConfig } from "../../worker/connectors/registry.js";
 import { applyRules, MAX_FIELD_TEXT } from "../../worker/rules/engine.js";
 import { z } from "zod";
+import { BODY_CAP, costliestAccepted, costlyBodies, HEAVY_WITHIN_CAPS } from "../support/costly-rules.js";
 
 const rulesSchema = z.object(ruleSet);
 
 /** Patterns chosen to defeat RE2's DFA (so it falls back to its slower linear engines) or that backtrack in JavaScript. */
 const HOSTILE = [
-  "((?:.|\\n){10}){10}$",
-  "(\\pL|\\d|\\s){60}$",
+  "((?:.|\\n){10}){5}$",
+  "(\\pL|\\d|\\s){20}$",
   "^B-(1|1)*2$",
   "^B-((1+))+2$",
   "\\d*\\d*\\d*\\d*\\d*x",
@@ -28,9 +30,9 @@ const HOSTILE = [
 function worstRules(salt: number, fields: readonly string[]) {
   const leaves: unknown[] = [];
   let program = 0;
-  // Largest first, until the connector's program budget is spent.
+  // Largest first, until the connector's budget is spent (compiled size, or the estimate from the text when larger).
   const sized = HOSTILE.map((p, i) => ({ value: `${p}|q${salt}`, flags: i % 2 ? ("i" as const) : undefined }))
-    .map((c) => ({ ...c, size: compilePattern(c.value, c.flags).programSize() }))
+    .map((c) => ({ ...c, size: Math.max(compilePattern(c.value, c.flags).programSize(), patternCost(c.value, c.flags) as number) }))
     .sort((x, y) => y.size - x.size);
   for (let round = 0; round < 10; round++)
     for (const [i, c] of sized.entries()) {
@@ -107,7 +109,7 @@ describe("rule evaluation cost is bounded whatever the record", () => {
   it("patterns kept across calls do not keep their DFA states: memory stays bounded", () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
-    const shapes = ["((?:.|\\n){10}){10}$", "(\\pL|\\d|\\s){60}$", "(a|b)*a(a|b){15}$", "(?:[a-z]|1)*a.{60}$"];
+    const shapes = ["((?:.|\\n){10}){5}$", "(\\pL|\\d|\\s){20}$", "(a|b)*a(a|b){15}$", "(?:[a-z]|1)*a.{60}$"];
     const random = () => Array.from({ length: 1000 }, () => "ab1é x"[Math.floor(Math.random() * 6)]).join("");
     gc();
     const before = process.memoryUsage().heapUsed;
@@ -120,5 +122,37 @@ describe("rule evaluation cost is bounded whatever the record", () => {
     console.log(`200 hostile patterns kept, 20 records each: heap +${grown.toFixed(1)} MB`);
     // Keeping the DFA states took about 1.5 MB a pattern here (300 MB); an isolate has 128 MB.
     expect(grown).toBeLessThan(20);
+  });
+});
+
+describe("saving rules costs little CPU, whatever the body", () => {
+  const conn = connectorConfig;
+  const cpuOf = (f: () => void) => {
+    const c = process.cpuUsage();
+    f();
+    const used = process.cpuUsage(c);
+    return (used.user + used.system) / 1000;
+  };
+
+  it("each 64 KB body of the costliest patterns is refused in well under 50 ms of CPU", () => {
+    // The heavy patterns are each within a pattern's caps, so only the rule set's caps can refuse them.
+    for (const [p, flags] of HEAVY_WITHIN_CAPS) expect(patternCost(`${p}|999`, flags), p).toBeLessThanOrEqual(MAX_PATTERN_PROGRAM);
+    for (const { name, body, why } of costlyBodies("https://crm.example/{idContact}")) {
+      expect(JSON.stringify(body).length, name).toBeLessThanOrEqual(BODY_CAP);
+      conn.safeParse(body); // warm the validator's own code, as a serving isolate would be
+      let r: ReturnType<typeof conn.safeParse> | undefined;
+      const cpu = cpuOf(() => (r = conn.safeParse(body)));
+      console.log(`${name}: ${(JSON.stringify(body).length / 1024).toFixed(0)} KB refused in ${cpu.toFixed(1)} ms of CPU`);
+      expect(r!.success, name).toBe(false);
+      expect(r!.error!.issues.map((i) => i.message).join("\n"), name).toMatch(why);
+      expect(cpu, name).toBeLessThan(50);
+    }
+  });
+
+  it("the costliest rule set that is accepted compiles in well under 50 ms of CPU", () => {
+    conn.parse(costliestAccepted("https://crm.example/{idContact}", -1));
+    const cpu = cpuOf(() => conn.parse(costliestAccepted("https://crm.example/{idContact}", 1)));
+    console.log(`costliest accepted rules compiled in ${cpu.toFixed(1)} ms of CPU`);
+    expect(cpu).toBeLessThan(50);
   });
 });

@@ -111,7 +111,8 @@ describe("matches runs on RE2: linear time, refused at save time when RE2 cannot
       ["(?<=B)-1", "(?<="],
       ["1++2", "++"],
       ["\\u0041", "\\u"],
-      ["(\\d{100}){100}", "{100}"],
+      ["(\\d{100}){100}", "too large"],
+      ["\\d{101}", "{101} is over 100"],
     ] as const) {
       const r = condition.safeParse(matching(value));
       expect(r.success, value).toBe(false);
@@ -163,8 +164,9 @@ describe("matches runs on RE2: linear time, refused at save time when RE2 cannot
     expect(r.success).toBe(false);
     expect(r.error!.issues[0]!.path).toEqual(["rules"]);
     expect(r.error!.issues[0]!.message).toContain(`at most ${MAX_RULE_NODES}`);
-    const big = matching("\\d{150}");
-    const p = rules.safeParse({ rules: [{ when: { all: leaves(3, big) }, destination: "true" }] });
+    // Each within a pattern's caps, too many together: refused from their text, before compiling.
+    const big = matching("\\d{90}");
+    const p = rules.safeParse({ rules: [{ when: { all: leaves(5, big) }, destination: "true" }] });
     expect(p.success).toBe(false);
     expect(p.error!.issues[0]!.message).toContain(`> ${MAX_RULES_PROGRAM}`);
   });
