@@ -82,6 +82,7 @@ async function contract(scenario: string, idContact: string, res: ServerResponse
 }
 
 /**
+/**
  * A valid record padded to `size` bytes, sent in two halves 300 ms apart so that a burst of
  * them is in flight at once (what the edge's per-isolate reply budget is for).
  */
@@ -96,7 +97,11 @@ function sendBig(res: ServerResponse, id: string, size: number): void {
   setTimeout(() => res.end(body.subarray(half)), 300);
 }
 
-/** rest scenarios: "big-<KiB>" (a found record of that size, sent slowly), "found" (plan from the id: ending 0–4 gold, else bronze), "several", "notfound" (404), "empty" (null record), "http-NNN", "garbage", "hang". */
+/**
+ * rest scenarios: "big-<KiB>" (a found record of that size, sent slowly), "found" (plan from the id: ending 0–4 gold, else bronze),
+ * "several", "notfound" (404), "empty" (null record), "long" (1000- and 5000-character fields on which backtracking regexes
+ * blow up), "http-NNN", "garbage", "hang".
+ */
 function rest(scenario: string, id: string, res: ServerResponse): void {
   const http = /^http-(\d{3})$/.exec(scenario);
   if (http) return send(res, Number(http[1]), { error: "no" });
@@ -106,6 +111,10 @@ function rest(scenario: string, id: string, res: ServerResponse): void {
   switch (scenario) {
     case "found":
       return send(res, 200, { data: { customer: { id, plan, balance: Number(id.at(-1)) * 10, tags: ["vip"] } } });
+    case "long": {
+      const n = 5000;
+      return send(res, 200, { data: { customer: { id, b: "B-" + "1".repeat(n), one: "1".repeat(n), a: "a".repeat(n), bang: "a".repeat(999) + "!", y: "y".repeat(n) } } });
+    }
     case "several":
       return send(res, 200, { data: { customer: [{ id, plan: "gold" }, { id, plan: "bronze" }] } });
     case "notfound":
