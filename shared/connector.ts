@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { quotaConfig } from "./quota.js";
 
 /** A value that is stored encrypted and never shown again; "***" in a PUT keeps the stored one. */
 export const SECRET_MASK = "***";
@@ -32,6 +33,8 @@ export type CachePolicy = z.infer<typeof cachePolicy>;
 export const commonConnectorFields = {
   timeoutMs: z.number().int().min(50).max(10_000).default(1500),
   cache: cachePolicy.default({ ttlSeconds: 60, negativeTtlSeconds: 10, staleIfErrorSeconds: 300 }),
+  /** The CRM API budget this connector may use; absent = the kind's documented default (shared/quota.ts). */
+  quota: quotaConfig.optional(),
 };
 
 /** An absolute http(s) URL; whether it may be reached is decided at call time (SSRF rules). */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CONTRACT_HEADERS, encodeContractForm, MAX_REPLY_BYTES, parseContractReply } from "../../shared/contract.js";
 import { commonConnectorFields, crmUrl, HTTP_AUTH_SECRETS, httpAuth } from "../../shared/connector.js";
-import { CrmError, crmHttpError } from "./errors.js";
+import { CrmError, crmStatusError } from "./errors.js";
 import { authHeaders, crmFetch } from "./http.js";
 import { defineConnector } from "./types.js";
 
@@ -18,7 +18,7 @@ export const webhook = defineConnector({
       { method: "POST", headers: { ...CONTRACT_HEADERS, ...authHeaders(config.auth) }, body: encodeContractForm(ctx.customerId) },
       { ...ctx.http, maxBytes: MAX_REPLY_BYTES },
     );
-    if (res.status !== 200) throw crmHttpError(res.status);
+    if (res.status !== 200) throw crmStatusError(res.status, res.headers, res.text);
     const parsed = parseContractReply(res.text);
     if (!parsed.ok) throw new CrmError("crm_bad_reply", `CRM reply unusable (${parsed.problem})`);
     // An explicit "fail" is the CRM saying it could not decide: a failure, never a "not found".

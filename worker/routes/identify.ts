@@ -107,6 +107,7 @@ async function identify(c: Context<AppEnv>) {
         deadline,
         defer: (p) => c.executionCtx.waitUntil(p),
         circuit: c.env,
+        node: node.id,
       },
       connectors,
       idContact,
