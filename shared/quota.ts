@@ -28,13 +28,13 @@ export const DEFAULT_QUOTAS: Record<string, QuotaConfig> = {
   salesforce: { requests: 25, perSeconds: 1, daily: 15_000 },
   zoho: { requests: 10, perSeconds: 1, daily: 50_000, concurrency: 10 },
   dynamics365: { requests: 6000, perSeconds: 300, concurrency: 52 },
-  rest: { requests: 50, perSeconds: 1 },
-  webhook: { requests: 50, perSeconds: 1 },
+  rest: { requests: 1000, perSeconds: 1 },
+  webhook: { requests: 1000, perSeconds: 1 },
 };
 
 export function effectiveQuota(config: { kind: string; quota?: QuotaConfig | undefined }): QuotaConfig & { source: "connector" | "default" } {
   if (config.quota) return { ...config.quota, source: "connector" };
-  return { ...(DEFAULT_QUOTAS[config.kind] ?? { requests: 50, perSeconds: 1 }), source: "default" };
+  return { ...(DEFAULT_QUOTAS[config.kind] ?? { requests: 1000, perSeconds: 1 }), source: "default" };
 }
 
 /** What the connector's quota guard has seen (GET …/connectors/:c/usage). */

@@ -15,8 +15,8 @@ export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
 
 /** One connector's part in a decision, as the decision log and the test endpoint show it. */
 export type Step =
-  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: string; crmMs?: number }
-  | { connector: string; result: "error"; cache: CacheStatus; reason: string; crmMs?: number };
+  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: string; crmMs?: number; quotaMs?: number }
+  | { connector: string; result: "error"; cache: CacheStatus; reason: string; crmMs?: number; quotaMs?: number };
 
 export type ChainResult =
   /** `notFound`: no connector found the customer; the decision is a `notFound` rule's. */
@@ -91,6 +91,8 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): 
   // Waiting for a quota token spends this step's time: the CRM call gets what is left.
   const stepEnd = now + budget;
   const waitStarted = Date.now();
+  // Time this caller's flight spent waiting for a quota token (Server-Timing's quota entry).
+  const quotaWait = { ms: 0 };
   let flight = inFlight.get(key);
   let probe = false;
   if (!flight) {
@@ -103,6 +105,7 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): 
     // A timeout under a budget the caller (or the wait for a quota token) cut short says nothing about the CRM's health.
     let cutByCaller = budget < c.config.timeoutMs;
     const callStarted = { at: 0 };
+    const waitedFor = quotaWait;
     const observe = (_status: number, headers: Headers) => {
       const ms = pauseFromHeaders(headers);
       if (ms !== undefined) pause(env.circuit, env.tenant, c.id, ms, env.defer);
@@ -111,6 +114,7 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): 
     // take one token and make one CRM call. Cache hits never get here.
     flight = (async () => {
       const token = await acquire({ env: env.circuit, tenant: env.tenant, connector: c.id, node: env.node, quota: effectiveQuota(c.config), stepDeadline: stepEnd, holdMs: c.config.timeoutMs, defer: env.defer });
+      waitedFor.ms = Date.now() - waitStarted;
       const left = stepEnd - Date.now();
       if (!token.ok || left <= 0) throw new CrmError("crm_quota", "CRM quota: no token within the deadline");
       cutByCaller ||= left < c.config.timeoutMs;
@@ -136,11 +140,17 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): 
   try {
     // A shared flight may have started under a longer budget than this caller has left.
     const entry = await withDeadline(flight, stepEnd - Date.now());
-    return { ...stepOf(c.id, entry, "MISS"), crmMs: Date.now() - waitStarted };
+    return { ...stepOf(c.id, entry, "MISS"), ...times(waitStarted, quotaWait.ms) };
   } catch (e) {
     const reason = e instanceof CrmError ? e.code : "crm_error";
-    return { ...fallback(c.id, cached, policy, reason), crmMs: Date.now() - waitStarted };
+    return { ...fallback(c.id, cached, policy, reason), ...times(waitStarted, quotaWait.ms) };
   }
+}
+
+/** The step's time split into the wait for a quota token and the CRM's own time. */
+function times(started: number, quotaMs: number): { crmMs: number; quotaMs?: number } {
+  const total = Date.now() - started;
+  return quotaMs > 0 ? { crmMs: Math.max(0, total - quotaMs), quotaMs } : { crmMs: total };
 }
 
 function stepOf(connector: string, entry: CachedDecision, cache: CacheStatus, reason?: string): Step & { entry: CachedDecision } {

@@ -35,6 +35,8 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const id = connectorId(c.req.param("connector"));
       const r = await putConnector(c.env.DB, c.env.ENCRYPTION_KEY, c.req.param("tenant")!, id, await readJson(c.req.raw));
+      // Wakes the connector's guard object now, so that the first identify does not pay for its start.
+      await quotaUsage(c.env, c.req.param("tenant")!, id, effectiveQuota(r.config)).catch(() => null);
       return c.json({ id, ...r.config }, r.created ? 201 : 200);
     },
   );
