@@ -1,3 +1,4 @@
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { forgetLocalQuota } from "../../worker/quota/client.js";
 import { initialQuota, lease, leaseMs } from "../../worker/quota/policy.js";
@@ -8,6 +9,25 @@ const noCache = { ttlSeconds: 0, negativeTtlSeconds: 0, staleIfErrorSeconds: 0 }
 async function fakeQuota(url: string): Promise<{ admitted: number; throttled: number; maxInWindow: number }> {
   const prefix = new URL(url).pathname.split("/").slice(0, 3).join("/");
   return (await fetch(`${crmUrl()}/_quota?prefix=${encodeURIComponent(prefix)}`)).json();
+}
+
+/** Signs in with an admin key and reads one admin page (cookies and CSRF by hand). */
+async function adminPage(key: string, path: string): Promise<string> {
+  const worker = (exports as unknown as { default: Fetcher }).default;
+  const cookies = new Map<string, string>();
+  const keep = (res: Response) => {
+    for (const sc of res.headers.getAll("set-cookie")) {
+      const [pair] = sc.split(";");
+      const eq = pair!.indexOf("=");
+      cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+    }
+  };
+  const cookie = () => [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  const login = await worker.fetch("http://edge.test/ui/login", { redirect: "manual" });
+  keep(login);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? "";
+  keep(await worker.fetch("http://edge.test/ui/login", { method: "POST", redirect: "manual", headers: { cookie: cookie(), "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ _csrf: csrf, key }).toString() }));
+  return (await worker.fetch(`http://edge.test${path}`, { redirect: "manual", headers: { cookie: cookie() } })).text();
 }
 
 describe("quota policy", () => {
@@ -124,6 +144,11 @@ describe("quota guard (Durable Object + isolate leases)", () => {
     const usage = await json<{ pausedUntil: string | null; last429: { retryAfterSeconds: number } | null }>(await call("GET", `/v1/tenants/${t.id}/connectors/crm/usage`, { token: t.admin }));
     expect(usage.last429?.retryAfterSeconds).toBe(30);
     expect(usage.pausedUntil).not.toBeNull();
+    // The connector's admin page shows the same, read-only.
+    const html = await adminPage(t.admin, "/ui/connectors/crm");
+    expect(html).toContain("CRM quota use");
+    expect(html).toContain("Retry-After 30 s");
+    expect(html).toContain("1000 / 1 s");
   });
 
   it("throttling never opens the circuit breaker", async () => {
@@ -150,5 +175,14 @@ describe("quota guard (Durable Object + isolate leases)", () => {
     const nf = await identify(t, "b", "7002");
     expect(await nf.json()).toEqual({ status: "ok", destination: "false" });
     expect(nf.headers.get("x-bridge-reason")).toBe("not_found");
+  });
+
+  it("the usage resource is documented in /openapi.json, with the quota a connector may set", async () => {
+    const doc = await json<{ paths: Record<string, Record<string, unknown>> }>(await call("GET", "/openapi.json"));
+    expect(doc.paths["/v1/tenants/{tenant}/connectors/{connector}/usage"]?.get).toBeTruthy();
+    expect(JSON.stringify(doc)).toContain('"shedLastHour"');
+    const t = await newTenant();
+    const bad = await call("PUT", `/v1/tenants/${t.id}/connectors/c`, { token: t.admin, body: { kind: "webhook", url: "https://crm.example/x", quota: { requests: 0, perSeconds: 1 } } });
+    expect(bad.status).toBe(400);
   });
 });

@@ -1,4 +1,4 @@
-import type { QuotaConfig, QuotaUsage } from "../../shared/quota.js";
+import { effectiveQuota, type ConnectorUsage, type QuotaConfig, type QuotaUsage } from "../../shared/quota.js";
 import type { CircuitEnv } from "../circuit/client.js";
 
 /**
@@ -240,6 +240,17 @@ export function pause(env: CircuitEnv, tenant: string, connector: string, ms: nu
 export async function quotaUsage(env: CircuitEnv, tenant: string, connector: string, quota: QuotaConfig): Promise<QuotaUsage | null> {
   if (!env.CIRCUIT) return null;
   return stub(env, nameOf(tenant, connector)).usage(plain(quota));
+}
+
+/** The usage resource's body; the connector's admin page shows the same. */
+export async function connectorUsageOf(env: CircuitEnv, tenant: string, id: string, config: { kind: string; quota?: QuotaConfig | undefined }): Promise<ConnectorUsage> {
+  const { source, ...quota } = effectiveQuota(config);
+  const seen = await quotaUsage(env, tenant, id, quota);
+  return {
+    connector: id,
+    quota: { ...quota, source },
+    ...(seen ?? { windowSeconds: quota.perSeconds, limit: quota.requests, inWindow: 0, dailyUsed: 0, dailyLimit: quota.daily ?? null, shedLastHour: 0, pausedUntil: null, last429: null }),
+  };
 }
 
 /** Tests: this isolate forgets its leases and pauses, as a fresh isolate elsewhere would start. */

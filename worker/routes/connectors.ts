@@ -1,8 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { slug } from "../../shared/ids.js";
-import { connectorUsage, effectiveQuota, type ConnectorUsage } from "../../shared/quota.js";
-import { quotaUsage } from "../quota/client.js";
+import { connectorUsage, effectiveQuota } from "../../shared/quota.js";
+import { connectorUsageOf, quotaUsage } from "../quota/client.js";
 import { connectorConfig } from "../connectors/registry.js";
 import type { AppEnv } from "../env.js";
 import { requireAuth } from "../http/auth.js";
@@ -86,14 +86,7 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
       const id = c.req.param("connector")!;
       const config = await getMaskedConnector(c.env.DB, c.req.param("tenant")!, id);
       if (!config) throw notFound("connector");
-      const { source, ...quota } = effectiveQuota(config);
-      const seen = await quotaUsage(c.env, c.req.param("tenant")!, id, quota);
-      const body: ConnectorUsage = {
-        connector: id,
-        quota: { ...quota, source },
-        ...(seen ?? { windowSeconds: quota.perSeconds, limit: quota.requests, inWindow: 0, dailyUsed: 0, dailyLimit: quota.daily ?? null, shedLastHour: 0, pausedUntil: null, last429: null }),
-      };
-      return c.json(body);
+      return c.json(await connectorUsageOf(c.env, c.req.param("tenant")!, id, config));
     },
   );
   documented(
