@@ -184,5 +184,6 @@ describe("quota guard (Durable Object + isolate leases)", () => {
     const t = await newTenant();
     const bad = await call("PUT", `/v1/tenants/${t.id}/connectors/c`, { token: t.admin, body: { kind: "webhook", url: "https://crm.example/x", quota: { requests: 0, perSeconds: 1 } } });
     expect(bad.status).toBe(400);
-  });
+    // Generating the document takes seconds on a loaded machine.
+  }, 20_000);
 });
