@@ -165,8 +165,30 @@ function chaosPick(idContact: string): "good" | "hang" | "http-500" | "garbage" 
   return r < 55 ? "good" : r < 65 ? "hang" : r < 77 ? "http-500" : r < 89 ? "garbage" : "slow";
 }
 
+/**
+ * A CRM that enforces its own quota, as real ones do: "quota-N-MS-<scenario>" admits N calls per
+ * sliding MS window per test prefix (/u/<unique>) and answers 429 with Retry-After past it.
+ * /_quota?prefix=/u/<unique> tells how many it admitted, refused, and the most it saw in one window.
+ */
+type Quota = { at: number[]; admitted: number; throttled: number; maxInWindow: number };
+function quotaGate(quotas: Map<string, Quota>, prefix: string, n: number, windowMs: number): boolean {
+  const q = quotas.get(prefix) ?? { at: [], admitted: 0, throttled: 0, maxInWindow: 0 };
+  quotas.set(prefix, q);
+  const now = Date.now();
+  q.at = q.at.filter((t) => t > now - windowMs);
+  if (q.at.length >= n) {
+    q.throttled++;
+    return false;
+  }
+  q.at.push(now);
+  q.admitted++;
+  q.maxInWindow = Math.max(q.maxInWindow, q.at.length);
+  return true;
+}
+
 export async function startFakeCrm(port = 0): Promise<FakeCrm> {
   const seen = new Map<string, Seen>();
+  const quotas = new Map<string, Quota>();
   // While on, every CRM path answers 503: an outage, switched from tests with /_outage?on=1.
   let outage = false;
   const server: Server = createServer(async (req, res) => {
@@ -176,6 +198,10 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
       return send(res, 200, { outage });
     }
     if (url.pathname === "/_chaos") return send(res, 200, { pick: chaosPick(url.searchParams.get("id") ?? "") });
+    if (url.pathname === "/_quota") {
+      const q = quotas.get(url.searchParams.get("prefix") ?? "") ?? { admitted: 0, throttled: 0, maxInWindow: 0 };
+      return send(res, 200, { admitted: q.admitted, throttled: q.throttled, maxInWindow: q.maxInWindow });
+    }
     if (url.pathname === "/_calls") {
       const s = seen.get(url.searchParams.get("path") ?? "") ?? { count: 0 };
       return send(res, 200, s);
@@ -197,6 +223,20 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
     const m = /^\/u\/[^/]+\/(contract|rest)\/([^/]+)(?:\/([^/]*))?$/.exec(url.pathname);
     if (!m) return send(res, 404, { error: "no such path" });
     if (outage) return send(res, 503, { error: "CRM down" });
+    const quota = /^quota-(\d+)-(\d+)-(.+)$/.exec(m[2]!);
+    if (quota) {
+      const prefix = url.pathname.split("/").slice(0, 3).join("/");
+      if (!quotaGate(quotas, prefix, Number(quota[1]), Number(quota[2]))) {
+        res.writeHead(429, { "content-type": "application/json", "retry-after": "1" });
+        return void res.end('{"error":"too many requests"}');
+      }
+      m[2] = quota[3]!;
+    }
+    const retry = /^http-429-retry-(\d+)$/.exec(m[2]!);
+    if (retry) {
+      res.writeHead(429, { "content-type": "application/json", "retry-after": retry[1]! });
+      return void res.end('{"error":"too many requests"}');
+    }
     if (m[1] === "contract" && m[2] === "chaos") {
       const id = new URLSearchParams(body).get("idContact") ?? "";
       const pick = chaosPick(id);
