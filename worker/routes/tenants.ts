@@ -11,6 +11,7 @@ import { createKey, listKeys, revokeKey } from "../store/keys.js";
 import { deleteTenant, forgetTenantCache, listTenants, upsertTenant } from "../store/tenants.js";
 import { readJson } from "./read-json.js";
 
+const tenantSaved = z.object({ id: z.string(), name: z.string(), timeZone: z.string().describe("IANA zone the admin pages show times in") });
 const tenantSummary = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
 const deletedTenant = z.object({
   id: z.string(),
@@ -80,7 +81,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Create or update a tenant (operator)",
       security,
       request: { params: tenantParam, ...jsonBody(tenantInput) },
-      responses: { 200: ok(z.object({ id: z.string(), name: z.string() }), "Updated"), 201: ok(z.object({ id: z.string(), name: z.string() }), "Created") },
+      responses: { 200: ok(tenantSaved, "Updated"), 201: ok(tenantSaved, "Created") },
     },
     requireAuth(["operator"], { tenantMayBeNew: true }),
     async (c) => {
@@ -88,8 +89,8 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
       if (!SLUG_PATTERN.test(tenant)) throw new ApiError(400, "invalid_tenant_id", "tenant ids are lower-case letters, digits and '-'");
       const body = tenantInput.safeParse(await readJson(c.req.raw));
       if (!body.success) throw validationError(body.error);
-      const { created } = await upsertTenant(c.env.DB, tenant, body.data.name);
-      return c.json({ id: tenant, name: body.data.name }, created ? 201 : 200);
+      const { created, timeZone } = await upsertTenant(c.env.DB, tenant, body.data.name, body.data.timeZone);
+      return c.json({ id: tenant, name: body.data.name, timeZone }, created ? 201 : 200);
     },
   );
 

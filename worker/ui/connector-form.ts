@@ -50,13 +50,24 @@ function setPath(obj: Record<string, unknown>, path: string, value: string): boo
 
 const num = (s: string | undefined) => (s === undefined || s.trim() === "" ? undefined : Number(s.trim()));
 
+/**
+ * Where JSON.parse stopped, as line:column: the engine's own message is English, whatever the
+ * page's language, so only its position is kept.
+ */
+function jsonErrorAt(text: string, e: unknown): string {
+  const pos = e instanceof Error ? /position (\d+)/.exec(e.message)?.[1] : undefined;
+  const at = pos === undefined ? text.length : Number(pos) + (text.length - text.trimStart().length);
+  const before = text.slice(0, at).split("\n");
+  return `${before.length}:${before.at(-1)!.length + 1}`;
+}
+
 /** The form as the PUT body: the JSON box, the common fields over it, and any new secret values. */
 export function formToInput(f: ConnectorForm, errors: FieldErrors, badJson: string): Record<string, unknown> | null {
   let extra: unknown;
   try {
     extra = JSON.parse(f.config?.trim() || "{}");
   } catch (e) {
-    errors.config = `${badJson} ${e instanceof Error ? e.message : ""}`.trim();
+    errors.config = `${badJson} ${jsonErrorAt(f.config ?? "", e)}`.trim();
     return null;
   }
   if (!extra || typeof extra !== "object" || Array.isArray(extra)) {

@@ -21,10 +21,13 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; i
 
 function errorPage(err: Error, c: UiContext) {
   const t = c.get("t") ?? dict("en");
+  const lang = c.get("lang") ?? "en";
   const known = err instanceof ApiError;
+  // The API's messages are English: the Spanish page says what kind of refusal it was instead.
+  const title = !known ? t.common.internal : lang === "en" ? err.message : err.status === 404 ? t.common.notFound : t.common.refused;
   if (!known) console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), msg: "ui unhandled", error: err.name }));
   return c.html(
-    <Layout t={t} lang={c.get("lang") ?? "en"} title={known ? err.message : "Internal error"} current="nodes" path="/ui/nodes">
+    <Layout t={t} lang={lang} title={title} current="nodes" path="/ui/nodes">
       <p>
         <a href="/ui/nodes">{t.nav.nodes}</a>
       </p>

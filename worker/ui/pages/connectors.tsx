@@ -8,7 +8,7 @@ import { SECRET_PREFIX, configToForm, connectorIssues, formToInput, maskedEcho, 
 import { connectorTemplate as template } from "../connector-template.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
 import { FormErrors, SelectField, TextAreaField, TextField, controlId, type FieldErrors } from "../fields.js";
-import { zodErrorMap } from "../i18n.js";
+import { firstIssue, localizeIssues, storeMessage } from "../issues.js";
 import { Banner, CsrfField, Layout } from "../layout.js";
 import { TryResultView, tryId, type TryResult } from "./connector-try.js";
 import { QuotaUsageView } from "./connector-usage.js";
@@ -184,17 +184,17 @@ async function saveConnector(c: UiContext, editing: string | null) {
   if (editing && !stored) return notFoundPage(c);
   if (!id) {
     const raw = (form.id ?? "").trim();
-    const parsedId = slug.safeParse(raw, { error: zodErrorMap(c.get("lang")) });
+    const parsedId = slug.safeParse(raw);
     if (!raw) errors.id = t.connector.idRequired;
-    else if (!parsedId.success) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
+    else if (!parsedId.success) errors.id = firstIssue(parsedId.error, c.get("lang"));
     else if (parsedId.data === "new") errors.id = t.common.reserved;
     else if (await getMaskedConnector(c.env.DB, tenant, parsedId.data)) errors.id = t.connector.exists;
     else id = parsedId.data;
   }
   const input = formToInput(form, errors, t.connector.badJson);
   if (input) {
-    const parsed = connectorConfig.safeParse(input, { error: zodErrorMap(c.get("lang")) });
-    if (!parsed.success) for (const [k, m] of Object.entries(connectorIssues(parsed.error.issues))) errors[k] ??= m;
+    const parsed = connectorConfig.safeParse(input);
+    if (!parsed.success) for (const [k, m] of Object.entries(connectorIssues(localizeIssues(parsed.error.issues, c.get("lang"))))) errors[k] ??= m;
   }
   if (input && id && !Object.keys(errors).length) {
     try {
@@ -206,7 +206,7 @@ async function saveConnector(c: UiContext, editing: string | null) {
         // Next to each secret to type again, and above the settings that moved.
         errors.config = `${t.connector.secretMoved}: ${e.destinations.join(", ")}`;
         for (const s of e.secrets) errors[SECRET_PREFIX + s] = t.connector.secretRetypeMoved;
-      } else errors.config = e.message;
+      } else errors.config = storeMessage(e.message, c.get("lang"));
     }
   }
   // Typed secret values are never sent back, not even after an error: the page only says where one goes.

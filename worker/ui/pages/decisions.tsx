@@ -1,9 +1,12 @@
 import { listDecisions } from "../../store/decisions.js";
 import { listNodes } from "../../store/nodes.js";
+import { getTenantTimeZone } from "../../store/tenants.js";
 import { bucketize, OUTCOMES, OutcomeChart, percentile, type Bucket } from "../chart.js";
 import { tenantOf, type UiApp } from "../context.js";
 import { SelectField } from "../fields.js";
+import { reasonText } from "../issues.js";
 import { Layout } from "../layout.js";
+import { localHourMinute, shortMask, Time } from "../time.js";
 
 const HOUR = 3600_000;
 const TABLE_ROWS = 100;
@@ -17,6 +20,15 @@ function summary(buckets: Bucket[], entries: ReadonlyArray<{ at: string; ms: num
   return text(n, percentile(ms, 50) ?? 0, percentile(ms, 99) ?? 0);
 }
 
+function Reason(p: { code: string; text: string | null }) {
+  return (
+    <>
+      <code>{p.code}</code>
+      {p.text ? <span class="hint reason">{p.text}</span> : null}
+    </>
+  );
+}
+
 export function decisionPages(ui: UiApp) {
   ui.get("/decisions", async (c) => {
     const t = c.get("t");
@@ -26,11 +38,16 @@ export function decisionPages(ui: UiApp) {
     const outcomeQ = c.req.query("outcome");
     const outcome = outcomeQ && (OUTCOMES as readonly string[]).includes(outcomeQ) ? outcomeQ : undefined;
     // The store keeps at most 1000 rows per tenant, so one read serves the table and both charts.
-    const [entries, nodes] = await Promise.all([listDecisions(c.env.DB, tenant, { limit: 1000, node, outcome }), listNodes(c.env.DB, tenant)]);
+    const [entries, nodes, timeZone] = await Promise.all([
+      listDecisions(c.env.DB, tenant, { limit: 1000, node, outcome }),
+      listNodes(c.env.DB, tenant),
+      getTenantTimeZone(c.env.DB, tenant),
+    ]);
+    const lang = c.get("lang");
     const now = Date.now();
     const hour = bucketize(entries, now, HOUR, 12);
     const day = bucketize(entries, now, 24 * HOUR, 24);
-    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const hhmm = (ms: number) => localHourMinute(ms, timeZone);
     const outcomeLabel = (o: string) => d.outcomes[o] ?? o;
     return c.html(
       <Layout t={t} lang={c.get("lang")} title={d.title} current="decisions" path={`/ui/decisions${new URL(c.req.url).search}`} tenant={tenant} csrf={c.get("session").csrf}>
@@ -46,12 +63,12 @@ export function decisionPages(ui: UiApp) {
           <button type="submit">{d.filter}</button>
         </form>
         <div class="charts">
-          <OutcomeChart id="chart-hour" title={d.chartHour} summary={summary(hour, entries, now - HOUR, d.chartSummary)} buckets={hour} label={hhmm} outcomeLabel={outcomeLabel} />
-          <OutcomeChart id="chart-day" title={d.chartDay} summary={summary(day, entries, now - 24 * HOUR, d.chartSummary)} buckets={day} label={hhmm} outcomeLabel={outcomeLabel} />
+          <OutcomeChart id="chart-hour" title={d.chartHour} summary={summary(hour, entries, now - HOUR, d.chartSummary)} empty={d.chartEmpty} buckets={hour} label={hhmm} outcomeLabel={outcomeLabel} />
+          <OutcomeChart id="chart-day" title={d.chartDay} summary={summary(day, entries, now - 24 * HOUR, d.chartSummary)} empty={d.chartEmpty} buckets={day} label={hhmm} outcomeLabel={outcomeLabel} />
         </div>
-        <p class="hint">{d.capped}</p>
+        <p class="hint">{d.capped(timeZone)}</p>
         {entries.length ? (
-          <table>
+          <table class="decisions">
             <thead>
               <tr>
                 <th scope="col">{d.time}</th>
@@ -67,14 +84,16 @@ export function decisionPages(ui: UiApp) {
             <tbody>
               {entries.slice(0, TABLE_ROWS).map((e) => (
                 <tr>
-                  <td>
-                    <time datetime={e.at}>{e.at.replace("T", " ").slice(0, 19)}</time>
+                  <td class="nowrap">
+                    <Time at={e.at} timeZone={timeZone} />
                   </td>
-                  <td>{e.node}</td>
-                  <td class="mono">{e.maskedId}</td>
+                  <td class="clip">{e.node}</td>
+                  <td class="mono nowrap" title={d.maskedTitle(e.maskedId.length)}>
+                    {shortMask(e.maskedId)}
+                  </td>
                   <td>{outcomeLabel(e.outcome)}</td>
                   <td class="mono">{e.destination}</td>
-                  <td>{e.reason ? <code>{e.reason}</code> : "—"}</td>
+                  <td>{e.reason ? <Reason code={e.reason} text={reasonText(lang, e.reason)} /> : "—"}</td>
                   <td>{e.cache}</td>
                   <td>{e.ms}</td>
                 </tr>

@@ -5,8 +5,9 @@ import { ApiError } from "../../http/errors.js";
 import { listMaskedConnectors } from "../../store/connectors.js";
 import { deleteNode, getNode, listNodes, putNode } from "../../store/nodes.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
-import { CheckboxField, FormErrors, SelectField, TextField, issuesToFields, storeMessageToFields, type FieldErrors } from "../fields.js";
-import { zodErrorMap, type Dict } from "../i18n.js";
+import { CheckboxField, FormErrors, SelectField, TextField, type FieldErrors } from "../fields.js";
+import type { Dict } from "../i18n.js";
+import { fieldErrors, firstIssue, storeMessageToFields } from "../issues.js";
 import { Banner, CsrfField, Layout } from "../layout.js";
 import { notFoundPage } from "./errors.js";
 
@@ -179,15 +180,16 @@ async function connectorIds(c: UiContext) {
 /** Validates with the shared schema, then lets the store save (it also checks that the connectors exist). */
 async function saveNode(c: UiContext, editing: string | null) {
   const t = c.get("t");
+  const lang = c.get("lang");
   const form = await readForm(c);
   const tenant = tenantOf(c);
   const errors: FieldErrors = {};
   let id = editing;
   if (!id) {
     const raw = (form.id ?? "").trim() || slugFromName(form.name ?? "");
-    const parsedId = slug.safeParse(raw, { error: zodErrorMap(c.get("lang")) });
+    const parsedId = slug.safeParse(raw);
     if (!parsedId.success) {
-      if ((form.id ?? "").trim() || (form.name ?? "").trim()) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
+      if ((form.id ?? "").trim() || (form.name ?? "").trim()) errors.id = firstIssue(parsedId.error, lang);
     } else if (parsedId.data === "new") {
       errors.id = t.common.reserved;
     } else if (await getNode(c.env.DB, tenant, parsedId.data)) {
@@ -195,8 +197,8 @@ async function saveNode(c: UiContext, editing: string | null) {
     } else id = parsedId.data;
   }
   const input = formToNodeInput(form);
-  const parsed = nodeConfig.safeParse(input, { error: zodErrorMap(c.get("lang")) });
-  if (!parsed.success) for (const [k, m] of Object.entries(issuesToFields(parsed.error.issues))) errors[k] ??= m;
+  const parsed = nodeConfig.safeParse(input);
+  if (!parsed.success) for (const [k, m] of Object.entries(fieldErrors(parsed.error.issues, lang))) errors[k] ??= m;
   if (!Object.keys(errors).length && id) {
     try {
       await putNode(c.env.DB, tenant, id, input);
@@ -204,7 +206,7 @@ async function saveNode(c: UiContext, editing: string | null) {
       return c.redirect(`/ui/nodes?saved=${encodeURIComponent(id)}`, 303);
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 400) throw e;
-      Object.assign(errors, storeMessageToFields(e.message, FIELDS));
+      Object.assign(errors, storeMessageToFields(e.message, FIELDS, lang));
     }
   }
   return c.html(<NodeFormPage c={c} form={form} errors={errors} connectors={await connectorIds(c)} editing={editing} />, 400);
