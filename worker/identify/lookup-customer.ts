@@ -9,17 +9,18 @@ import type { LookupResult } from "../connectors/types.js";
 import { applyRules } from "../rules/engine.js";
 import type { StoredConnector } from "../store/connectors.js";
 import type { RuleSet } from "../../shared/rules.js";
+import type { Reason } from "../../shared/reasons.js";
 
 export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
 
 /** One connector's part in a decision, as the decision log and the test endpoint show it. */
 export type Step =
-  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: string; crmMs?: number }
-  | { connector: string; result: "error"; cache: CacheStatus; reason: string; crmMs?: number };
+  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: Reason; crmMs?: number }
+  | { connector: string; result: "error"; cache: CacheStatus; reason: Reason; crmMs?: number };
 
 export type ChainResult =
   | { ok: true; decision: string; cache: CacheStatus; steps: Step[] }
-  | { ok: false; reason: string; steps: Step[] };
+  | { ok: false; reason: Reason; steps: Step[] };
 
 export interface LookupEnv {
   kv: KVNamespace;
@@ -118,7 +119,7 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): 
   }
 }
 
-function stepOf(connector: string, entry: CachedDecision, cache: CacheStatus, reason?: string): Step & { entry: CachedDecision } {
+function stepOf(connector: string, entry: CachedDecision, cache: CacheStatus, reason?: Reason): Step & { entry: CachedDecision } {
   return {
     connector,
     result: entry.f ? "found" : "notFound",
@@ -132,7 +133,7 @@ function stepOf(connector: string, entry: CachedDecision, cache: CacheStatus, re
 }
 
 /** A failing or slow CRM is answered from the last good entry while it is within staleIfErrorSeconds. */
-function fallback(connector: string, cached: CachedDecision | null, policy: CachePolicy, reason: string): Step {
+function fallback(connector: string, cached: CachedDecision | null, policy: CachePolicy, reason: Reason): Step {
   if (cached && isUsableStale(cached, policy, Date.now())) return stepOf(connector, cached, "STALE", reason);
   return { connector, result: "error", cache: "MISS", reason };
 }
