@@ -3,6 +3,7 @@ import { decide } from "./decide.js";
 import type { ChainResult } from "./lookup-customer.js";
 
 const said = (decision: string): ChainResult => ({ ok: true, decision, cache: "MISS", steps: [] });
+const failed: ChainResult = { ok: false, reason: "crm_timeout", steps: [] };
 
 describe("edge decide: the shared mode decision as the contract reply", () => {
   it.each([
@@ -12,7 +13,7 @@ describe("edge decide: the shared mode decision as the contract reply", () => {
     ["crm_destination", said(" 3,7"), { status: "ok", destination: " 3,7" }, "route", null],
     ["crm_destination", said("false"), { status: "ok", destination: "false" }, "failure", null],
     ["crm_destination", said("13,1"), { status: "fail", destination: "false" }, "failure", "crm_bad_reply"],
-    ["crm_destination", { ok: false, reason: "crm_timeout", steps: [] }, { status: "fail", destination: "false" }, "failure", "crm_timeout"],
+    ["crm_destination", failed, { status: "fail", destination: "false" }, "failure", "crm_timeout"],
   ] as const)("%s with %o", (interaction, chain, reply, outcome, reason) => {
     expect(decide(interaction, chain)).toEqual({ reply, outcome, reason });
   });
