@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { boundedWait } from "../../shared/bounded-wait.js";
 import { sha256Hex } from "../security/crypto.js";
 import { CrmError, crmStatusError } from "./errors.js";
 import { crmFetch } from "./http.js";
@@ -92,20 +93,8 @@ async function accessToken(key: string, ctx: LookupContext, grant: OAuthGrant, o
     const forget = () => fetching.delete(key);
     flight.then(forget, forget);
   }
-  return (await untilAborted(flight, ctx.http.signal)).value;
-}
-
-/** Waits for a shared promise, but no longer than this caller's own deadline. */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new CrmError("crm_timeout", "CRM did not answer in time"));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new CrmError("crm_timeout", "CRM did not answer in time"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener("abort", onAbort), reject(e)),
-    );
-  });
+  // Waits no longer than this caller's own deadline.
+  return (await boundedWait(flight, { signal: ctx.http.signal }, () => new CrmError("crm_timeout", "CRM did not answer in time"))).value;
 }
 
 function dropToken(key: string, value: string) {

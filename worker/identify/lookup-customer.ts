@@ -1,3 +1,4 @@
+import { boundedWait } from "../../shared/bounded-wait.js";
 import type { CachePolicy } from "../../shared/connector.js";
 import { gate, NOT_CRM_FAULTS, report, type CircuitEnv } from "../circuit/client.js";
 import { cacheKey, isFresh, isUsableStale, readCached, writeCached, type CachedDecision } from "../cache/decision-cache.js";
@@ -67,15 +68,7 @@ export async function callConnector(c: StoredConnector, customerId: string, tena
   return { result, cached: toCached(result, rules) };
 }
 
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new CrmError("crm_timeout", "CRM did not answer in time")), Math.max(0, ms));
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
-    );
-  });
-}
+const crmTimeout = () => new CrmError("crm_timeout", "CRM did not answer in time");
 
 async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): Promise<Step & { entry?: CachedDecision }> {
   const policy: CachePolicy = c.config.cache;
@@ -111,7 +104,7 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): 
   const waitStarted = Date.now();
   try {
     // A shared flight may have started under a longer budget than this caller has left.
-    const entry = await withDeadline(flight, budget);
+    const entry = await boundedWait(flight, { ms: budget }, crmTimeout);
     return { ...stepOf(c.id, entry, "MISS"), crmMs: Date.now() - waitStarted };
   } catch (e) {
     const reason = e instanceof CrmError ? e.code : "crm_error";
