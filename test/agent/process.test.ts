@@ -47,6 +47,16 @@ it("bad env: one clear message naming the variable, exit code 2", async () => {
   expect(r.err.join("")).toMatch(/METRICS_PORT/);
 }, 20_000);
 
+it("no settings at all (`npm run agent` alone): every missing setting named, pointed at agent.env.example, exit code 2", async () => {
+  const p = run({});
+  expect(await p.exit).toBe(2);
+  const err = p.err.join("");
+  for (const v of ["ARI_USERNAME", "ARI_PASSWORD", "DESTINATIONS_FILE", "EDGE_URL", "EDGE_KEY", "NODES_FILE"]) expect(err).toContain(v);
+  expect(err).toContain("pbx-agent/deploy/agent.env.example");
+  // Said once, not as a stack trace.
+  expect(err).not.toMatch(/\n\s+at /);
+}, 20_000);
+
 it("SIGTERM: calls in progress get the grace period, the rest go to their failure destination, exit 0", async () => {
   edge.setNode("acme", "slow", { name: "slow", interaction: "none", audio: "sound:prompt", expectedLength: 4, timeoutSeconds: 30, successDestination: SUCCESS, failureDestination: FAILURE });
   const p = run({

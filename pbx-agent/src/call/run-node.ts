@@ -89,7 +89,7 @@ async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDe
   else if (deps.edge) target = { kind: "edge", baseUrl: deps.edge.baseUrl, key: deps.edge.key, tenant: node.tenant, node: node.id };
   let result: LookupResult | null = null;
   if (target) {
-    result = await deps.lookup(target, digits, { deadlineAt: inputEnd + deps.edgeTimeoutMs, signal: channel.signal, now });
+    result = await deps.lookup(target, digits, { deadlineAt: inputEnd + deps.edgeTimeoutMs, signal: channel.signal, now, requestId: channel.id });
     report.timings.edgeMs = Math.round(result.ms * 10) / 10;
     deps.metrics?.edgeLatency.observe({ kind: target.kind === "edge" ? "identify" : "crm_url", result: result.ok ? "ok" : result.reason }, result.ms / 1000);
     if (!result.ok && result.reason === "edge_timeout") deps.metrics?.edgeTimeouts.inc();

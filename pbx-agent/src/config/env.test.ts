@@ -54,6 +54,18 @@ describe("loadConfig", () => {
     expect(e.message).toContain(words);
   });
 
+  it("lists every missing required setting at once", () => {
+    const e = failure({});
+    expect(e.missing.flatMap((m) => m.variables)).toEqual(["ARI_USERNAME", "ARI_PASSWORD", "DESTINATIONS_FILE", "EDGE_URL", "EDGE_KEY"]);
+    expect(failure({ ...base, EDGE_KEY: undefined }).missing.flatMap((m) => m.variables)).toEqual(["EDGE_KEY"]);
+    expect(failure({ ...base, EDGE_TIMEOUT_MS: "soon" }).missing).toEqual([]);
+  });
+
+  it("metrics listen on loopback unless METRICS_HOST says otherwise", () => {
+    expect(loadConfig(base).metrics).toEqual({ port: 9464, host: "127.0.0.1" });
+    expect(loadConfig({ ...base, METRICS_HOST: "0.0.0.0" }).metrics?.host).toBe("0.0.0.0");
+  });
+
   it("names DESTINATIONS_FILE and the field when the file does not match the schema", () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ types: { "13": { context: "x", extension: "s" } }, default: { context: "r", extension: "s" }, fallback: { context: "f", extension: "s" } }));

@@ -27,7 +27,8 @@ export const agentEnv = z
     NODES_FILE: z.string().min(1).optional(),
     STATE_DIR: z.string().min(1).default(".crm-bridge-agent"),
     METRICS_PORT: int(0, 65_535).default(9464),
-    METRICS_HOST: z.string().min(1).default("0.0.0.0"),
+    // Loopback unless asked: /metrics and /healthz have no auth, so they are not offered to the network by default.
+    METRICS_HOST: z.string().min(1).default("127.0.0.1"),
     NODE_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
     SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
     ARI_RECONNECT_MAX_MS: int(100, 300_000).default(30_000),
@@ -57,9 +58,33 @@ export type AgentConfig = {
 
 export class ConfigError extends Error {
   readonly code = "bad_config";
-  constructor(readonly variable: string, detail: string) {
+  constructor(
+    readonly variable: string,
+    detail: string,
+    /** Every required setting that is unset, so a first run learns them all at once, not one per try. */
+    readonly missing: MissingSetting[] = [],
+  ) {
     super(`${variable}: ${detail}`);
   }
+}
+
+export type MissingSetting = { variables: string[]; detail: string; what: string };
+
+/** The required settings absent from a (cleaned) environment, in the order SPEC 6 lists them. */
+export function missingSettings(env: Record<string, string | undefined>): MissingSetting[] {
+  const unset = (v: string) => env[v] === undefined;
+  const out: MissingSetting[] = [];
+  const ari = ["ARI_USERNAME", "ARI_PASSWORD"].filter(unset);
+  if (ari.length) out.push({ variables: ari, detail: "required", what: "an ari.conf user (sample: pbx-agent/asterisk/ari.conf)" });
+  if (unset("DESTINATIONS_FILE")) {
+    out.push({ variables: ["DESTINATIONS_FILE"], detail: "required", what: "dialplan targets per destination type (e.g. pbx-agent/asterisk/destinations.asterisk.json)" });
+  }
+  if (unset("EDGE_URL") && unset("NODES_FILE")) {
+    out.push({ variables: ["EDGE_URL", "EDGE_KEY"], detail: "required unless NODES_FILE is set", what: "the edge and an agent key of your tenant (or NODES_FILE for nodes from a local file)" });
+  } else if (!unset("EDGE_URL") && unset("EDGE_KEY")) {
+    out.push({ variables: ["EDGE_KEY"], detail: "required with EDGE_URL (an agent key)", what: "an agent key of your tenant" });
+  }
+  return out;
 }
 
 function readJsonFile<T>(variable: string, path: string, schema: z.ZodType<T>): T {
@@ -88,6 +113,8 @@ function readJsonFile<T>(variable: string, path: string, schema: z.ZodType<T>): 
 export function loadConfig(env: Record<string, string | undefined>): AgentConfig {
   // Empty strings come from `FOO=` in unit files and compose files; treat them as unset.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const missing = missingSettings(cleaned);
+  if (missing.length) throw new ConfigError(missing[0]!.variables[0]!, missing[0]!.detail, missing);
   const parsed = agentEnv.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
