@@ -1,9 +1,10 @@
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import { CrmError } from "./errors.js";
 import type { LookupContext, LookupResult } from "./types.js";
 
 // A CRM that answered 429 is left alone until its Retry-After passes: calling it sooner only
 // burns the tenant's quota and can extend the ban. Per isolate, like the token cache.
-const closedUntil = new Map<string, number>();
+const closedUntil = new BoundedCache<string, number>({ max: 5000 });
 const MAX_WAIT_SECONDS = 600;
 /** When a 429 names no Retry-After, back off this long. */
 const DEFAULT_WAIT_SECONDS = 5;
@@ -23,7 +24,6 @@ export async function honourRetryAfter(ctx: LookupContext, lookup: () => Promise
   } catch (e) {
     if (e instanceof CrmError && e.code === "crm_rate_limited") {
       const wait = Math.min(MAX_WAIT_SECONDS, e.retryAfterSeconds ?? DEFAULT_WAIT_SECONDS);
-      if (closedUntil.size > 5000) closedUntil.clear();
       closedUntil.set(key, now() + wait * 1000);
     }
     throw e;

@@ -1,3 +1,4 @@
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import type { Condition, Rule, RuleSet } from "../../shared/rules.js";
 import { readPath } from "../connectors/record.js";
 
@@ -28,13 +29,12 @@ function compare(a: unknown, b: unknown): number | null {
 
 // Long CRM fields are cut before matching: a pattern never sees more than this.
 const MAX_MATCH_INPUT = 1000;
-const regexCache = new Map<string, RegExp>();
+const regexCache = new BoundedCache<string, RegExp>({ max: 500 });
 function regex(pattern: string, flags: string): RegExp {
   const key = `${flags}/${pattern}`;
   let re = regexCache.get(key);
   if (!re) {
     re = new RegExp(pattern, flags);
-    if (regexCache.size > 500) regexCache.clear();
     regexCache.set(key, re);
   }
   return re;
