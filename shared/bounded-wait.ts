@@ -9,10 +9,10 @@ export type WaitLimit = { ms: number } | { signal: AbortSignal };
 export function boundedWait<T>(work: PromiseLike<T>, limit: WaitLimit, onLimit: () => unknown): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const signal = "signal" in limit ? limit.signal : undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: ReturnType<typeof setTimeout> | null = null;
     const stop = () => reject(onLimit());
     const settled = () => {
-      clearTimeout(timer);
+      if (timer !== null) clearTimeout(timer);
       signal?.removeEventListener("abort", stop);
     };
     if (!signal) timer = setTimeout(stop, Math.max(0, "ms" in limit ? limit.ms : 0));

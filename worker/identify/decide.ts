@@ -16,13 +16,19 @@ const fail = (): ContractReply => ({ status: "fail", destination: "false" });
  */
 export function decide(interaction: Exclude<Interaction, "none">, chain: ChainResult): Decided {
   if (!chain.ok) return { reply: fail(), outcome: "failure", reason: chain.reason };
-  const m = decideMode(interaction, { ok: true, status: "ok", destination: chain.decision });
+  const decided = decideFound(interaction, chain.decision);
+  // SPEC 3: "not in the CRM" is told apart from "the CRM said false" for the log and the agent.
+  return chain.notFound && decided.reason === null ? { ...decided, reason: "not_found" } : decided;
+}
+
+function decideFound(interaction: Exclude<Interaction, "none">, d: string): Decided {
+  const m = decideMode(interaction, { ok: true, status: "ok", destination: d });
   switch (m.outcome) {
     case "success":
       return { reply: ok("true"), outcome: "success", reason: null };
     case "route":
       // The CRM's own spelling goes out: OMniLeads reads it, the edge only checked it.
-      return { reply: ok(chain.decision), outcome: "route", reason: null };
+      return { reply: ok(d), outcome: "route", reason: null };
     case "failure":
       if (!m.clean) return { reply: fail(), outcome: "failure", reason: m.reason };
       return { reply: ok("false"), outcome: "failure", reason: m.reason === "crm_false" ? null : m.reason };
