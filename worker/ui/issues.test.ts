@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { slug } from "../../shared/ids.js";
+import { REASONS } from "../../shared/reasons.js";
 import { nodeConfig } from "../../shared/node.js";
 import { timeZone } from "../../shared/tenant.js";
 import { connectorConfig } from "../connectors/registry.js";
@@ -58,28 +59,7 @@ describe("zod issues as our sentences", () => {
 });
 
 describe("reason codes", () => {
-  // Every reason the edge writes to the decision log (grep CrmError codes, decide.ts, identify.ts).
-  const codes = [
-    "invalid_id",
-    "invalid_length",
-    "not_found",
-    "no_connector",
-    "crm_timeout",
-    "crm_unreachable",
-    "crm_auth",
-    "crm_rate_limited",
-    "crm_quota",
-    "crm_bad_reply",
-    "crm_reply_too_large",
-    "crm_redirect",
-    "crm_status_fail",
-    "crm_error",
-    "circuit_open",
-    "url_not_allowed",
-    "edge_busy",
-    "destination_in_true_false_mode",
-    "crm_http_503",
-  ];
+  const codes = [...REASONS, "crm_http_503", "edge_http_502"];
   it("has a short explanation of each in both languages", () => {
     for (const code of codes) {
       const en = reasonText("en", code);

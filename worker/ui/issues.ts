@@ -136,6 +136,6 @@ export function storeMessage(message: string, lang: Lang): string {
 /** A decision's reason code with its short explanation in the page's language (null for an unknown code: the code alone is shown). */
 export function reasonText(lang: Lang, code: string): string | null {
   const t = dict(lang);
-  const http = /^crm_http_(\d{3})$/.exec(code);
-  return http ? t.reasonHttp(http[1]!) : (t.reasons[code] ?? null);
+  const http = /^(crm|edge)_http_(\d{3})$/.exec(code);
+  return http ? t.reasonHttp(http[1] as "crm" | "edge", http[2]!) : (t.reasons[code] ?? null);
 }
