@@ -3,7 +3,8 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { demoCrmRoutes } from "./demo/crm.js";
 import type { AppEnv } from "./env.js";
-import { ApiError, errorResponse, onError } from "./http/errors.js";
+import { errorResponse, onError } from "./http/errors.js";
+import { DomainError } from "./services/errors.js";
 import { cacheAndDecisionRoutes } from "./routes/cache-and-decisions.js";
 import { connectorTestRoutes } from "./routes/connector-test.js";
 import { connectorRoutes } from "./routes/connectors.js";
@@ -22,7 +23,7 @@ export function createApp() {
     bodyLimit({
       maxSize: MAX_ADMIN_BODY,
       onError: () => {
-        throw new ApiError(413, "body_too_large", `bodies are at most ${MAX_ADMIN_BODY} bytes`);
+        throw new DomainError("body_too_large", `bodies are at most ${MAX_ADMIN_BODY} bytes`);
       },
     }),
   );

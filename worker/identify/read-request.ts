@@ -1,5 +1,5 @@
 import { readCappedText } from "../../shared/read-capped.js";
-import { ApiError } from "../http/errors.js";
+import { DomainError } from "../services/errors.js";
 
 export const MAX_IDENTIFY_BODY = 8 * 1024;
 
@@ -29,10 +29,10 @@ function fromJson(text: string): string | null | undefined {
 export async function readIdContact(req: Request): Promise<string | null> {
   const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_IDENTIFY_BODY) throw new ApiError(413, "body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
+  if (declared > MAX_IDENTIFY_BODY) throw new DomainError("body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
   const known = ["", "application/x-www-form-urlencoded", "application/json", "text/plain", "multipart/form-data"];
   if (!known.includes(type) && !type.endsWith("+json")) {
-    throw new ApiError(415, "unsupported_media_type", "send application/x-www-form-urlencoded, application/json or text/plain");
+    throw new DomainError("unsupported_media_type", "send application/x-www-form-urlencoded, application/json or text/plain");
   }
   if (type === "multipart/form-data") {
     const v = (await req.formData().catch(() => null))?.get("idContact");
@@ -42,7 +42,7 @@ export async function readIdContact(req: Request): Promise<string | null> {
   if (type === "application/x-www-form-urlencoded") return fromForm(text);
   if (type === "application/json" || type.endsWith("+json")) {
     const v = fromJson(text);
-    if (v === undefined) throw new ApiError(400, "bad_json", "body is not valid JSON");
+    if (v === undefined) throw new DomainError("bad_json", "body is not valid JSON");
     return v;
   }
   // text/plain or no type: whichever of the two forms it holds.
@@ -55,8 +55,8 @@ async function readCapped(req: Request): Promise<string> {
   try {
     text = await readCappedText(req.body, MAX_IDENTIFY_BODY);
   } catch {
-    throw new ApiError(400, "bad_body", "the request body broke off");
+    throw new DomainError("bad_body", "the request body broke off");
   }
-  if (text === null) throw new ApiError(413, "body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
+  if (text === null) throw new DomainError("body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
   return text;
 }

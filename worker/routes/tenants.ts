@@ -1,14 +1,12 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { SLUG_PATTERN } from "../../shared/ids.js";
 import { createdKey, keyInfo, keyInput, tenantInput } from "../../shared/tenant.js";
 import type { AppEnv } from "../env.js";
 import { requireAuth } from "../http/auth.js";
 import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
-import { ApiError, notFound } from "../http/errors.js";
-import { validationError } from "../store/connectors.js";
-import { createKey, listKeys, revokeKey } from "../store/keys.js";
-import { upsertTenant } from "../store/tenants.js";
+import { serviceContext as svc } from "../services/context.js";
+import * as keys from "../services/keys.js";
+import { parseTenantId, putTenant } from "../services/tenants.js";
 import { readJson } from "./read-json.js";
 
 export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
@@ -24,12 +22,9 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
     },
     requireAuth(["operator"], { tenantMayBeNew: true }),
     async (c) => {
-      const tenant = c.req.param("tenant")!;
-      if (!SLUG_PATTERN.test(tenant)) throw new ApiError(400, "invalid_tenant_id", "tenant ids are lower-case letters, digits and '-'");
-      const body = tenantInput.safeParse(await readJson(c.req.raw));
-      if (!body.success) throw validationError(body.error);
-      const { created } = await upsertTenant(c.env.DB, tenant, body.data.name);
-      return c.json({ id: tenant, name: body.data.name }, created ? 201 : 200);
+      const tenant = parseTenantId(c.req.param("tenant")!);
+      const r = await putTenant(svc(c), tenant, await readJson(c.req.raw));
+      return c.json(r.tenant, r.created ? 201 : 200);
     },
   );
 
@@ -44,11 +39,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
       responses: { 201: ok(createdKey, "Created") },
     },
     requireAuth(["operator", "admin"]),
-    async (c) => {
-      const body = keyInput.safeParse(await readJson(c.req.raw));
-      if (!body.success) throw validationError(body.error);
-      return c.json(await createKey(c.env.DB, c.req.param("tenant")!, body.data.role), 201);
-    },
+    async (c) => c.json(await keys.issueKey(svc(c), c.req.param("tenant")!, await readJson(c.req.raw)), 201),
   );
 
   documented(
@@ -62,7 +53,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
       responses: { 200: ok(z.object({ keys: z.array(keyInfo) })) },
     },
     requireAuth(["operator", "admin"]),
-    async (c) => c.json({ keys: await listKeys(c.env.DB, c.req.param("tenant")!) }),
+    async (c) => c.json({ keys: await keys.listKeys(svc(c), c.req.param("tenant")!) }),
   );
 
   documented(
@@ -77,7 +68,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
     },
     requireAuth(["operator", "admin"]),
     async (c) => {
-      if (!(await revokeKey(c.env.DB, c.req.param("tenant")!, c.req.param("id")!))) throw notFound("key");
+      await keys.revokeKey(svc(c), c.req.param("tenant")!, c.req.param("id")!);
       return c.body(null, 204);
     },
   );

@@ -1,5 +1,5 @@
-import { listDecisions } from "../../store/decisions.js";
-import { listNodes } from "../../store/nodes.js";
+import { listDecisions } from "../../services/cache.js";
+import { listNodes } from "../../services/nodes.js";
 import { bucketize, OUTCOMES, OutcomeChart, percentile, type Bucket } from "../chart.js";
 import { tenantOf, type UiApp } from "../context.js";
 import { SelectField } from "../fields.js";
@@ -26,7 +26,7 @@ export function decisionPages(ui: UiApp) {
     const outcomeQ = c.req.query("outcome");
     const outcome = outcomeQ && (OUTCOMES as readonly string[]).includes(outcomeQ) ? outcomeQ : undefined;
     // The store keeps at most 1000 rows per tenant, so one read serves the table and both charts.
-    const [entries, nodes] = await Promise.all([listDecisions(c.env.DB, tenant, { limit: 1000, node, outcome }), listNodes(c.env.DB, tenant)]);
+    const [entries, nodes] = await Promise.all([listDecisions(c.get("svc"), tenant, { limit: 1000, node, outcome }), listNodes(c.get("svc"), tenant)]);
     const now = Date.now();
     const hour = bucketize(entries, now, HOUR, 12);
     const day = bucketize(entries, now, 24 * HOUR, 24);
