@@ -16,12 +16,23 @@ import { DomainError, notFound, SecretRequired, validationFailed } from "./error
 
 type ParseParams = Parameters<typeof connectorConfig.safeParse>[1];
 
-/** Seals and opens stored CRM secrets; unset, it fails with a clear code at the first secret it meets. */
-export function sealingKey(env: Env): store.SealingKey {
-  return () => {
-    if (!env.ENCRYPTION_KEY) throw new DomainError("encryption_key_missing", "the worker secret ENCRYPTION_KEY is not set");
-    return env.ENCRYPTION_KEY;
+/**
+ * The keys that seal and open stored CRM secrets (ENCRYPTION_KEY, and ENCRYPTION_KEY_PREVIOUS
+ * during a rotation). Unset, ENCRYPTION_KEY fails with a clear code at the first secret it meets.
+ */
+export function sealingKeys(env: Env): store.SealingKeys {
+  return {
+    current: () => {
+      if (!env.ENCRYPTION_KEY) throw new DomainError("encryption_key_missing", "the worker secret ENCRYPTION_KEY is not set");
+      return env.ENCRYPTION_KEY;
+    },
+    previous: env.ENCRYPTION_KEY_PREVIOUS,
   };
+}
+
+/** The ENCRYPTION_KEY rotation step: every stored secret re-sealed under the current key (safe to repeat). */
+export function resealSecrets(ctx: ServiceContext) {
+  return store.resealAll(ctx.env.DB, sealingKeys(ctx.env));
 }
 
 export function parseConnectorId(raw: string | undefined): string {
@@ -46,12 +57,12 @@ export async function putConnector(ctx: ServiceContext, tenant: string, id: stri
   const started = Date.now();
   const incoming = checkConnector(input, parse);
   const module = connectorModule(incoming.kind);
-  const key = sealingKey(ctx.env);
-  const stored = await store.getConnectorWithSecrets(ctx.env.DB, key, tenant, id);
+  const keys = sealingKeys(ctx.env);
+  const stored = await store.getConnectorWithSecrets(ctx.env.DB, keys, tenant, id);
   const { config, missing, rebound } = keepStoredSecrets(incoming, stored, module);
   if (rebound) throw new SecretRequired(rebound.secrets, rebound.destinations);
   if (missing.length) throw validationFailed(missing.map((path) => ({ path, message: "secret required" })));
-  const saved = await store.saveConnector(ctx.env.DB, key, tenant, id, config, module.secrets);
+  const saved = await store.saveConnector(ctx.env.DB, keys, tenant, id, config, module.secrets);
   logChange(ctx, tenant, "connector.put", id, saved.created ? "created" : "updated", started);
   return { created: saved.created, connector: { id, ...saved.config } };
 }
@@ -148,7 +159,7 @@ export async function testConnector(ctx: ServiceContext, tenant: string, id: str
   if (!body.success) throw validationFailed(body.error.issues);
   const { idContact } = body.data;
   if (!customerId.safeParse(idContact).success) throw new DomainError("invalid_id", "idContact must be 1–30 digits");
-  const connector = await store.getConnector(ctx.env.DB, sealingKey(ctx.env), tenant, id);
+  const connector = await store.getConnector(ctx.env.DB, sealingKeys(ctx.env), tenant, id);
   if (!connector) throw notFound("connector");
   const kind = connector.config.kind;
   const started = Date.now();

@@ -12,7 +12,7 @@ import { log } from "../observability/log.js";
 import { logDecision } from "../store/decisions.js";
 import { checkKey, parseKeyToken } from "../store/keys.js";
 import { loadIdentifyContext } from "../store/nodes.js";
-import { sealingKey } from "./connectors.js";
+import { sealingKeys } from "./connectors.js";
 import { DomainError, notFound } from "./errors.js";
 
 /**
@@ -91,7 +91,7 @@ async function authenticate(c: Context<AppEnv>) {
 
 /** Step 2: key row, node and connectors in one read; the key must be a live agent or admin key of this tenant. */
 async function loadContext(c: Context<AppEnv>, cred: Awaited<ReturnType<typeof authenticate>>, tenant: string, nodeId: string) {
-  const ctx = await loadIdentifyContext(c.env.DB, sealingKey(c.env), cred.id, tenant, nodeId);
+  const ctx = await loadIdentifyContext(c.env.DB, sealingKeys(c.env), cred.id, tenant, nodeId);
   const key = await checkKey(ctx.keyRow, cred.secret);
   if (!key) return refuseCredential(c, cred.token);
   const principal = admitKey(c, key, tenant, ["agent", "admin"]);

@@ -6,18 +6,31 @@ import { changed } from "./local-epoch.js";
 export type StoredConnector = { id: string; config: ConnectorConfig; rev: number };
 
 /**
- * The sealing key, asked for only when there is something to seal or open: a tenant without
- * secrets works without it. The service layer supplies it and says what is wrong when it is unset.
+ * The key secrets are sealed with, and during a rotation the one it replaces: unsealing tries
+ * the current key, then the previous, so calls keep working until every row is re-sealed.
+ * `current` is asked for only when there is something to seal or open (a tenant without secrets
+ * works without it); the service layer supplies it and says what is wrong when it is unset.
  */
-export type SealingKey = () => string;
+export type SealingKeys = { current: () => string; previous?: string | undefined };
 
 type Row = { id: string; config: string; secrets: string | null; rev: number };
 
 const aad = (tenant: string, id: string) => `connector:${tenant}:${id}`;
 
-async function openSecrets(key: SealingKey, tenant: string, row: Row): Promise<SecretEntries> {
+/** The plaintext and which key opened it; a wrong key fails AES-GCM's tag check, never yields garbage. */
+async function unseal(keys: SealingKeys, sealed: string, additional: string): Promise<{ text: string; under: "current" | "previous" }> {
+  const current = keys.current();
+  try {
+    return { text: await decrypt(current, sealed, additional), under: "current" };
+  } catch (e) {
+    if (!keys.previous) throw e;
+    return { text: await decrypt(keys.previous, sealed, additional), under: "previous" };
+  }
+}
+
+async function openSecrets(keys: SealingKeys, tenant: string, row: Row): Promise<SecretEntries> {
   if (!row.secrets) return [];
-  return JSON.parse(await decrypt(key(), row.secrets, aad(tenant, row.id))) as SecretEntries;
+  return JSON.parse((await unseal(keys, row.secrets, aad(tenant, row.id))).text) as SecretEntries;
 }
 
 // Decrypted configs by row, reused while the row is byte-for-byte the same (rev, config and
@@ -26,12 +39,12 @@ const unsealed = new Map<string, { row: Row; connector: StoredConnector }>();
 const MAX_UNSEALED = 1000;
 
 /** Decrypted, ready for a lookup. Stored rows were validated on the way in, so they are trusted here. */
-export async function unsealConnector(key: SealingKey, tenant: string, row: Row): Promise<StoredConnector> {
+export async function unsealConnector(keys: SealingKeys, tenant: string, row: Row): Promise<StoredConnector> {
   const cacheKey = `${tenant}\u0000${row.id}`;
   const hit = unsealed.get(cacheKey);
   if (hit && hit.row.rev === row.rev && hit.row.config === row.config && hit.row.secrets === row.secrets) return hit.connector;
   const masked = JSON.parse(row.config) as ConnectorConfig;
-  const connector = { id: row.id, config: mergeSecrets(masked, await openSecrets(key, tenant, row)), rev: row.rev };
+  const connector = { id: row.id, config: mergeSecrets(masked, await openSecrets(keys, tenant, row)), rev: row.rev };
   if (unsealed.size >= MAX_UNSEALED) unsealed.clear();
   unsealed.set(cacheKey, { row: { ...row }, connector });
   return connector;
@@ -45,15 +58,15 @@ export async function getMaskedConnector(db: D1Database, tenant: string, id: str
   return row ? (JSON.parse(row.config) as ConnectorConfig) : null;
 }
 
-export async function getConnector(db: D1Database, key: SealingKey, tenant: string, id: string): Promise<StoredConnector | null> {
+export async function getConnector(db: D1Database, keys: SealingKeys, tenant: string, id: string): Promise<StoredConnector | null> {
   const row = await one(db, tenant, id);
-  return row ? unsealConnector(key, tenant, row) : null;
+  return row ? unsealConnector(keys, tenant, row) : null;
 }
 
 /** The stored config (masked) with its secrets apart, as a replacement is checked against it. */
-export async function getConnectorWithSecrets(db: D1Database, key: SealingKey, tenant: string, id: string) {
+export async function getConnectorWithSecrets(db: D1Database, keys: SealingKeys, tenant: string, id: string) {
   const row = await one(db, tenant, id);
-  return row ? { config: JSON.parse(row.config) as ConnectorConfig, secrets: await openSecrets(key, tenant, row) } : null;
+  return row ? { config: JSON.parse(row.config) as ConnectorConfig, secrets: await openSecrets(keys, tenant, row) } : null;
 }
 
 export async function listMaskedConnectors(db: D1Database, tenant: string) {
@@ -62,9 +75,9 @@ export async function listMaskedConnectors(db: D1Database, tenant: string) {
 }
 
 /** Create or replace a validated config: the secrets at `secretPatterns` are sealed with AES-GCM, the rest stored masked. */
-export async function saveConnector(db: D1Database, key: SealingKey, tenant: string, id: string, config: ConnectorConfig, secretPatterns: readonly string[]) {
+export async function saveConnector(db: D1Database, keys: SealingKeys, tenant: string, id: string, config: ConnectorConfig, secretPatterns: readonly string[]) {
   const { masked, secrets } = splitSecrets(config, secretPatterns);
-  const sealed = secrets.length ? await encrypt(key(), JSON.stringify(secrets), aad(tenant, id)) : null;
+  const sealed = secrets.length ? await encrypt(keys.current(), JSON.stringify(secrets), aad(tenant, id)) : null;
   const existed = await db.prepare("SELECT 1 FROM connectors WHERE tenant_id = ? AND id = ?").bind(tenant, id).first();
   await db
     .prepare(
@@ -113,4 +126,43 @@ export async function connectorRevisions(db: D1Database, tenant: string, id: str
 export async function bumpConnectorRevision(db: D1Database, tenant: string, id: string): Promise<void> {
   await db.prepare("UPDATE connectors SET rev = rev + 1 WHERE tenant_id = ? AND id = ?").bind(tenant, id).run();
   changed();
+}
+
+export type ResealReport = { resealed: number; alreadyCurrent: number; unreadable: Array<{ tenant: string; connector: string }> };
+
+/**
+ * Re-seals every stored secret under the current key (ENCRYPTION_KEY rotation). Idempotent: rows
+ * already under the current key are left alone, so it can be run again after a partial run.
+ * A row changed meanwhile (a PUT seals under the current key anyway) is not overwritten.
+ */
+export async function resealAll(db: D1Database, keys: SealingKeys): Promise<ResealReport> {
+  const current = keys.current();
+  const { results } = await db
+    .prepare("SELECT tenant_id AS tenant, id, secrets FROM connectors WHERE secrets IS NOT NULL ORDER BY tenant_id, id")
+    .all<{ tenant: string; id: string; secrets: string }>();
+  const report: ResealReport = { resealed: 0, alreadyCurrent: 0, unreadable: [] };
+  const updates: D1PreparedStatement[] = [];
+  for (const row of results) {
+    const additional = aad(row.tenant, row.id);
+    let opened: Awaited<ReturnType<typeof unseal>>;
+    try {
+      opened = await unseal(keys, row.secrets, additional);
+    } catch {
+      // Neither key opens it: its secrets must be entered again. Ids only, never the ciphertext.
+      report.unreadable.push({ tenant: row.tenant, connector: row.id });
+      continue;
+    }
+    if (opened.under === "current") {
+      report.alreadyCurrent++;
+      continue;
+    }
+    const sealed = await encrypt(current, opened.text, additional);
+    updates.push(db.prepare("UPDATE connectors SET secrets = ? WHERE tenant_id = ? AND id = ? AND secrets = ?").bind(sealed, row.tenant, row.id, row.secrets));
+  }
+  // D1 caps a batch's size, not its statement count, but chunks keep each transaction short.
+  for (let i = 0; i < updates.length; i += 50) {
+    for (const r of await db.batch(updates.slice(i, i + 50))) report.resealed += r.meta.changes;
+  }
+  if (updates.length) changed();
+  return report;
 }

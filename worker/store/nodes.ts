@@ -1,5 +1,5 @@
 import { connectorNames, type NodeConfig } from "../../shared/node.js";
-import { unsealConnector, type SealingKey, type StoredConnector } from "./connectors.js";
+import { unsealConnector, type SealingKeys, type StoredConnector } from "./connectors.js";
 import { keyLookup, type KeyRow } from "./keys.js";
 import { changed, localEpoch } from "./local-epoch.js";
 
@@ -58,7 +58,7 @@ const contexts = new Map<string, { rows: ContextRows; until: number; epoch: numb
  * What identify needs, in one D1 round trip: the caller's key row, the node, and its
  * connectors in chain order, decrypted. The key is checked by the caller (auth stays in http/).
  */
-export async function loadIdentifyContext(db: D1Database, sealingKey: SealingKey, keyId: string, tenant: string, id: string) {
+export async function loadIdentifyContext(db: D1Database, keys: SealingKeys, keyId: string, tenant: string, id: string) {
   const cacheKey = `${keyId}\u0000${tenant}\u0000${id}`;
   const now = Date.now();
   let hit = contexts.get(cacheKey);
@@ -88,7 +88,7 @@ export async function loadIdentifyContext(db: D1Database, sealingKey: SealingKey
   // Connectors are only unsealed for a key of this very tenant: nothing is decrypted for a stranger.
   const load = async () => {
     if (!nodeRow) return null;
-    const connectors: StoredConnector[] = await Promise.all(connRows.map((r) => unsealConnector(sealingKey, tenant, r)));
+    const connectors: StoredConnector[] = await Promise.all(connRows.map((r) => unsealConnector(keys, tenant, r)));
     return { node: { id, ...(JSON.parse(nodeRow.config) as NodeConfig) }, connectors };
   };
   return { keyRow, load };
