@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../env.js";
+import { log } from "../observability/log.js";
 import { DomainError, type DomainCode } from "../services/errors.js";
 
 /** The one place a domain error becomes an HTTP status. */
@@ -43,6 +44,6 @@ export function onError(err: Error, c: Context<AppEnv>) {
     if (status === 400) return errorResponse(c, 400, "bad_request", "malformed request body");
     return errorResponse(c, status, "http_error", "request refused");
   }
-  console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), msg: "unhandled", error: err.name }));
+  log({ event: "error", msg: "unhandled", requestId: c.get("requestId"), where: "api", error: err.name });
   return errorResponse(c, 500, "internal", "internal error");
 }

@@ -32,19 +32,16 @@ export type AdminLine = {
   ms: number;
 };
 
-export type ErrorLine = { event: "error"; requestId: string; where: string; error: string };
+/** An exception nothing handled: only its name, never its message (it may quote data or a secret). */
+export type ErrorLine = { event: "error"; msg: "unhandled"; requestId: string; where: "api" | "ui"; error: string };
 
 export type LogLine = IdentifyLine | AdminLine | ErrorLine;
 
-type Sink = (line: string) => void;
-const stdout: Sink = (line) => console.log(line);
-let sink: Sink = stdout;
+type Sink = (line: string, level: "info" | "error") => void;
+// Error lines go out as console.error, so Workers Logs and `wrangler tail` rank them as errors.
+const sink: Sink = (line, level) => (level === "error" ? console.error(line) : console.log(line));
 
 export function log(line: LogLine): void {
-  sink(JSON.stringify({ level: line.event === "error" ? "error" : "info", ...line }));
-}
-
-/** Tests read the lines themselves; `null` puts stdout back. */
-export function setLogSink(next: Sink | null): void {
-  sink = next ?? stdout;
+  const level = line.event === "error" ? "error" : "info";
+  sink(JSON.stringify({ level, ...line }), level);
 }

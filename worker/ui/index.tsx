@@ -27,7 +27,7 @@ function errorPage(err: Error, c: UiContext) {
   const known = err instanceof DomainError;
   // Another tenant's object and a missing one look alike: the page's own 404.
   if (known && err.code === "not_found" && c.get("session")) return notFoundPage(c);
-  if (!known) log({ event: "error", requestId: c.get("requestId"), where: "ui", error: err.name });
+  if (!known) log({ event: "error", msg: "unhandled", requestId: c.get("requestId"), where: "ui", error: err.name });
   return c.html(
     <Layout t={t} lang={c.get("lang") ?? "en"} title={known ? err.message : "Internal error"} current="nodes" path="/ui/nodes">
       <p>
