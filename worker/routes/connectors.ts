@@ -6,7 +6,7 @@ import { requireAuth } from "../http/auth.js";
 import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
 import * as connectors from "../services/connectors.js";
 import { serviceContext as svc } from "../services/context.js";
-import { readJson } from "./read-json.js";
+import { readJson, savedStatus } from "./read-json.js";
 
 const params = tenantParam.extend({ connector: z.string() });
 
@@ -25,21 +25,13 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
     },
     admin,
     async (c) => {
-      const id = connectors.parseConnectorId(c.req.param("connector"));
-      const r = await connectors.putConnector(svc(c), c.req.param("tenant")!, id, await readJson(c.req.raw));
-      return c.json(r.connector, r.created ? 201 : 200);
+      const r = await connectors.putConnector(svc(c), c.req.param("tenant")!, connectors.parseConnectorId(c.req.param("connector")), await readJson(c.req.raw));
+      return c.json(r.connector, savedStatus(r));
     },
   );
   documented(
     app,
-    {
-      method: "get",
-      path: "/v1/tenants/{tenant}/connectors",
-      summary: "List connectors (secrets masked)",
-      security,
-      request: { params: tenantParam },
-      responses: { 200: ok(z.object({ connectors: z.array(connectorConfig) })) },
-    },
+    { method: "get", path: "/v1/tenants/{tenant}/connectors", summary: "List connectors (secrets masked)", security, request: { params: tenantParam }, responses: { 200: ok(z.object({ connectors: z.array(connectorConfig) })) } },
     admin,
     async (c) => c.json({ connectors: await connectors.listConnectors(svc(c), c.req.param("tenant")!) }),
   );

@@ -6,7 +6,7 @@ import { requireAuth } from "../http/auth.js";
 import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
 import { serviceContext as svc } from "../services/context.js";
 import * as nodes from "../services/nodes.js";
-import { readJson } from "./read-json.js";
+import { readJson, savedStatus } from "./read-json.js";
 
 const params = tenantParam.extend({ node: z.string() });
 
@@ -25,9 +25,8 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>) {
     },
     admin,
     async (c) => {
-      const id = nodes.parseNodeId(c.req.param("node"));
-      const r = await nodes.putNode(svc(c), c.req.param("tenant")!, id, await readJson(c.req.raw));
-      return c.json(r.node, r.created ? 201 : 200);
+      const r = await nodes.putNode(svc(c), c.req.param("tenant")!, nodes.parseNodeId(c.req.param("node")), await readJson(c.req.raw));
+      return c.json(r.node, savedStatus(r));
     },
   );
   documented(

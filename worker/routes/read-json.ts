@@ -16,3 +16,6 @@ export async function readJson(req: Request): Promise<unknown> {
     throw new DomainError("bad_json", "body is not valid JSON");
   }
 }
+
+/** A PUT's answer: 201 when it created the object, 200 when it replaced one. */
+export const savedStatus = (r: { created: boolean }) => (r.created ? 201 : 200);

@@ -8,7 +8,7 @@ import { resealSecrets } from "../services/connectors.js";
 import { serviceContext as svc } from "../services/context.js";
 import * as keys from "../services/keys.js";
 import { deleteTenant, listTenants, parseTenantId, putTenant } from "../services/tenants.js";
-import { readJson } from "./read-json.js";
+import { readJson, savedStatus } from "./read-json.js";
 
 const tenantSummary = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
 const deletedTenant = z.object({
@@ -78,7 +78,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const tenant = parseTenantId(c.req.param("tenant")!);
       const r = await putTenant(svc(c), tenant, await readJson(c.req.raw));
-      return c.json(r.tenant, r.created ? 201 : 200);
+      return c.json(r.tenant, savedStatus(r));
     },
   );
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { customerId, slug } from "../../shared/ids.js";
+import { customerId } from "../../shared/ids.js";
 import type { Rule } from "../../shared/rules.js";
 import { CrmError } from "../connectors/errors.js";
 import { readPath } from "../connectors/record.js";
@@ -10,11 +10,9 @@ import type { Env } from "../env.js";
 import { callConnector } from "../identify/lookup-customer.js";
 import * as store from "../store/connectors.js";
 import { logChange, type ServiceContext } from "./context.js";
-import { DomainError, notFound, SecretRequired, validationFailed } from "./errors.js";
+import { DomainError, notFound, parseId, parseOrFail, SecretRequired, validationFailed, type ParseParams } from "./errors.js";
 
 /** Where a connector is validated: its id, its config against its kind's schema, and its secrets against what is stored. */
-
-type ParseParams = Parameters<typeof connectorConfig.safeParse>[1];
 
 /**
  * The keys that seal and open stored CRM secrets (ENCRYPTION_KEY, and ENCRYPTION_KEY_PREVIOUS
@@ -35,18 +33,10 @@ export function resealSecrets(ctx: ServiceContext) {
   return store.resealAll(ctx.env.DB, sealingKeys(ctx.env));
 }
 
-export function parseConnectorId(raw: string | undefined): string {
-  const id = slug.safeParse(raw);
-  if (!id.success) throw new DomainError("invalid_connector_id", "connector ids are lower-case letters, digits and '-'");
-  return id.data;
-}
+export const parseConnectorId = (raw: string | undefined) => parseId(raw, "invalid_connector_id", "connector");
 
 /** The config against its kind's schema, before anything is read or stored. */
-export function checkConnector(input: unknown, parse?: ParseParams): ConnectorConfig {
-  const parsed = connectorConfig.safeParse(input, parse);
-  if (!parsed.success) throw validationFailed(parsed.error.issues);
-  return parsed.data;
-}
+export const checkConnector = (input: unknown, parse?: ParseParams): ConnectorConfig => parseOrFail(connectorConfig, input, parse);
 
 /**
  * Create or replace. The config is checked against its kind's schema (zod messages in the
@@ -155,9 +145,7 @@ function fieldsRead(record: unknown, rules: readonly Rule[]): Record<string, unk
  * a CRM's own error text may quote credentials or data.
  */
 export async function testConnector(ctx: ServiceContext, tenant: string, id: string, input: unknown): Promise<TestReply> {
-  const body = testRequest.safeParse(input);
-  if (!body.success) throw validationFailed(body.error.issues);
-  const { idContact } = body.data;
+  const { idContact } = parseOrFail(testRequest, input);
   if (!customerId.safeParse(idContact).success) throw new DomainError("invalid_id", "idContact must be 1–30 digits");
   const connector = await store.getConnector(ctx.env.DB, sealingKeys(ctx.env), tenant, id);
   if (!connector) throw notFound("connector");

@@ -1,5 +1,6 @@
 import type { Env } from "../env.js";
 import { log, type AdminLine } from "../observability/log.js";
+import { notFound } from "./errors.js";
 
 /**
  * What a service needs from the request that called it, whether it came through the API or an
@@ -34,4 +35,16 @@ export function serviceContext(c: RequestLike): ServiceContext {
 /** The one log line of an admin change. */
 export function logChange(ctx: ServiceContext, tenant: string, action: string, target: string, outcome: AdminLine["outcome"], started: number): void {
   log({ event: "admin", requestId: ctx.requestId, tenant, action, target, outcome, actor: ctx.actor, ms: Date.now() - started });
+}
+
+/** A delete or revoke of one object: not_found when there was none, else its admin log line. */
+export async function removeOne(
+  ctx: ServiceContext,
+  tenant: string,
+  o: { what: string; id: string; action: string; outcome: "deleted" | "revoked" },
+  remove: () => Promise<boolean>,
+): Promise<void> {
+  const started = Date.now();
+  if (!(await remove())) throw notFound(o.what);
+  logChange(ctx, tenant, o.action, o.id, o.outcome, started);
 }

@@ -1,3 +1,6 @@
+import type { z } from "zod";
+import { SLUG_PATTERN } from "../../shared/ids.js";
+
 /**
  * What went wrong, in the domain's words: a stable snake_case code (STYLE) and a message, never an
  * HTTP status. `http/errors.ts` turns a code into a status once; the admin pages map the same
@@ -67,4 +70,20 @@ export function validationFailed(issues: ReadonlyArray<ZodLikeIssue | Issue>): D
     .map((i) => `${i.path || "body"}: ${i.message}`)
     .join("; ");
   return new DomainError("validation_failed", text, list);
+}
+
+/** Options for a schema parse, e.g. an error map that puts zod's messages in the page's language. */
+export type ParseParams = Parameters<z.ZodType["safeParse"]>[1];
+
+/** `input` as `schema` reads it, or validation_failed naming every issue by path. */
+export function parseOrFail<S extends z.ZodType>(schema: S, input: unknown, params?: ParseParams): z.output<S> {
+  const r = schema.safeParse(input, params);
+  if (!r.success) throw validationFailed(r.error.issues);
+  return r.data;
+}
+
+/** An id from a URL: lower-case letters, digits and '-' (SLUG_PATTERN), else `code`. */
+export function parseId(raw: string | undefined, code: Extract<DomainCode, `invalid_${string}_id`>, what: string): string {
+  if (raw === undefined || !SLUG_PATTERN.test(raw)) throw new DomainError(code, `${what} ids are lower-case letters, digits and '-'`);
+  return raw;
 }

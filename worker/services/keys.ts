@@ -2,17 +2,16 @@ import { keyInput } from "../../shared/tenant.js";
 import type { Env } from "../env.js";
 import * as store from "../store/keys.js";
 import * as sessions from "../store/sessions.js";
-import { logChange, type ServiceContext } from "./context.js";
-import { notFound, validationFailed } from "./errors.js";
+import { logChange, removeOne, type ServiceContext } from "./context.js";
+import { parseOrFail } from "./errors.js";
 
 export type { KeyRecord } from "../store/keys.js";
 
 /** Issues a key; the raw key is in this answer only (its hash is what is stored). */
 export async function issueKey(ctx: ServiceContext, tenant: string, input: unknown) {
   const started = Date.now();
-  const body = keyInput.safeParse(input);
-  if (!body.success) throw validationFailed(body.error.issues);
-  const created = await store.createKey(ctx.env.DB, tenant, body.data.role);
+  const { role } = parseOrFail(keyInput, input);
+  const created = await store.createKey(ctx.env.DB, tenant, role);
   logChange(ctx, tenant, `key.create.${created.role}`, created.id, "created", started);
   return created;
 }
@@ -22,10 +21,8 @@ export function listKeys(ctx: ServiceContext, tenant: string) {
 }
 
 /** Revoked at once: the key and its admin page sessions fail from the next request on. */
-export async function revokeKey(ctx: ServiceContext, tenant: string, id: string): Promise<void> {
-  const started = Date.now();
-  if (!(await store.revokeKey(ctx.env.DB, tenant, id))) throw notFound("key");
-  logChange(ctx, tenant, "key.revoke", id, "revoked", started);
+export function revokeKey(ctx: ServiceContext, tenant: string, id: string): Promise<void> {
+  return removeOne(ctx, tenant, { what: "key", id, action: "key.revoke", outcome: "revoked" }, () => store.revokeKey(ctx.env.DB, tenant, id));
 }
 
 /** The live key a token names, or null: unknown, malformed, wrong secret and revoked look alike. */

@@ -1,23 +1,12 @@
-import { slug } from "../../shared/ids.js";
 import { connectorNames, nodeConfig, type NodeConfig } from "../../shared/node.js";
 import * as store from "../store/nodes.js";
-import { logChange, type ServiceContext } from "./context.js";
-import { DomainError, notFound, validationFailed } from "./errors.js";
+import { logChange, removeOne, type ServiceContext } from "./context.js";
+import { notFound, parseId, parseOrFail, validationFailed, type ParseParams } from "./errors.js";
 
-type ParseParams = Parameters<typeof nodeConfig.safeParse>[1];
-
-export function parseNodeId(raw: string | undefined): string {
-  const id = slug.safeParse(raw);
-  if (!id.success) throw new DomainError("invalid_node_id", "node ids are lower-case letters, digits and '-'");
-  return id.data;
-}
+export const parseNodeId = (raw: string | undefined) => parseId(raw, "invalid_node_id", "node");
 
 /** The node against the shared schema, before anything is read or stored. */
-export function checkNode(input: unknown, parse?: ParseParams): NodeConfig {
-  const parsed = nodeConfig.safeParse(input, parse);
-  if (!parsed.success) throw validationFailed(parsed.error.issues);
-  return parsed.data;
-}
+export const checkNode = (input: unknown, parse?: ParseParams): NodeConfig => parseOrFail(nodeConfig, input, parse);
 
 /** Where a node is validated: the shared schema, then what only the edge knows (its connectors exist, no agent-only url). */
 export async function putNode(ctx: ServiceContext, tenant: string, id: string, input: unknown, parse?: ParseParams) {
@@ -47,8 +36,6 @@ export function listNodes(ctx: ServiceContext, tenant: string) {
   return store.listNodes(ctx.env.DB, tenant);
 }
 
-export async function deleteNode(ctx: ServiceContext, tenant: string, id: string): Promise<void> {
-  const started = Date.now();
-  if (!(await store.deleteNode(ctx.env.DB, tenant, id))) throw notFound("node");
-  logChange(ctx, tenant, "node.delete", id, "deleted", started);
+export function deleteNode(ctx: ServiceContext, tenant: string, id: string): Promise<void> {
+  return removeOne(ctx, tenant, { what: "node", id, action: "node.delete", outcome: "deleted" }, () => store.deleteNode(ctx.env.DB, tenant, id));
 }

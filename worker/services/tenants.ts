@@ -1,22 +1,17 @@
-import { SLUG_PATTERN } from "../../shared/ids.js";
 import { tenantInput } from "../../shared/tenant.js";
 import * as store from "../store/tenants.js";
 import { logChange, type ServiceContext } from "./context.js";
-import { DomainError, notFound, validationFailed } from "./errors.js";
+import { notFound, parseId, parseOrFail } from "./errors.js";
 
-export function parseTenantId(id: string): string {
-  if (!SLUG_PATTERN.test(id)) throw new DomainError("invalid_tenant_id", "tenant ids are lower-case letters, digits and '-'");
-  return id;
-}
+export const parseTenantId = (raw: string | undefined) => parseId(raw, "invalid_tenant_id", "tenant");
 
 export async function putTenant(ctx: ServiceContext, id: string, input: unknown) {
   const started = Date.now();
   parseTenantId(id);
-  const body = tenantInput.safeParse(input);
-  if (!body.success) throw validationFailed(body.error.issues);
-  const { created } = await store.upsertTenant(ctx.env.DB, id, body.data.name);
+  const { name } = parseOrFail(tenantInput, input);
+  const { created } = await store.upsertTenant(ctx.env.DB, id, name);
   logChange(ctx, id, "tenant.put", id, created ? "created" : "updated", started);
-  return { created, tenant: { id, name: body.data.name } };
+  return { created, tenant: { id, name } };
 }
 
 export function tenantExists(ctx: Pick<ServiceContext, "env">, id: string): Promise<boolean> {

@@ -12,6 +12,7 @@ import { zodErrorMap } from "../i18n.js";
 import { Banner, CsrfField, Layout } from "../layout.js";
 import { TryResultView, tryId, type TryResult } from "./connector-try.js";
 import { notFoundPage } from "./errors.js";
+import { ListPage } from "./list.js";
 
 type PageProps = {
   c: UiContext;
@@ -220,49 +221,30 @@ export function connectorPages(ui: UiApp) {
     const t = c.get("t");
     const tenant = tenantOf(c);
     const [connectors, nodes] = await Promise.all([listConnectors(c.get("svc"), tenant), listNodes(c.get("svc"), tenant)]);
-    const deleted = c.req.query("deleted");
-    const saved = c.req.query("saved");
     return c.html(
-      <Layout t={t} lang={c.get("lang")} title={t.connector.listTitle} current="connectors" path="/ui/connectors" tenant={tenant} csrf={c.get("session").csrf}>
-        {deleted ? <Banner kind="ok">{`${t.common.deleted} ${deleted}`}</Banner> : null}
-        {saved ? <Banner kind="ok">{`${t.common.saved} ${saved}`}</Banner> : null}
-        <p>
-          <a class="button" href="/ui/connectors/new">
-            {t.connector.add}
-          </a>
-        </p>
-        {connectors.length ? (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t.common.id}</th>
-                <th scope="col">{t.connector.kind}</th>
-                <th scope="col">{t.connector.timeoutMs}</th>
-                <th scope="col">{t.connector.usedBy}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {connectors.map((x) => (
-                <tr>
-                  <td>
-                    <a href={`/ui/connectors/${x.id}`}>{x.id}</a>
-                  </td>
-                  <td>{x.kind}</td>
-                  <td>{x.timeoutMs}</td>
-                  <td>
-                    {nodes
-                      .filter((n) => connectorNames(n).includes(x.id))
-                      .map((n) => n.id)
-                      .join(", ") || "—"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p>{t.connector.empty}</p>
-        )}
-      </Layout>,
+      <ListPage
+        c={c}
+        current="connectors"
+        title={t.connector.listTitle}
+        add={t.connector.add}
+        empty={t.connector.empty}
+        head={[t.common.id, t.connector.kind, t.connector.timeoutMs, t.connector.usedBy]}
+        rows={connectors.map((x) => (
+          <tr>
+            <td>
+              <a href={`/ui/connectors/${x.id}`}>{x.id}</a>
+            </td>
+            <td>{x.kind}</td>
+            <td>{x.timeoutMs}</td>
+            <td>
+              {nodes
+                .filter((n) => connectorNames(n).includes(x.id))
+                .map((n) => n.id)
+                .join(", ") || "—"}
+            </td>
+          </tr>
+        ))}
+      />,
     );
   });
 

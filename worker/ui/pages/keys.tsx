@@ -3,7 +3,7 @@ import { DomainError } from "../../services/errors.js";
 import { issueKey, listKeys, revokeKey } from "../../services/keys.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
 import { SelectField } from "../fields.js";
-import { Banner, CsrfField, Layout } from "../layout.js";
+import { Banner, CsrfField, Layout, Table } from "../layout.js";
 
 async function KeysPage(p: { c: UiContext; created?: { id: string; key: string; role: string } }) {
   const { c } = p;
@@ -28,41 +28,30 @@ async function KeysPage(p: { c: UiContext; created?: { id: string; key: string; 
         <SelectField name="role" label={k.role} value="agent" errors={{}} options={role.options.map((r) => ({ value: r, label: r }))} />
         <button type="submit">{k.create}</button>
       </form>
-      <table>
-        <thead>
+      <Table head={[k.id, k.role, k.created, k.lastUsed, t.common.actions]}>
+        {keys.map((key) => (
           <tr>
-            <th scope="col">{k.id}</th>
-            <th scope="col">{k.role}</th>
-            <th scope="col">{k.created}</th>
-            <th scope="col">{k.lastUsed}</th>
-            <th scope="col">{t.common.actions}</th>
+            <td class="mono">
+              {key.id} {key.id === mine ? k.yours : ""}
+            </td>
+            <td>{key.role}</td>
+            <td>{when(key.createdAt)}</td>
+            <td>{when(key.lastUsedAt)}</td>
+            <td>
+              {key.revokedAt ? (
+                `${k.revoked} ${when(key.revokedAt)}`
+              ) : (
+                <form method="post" action={`/ui/keys/${key.id}/revoke`}>
+                  <CsrfField token={csrf} />
+                  <button type="submit" class="danger" aria-label={`${k.revoke} ${key.id}`}>
+                    {k.revoke}
+                  </button>
+                </form>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {keys.map((key) => (
-            <tr>
-              <td class="mono">
-                {key.id} {key.id === mine ? k.yours : ""}
-              </td>
-              <td>{key.role}</td>
-              <td>{when(key.createdAt)}</td>
-              <td>{when(key.lastUsedAt)}</td>
-              <td>
-                {key.revokedAt ? (
-                  `${k.revoked} ${when(key.revokedAt)}`
-                ) : (
-                  <form method="post" action={`/ui/keys/${key.id}/revoke`}>
-                    <CsrfField token={csrf} />
-                    <button type="submit" class="danger" aria-label={`${k.revoke} ${key.id}`}>
-                      {k.revoke}
-                    </button>
-                  </form>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
     </Layout>
   );
 }

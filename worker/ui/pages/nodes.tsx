@@ -7,8 +7,9 @@ import { checkNode, deleteNode, findNode, listNodes, putNode } from "../../servi
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
 import { CheckboxField, FormErrors, SelectField, TextField, issuesToFields, type FieldErrors } from "../fields.js";
 import { zodErrorMap, type Dict } from "../i18n.js";
-import { Banner, CsrfField, Layout } from "../layout.js";
+import { CsrfField, Layout } from "../layout.js";
 import { notFoundPage } from "./errors.js";
+import { ListPage } from "./list.js";
 
 type NodeForm = Record<string, string>;
 const FIELDS = [
@@ -141,20 +142,15 @@ function NodeFormPage(p: { c: UiContext; form: NodeForm; errors: FieldErrors; co
           <TextField name="attempts" type="number" min={1} max={20} label={n.attempts} value={v("attempts")} errors={errors} />
         </div>
         <CheckboxField name="confirm" label={n.confirm} hint={n.confirmHint} checked={form.confirm === "on"} errors={errors} />
-        <fieldset>
-          <legend>{n.success}</legend>
-          <div class="row">
-            <SelectField name="successDestination.type" label={n.successType} value={v("successDestination.type")} errors={errors} options={typeOptions} />
-            <TextField name="successDestination.id" type="number" min={1} label={n.successId} value={v("successDestination.id")} errors={errors} />
-          </div>
-        </fieldset>
-        <fieldset>
-          <legend>{n.failure}</legend>
-          <div class="row">
-            <SelectField name="failureDestination.type" label={n.failureType} value={v("failureDestination.type")} errors={errors} options={typeOptions} />
-            <TextField name="failureDestination.id" type="number" min={1} label={n.failureId} value={v("failureDestination.id")} errors={errors} />
-          </div>
-        </fieldset>
+        {(["success", "failure"] as const).map((which) => (
+          <fieldset>
+            <legend>{n[which]}</legend>
+            <div class="row">
+              <SelectField name={`${which}Destination.type`} label={n[`${which}Type`]} value={v(`${which}Destination.type`)} errors={errors} options={typeOptions} />
+              <TextField name={`${which}Destination.id`} type="number" min={1} label={n[`${which}Id`]} value={v(`${which}Destination.id`)} errors={errors} />
+            </div>
+          </fieldset>
+        ))}
         <div class="actions">
           <button type="submit">{t.common.save}</button>
           <a href="/ui/nodes">{t.common.cancel}</a>
@@ -215,48 +211,27 @@ export function nodePages(ui: UiApp) {
   ui.get("/nodes", async (c) => {
     const t = c.get("t");
     const nodes = await listNodes(c.get("svc"), tenantOf(c));
-    const deleted = c.req.query("deleted");
-    const saved = c.req.query("saved");
     return c.html(
-      <Layout t={t} lang={c.get("lang")} title={t.node.listTitle} current="nodes" path="/ui/nodes" tenant={tenantOf(c)} csrf={c.get("session").csrf}>
-        {deleted ? <Banner kind="ok">{`${t.common.deleted} ${deleted}`}</Banner> : null}
-        {saved ? <Banner kind="ok">{`${t.common.saved} ${saved}`}</Banner> : null}
-        <p>
-          <a class="button" href="/ui/nodes/new">
-            {t.node.add}
-          </a>
-        </p>
-        {nodes.length ? (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t.common.id}</th>
-                <th scope="col">{t.node.name}</th>
-                <th scope="col">{t.node.interaction}</th>
-                <th scope="col">{t.node.connector}</th>
-                <th scope="col">{t.node.success}</th>
-                <th scope="col">{t.node.failure}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {nodes.map((n) => (
-                <tr>
-                  <td>
-                    <a href={`/ui/nodes/${n.id}`}>{n.id}</a>
-                  </td>
-                  <td>{n.name}</td>
-                  <td>{t.node.interactions[n.interaction]}</td>
-                  <td>{connectorNames(n).join(" → ") || "—"}</td>
-                  <td>{destLabel(t, n.successDestination)}</td>
-                  <td>{destLabel(t, n.failureDestination)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p>{t.node.empty}</p>
-        )}
-      </Layout>,
+      <ListPage
+        c={c}
+        current="nodes"
+        title={t.node.listTitle}
+        add={t.node.add}
+        empty={t.node.empty}
+        head={[t.common.id, t.node.name, t.node.interaction, t.node.connector, t.node.success, t.node.failure]}
+        rows={nodes.map((n) => (
+          <tr>
+            <td>
+              <a href={`/ui/nodes/${n.id}`}>{n.id}</a>
+            </td>
+            <td>{n.name}</td>
+            <td>{t.node.interactions[n.interaction]}</td>
+            <td>{connectorNames(n).join(" → ") || "—"}</td>
+            <td>{destLabel(t, n.successDestination)}</td>
+            <td>{destLabel(t, n.failureDestination)}</td>
+          </tr>
+        ))}
+      />,
     );
   });
 
