@@ -21,6 +21,8 @@ export default defineConfig({
         ],
         test: {
           name: "edge",
+          // Generating /openapi.json and first calls into a cold workerd take seconds on a loaded machine.
+          testTimeout: 20_000,
           include: ["worker/**/*.test.ts", "shared/**/*.test.ts", "test/edge/**/*.test.ts"],
           setupFiles: ["./test/edge/apply-migrations.ts"],
           globalSetup: ["./test/edge/global-setup.ts"],
@@ -30,7 +32,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["pbx-agent/**/*.test.ts", "test/agent/**/*.test.ts", "test/fake-asterisk/**/*.test.ts", "test/e2e/**/*.test.ts", "scripts/**/*.test.ts", "test/ui/**/*.test.ts"],
+          include: ["pbx-agent/**/*.test.ts", "test/agent/**/*.test.ts", "test/fake-asterisk/**/*.test.ts", "test/e2e/**/*.test.ts", "scripts/**/*.test.ts", "test/ui/**/*.test.ts", "test/rules/**/*.test.ts"],
           testTimeout: 30_000,
         },
       },

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
+import { connectorUsage } from "../../shared/quota.js";
 import { connectorConfig } from "../connectors/registry.js";
 import type { AppEnv } from "../env.js";
 import { requireAuth } from "../http/auth.js";
@@ -47,6 +48,19 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
     },
     admin,
     async (c) => c.json(await connectors.getConnector(svc(c), c.req.param("tenant")!, c.req.param("connector")!)),
+  );
+  documented(
+    app,
+    {
+      method: "get",
+      path: "/v1/tenants/{tenant}/connectors/{connector}/usage",
+      summary: "The connector's CRM quota use: calls in the current window against the limit, daily use, calls shed in the last hour, the last 429",
+      security,
+      request: { params },
+      responses: { 200: ok(connectorUsage) },
+    },
+    admin,
+    async (c) => c.json(await connectors.connectorUsage(svc(c), c.req.param("tenant")!, c.req.param("connector")!)),
   );
   documented(
     app,

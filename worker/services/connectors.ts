@@ -8,6 +8,8 @@ import { rulePaths } from "../connectors/rule-paths.js";
 import { keepStoredSecrets } from "../connectors/secrets.js";
 import type { Env } from "../env.js";
 import { callConnector } from "../identify/lookup-customer.js";
+import { connectorUsageOf, quotaUsage } from "../quota/client.js";
+import { effectiveQuota } from "../../shared/quota.js";
 import * as store from "../store/connectors.js";
 import { logChange, type ServiceContext } from "./context.js";
 import { DomainError, notFound, parseId, parseOrFail, SecretRequired, validationFailed, type ParseParams } from "./errors.js";
@@ -54,6 +56,8 @@ export async function putConnector(ctx: ServiceContext, tenant: string, id: stri
   if (missing.length) throw validationFailed(missing.map((path) => ({ path, message: "secret required" })));
   const saved = await store.saveConnector(ctx.env.DB, keys, tenant, id, config, module.secrets);
   logChange(ctx, tenant, "connector.put", id, saved.created ? "created" : "updated", started);
+  // Wakes the connector's guard object now, so that the first identify does not pay for its start.
+  await quotaUsage(ctx.env, tenant, id, effectiveQuota(saved.config)).catch(() => null);
   return { created: saved.created, connector: { id, ...saved.config } };
 }
 
@@ -66,6 +70,13 @@ export async function getConnector(ctx: ServiceContext, tenant: string, id: stri
   const config = await findConnector(ctx, tenant, id);
   if (!config) throw notFound("connector");
   return { id, ...config };
+}
+
+/** The connector's CRM quota use: calls in the current window against the limit, daily use, calls shed, the last 429. */
+export async function connectorUsage(ctx: ServiceContext, tenant: string, id: string) {
+  const config = await findConnector(ctx, tenant, id);
+  if (!config) throw notFound("connector");
+  return connectorUsageOf(ctx.env, tenant, id, config);
 }
 
 export function listConnectors(ctx: ServiceContext, tenant: string) {

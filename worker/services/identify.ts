@@ -39,7 +39,7 @@ export async function identify(c: Context<AppEnv>): Promise<IdentifyAnswer> {
 
     const lookupStarted = Date.now();
     const early = validateId(idContact, node);
-    const looked = early ? null : await lookUp(c, context.cacheGen, tenant, connectors, idContact, started);
+    const looked = early ? null : await lookUp(c, context.cacheGen, tenant, node.id, connectors, idContact, started);
     const decided = early ?? decide(node.interaction as Exclude<NodeConfig["interaction"], "none">, looked!);
     const lookupMs = looked ? Date.now() - lookupStarted : 0;
     const cache: CacheStatus = !looked ? "BYPASS" : looked.ok ? looked.cache : "MISS";
@@ -48,8 +48,9 @@ export async function identify(c: Context<AppEnv>): Promise<IdentifyAnswer> {
     const ms = Date.now() - started;
     record(c, { tenant, node: node.id, idContact, decided, cache, steps, started, ms });
     const crmMs = steps.reduce((sum, s) => sum + (s.crmMs ?? 0), 0);
-    // Workers' clock moves only across I/O, so these are I/O times: D1, cache + CRM, the CRM alone.
-    const timing = `db;dur=${dbMs}, lookup;dur=${lookupMs};desc=${cache}, crm;dur=${crmMs}, total;dur=${ms}`;
+    const quotaMs = steps.reduce((sum, s) => sum + (s.quotaMs ?? 0), 0);
+    // Workers' clock moves only across I/O, so these are I/O times: D1, cache + CRM, the quota guard, the CRM alone.
+    const timing = `db;dur=${dbMs}, lookup;dur=${lookupMs};desc=${cache}, quota;dur=${quotaMs}, crm;dur=${crmMs}, total;dur=${ms}`;
     return { reply: decided.reply, cache, reason: decided.reason, timing };
   } catch (e) {
     // A refused call is logged too: the operator sees why an agent's call never reached a CRM.
@@ -121,7 +122,7 @@ function validateId(idContact: string, node: NodeConfig): Decided | null {
 }
 
 /** Step 5: the cache, then the connector chain in order, all within the caller's deadline. */
-function lookUp(c: Context<AppEnv>, cacheGeneration: number, tenant: string, connectors: Parameters<typeof lookupCustomer>[1], idContact: string, started: number) {
+function lookUp(c: Context<AppEnv>, cacheGeneration: number, tenant: string, nodeId: string, connectors: Parameters<typeof lookupCustomer>[1], idContact: string, started: number) {
   return lookupCustomer(
     {
       kv: c.env.CACHE,
@@ -131,6 +132,7 @@ function lookUp(c: Context<AppEnv>, cacheGeneration: number, tenant: string, con
       deadline: deadlineOf(c.req.header("x-deadline-ms"), started),
       defer: (p) => c.executionCtx.waitUntil(p),
       circuit: c.env,
+      node: nodeId,
     },
     connectors,
     idContact,

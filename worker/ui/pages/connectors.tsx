@@ -1,7 +1,7 @@
 import { slug } from "../../../shared/ids.js";
 import { connectorNames } from "../../../shared/node.js";
 import { connectorModules, type ConnectorConfig } from "../../connectors/registry.js";
-import { checkConnector, connectorUsers, deleteConnector, findConnector, listConnectors, putConnector } from "../../services/connectors.js";
+import { checkConnector, connectorUsage, connectorUsers, deleteConnector, findConnector, listConnectors, putConnector } from "../../services/connectors.js";
 import { DomainError, SecretRequired } from "../../services/errors.js";
 import { listNodes } from "../../services/nodes.js";
 import { SECRET_PREFIX, configToForm, connectorIssues, formToInput, maskedEcho, secretPaths, type ConnectorForm } from "../connector-form.js";
@@ -11,6 +11,8 @@ import { FormErrors, SelectField, TextAreaField, TextField, controlId, type Fiel
 import { zodErrorMap } from "../i18n.js";
 import { Banner, CsrfField, Layout } from "../layout.js";
 import { TryResultView, tryId, type TryResult } from "./connector-try.js";
+import { QuotaUsageView } from "./connector-usage.js";
+import type { ConnectorUsage } from "../../../shared/quota.js";
 import { notFoundPage } from "./errors.js";
 import { ListPage } from "./list.js";
 
@@ -25,6 +27,7 @@ type PageProps = {
   tried?: { id: string; result: TryResult } | undefined;
   /** Secrets typed into a form that failed: masked in the echo, so they get a field to be typed again. */
   typedSecrets?: string[] | undefined;
+  usage?: ConnectorUsage | null | undefined;
 };
 
 function ConnectorPage(p: PageProps) {
@@ -100,6 +103,7 @@ function ConnectorPage(p: PageProps) {
       </form>
       {p.editing ? (
         <>
+          {p.usage ? <QuotaUsageView c={c} usage={p.usage} /> : null}
           <section class="card" aria-labelledby="try-title">
             <h2 id="try-title" style="margin-top:0">
               {k.tryTitle}
@@ -163,7 +167,7 @@ async function editPage(c: UiContext, id: string, extra: Partial<PageProps> = {}
   const stored = await findConnector(c.get("svc"), tenantOf(c), id);
   if (!stored) return notFoundPage(c);
   return c.html(
-    <ConnectorPage c={c} form={configToForm(id, stored)} errors={{}} editing={id} stored={stored} usedBy={await nodesUsing(c, id)} {...extra} />,
+    <ConnectorPage c={c} form={configToForm(id, stored)} errors={{}} editing={id} stored={stored} usedBy={await nodesUsing(c, id)} usage={await connectorUsage(c.get("svc"), tenantOf(c), id).catch(() => null)} {...extra} />,
     status,
   );
 }
