@@ -35,7 +35,10 @@ export type AdminLine = {
 /** An exception nothing handled: only its name, never its message (it may quote data or a secret). */
 export type ErrorLine = { event: "error"; msg: "unhandled"; requestId: string; where: "api" | "ui"; error: string };
 
-export type LogLine = IdentifyLine | AdminLine | ErrorLine;
+/** Missing or invalid secrets: once per isolate, naming the binding, never its value. */
+export type MisconfiguredLine = { event: "error"; msg: "misconfigured"; problem: string };
+
+export type LogLine = IdentifyLine | AdminLine | ErrorLine | MisconfiguredLine;
 
 type Sink = (line: string, level: "info" | "error") => void;
 // Error lines go out as console.error, so Workers Logs and `wrangler tail` rank them as errors.
