@@ -38,14 +38,7 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
   );
   documented(
     app,
-    {
-      method: "get",
-      path: "/v1/tenants/{tenant}/connectors/{connector}",
-      summary: "One connector (secrets masked)",
-      security,
-      request: { params },
-      responses: { 200: ok(connectorConfig) },
-    },
+    { method: "get", path: "/v1/tenants/{tenant}/connectors/{connector}", summary: "One connector (secrets masked)", security, request: { params }, responses: { 200: ok(connectorConfig) } },
     admin,
     async (c) => c.json(await connectors.getConnector(svc(c), c.req.param("tenant")!, c.req.param("connector")!)),
   );

@@ -15,14 +15,7 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>) {
   const reader = requireAuth(["admin", "agent"]);
   documented(
     app,
-    {
-      method: "put",
-      path: "/v1/tenants/{tenant}/nodes/{node}",
-      summary: "Create or replace a customer-id node",
-      security,
-      request: { params, ...jsonBody(nodeConfig) },
-      responses: { 200: ok(node, "Replaced"), 201: ok(node, "Created") },
-    },
+    { method: "put", path: "/v1/tenants/{tenant}/nodes/{node}", summary: "Create or replace a customer-id node", security, request: { params, ...jsonBody(nodeConfig) }, responses: { 200: ok(node, "Replaced"), 201: ok(node, "Created") } },
     admin,
     async (c) => {
       const r = await nodes.putNode(svc(c), c.req.param("tenant")!, nodes.parseNodeId(c.req.param("node")), await readJson(c.req.raw));
