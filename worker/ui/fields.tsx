@@ -1,3 +1,4 @@
+
 /** Field errors by form-field name ("successDestination.id"); "" holds errors about the whole form. */
 export type FieldErrors = Record<string, string>;
 

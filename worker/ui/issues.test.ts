@@ -4,7 +4,7 @@ import { REASONS } from "../../shared/reasons.js";
 import { nodeConfig } from "../../shared/node.js";
 import { timeZone } from "../../shared/tenant.js";
 import { connectorConfig } from "../connectors/registry.js";
-import { fieldErrors, firstIssue, reasonText, storeMessageToFields } from "./issues.js";
+import { fieldErrors, firstIssue, reasonText } from "./issues.js";
 
 const ZOD_WORDING = /Invalid|expected|received|Too (big|small)|Inválid|Demasiado|esperado/;
 
@@ -49,12 +49,12 @@ describe("zod issues as our sentences", () => {
     for (const m of Object.values(hub)) expect(m).not.toMatch(/HubSpot property internal name/);
   });
 
-  it("says the store's English refusals in the page's language", () => {
-    expect(storeMessageToFields("connector: no connector named a, b", ["connector"], "es")).toEqual({ connector: "No hay ningún conector llamado a, b." });
-    // Unknown English never reaches the Spanish page.
-    expect(storeMessageToFields("rules.0.when: went wrong", [], "es")).toEqual({ "": "rules.0.when: Este valor no es válido." });
-    expect(storeMessageToFields("went wrong", [], "es")).toEqual({ "": "Este valor no es válido." });
-    expect(storeMessageToFields("went wrong", [], "en")).toEqual({ "": "went wrong" });
+  it("says the services' own English refusals in the page's language", () => {
+    const own = [{ path: "connector", message: "no connector named a, b" }];
+    expect(fieldErrors(own, "es", ["connector"])).toEqual({ connector: "No hay ningún conector llamado a, b." });
+    // Unknown English never reaches the Spanish page; a path with no control goes to the summary.
+    expect(fieldErrors([{ path: "rules.0.when", message: "went wrong" }], "es", ["connector"])).toEqual({ "": "rules.0.when: Este valor no es válido." });
+    expect(fieldErrors([{ path: "x", message: "went wrong" }], "en")).toEqual({ x: "went wrong" });
   });
 });
 

@@ -8,8 +8,12 @@ import { dict, type Dict, type Lang } from "./i18n.js";
  * ("Invalid input: expected number, received undefined") or an English rule on a Spanish page.
  */
 
-/** What this module takes: zod's final issues keep their code and parameters beside the message. */
-type AnyIssue = { code?: string; path: PropertyKey[]; message: string };
+/**
+ * What this module takes: a zod issue (code and parameters beside the message) or a service's
+ * Issue (the same under `detail`; none for the service's own checks, whose message is English).
+ */
+type AnyIssue = { code?: string; path: PropertyKey[] | string; message: string; detail?: Readonly<Record<string, unknown>> };
+const pathOf = (i: AnyIssue) => (typeof i.path === "string" ? i.path : i.path.map(String).join("."));
 
 const list = (v: unknown) => (Array.isArray(v) ? v.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join(", ") : "");
 
@@ -32,7 +36,7 @@ function customText(t: Dict["issues"], message: string): string | null {
   if ((m = /^(\d+) conditions in all the rules; at most (\d+)$/.exec(message))) return t.tooManyConditions(m[1]!, m[2]!);
   if (message.startsWith("not a regular expression RE2 accepts")) return t.notRe2;
   if ((m = /^no connector named (.+)$/.exec(message))) return t.noConnector(m[1]!);
-  if ((m = /^secret required: (.+)$/.exec(message))) return t.secretRequired(m[1]!);
+  if (message === "secret required") return t.secretRequired;
   if (message.startsWith("not an IANA time zone name")) return t.timeZone;
   if (message === "must contain {idContact}") return t.mustContainId;
   if (message.startsWith("only agent NODES_FILE nodes may name a url")) return t.nodeUrl;
@@ -43,9 +47,9 @@ function customText(t: Dict["issues"], message: string): string | null {
 export function issueText(lang: Lang, issue: AnyIssue): string {
   const t = dict(lang).issues;
   // The parameters differ per code (minimum, format, values…); each case reads its own.
-  const p = issue as AnyIssue & Record<string, unknown>;
+  const p = (issue.detail ?? issue) as Record<string, unknown>;
   const origin = p.origin;
-  switch (issue.code) {
+  switch (p.code) {
     case "invalid_type": {
       const expected = p.expected;
       if (expected === "number") return t.number;
@@ -83,7 +87,8 @@ export function issueText(lang: Lang, issue: AnyIssue): string {
     default: {
       const own = customText(t, issue.message);
       if (own) return own;
-      return t.invalid;
+      // A service's own check has no code: its English sentence serves the English page.
+      return lang === "en" && p.code === undefined ? issue.message : t.invalid;
     }
   }
 }
@@ -94,9 +99,14 @@ export function localizeIssues<I extends AnyIssue>(issues: readonly I[], lang: L
 }
 
 /** zod issues → the form field they belong to: the issue path joined with "." is the control's name. */
-export function fieldErrors(issues: readonly AnyIssue[], lang: Lang, prefix = ""): FieldErrors {
+export function fieldErrors(issues: readonly AnyIssue[], lang: Lang, known?: readonly string[]): FieldErrors {
   const out: FieldErrors = {};
-  for (const i of issues) out[prefix + i.path.map(String).join(".")] ??= issueText(lang, i);
+  for (const i of issues) {
+    const path = pathOf(i);
+    // An issue at a path with no control of its own goes to the summary, its path kept as the locator.
+    if (!known || known.includes(path)) out[path] ??= issueText(lang, i);
+    else out[""] ??= path ? `${path}: ${issueText(lang, i)}` : issueText(lang, i);
+  }
   return out;
 }
 
@@ -104,33 +114,6 @@ export function fieldErrors(issues: readonly AnyIssue[], lang: Lang, prefix = ""
 export function firstIssue(error: { issues: readonly AnyIssue[] }, lang: Lang): string {
   const first = error.issues[0];
   return first ? issueText(lang, first) : dict(lang).issues.invalid;
-}
-
-/** One part of a store message ("path: text") in the page's language; unknown text becomes "not valid" on the Spanish page. */
-function storePart(t: Dict["issues"], lang: Lang, text: string): string {
-  return customText(t, text) ?? (lang === "en" ? text : t.invalid);
-}
-
-/**
- * The store's 400s read "path: message; path: message" (validationError) in English; this
- * splits them back into fields and says each in the page's language.
- */
-export function storeMessageToFields(message: string, known: readonly string[], lang: Lang): FieldErrors {
-  const t = dict(lang).issues;
-  const out: FieldErrors = {};
-  for (const part of message.split("; ")) {
-    const m = /^([\w.]+): (.*)$/.exec(part);
-    if (!m) out[""] ??= storePart(t, lang, part);
-    else if (known.includes(m[1]!)) out[m[1]!] ??= storePart(t, lang, m[2]!);
-    // A technical path with no control of its own (rules.0.when) stays as the locator it is.
-    else out[""] ??= `${m[1]}: ${storePart(t, lang, m[2]!)}`;
-  }
-  return out;
-}
-
-/** A store message as one line, for a form that shows it in one place. */
-export function storeMessage(message: string, lang: Lang): string {
-  return Object.values(storeMessageToFields(message, [], lang)).join("; ");
 }
 
 /** A decision's reason code with its short explanation in the page's language (null for an unknown code: the code alone is shown). */

@@ -1,11 +1,11 @@
-import { listDecisions } from "../../store/decisions.js";
-import { listNodes } from "../../store/nodes.js";
-import { getTenantTimeZone } from "../../store/tenants.js";
+import { listDecisions } from "../../services/cache.js";
+import { listNodes } from "../../services/nodes.js";
+import { tenantTimeZone } from "../../services/tenants.js";
 import { bucketize, OUTCOMES, OutcomeChart, percentile, type Bucket } from "../chart.js";
 import { tenantOf, type UiApp } from "../context.js";
 import { SelectField } from "../fields.js";
 import { reasonText } from "../issues.js";
-import { Layout } from "../layout.js";
+import { Layout, Table } from "../layout.js";
 import { localHourMinute, shortMask, Time } from "../time.js";
 
 const HOUR = 3600_000;
@@ -39,9 +39,9 @@ export function decisionPages(ui: UiApp) {
     const outcome = outcomeQ && (OUTCOMES as readonly string[]).includes(outcomeQ) ? outcomeQ : undefined;
     // The store keeps at most 1000 rows per tenant, so one read serves the table and both charts.
     const [entries, nodes, timeZone] = await Promise.all([
-      listDecisions(c.env.DB, tenant, { limit: 1000, node, outcome }),
-      listNodes(c.env.DB, tenant),
-      getTenantTimeZone(c.env.DB, tenant),
+      listDecisions(c.get("svc"), tenant, { limit: 1000, node, outcome }),
+      listNodes(c.get("svc"), tenant),
+      tenantTimeZone(c.get("svc"), tenant),
     ]);
     const lang = c.get("lang");
     const now = Date.now();
@@ -68,38 +68,24 @@ export function decisionPages(ui: UiApp) {
         </div>
         <p class="hint">{d.capped(timeZone)}</p>
         {entries.length ? (
-          <table class="decisions">
-            <thead>
+          <Table head={[d.time, d.node, d.maskedId, d.outcome, d.destination, d.reason, d.cache, d.ms]}>
+            {entries.slice(0, TABLE_ROWS).map((e) => (
               <tr>
-                <th scope="col">{d.time}</th>
-                <th scope="col">{d.node}</th>
-                <th scope="col">{d.maskedId}</th>
-                <th scope="col">{d.outcome}</th>
-                <th scope="col">{d.destination}</th>
-                <th scope="col">{d.reason}</th>
-                <th scope="col">{d.cache}</th>
-                <th scope="col">{d.ms}</th>
+                <td class="nowrap">
+                  <Time at={e.at} timeZone={timeZone} />
+                </td>
+                <td class="clip">{e.node}</td>
+                <td class="mono nowrap" title={d.maskedTitle(e.maskedId.length)}>
+                  {shortMask(e.maskedId)}
+                </td>
+                <td>{outcomeLabel(e.outcome)}</td>
+                <td class="mono">{e.destination}</td>
+                <td>{e.reason ? <Reason code={e.reason} text={reasonText(lang, e.reason)} /> : "—"}</td>
+                <td>{e.cache}</td>
+                <td>{e.ms}</td>
               </tr>
-            </thead>
-            <tbody>
-              {entries.slice(0, TABLE_ROWS).map((e) => (
-                <tr>
-                  <td class="nowrap">
-                    <Time at={e.at} timeZone={timeZone} />
-                  </td>
-                  <td class="clip">{e.node}</td>
-                  <td class="mono nowrap" title={d.maskedTitle(e.maskedId.length)}>
-                    {shortMask(e.maskedId)}
-                  </td>
-                  <td>{outcomeLabel(e.outcome)}</td>
-                  <td class="mono">{e.destination}</td>
-                  <td>{e.reason ? <Reason code={e.reason} text={reasonText(lang, e.reason)} /> : "—"}</td>
-                  <td>{e.cache}</td>
-                  <td>{e.ms}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         ) : (
           <p>{d.empty}</p>
         )}

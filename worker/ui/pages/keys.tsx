@@ -1,12 +1,12 @@
-import { role, timeZone } from "../../../shared/tenant.js";
-import { createKey, listKeys, revokeKey } from "../../store/keys.js";
-import { getTenantTimeZone, setTenantTimeZone } from "../../store/tenants.js";
+import { role } from "../../../shared/tenant.js";
+import { DomainError } from "../../services/errors.js";
+import { issueKey, listKeys, revokeKey } from "../../services/keys.js";
+import { setTenantTimeZone, tenantTimeZone } from "../../services/tenants.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
 import { FormErrors, SelectField, TextField, type FieldErrors } from "../fields.js";
-import { firstIssue } from "../issues.js";
-import { Banner, CsrfField, Layout } from "../layout.js";
+import { fieldErrors } from "../issues.js";
+import { Banner, CsrfField, Layout, Table } from "../layout.js";
 import { Time } from "../time.js";
-import { notFoundPage } from "./errors.js";
 
 type KeysPageProps = { c: UiContext; created?: { id: string; key: string; role: string }; errors?: FieldErrors; zoneTyped?: string; zoneSaved?: boolean };
 
@@ -16,7 +16,7 @@ async function KeysPage(p: KeysPageProps) {
   const k = t.keys;
   const csrf = c.get("session").csrf;
   const mine = c.get("session").key.id;
-  const [keys, zone] = await Promise.all([listKeys(c.env.DB, tenantOf(c)), getTenantTimeZone(c.env.DB, tenantOf(c))]);
+  const [keys, zone] = await Promise.all([listKeys(c.get("svc"), tenantOf(c)), tenantTimeZone(c.get("svc"), tenantOf(c))]);
   const errors = p.errors ?? {};
   const when = (s: string | null) => (s ? <Time at={s} timeZone={zone} /> : k.never);
   return (
@@ -36,43 +36,32 @@ async function KeysPage(p: KeysPageProps) {
         <SelectField name="role" label={k.role} value="agent" errors={errors} options={role.options.map((r) => ({ value: r, label: r }))} />
         <button type="submit">{k.create}</button>
       </form>
-      <table>
-        <thead>
+      <Table head={[k.id, k.role, k.created, k.lastUsed, t.common.actions]}>
+        {keys.map((key) => (
           <tr>
-            <th scope="col">{k.id}</th>
-            <th scope="col">{k.role}</th>
-            <th scope="col">{k.created}</th>
-            <th scope="col">{k.lastUsed}</th>
-            <th scope="col">{t.common.actions}</th>
+            <td class="mono">
+              {key.id} {key.id === mine ? k.yours : ""}
+            </td>
+            <td>{key.role}</td>
+            <td>{when(key.createdAt)}</td>
+            <td>{when(key.lastUsedAt)}</td>
+            <td>
+              {key.revokedAt ? (
+                <>
+                  {k.revoked} {when(key.revokedAt)}
+                </>
+              ) : (
+                <form method="post" action={`/ui/keys/${key.id}/revoke`}>
+                  <CsrfField token={csrf} />
+                  <button type="submit" class="danger" aria-label={`${k.revoke} ${key.id}`}>
+                    {k.revoke}
+                  </button>
+                </form>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {keys.map((key) => (
-            <tr>
-              <td class="mono">
-                {key.id} {key.id === mine ? k.yours : ""}
-              </td>
-              <td>{key.role}</td>
-              <td>{when(key.createdAt)}</td>
-              <td>{when(key.lastUsedAt)}</td>
-              <td>
-                {key.revokedAt ? (
-                  <>
-                    {k.revoked} {when(key.revokedAt)}
-                  </>
-                ) : (
-                  <form method="post" action={`/ui/keys/${key.id}/revoke`}>
-                    <CsrfField token={csrf} />
-                    <button type="submit" class="danger" aria-label={`${k.revoke} ${key.id}`}>
-                      {k.revoke}
-                    </button>
-                  </form>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <form method="post" action="/ui/keys/time-zone" class="card inline" style="margin-top:1rem">
         <CsrfField token={csrf} />
         <TextField name="timeZone" label={k.timeZone} hint={k.timeZoneHint} value={p.zoneTyped ?? zone} errors={errors} />
@@ -86,24 +75,26 @@ export function keyPages(ui: UiApp) {
   ui.get("/keys", async (c) => c.html(await KeysPage({ c, zoneSaved: c.req.query("saved") === "time-zone" })));
   // The new key is rendered in this very answer (no redirect), so it never sits in a URL or history entry.
   ui.post("/keys", async (c) => {
-    const parsed = role.safeParse((await readForm(c)).role);
-    if (!parsed.success) return c.html(await KeysPage({ c, errors: { role: c.get("t").keys.roleError } }), 400);
-    const created = await createKey(c.env.DB, tenantOf(c), parsed.data);
-    return c.html(await KeysPage({ c, created }), 201);
+    const created = await issueKey(c.get("svc"), tenantOf(c), { role: (await readForm(c)).role }).catch((e: unknown) => {
+      if (e instanceof DomainError && e.code === "validation_failed") return null;
+      throw e;
+    });
+    return created ? c.html(await KeysPage({ c, created }), 201) : c.html(await KeysPage({ c, errors: { role: c.get("t").keys.roleError } }), 400);
   });
-  // The tenant admin's own setting (the operator sets the same with PUT /v1/tenants/:tenant).
   ui.post("/keys/time-zone", async (c) => {
     const typed = ((await readForm(c)).timeZone ?? "").trim();
-    const parsed = timeZone.safeParse(typed);
-    if (!parsed.success) {
-      return c.html(await KeysPage({ c, errors: { timeZone: firstIssue(parsed.error, c.get("lang")) }, zoneTyped: typed }), 400);
+    try {
+      await setTenantTimeZone(c.get("svc"), tenantOf(c), typed);
+    } catch (e) {
+      if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
+      const errors = { timeZone: Object.values(fieldErrors(e.issues, c.get("lang"))).join(" ") };
+      return c.html(await KeysPage({ c, errors, zoneTyped: typed }), 400);
     }
-    await setTenantTimeZone(c.env.DB, tenantOf(c), parsed.data);
     return c.redirect("/ui/keys?saved=time-zone", 303);
   });
   ui.post("/keys/:id/revoke", async (c) => {
     const id = c.req.param("id");
-    if (!(await revokeKey(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
+    await revokeKey(c.get("svc"), tenantOf(c), id);
     return c.redirect(id === c.get("session").key.id ? "/ui/login" : "/ui/keys", 303);
   });
 }

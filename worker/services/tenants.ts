@@ -1,0 +1,48 @@
+import { tenantInput, timeZone } from "../../shared/tenant.js";
+import * as store from "../store/tenants.js";
+import { logChange, type ServiceContext } from "./context.js";
+import { notFound, parseId, parseOrFail } from "./errors.js";
+
+export const parseTenantId = (raw: string | undefined) => parseId(raw, "invalid_tenant_id", "tenant");
+
+export async function putTenant(ctx: ServiceContext, id: string, input: unknown) {
+  const started = Date.now();
+  parseTenantId(id);
+  const { name, timeZone: zone } = parseOrFail(tenantInput, input);
+  const { created, timeZone } = await store.upsertTenant(ctx.env.DB, id, name, zone);
+  logChange(ctx, id, "tenant.put", id, created ? "created" : "updated", started);
+  return { created, tenant: { id, name, timeZone } };
+}
+
+export function tenantExists(ctx: Pick<ServiceContext, "env">, id: string): Promise<boolean> {
+  return store.tenantExists(ctx.env.DB, id);
+}
+
+export function listTenants(ctx: ServiceContext) {
+  return store.listTenants(ctx.env.DB);
+}
+
+/** The tenant and every row keyed by it, then its cached decisions (best effort). */
+export async function deleteTenant(ctx: ServiceContext, id: string) {
+  const started = Date.now();
+  const deleted = await store.deleteTenant(ctx.env.DB, id);
+  if (!deleted) throw notFound("tenant");
+  // Entries are unreachable already (see forgetTenantCache); a KV failure must not undo the delete.
+  const cacheEntriesDeleted = await store.forgetTenantCache(ctx.env.CACHE, id).catch(() => 0);
+  logChange(ctx, id, "tenant.delete", id, "deleted", started);
+  return { id, deleted, cacheEntriesDeleted };
+}
+
+/** The zone the tenant's pages show times in (UTC until set). */
+export function tenantTimeZone(ctx: Pick<ServiceContext, "env">, tenant: string): Promise<string> {
+  return store.getTenantTimeZone(ctx.env.DB, tenant);
+}
+
+/** The tenant admin's own setting, from the keys page; the operator sets the same with PUT /v1/tenants/:tenant. */
+export async function setTenantTimeZone(ctx: ServiceContext, tenant: string, input: unknown): Promise<string> {
+  const started = Date.now();
+  const zone = parseOrFail(timeZone, input);
+  await store.setTenantTimeZone(ctx.env.DB, tenant, zone);
+  logChange(ctx, tenant, "tenant.time_zone", tenant, "updated", started);
+  return zone;
+}
