@@ -1,5 +1,6 @@
 import type { CircuitBreaker } from "./circuit/breaker.js";
 import type { Principal } from "./http/auth.js";
+import type { TenantHome } from "./tenant/home.js";
 
 /** Bindings from wrangler.toml plus secrets (`.dev.vars` locally, `wrangler secret put` when deployed). */
 export interface Env {
@@ -7,6 +8,8 @@ export interface Env {
   CACHE: KVNamespace;
   /** Circuit breakers, one per tenant + connector (optional so a bare test runtime still works). */
   CIRCUIT?: DurableObjectNamespace<CircuitBreaker>;
+  /** Each tenant's decisions, per-minute counts and config version (docs/scale.md). */
+  TENANT_HOME: DurableObjectNamespace<TenantHome>;
   /** Identify calls per tenant. */
   IDENTIFY_LIMIT?: RateLimit;
   /** Failed authentications per (client address, key id); only failures are counted. */

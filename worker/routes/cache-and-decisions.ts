@@ -77,7 +77,7 @@ export function cacheAndDecisionRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const q = decisionsQuery.safeParse(c.req.query());
       if (!q.success) throw new ApiError(400, "validation_failed", "limit is 1–1000; outcome is success, failure, route or invalid");
-      return c.json({ decisions: await listDecisions(c.env.DB, c.req.param("tenant")!, q.data) });
+      return c.json({ decisions: await listDecisions(c.env, c.req.param("tenant")!, q.data) });
     },
   );
 }

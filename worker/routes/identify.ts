@@ -78,7 +78,8 @@ async function identify(c: Context<AppEnv>) {
   const ctx = await loadIdentifyContext(c.env.DB, sealingKeys(c.env), parsedKey.id, tenant, c.req.param("node")!);
   const key = await checkKey(ctx.keyRow, parsedKey.secret);
   if (!key) return refuseCredential(c, cred.token);
-  const principal = admitKey(c, key, tenant, ["agent", "admin"]);
+  // Last use is recorded by the tenant's object with the decision log, not by a D1 write per call.
+  const principal = admitKey(c, key, tenant, ["agent", "admin"], false);
   if (cred.inUrl && principal.role === "admin") throw adminKeyInUrl();
   await limitIdentify(c, tenant);
   const idContact = await readIdContact(c.req.raw);
@@ -128,7 +129,7 @@ async function identify(c: Context<AppEnv>) {
 
   const ms = Date.now() - started;
   logDecision(
-    c.env.DB,
+    c.env,
     tenant,
     {
       at: new Date(started).toISOString(),
@@ -142,6 +143,7 @@ async function identify(c: Context<AppEnv>) {
       ms,
       steps,
     },
+    key.id,
     (p) => c.executionCtx.waitUntil(p),
   );
   const crmMs = steps.reduce((sum, s) => sum + (s.crmMs ?? 0), 0);

@@ -10,6 +10,7 @@ import { resealAll, sealingKeys, validationError } from "../store/connectors.js"
 import { createKey, listKeys, revokeKey } from "../store/keys.js";
 import { deleteTenant, forgetTenantCache, listTenants, upsertTenant } from "../store/tenants.js";
 import { readJson } from "./read-json.js";
+import { tenantHome } from "../tenant/home.js";
 
 const tenantSummary = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
 const deletedTenant = z.object({
@@ -65,7 +66,12 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const tenant = c.req.param("tenant")!;
       const deleted = await deleteTenant(c.env.DB, tenant);
+      // The decision log lives in the tenant's own object (docs/scale.md), wiped after D1 so a
+      // failure here is retried by repeating the DELETE (a 404 then, with the object wiped all the
+      // same). Its version moves too: every isolate drops its copy of the tenant's keys.
+      const home = await tenantHome(c.env, tenant).wipe();
       if (!deleted) throw notFound("tenant");
+      deleted.decisions = (deleted.decisions ?? 0) + home.decisions;
       // Entries are unreachable already (see forgetTenantCache); a KV failure must not undo the delete.
       const cacheEntriesDeleted = await forgetTenantCache(c.env.CACHE, tenant).catch(() => 0);
       return c.json({ id: tenant, deleted, cacheEntriesDeleted });

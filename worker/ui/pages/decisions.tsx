@@ -26,7 +26,7 @@ export function decisionPages(ui: UiApp) {
     const outcomeQ = c.req.query("outcome");
     const outcome = outcomeQ && (OUTCOMES as readonly string[]).includes(outcomeQ) ? outcomeQ : undefined;
     // The store keeps at most 1000 rows per tenant, so one read serves the table and both charts.
-    const [entries, nodes] = await Promise.all([listDecisions(c.env.DB, tenant, { limit: 1000, node, outcome }), listNodes(c.env.DB, tenant)]);
+    const [entries, nodes] = await Promise.all([listDecisions(c.env, tenant, { limit: 1000, node, outcome }), listNodes(c.env.DB, tenant)]);
     const now = Date.now();
     const hour = bucketize(entries, now, HOUR, 12);
     const day = bucketize(entries, now, 24 * HOUR, 24);
