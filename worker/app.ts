@@ -10,12 +10,14 @@ import { healthRoutes } from "./routes/health.js";
 import { identifyRoutes } from "./routes/identify.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { bumpOnWrite } from "./tenant/bump-on-write.js";
 import { uiRoutes } from "./ui/index.js";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.onError(onError);
+  app.use(bumpOnWrite);
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such path"));
 
   healthRoutes(app);

@@ -66,7 +66,7 @@ async function identify(c: Context<AppEnv>) {
   const started = Date.now();
   const tenant = c.req.param("tenant")!;
   // Auth is done here rather than by requireAuth so that the key, the node and its connectors
-  // come from D1 in one round trip: this is the hot path of every call.
+  // come in one piece from the isolate's copy (D1 only when the tenant's config changed).
   const cred = credential(c, true);
   if (!cred) throw unauthorized();
   const parsedKey = parseKeyToken(cred.token);
@@ -75,7 +75,7 @@ async function identify(c: Context<AppEnv>) {
     return refuseCredential(c, cred.token);
   }
   const dbStarted = Date.now();
-  const ctx = await loadIdentifyContext(c.env.DB, sealingKeys(c.env), parsedKey.id, tenant, c.req.param("node")!);
+  const ctx = await loadIdentifyContext(c.env, sealingKeys(c.env), parsedKey.id, tenant, c.req.param("node")!);
   const key = await checkKey(ctx.keyRow, parsedKey.secret);
   if (!key) return refuseCredential(c, cred.token);
   // Last use is recorded by the tenant's object with the decision log, not by a D1 write per call.
