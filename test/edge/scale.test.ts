@@ -1,4 +1,4 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index.js";
@@ -99,5 +99,15 @@ describe("config on the hot path (docs/scale.md)", () => {
     expect(v2).not.toBe(v1);
     expect((await call("DELETE", `/v1/tenants/${t.id}`, { token: OPERATOR })).status).toBe(200);
     expect(await home.version()).not.toBe(v2);
+  });
+
+  it("a made-up tenant name costs a version read and leaves no tables in its object", async () => {
+    const stub = tenantHome(env, `nobody-${crypto.randomUUID()}`);
+    expect(await stub.version()).toBe(0);
+    expect(await stub.list({ limit: 10 })).toEqual([]);
+    const ours = await runInDurableObject(stub, (_o, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name IN ('decisions', 'minutes', 'meta')").toArray(),
+    );
+    expect(ours).toEqual([]);
   });
 });

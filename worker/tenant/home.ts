@@ -33,8 +33,21 @@ export class TenantHome extends DurableObject<Env> {
     return sql;
   }
 
+  /**
+   * Reads create nothing: identify asks for the version before the key is checked, so a
+   * stranger's made-up tenant name must not leave tables behind.
+   */
+  private read<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): T[] {
+    if (this.ready) return this.ctx.storage.sql.exec<T>(query, ...bindings).toArray();
+    try {
+      return this.ctx.storage.sql.exec<T>(query, ...bindings).toArray();
+    } catch {
+      return [];
+    }
+  }
+
   private meta(k: string): number | null {
-    const row = this.sql().exec<{ v: number }>("SELECT v FROM meta WHERE k = ?", k).toArray()[0];
+    const row = this.read<{ v: number }>("SELECT v FROM meta WHERE k = ?", k)[0];
     return row ? row.v : null;
   }
 
@@ -79,22 +92,17 @@ export class TenantHome extends DurableObject<Env> {
   }
 
   list(q: DecisionQuery): DecisionEntry[] {
-    return this.sql()
-      .exec<{ entry: string }>(
-        "SELECT entry FROM decisions WHERE (?1 IS NULL OR node = ?1) AND (?2 IS NULL OR outcome = ?2) ORDER BY seq DESC LIMIT ?3",
-        q.node ?? null,
-        q.outcome ?? null,
-        q.limit,
-      )
-      .toArray()
-      .map((r) => JSON.parse(r.entry) as DecisionEntry);
+    return this.read<{ entry: string }>(
+      "SELECT entry FROM decisions WHERE (?1 IS NULL OR node = ?1) AND (?2 IS NULL OR outcome = ?2) ORDER BY seq DESC LIMIT ?3",
+      q.node ?? null,
+      q.outcome ?? null,
+      q.limit,
+    ).map((r) => JSON.parse(r.entry) as DecisionEntry);
   }
 
   /** Counts per minute and outcome since `sinceMs`: every call, not only the newest 1000. */
   minutes(sinceMs: number): MinuteCount[] {
-    return this.sql()
-      .exec<MinuteCount>("SELECT minute, outcome, n, ms_sum AS msSum FROM minutes WHERE minute >= ? ORDER BY minute", Math.floor(sinceMs / 60_000))
-      .toArray();
+    return this.read<MinuteCount>("SELECT minute, outcome, n, ms_sum AS msSum FROM minutes WHERE minute >= ? ORDER BY minute", Math.floor(sinceMs / 60_000));
   }
 
   /** The tenant's config version: changes whenever its keys, connectors, nodes or cache generation do. */
@@ -114,7 +122,7 @@ export class TenantHome extends DurableObject<Env> {
 
   /** Tenant delete: everything goes; returns how many decisions were removed. */
   async wipe(): Promise<{ decisions: number }> {
-    const n = this.sql().exec<{ n: number }>("SELECT count(*) AS n FROM decisions").one().n;
+    const n = this.read<{ n: number }>("SELECT count(*) AS n FROM decisions")[0]?.n ?? 0;
     const version = this.bump();
     await this.ctx.storage.deleteAll();
     this.ready = false;
