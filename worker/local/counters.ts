@@ -21,8 +21,13 @@ function counted<T extends object>(target: T, count: (prop: string) => boolean, 
   });
 }
 
+// One wrapped env per env object, so checks cached per env (secrets, worker/env.ts) stay once per isolate.
+const wrapped = new WeakMap<Env, Env>();
+
 export function countedEnv(env: Env): Env {
   counters.requests++;
+  const known = wrapped.get(env);
+  if (known) return known;
   const out: Env = {
     ...env,
     DB: counted(env.DB, (p) => p === "prepare" || p === "exec", () => counters.d1++),
@@ -31,6 +36,7 @@ export function countedEnv(env: Env): Env {
     TENANT_HOME: counted(env.TENANT_HOME, (p) => p === "get", () => counters.durableObjects++),
   };
   if (env.CIRCUIT) out.CIRCUIT = counted(env.CIRCUIT, (p) => p === "get", () => counters.durableObjects++);
+  wrapped.set(env, out);
   return out;
 }
 
