@@ -33,7 +33,7 @@ function zipf(n: number): () => number {
   };
 }
 
-type Counters = { requests: number; d1: number; kv: number; durableObjects: number; d1Batches: number; versionChecks: number };
+type Counters = { requests: number; d1: number; kv: number; durableObjects: number; d1Batches: number; versionChecks: number; contexts: number; versions: number };
 
 export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
   const crm = await startFakeCrm();
@@ -104,7 +104,11 @@ export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
         { name: `${p}.kv_ops_per_identify`, value: round(c.kv / n, 4), unit: "ops" },
         { name: `${p}.do_calls_per_identify`, value: round(c.durableObjects / n, 4), unit: "calls" },
         { name: `${p}.version_checks_per_identify`, value: round(c.versionChecks / n, 4), unit: "calls" },
+        // Local workerd runs every Durable Object in the same process, so this RSS includes one
+        // TenantHome per tenant; the worker's own copies are the two counts below (bounded maps).
         { name: `${p}.workerd_rss_mb`, value: round(workerdRssMb(), 1), unit: "MB" },
+        { name: `${p}.isolate_context_copies`, value: c.contexts, unit: "entries" },
+        { name: `${p}.isolate_version_entries`, value: c.versions, unit: "entries" },
       );
     }
     const at = (size: number, what: string) => figures.find((f) => f.name === `tenants.${size}.${what}`)!.value;

@@ -1,5 +1,5 @@
 import type { Env } from "../env.js";
-import { hotPathCounters } from "../store/nodes.js";
+import { copiesHeld, hotPathCounters } from "../store/nodes.js";
 
 /**
  * What the many-tenant bench (`npm run bench -- --only=tenants`) reads per identify: the calls
@@ -41,7 +41,7 @@ export function countedEnv(env: Env): Env {
 }
 
 export function countersReport() {
-  return { ...counters, d1Batches: hotPathCounters.d1Batches, versionChecks: hotPathCounters.versionChecks };
+  return { ...counters, d1Batches: hotPathCounters.d1Batches, versionChecks: hotPathCounters.versionChecks, ...copiesHeld() };
 }
 
 export function resetCounters(): void {

@@ -64,6 +64,8 @@ const MAX_ENTRIES = 5000;
 
 /** Counted by the many-tenant bench and tests; a module counter costs nothing on the hot path. */
 export const hotPathCounters = { d1Batches: 0, versionChecks: 0 };
+/** How many copies the isolate holds (bounded by MAX_ENTRIES each): the bench's memory figure. */
+export const copiesHeld = () => ({ contexts: contexts.size, versions: versions.size });
 
 /**
  * The tenant's config version as this isolate last confirmed it, re-asked after RECHECK_MS.
