@@ -58,7 +58,13 @@ type ContextRows = { keyRow: KeyRow | null; nodeRow: { config: string } | undefi
  * within that second; changes made here are seen at once (localEpoch). docs/scale.md.
  */
 export const RECHECK_MS = 1000;
-const contexts = new Map<string, { rows: ContextRows; version: number; epoch: number }>();
+/**
+ * A copy is read again after this long even if the version did not move: writes that bypass
+ * the worker (`wrangler d1 execute`, a Time Travel restore) bump no version, and reach identify
+ * within this bound (docs/operations.md). One D1 batch per key + node per isolate per 5 minutes.
+ */
+export const MAX_COPY_MS = 300_000;
+const contexts = new Map<string, { rows: ContextRows; version: number; epoch: number; readAt: number }>();
 const versions = new Map<string, { version: number; until: number }>();
 const MAX_ENTRIES = 5000;
 
@@ -93,9 +99,10 @@ export async function loadIdentifyContext(env: Pick<Env, "DB" | "TENANT_HOME">, 
   const db = env.DB;
   const cacheKey = `${keyId}\u0000${tenant}\u0000${id}`;
   const epoch = localEpoch();
-  const version = await tenantVersion(env, tenant, Date.now());
+  const now = Date.now();
+  const version = await tenantVersion(env, tenant, now);
   let hit = contexts.get(cacheKey);
-  if (!hit || hit.epoch !== epoch || hit.version !== version) {
+  if (!hit || hit.epoch !== epoch || hit.version !== version || now - hit.readAt > MAX_COPY_MS) {
     hotPathCounters.d1Batches++;
     const [keyRes, nodeRes, connRes] = await db.batch<Record<string, unknown>>([
       keyLookup(db, keyId),
@@ -115,7 +122,7 @@ export async function loadIdentifyContext(env: Pick<Env, "DB" | "TENANT_HOME">, 
     };
     // Read after the version: a write landing in between leaves a copy newer than its version,
     // which the next check replaces; never an older copy under a newer version.
-    hit = { rows, version, epoch };
+    hit = { rows, version, epoch, readAt: now };
     if (contexts.size >= MAX_ENTRIES) contexts.clear();
     contexts.set(cacheKey, hit);
   }
