@@ -61,9 +61,9 @@ export const RECHECK_MS = 1000;
 /**
  * A copy is read again after this long even if the version did not move: writes that bypass
  * the worker (`wrangler d1 execute`, a Time Travel restore) bump no version, and reach identify
- * within this bound (docs/operations.md). One D1 batch per key + node per isolate per 5 minutes.
+ * within this bound (docs/operations.md). At most one D1 batch per key + node per isolate per hour.
  */
-export const MAX_COPY_MS = 300_000;
+export const MAX_COPY_MS = 3600_000;
 const contexts = new Map<string, { rows: ContextRows; version: number; epoch: number; readAt: number }>();
 const versions = new Map<string, { version: number; until: number }>();
 const MAX_ENTRIES = 5000;
