@@ -4,6 +4,11 @@ import { unsealConnector, validationError, type StoredConnector } from "./connec
 import { keyLookup, type KeyRow } from "./keys.js";
 import { changed, localEpoch } from "./local-epoch.js";
 
+/** A stored node; rows written before a field with a default existed read as that default. */
+function storedConfig(json: string): NodeConfig {
+  return { identifyBy: "dtmf", confirmCaller: false, ...(JSON.parse(json) as Partial<NodeConfig>) } as NodeConfig;
+}
+
 export async function putNode(db: D1Database, tenant: string, id: string, input: unknown) {
   const parsed = nodeConfig.safeParse(input);
   if (!parsed.success) throw validationError(parsed.error);
@@ -32,12 +37,12 @@ export async function putNode(db: D1Database, tenant: string, id: string, input:
 
 export async function getNode(db: D1Database, tenant: string, id: string) {
   const row = await db.prepare("SELECT config FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ config: string }>();
-  return row ? { id, ...(JSON.parse(row.config) as NodeConfig) } : null;
+  return row ? { id, ...storedConfig(row.config) } : null;
 }
 
 export async function listNodes(db: D1Database, tenant: string) {
   const { results } = await db.prepare("SELECT id, config FROM nodes WHERE tenant_id = ? ORDER BY id").bind(tenant).all<{ id: string; config: string }>();
-  return results.map((r) => ({ id: r.id, ...(JSON.parse(r.config) as NodeConfig) }));
+  return results.map((r) => ({ id: r.id, ...storedConfig(r.config) }));
 }
 
 export async function deleteNode(db: D1Database, tenant: string, id: string): Promise<boolean> {
@@ -92,7 +97,7 @@ export async function loadIdentifyContext(db: D1Database, encKey: string | undef
   const load = async () => {
     if (!nodeRow) return null;
     const connectors: StoredConnector[] = await Promise.all(connRows.map((r) => unsealConnector(encKey, tenant, r)));
-    return { node: { id, ...(JSON.parse(nodeRow.config) as NodeConfig) }, connectors };
+    return { node: { id, ...storedConfig(nodeRow.config) }, connectors };
   };
   return { keyRow, load };
 }
