@@ -84,4 +84,4 @@ export function report(env: CircuitEnv, tenant: string, connector: string, ok: b
 }
 
 /** Reasons that say nothing about the CRM's health (our own refusal, our own budget). */
-export const NOT_CRM_FAULTS = new Set(["url_not_allowed", "circuit_open"]);
+export const NOT_CRM_FAULTS = new Set(["url_not_allowed", "circuit_open", "edge_busy"]);

@@ -1,4 +1,4 @@
-import { readCappedText } from "../../shared/read-capped.js";
+import { formFields, mediaType, readBodyBytes } from "../http/read-body.js";
 import { ApiError } from "../http/errors.js";
 
 export const MAX_IDENTIFY_BODY = 8 * 1024;
@@ -25,20 +25,17 @@ function fromJson(text: string): string | null | undefined {
 /**
  * The idContact of an identify request in every encoding of SPEC 2a: the form POST
  * Asterisk's CURL() sends, a JSON body, or text/plain holding either. Null = no readable id.
+ * Every encoding, multipart included, is read under the same 8 KiB cap before it is parsed.
  */
 export async function readIdContact(req: Request): Promise<string | null> {
-  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_IDENTIFY_BODY) throw new ApiError(413, "body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
+  const type = mediaType(req);
   const known = ["", "application/x-www-form-urlencoded", "application/json", "text/plain", "multipart/form-data"];
   if (!known.includes(type) && !type.endsWith("+json")) {
     throw new ApiError(415, "unsupported_media_type", "send application/x-www-form-urlencoded, application/json or text/plain");
   }
-  if (type === "multipart/form-data") {
-    const v = (await req.formData().catch(() => null))?.get("idContact");
-    return typeof v === "string" ? v : null;
-  }
-  const text = await readCapped(req);
+  const bytes = await readBodyBytes(req, MAX_IDENTIFY_BODY);
+  if (type === "multipart/form-data") return (await formFields(type, req.headers.get("content-type") ?? "", bytes))?.idContact ?? null;
+  const text = new TextDecoder().decode(bytes);
   if (type === "application/x-www-form-urlencoded") return fromForm(text);
   if (type === "application/json" || type.endsWith("+json")) {
     const v = fromJson(text);
@@ -48,15 +45,4 @@ export async function readIdContact(req: Request): Promise<string | null> {
   // text/plain or no type: whichever of the two forms it holds.
   const trimmed = text.trim();
   return trimmed.startsWith("{") ? (fromJson(trimmed) ?? null) : fromForm(trimmed);
-}
-
-async function readCapped(req: Request): Promise<string> {
-  let text: string | null;
-  try {
-    text = await readCappedText(req.body, MAX_IDENTIFY_BODY);
-  } catch {
-    throw new ApiError(400, "bad_body", "the request body broke off");
-  }
-  if (text === null) throw new ApiError(413, "body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
-  return text;
 }
