@@ -80,6 +80,7 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
     metrics: { port: 0, host: "127.0.0.1" },
     nodeCacheTtlMs: o.nodeCacheTtlMs ?? 30_000,
     shutdownGraceMs: o.shutdownGraceMs ?? 10_000,
+    confirmCallerMedia: "sound:if-correct-press,sound:digits/1",
     logLevel: "silent",
   };
   const reports: CallReport[] = [];
