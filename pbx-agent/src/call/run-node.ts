@@ -131,6 +131,8 @@ async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDe
   // Keys pressed while the number is looked up: the caller is typing their id, and the prompt that may follow gets them.
   let typed: Typed = [];
   if (node.identifyBy !== "dtmf") {
+    // A number route has no input: its "input end" is the answer, so inputEndToRouteMs reads answer → routing command.
+    const answeredAt = now();
     const off = channel.onDtmf((digit, at) => void typed.push({ digit, at }));
     let byNumber: ByNumber;
     try {
@@ -141,7 +143,7 @@ async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDe
     report.callerLookup = byNumber.found ? "found" : byNumber.why;
     if (byNumber.found) {
       let accepted = !node.confirmCaller;
-      let inputEnd = now();
+      let inputEnd = answeredAt;
       if (node.confirmCaller && typed.length > 0) report.callerLookup = "typed_ahead";
       else if (node.confirmCaller) {
         const c = await readDigits(channel, deps.confirmCallerMedia ?? DEFAULT_CONFIRM_CALLER_MEDIA, { expectedLength: 1, timeoutMs: deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS }, now);
