@@ -418,6 +418,28 @@ describe("runCall, identification by caller number (issue 12)", () => {
     expect(plays(ch)).toEqual([]);
   });
 
+  it("hang-up during the number lookup: the request aborted, abandoned, nothing sent after; shutdown: the failure destination", async () => {
+    let aborted = false;
+    const ch = new MemoryChannel(() => ({}), KNOWN);
+    setTimeout(() => ch.end({ code: "hangup" }), 300);
+    const d = deps({ n: { ...tf, identifyBy: "caller_number_then_dtmf" } }, (_id, signal) =>
+      new Promise<LookupResult>((resolve) => signal?.addEventListener("abort", () => ((aborted = true), resolve({ ok: false, reason: "aborted", ms: 1 })))),
+    );
+    const r = await run(ch, d);
+    expect(aborted).toBe(true);
+    expect(r.outcome).toBe("abandoned");
+    expect(ch.commands).toEqual(["answer", "callerNumber"]);
+
+    const ch2 = new MemoryChannel(() => ({}), KNOWN);
+    setTimeout(() => ch2.end({ code: "shutdown" }), 300);
+    const d2 = deps({ n: { ...tf, identifyBy: "caller_number_then_dtmf" } }, (_id, signal) =>
+      new Promise<LookupResult>((resolve) => signal?.addEventListener("abort", () => resolve({ ok: false, reason: "aborted", ms: 1 }))),
+    );
+    const r2 = await run(ch2, d2);
+    expect(r2).toMatchObject({ outcome: "failure", reason: "shutdown" });
+    expect(ch2.commands.at(-1)).toBe("continue crm-bridge-route,3-20,1");
+  });
+
   it("the number sent: E.164 with the node's country, as given when only the edge knows the country, nothing when unusable", () => {
     expect(callerNumberToSend("911 23 45 67", "ES")).toBe("+34911234567");
     expect(callerNumberToSend("+34 911 23 45 67", undefined)).toBe("+34911234567");
