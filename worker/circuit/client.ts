@@ -83,5 +83,9 @@ export function report(env: CircuitEnv, tenant: string, connector: string, ok: b
   );
 }
 
-/** Reasons that say nothing about the CRM's health (our own refusal, our own budget). */
-export const NOT_CRM_FAULTS = new Set(["url_not_allowed", "circuit_open", "edge_busy"]);
+/**
+ * Reasons that say nothing about the CRM's health: our own refusal, our own budget, and
+ * throttling (a CRM's 429 or the quota guard shedding) — a healthy CRM at its quota is not a
+ * failing one, and opening the circuit on it would send every call to the failure destination.
+ */
+export const NOT_CRM_FAULTS = new Set(["url_not_allowed", "circuit_open", "edge_busy", "crm_rate_limited", "crm_quota"]);
