@@ -40,6 +40,8 @@ type Local = {
   /** Lease requests in flight from this isolate, and when the oldest began. */
   asking: number;
   askingSince: number;
+  /** Tokens those requests asked for: calls they cover wait for them rather than ask too. */
+  pending: number;
   /** The last lease gave all that was asked, with no pause: the connector is well under quota. */
   roomy: boolean;
   /** A call let through while the object was slow to answer, its lease still out. */
@@ -55,6 +57,8 @@ type Local = {
 const local = new Map<string, Local>();
 /** Calls waiting per isolate and connector; beyond, calls are shed without waiting. */
 export const MAX_WAITING = 64;
+/** …and while the connector is well under quota (see acquire). */
+const MAX_WAITING_ROOMY = 1024;
 /** How long a call well under quota waits for the object before going ahead (see acquire). */
 const OPTIMISTIC_AFTER_MS = 20;
 /**
@@ -79,7 +83,7 @@ function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
     if (local.size > 5000) local.clear();
-    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, shed: 0, shedFlushing: false };
+    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, shed: 0, shedFlushing: false };
     local.set(key, l);
   }
   return l;
@@ -132,8 +136,11 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
   if (Date.now() + lineWait(l.line.length) > giveUpAt) return shed(q, key, l);
   let total = 0;
   for (const n of l.waiting.values()) total += n;
-  const share = Math.ceil(MAX_WAITING / (l.waiting.size + (l.waiting.has(q.node) ? 0 : 1)));
-  if (total >= MAX_WAITING || (l.waiting.get(q.node) ?? 0) >= share) return shed(q, key, l);
+  // Well under quota the calls in line are only waiting for a lease on its way (a cold start's
+  // burst), not for the CRM's budget: the room is then as large as a window's quota.
+  const room = l.roomy ? Math.max(MAX_WAITING, Math.min(q.quota.requests, MAX_WAITING_ROOMY)) : MAX_WAITING;
+  const share = Math.ceil(room / (l.waiting.size + (l.waiting.has(q.node) ? 0 : 1)));
+  if (total >= room || (l.waiting.get(q.node) ?? 0) >= share) return shed(q, key, l);
   l.waiting.set(q.node, (l.waiting.get(q.node) ?? 0) + 1);
   const ticket = ++l.ticket;
   l.line.push(ticket);
@@ -148,9 +155,12 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
         await sleep(l.pausedUntil - now);
         continue;
       }
-      if (refused && l.asking > 0 && now - l.askingSince < ASK_STALE_MS) {
-        // Refused while another call's lease is on its way: that answer may be the tokens this
-        // call needs, so look at the pool again shortly rather than ask (or give up) now.
+      let waiting = 0;
+      for (const n of l.waiting.values()) waiting += n;
+      if ((refused || l.pending >= waiting) && l.asking > 0 && now - l.askingSince < ASK_STALE_MS) {
+        // A lease on its way asked enough for every call waiting here, or this call was refused
+        // while one is on its way: that answer may be the tokens this call needs, so look at
+        // the pool again shortly rather than ask (or give up) now.
         await sleep(ASK_POLL_MS);
         continue;
       }
@@ -211,6 +221,7 @@ async function askForLease(q: QuotaCall, key: string, l: Local, asked: number): 
   l.shed = 0;
   if (l.asking === 0) l.askingSince = Date.now();
   l.asking++;
+  l.pending += want;
   try {
     const a = await stub(q.env, key).lease({ quota: plain(q.quota), want, holdMs: q.holdMs, shed: shedNow });
     l.pausedUntil = Math.max(l.pausedUntil, a.pausedUntil);
@@ -227,6 +238,7 @@ async function askForLease(q: QuotaCall, key: string, l: Local, asked: number): 
     return "open";
   } finally {
     l.asking--;
+    l.pending -= want;
   }
 }
 
