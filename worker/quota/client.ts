@@ -1,6 +1,6 @@
 import { effectiveQuota, type ConnectorUsage, type QuotaConfig, type QuotaUsage } from "../../shared/quota.js";
 import type { CircuitEnv } from "../circuit/client.js";
-import { leaseMs, maxGrant } from "./policy.js";
+import { JITTER_MS, leaseMs, maxGrant } from "./policy.js";
 
 /**
  * The isolate's side of the quota guard: one admission point per tenant + connector (its
@@ -70,6 +70,8 @@ const OPTIMISTIC_MIN_RATE = 50;
 const ASK_POLL_MS = 5;
 /** A lease request older than this is presumed lost (its request cancelled): stop waiting on it. */
 const ASK_STALE_MS = 1000;
+/** A leased token is used at most this long before its lease ends (see askForLease). */
+const EXPIRY_MARGIN_MS = Math.round(JITTER_MS / 2);
 /** Never plan on a CRM call shorter than this when deciding whether waiting is still worth it. */
 const MIN_CALL_MS = 25;
 
@@ -229,7 +231,10 @@ async function askForLease(q: QuotaCall, key: string, l: Local, asked: number): 
     if (a.granted === 0) return a.retryInMs;
     // A lease is timed from when it was asked for, so this isolate never outlives the object's
     // view of it; tokens left from an earlier lease make the pool end when that lease ends.
-    const until = asked + a.leaseMs;
+    // Tokens expire here EXPIRY_MARGIN_MS before the object's lease ends: the object counts a
+    // lease's tokens until its end plus the window plus JITTER_MS, so a call taken late on a
+    // loaded isolate still reaches the CRM inside the window it was counted in.
+    const until = asked + a.leaseMs - Math.min(EXPIRY_MARGIN_MS, a.leaseMs / 4);
     l.until = l.tokens > 0 && l.until > Date.now() ? Math.min(l.until, until) : until;
     l.tokens += a.granted;
     return 0;

@@ -24,8 +24,8 @@ export type QuotaState = {
 
 export const initialQuota = (): QuotaState => ({ grants: [], day: "", dayUsed: 0, pausedUntil: 0, last429: null, shed: new Map() });
 
-/** Calls reach the CRM a little after we decide: network jitter, counted against the window. */
-export const JITTER_MS = 100;
+/** Calls reach the CRM a little after we decide (a loaded isolate, the network): counted against the window. */
+export const JITTER_MS = 200;
 
 export const leaseMs = (q: QuotaConfig) => Math.min(2000, Math.max(100, Math.round((q.perSeconds * 1000) / 5)));
 
