@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../http/errors.js";
+import { oauthCallbackRoute, oauthRoutes } from "../oauth-connect/routes.js";
 import { touchKey } from "../store/keys.js";
 import { readForm, type UiContext, type UiEnv } from "./context.js";
 import { csrfMatches } from "./csrf.js";
@@ -60,6 +61,7 @@ export function createUi(api: Pick<OpenAPIHono<AppEnv>, "request">) {
     return c.redirect(back && /^\/ui\/[A-Za-z0-9/_-]*(\?[A-Za-z0-9=&%._-]*)?$/.test(back) ? back : "/ui/nodes", 303);
   });
   loginPages(ui);
+  oauthCallbackRoute(ui);
 
   ui.use(async (c, next) => {
     const session = await readSession(c);
@@ -87,6 +89,7 @@ export function createUi(api: Pick<OpenAPIHono<AppEnv>, "request">) {
   logoutRoute(ui);
   nodePages(ui);
   connectorPages(ui);
+  oauthRoutes(ui);
   decisionPages(ui);
   keyPages(ui);
   ui.all("*", (c) => notFoundPage(c));

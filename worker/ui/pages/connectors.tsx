@@ -15,6 +15,7 @@ import { QuotaUsageView } from "./connector-usage.js";
 import { connectorUsageOf } from "../../quota/client.js";
 import type { ConnectorUsage } from "../../../shared/quota.js";
 import { notFoundPage } from "./errors.js";
+import { ConnectBlock } from "../../oauth-connect/routes.js";
 
 type PageProps = {
   c: UiContext;
@@ -104,6 +105,7 @@ function ConnectorPage(p: PageProps) {
       {p.editing ? (
         <>
           {p.usage ? <QuotaUsageView c={c} usage={p.usage} /> : null}
+          {p.stored ? <ConnectBlock c={c} id={p.editing} config={p.stored} /> : null}
           <section class="card" aria-labelledby="try-title">
             <h2 id="try-title" style="margin-top:0">
               {k.tryTitle}
