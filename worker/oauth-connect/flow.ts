@@ -127,11 +127,14 @@ export type Finish = { tenant: string; sessionId: string; state: string | undefi
 export async function finishConnect(env: Env, f: Finish): Promise<string> {
   if (!f.state || f.state.length > 200) throw new ConnectError("expired");
   const stateHash = await sha256Hex(f.state);
-  const row = await env.DB.prepare("DELETE FROM oauth_states WHERE state_hash = ? RETURNING tenant_id, session_id, connector_id, kind, sealed, expires_at")
-    .bind(stateHash)
+  // Consumed only by the session and tenant that started it: another session presenting a stolen
+  // state is refused like an unknown one and cannot burn the admin's consent either.
+  const row = await env.DB.prepare(
+    "DELETE FROM oauth_states WHERE state_hash = ? AND tenant_id = ? AND session_id = ? RETURNING tenant_id, session_id, connector_id, kind, sealed, expires_at",
+  )
+    .bind(stateHash, f.tenant, f.sessionId)
     .first<Row>();
-  // Another session's or tenant's state is refused like an unknown one: it says nothing about it.
-  if (!row || row.tenant_id !== f.tenant || row.session_id !== f.sessionId) throw new ConnectError("expired");
+  if (!row) throw new ConnectError("expired");
   const id = row.connector_id;
   if (row.expires_at <= Date.now()) throw new ConnectError("expired", id);
   // RFC 6749 4.1.2.1: the user (or the CRM) refused; the connector stays as it was.
