@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { connectorConfig, type ConnectorConfig } from "../../worker/connectors/registry.js";
 import { pickClient } from "../../worker/oauth-connect/flow.js";
 import { providerFor } from "../../worker/oauth-connect/providers.js";
 import { call, json, newTenant, putConnector } from "./helpers.js";
@@ -162,5 +163,32 @@ describe("which client a consent uses", () => {
     expect(pickClient({ clientId: "other-id", clientSecret: "" }, provider, { clientId: "op", clientSecret: "ops" })).toBeNull();
     expect(pickClient({}, provider, { clientId: "op", clientSecret: "ops" })).toEqual({ clientId: "op", clientSecret: "ops" });
     expect(pickClient({}, provider, null)).toBeNull();
+  });
+});
+
+describe("each CRM kind's consent endpoints, and the config a consent leaves behind", () => {
+  const granted = { clientId: "app-id", clientSecret: "app-secret", refreshToken: "refresh-1" };
+  const common = { default: "true" };
+  const cases: Array<{ config: Record<string, unknown>; authorize: string; token: string; pkce: boolean }> = [
+    { config: { kind: "hubspot", accessToken: "pat", idProperty: "customer_id", ...common }, authorize: "https://app.hubspot.com/oauth/authorize", token: "https://api.hubapi.com/oauth/v1/token", pkce: false },
+    { config: { kind: "pipedrive", apiToken: "tok", field: "abc", ...common }, authorize: "https://oauth.pipedrive.com/oauth/authorize", token: "https://oauth.pipedrive.com/oauth/token", pkce: false },
+    { config: { kind: "zendesk", subdomain: "acme", email: "a@b.c", apiToken: "tok", ...common }, authorize: "https://acme.zendesk.com/oauth/authorizations/new", token: "https://acme.zendesk.com/oauth/tokens", pkce: true },
+    { config: { kind: "zoho", accountsUrl: "https://accounts.zoho.eu", module: "Contacts", idField: "Phone", clientId: "x", clientSecret: "y", ...common }, authorize: "https://accounts.zoho.eu/oauth/v2/auth", token: "https://accounts.zoho.eu/oauth/v2/token", pkce: false },
+    { config: { kind: "salesforce", instanceUrl: "https://acme.my.salesforce.com", sobject: "Contact", idField: "Phone", auth: { type: "bearer", token: "t" }, ...common }, authorize: "https://login.salesforce.com/services/oauth2/authorize", token: "https://login.salesforce.com/services/oauth2/token", pkce: true },
+    { config: { kind: "dynamics365", orgUrl: "https://acme.crm4.dynamics.com", idField: "telephone1", tokenUrl: "https://login.microsoftonline.com/tid/oauth2/v2.0/token", clientId: "x", clientSecret: "y", ...common }, authorize: "https://login.microsoftonline.com/tid/oauth2/v2.0/authorize", token: "https://login.microsoftonline.com/tid/oauth2/v2.0/token", pkce: true },
+  ];
+  for (const k of cases) {
+    it(`${String(k.config.kind)}: documented endpoints, and the applied config is valid with the tokens in its secret fields`, () => {
+      const before = connectorConfig.parse(k.config);
+      const p = providerFor(before)!;
+      expect([p.authorizeUrl, p.tokenUrl, p.pkce]).toEqual([k.authorize, k.token, k.pkce]);
+      const after = connectorConfig.parse(p.apply({ tokenUrl: p.tokenUrl, ...granted })) as ConnectorConfig;
+      expect(JSON.stringify(after)).toContain("refresh-1");
+      // Applied again (a reconnect), the kind still has exactly one way to authenticate.
+      expect(connectorConfig.safeParse(providerFor(after)!.apply({ tokenUrl: p.tokenUrl, ...granted })).success).toBe(true);
+    });
+  }
+  it("kinds without an authorization-code flow get no card", () => {
+    expect(providerFor(connectorConfig.parse({ kind: "rest", url: "https://crm.example/{idContact}", default: "true" }))).toBeNull();
   });
 });
