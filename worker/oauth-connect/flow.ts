@@ -3,9 +3,12 @@ import { crmFetch } from "../connectors/http.js";
 import { basicAuth } from "../connectors/http.js";
 import { REPLY_CAP } from "../connectors/reply-budget.js";
 import type { Env } from "../env.js";
-import { ApiError } from "../http/errors.js";
 import { decrypt, encrypt, randomToken, sha256Hex, toBase64 } from "../security/crypto.js";
-import { getConnector, putConnector, sealingKeys } from "../store/connectors.js";
+import type { ServiceContext } from "../services/context.js";
+import { putConnector, sealingKeys } from "../services/connectors.js";
+import { DomainError, notFound } from "../services/errors.js";
+// The one reader of a connector with its secrets open: the consent needs the stored client.
+import { getConnector } from "../store/connectors.js";
 import { providerFor, type Provider } from "./providers.js";
 
 /** A consent must come back within this long; Zoho's own codes live 2 minutes, people take longer. */
@@ -29,10 +32,7 @@ type Sealed = { verifier: string; clientId: string; clientSecret: string; redire
 type Row = { tenant_id: string; session_id: string; connector_id: string; kind: string; sealed: string; expires_at: number };
 
 const aad = (stateHash: string) => `oauth-state:${stateHash}`;
-function key(env: Env): string {
-  if (!env.ENCRYPTION_KEY) throw new ApiError(503, "encryption_key_missing", "the worker secret ENCRYPTION_KEY is not set");
-  return env.ENCRYPTION_KEY;
-}
+const key = (env: Env): string => sealingKeys(env).current();
 
 /** Optional settings an operator may set (not declared in wrangler.toml, so read by name). */
 function setting(env: Env, name: string): string | undefined {
@@ -76,11 +76,12 @@ export function pickClient(typed: { clientId?: string | undefined; clientSecret?
 export type Start = { tenant: string; sessionId: string; connectorId: string; clientId?: string | undefined; clientSecret?: string | undefined; requestUrl: string };
 
 /** Records a single-use state bound to session, tenant and connector, and returns where to send the browser. */
-export async function startConnect(env: Env, s: Start): Promise<{ url: string; label: string }> {
+export async function startConnect(ctx: ServiceContext, s: Start): Promise<{ url: string; label: string }> {
+  const env = ctx.env;
   const stored = await getConnector(env.DB, sealingKeys(env), s.tenant, s.connectorId);
-  if (!stored) throw new ApiError(404, "not_found", "connector not found");
+  if (!stored) throw notFound("connector");
   const provider = providerFor(stored.config);
-  if (!provider) throw new ApiError(400, "validation_failed", "this kind has no OAuth consent flow");
+  if (!provider) throw new DomainError("validation_failed", "this kind has no OAuth consent flow");
   const client = pickClient(s, provider, operatorClient(env, stored.config.kind));
   if (!client) throw new ConnectError("no_client");
   const state = randomToken(32);
@@ -124,7 +125,8 @@ export type Finish = { tenant: string; sessionId: string; state: string | undefi
  * Consumes the state (once, whatever follows), checks it belongs to this session and tenant and
  * is fresh, trades the code for tokens and stores them in the connector. Returns the connector id.
  */
-export async function finishConnect(env: Env, f: Finish): Promise<string> {
+export async function finishConnect(ctx: ServiceContext, f: Finish): Promise<string> {
+  const env = ctx.env;
   if (!f.state || f.state.length > 200) throw new ConnectError("expired");
   const stateHash = await sha256Hex(f.state);
   // Consumed only by the session and tenant that started it: another session presenting a stolen
@@ -151,7 +153,7 @@ export async function finishConnect(env: Env, f: Finish): Promise<string> {
   } catch (e) {
     throw e instanceof ConnectError ? new ConnectError(e.reason, id) : e;
   }
-  await putConnector(env.DB, sealingKeys(env), f.tenant, row.connector_id, provider.apply({ tokenUrl: provider.tokenUrl, clientId: sealed.clientId, clientSecret: sealed.clientSecret, refreshToken }));
+  await putConnector(ctx, f.tenant, row.connector_id, provider.apply({ tokenUrl: provider.tokenUrl, clientId: sealed.clientId, clientSecret: sealed.clientSecret, refreshToken }));
   return row.connector_id;
 }
 

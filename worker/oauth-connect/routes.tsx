@@ -1,4 +1,5 @@
 import type { ConnectorConfig } from "../connectors/registry.js";
+import { serviceContext } from "../services/context.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../ui/context.js";
 import { TextField } from "../ui/fields.js";
 import { Banner, CsrfField, Layout } from "../ui/layout.js";
@@ -53,7 +54,7 @@ export function oauthRoutes(ui: UiApp) {
     const form = await readForm(c);
     let to: { url: string; label: string };
     try {
-      to = await startConnect(c.env, {
+      to = await startConnect(serviceContext(c), {
         tenant: tenantOf(c),
         sessionId: c.get("session").id,
         connectorId: id,
@@ -73,7 +74,7 @@ export function oauthRoutes(ui: UiApp) {
   ui.get("/oauth/finish", async (c) => {
     const q = (name: string) => c.req.query(name);
     try {
-      const id = await finishConnect(c.env, { tenant: tenantOf(c), sessionId: c.get("session").id, state: q("state"), code: q("code"), error: q("error") });
+      const id = await finishConnect(serviceContext(c), { tenant: tenantOf(c), sessionId: c.get("session").id, state: q("state"), code: q("code"), error: q("error") });
       return c.redirect(connectorPage(id, "connected"), 303);
     } catch (e) {
       if (!(e instanceof ConnectError)) throw e;

@@ -39,6 +39,8 @@ export type CallReport = {
   route: Route["kind"] | "fallback" | "none";
   nodeOrigin: string | null;
   timings: { totalMs: number; edgeMs: number | null; inputEndToRouteMs: number | null };
+  /** The X-Request-Id of the edge's answer: its identify log line carries the same requestId. */
+  edgeRequestId: string | null;
 };
 
 type Decided = { outcome: Outcome; reason: Reason | null; destination: Destination | null; digits: string | null };
@@ -91,6 +93,7 @@ async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDe
   if (target) {
     result = await deps.lookup(target, digits, { deadlineAt: inputEnd + deps.edgeTimeoutMs, signal: channel.signal, now, requestId: channel.id });
     report.timings.edgeMs = Math.round(result.ms * 10) / 10;
+    report.edgeRequestId = result.requestId ?? null;
     deps.metrics?.edgeLatency.observe({ kind: target.kind === "edge" ? "identify" : "crm_url", result: result.ok ? "ok" : result.reason }, result.ms / 1000);
     if (!result.ok && result.reason === "edge_timeout") deps.metrics?.edgeTimeouts.inc();
     if (!result.ok && result.reason === "aborted") throw new CallStopped(stopOf(channel.signal) ?? { code: "hangup" });
@@ -118,6 +121,7 @@ export async function runCall(channel: CallChannel, tenant: string, nodeId: stri
     route: "none",
     nodeOrigin: null,
     timings: { totalMs: 0, edgeMs: null, inputEndToRouteMs: null },
+    edgeRequestId: null,
   };
   const mark = { inputEnd: null as number | null };
   let current: RunnableNode | null = null;
