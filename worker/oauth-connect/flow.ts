@@ -9,6 +9,7 @@ import { putConnector, sealingKeys } from "../services/connectors.js";
 import { DomainError, notFound } from "../services/errors.js";
 // The one reader of a connector with its secrets open: the consent needs the stored client.
 import { getConnector } from "../store/connectors.js";
+import { tenantHome } from "../tenant/home.js";
 import { providerFor, type Provider } from "./providers.js";
 
 /** A consent must come back within this long; Zoho's own codes live 2 minutes, people take longer. */
@@ -154,6 +155,9 @@ export async function finishConnect(ctx: ServiceContext, f: Finish): Promise<str
     throw e instanceof ConnectError ? new ConnectError(e.reason, id) : e;
   }
   await putConnector(ctx, f.tenant, row.connector_id, provider.apply({ tokenUrl: provider.tokenUrl, clientId: sealed.clientId, clientSecret: sealed.clientSecret, refreshToken }));
+  // The consent lands on a GET (the CRM's redirect), which bumpOnWrite does not see: move the
+  // tenant's config version here, or other isolates would keep the old credentials.
+  await tenantHome(env, f.tenant).bump();
   return row.connector_id;
 }
 
