@@ -121,18 +121,19 @@ function Field(p: { f: FormField; ctx: Ctx; legend?: string }) {
   }
 }
 
-function DecisionControls(p: { name: string; legend: string; hint?: string | undefined; d: DraftDecision; ctx: Ctx }) {
+function DecisionControls(p: { name: string; legend: string; labelPrefix?: string; hint?: string | undefined; d: DraftDecision; ctx: Ctx }) {
   const { ctx, d } = p;
   const kinds = (["true", "false", "route"] as const).map((k) => ({ value: k, label: ctx.text.decisionKinds[k] ?? k }));
   const types = Object.entries(ctx.destinationTypes).map(([v, l]) => ({ value: v, label: `${v} — ${l}` }));
+  const at = p.labelPrefix ?? p.legend;
   return (
     <fieldset class="decision">
       <legend>{p.legend}</legend>
       {p.hint ? <p class="hint">{p.hint}</p> : null}
       <div class="row">
-        <SelectField name={`${p.name}.kind`} label={`${p.legend}: ${ctx.text.destination}`} value={d.kind ?? "true"} errors={ctx.errors} options={kinds} />
-        <SelectField name={`${p.name}.type`} label={`${p.legend}: ${ctx.text.destType}`} value={d.type} errors={ctx.errors} options={types} />
-        <TextField name={`${p.name}.id`} type="number" min={1} label={`${p.legend}: ${ctx.text.destId}`} value={d.id} errors={ctx.errors} />
+        <SelectField name={`${p.name}.kind`} label={`${at}: ${ctx.text.destination}`} value={d.kind ?? "true"} errors={ctx.errors} options={kinds} />
+        <SelectField name={`${p.name}.type`} label={`${at}: ${ctx.text.destType}`} value={d.type} errors={ctx.errors} options={types} />
+        <TextField name={`${p.name}.id`} type="number" min={1} label={`${at}: ${ctx.text.destId}`} value={d.id} errors={ctx.errors} />
       </div>
       <ErrorLine errors={ctx.errors} name={p.name} />
     </fieldset>
@@ -208,7 +209,7 @@ export function RuleBuilder(p: { rules: DraftRule[]; ctx: Ctx }) {
           <fieldset class="rule">
             <legend>{where}</legend>
             <ConditionControls d={r.when} name={`rules.${i}.when`} where={where} depth={0} ctx={ctx} siblings={1} index={null} />
-            <DecisionControls name={`rules.${i}.destination`} legend={`${where} → ${text.destination}`} d={r.destination} ctx={ctx} />
+            <DecisionControls name={`rules.${i}.destination`} legend={`${where} → ${text.destination}`} labelPrefix={where} d={r.destination} ctx={ctx} />
             <div class="actions">
               {i > 0 ? <ActionButton act={`up:rules.${i}`}>{`${text.up} (${where})`}</ActionButton> : null}
               {i < p.rules.length - 1 ? <ActionButton act={`down:rules.${i}`}>{`${text.down} (${where})`}</ActionButton> : null}
