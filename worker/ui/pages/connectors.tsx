@@ -203,9 +203,9 @@ export function issueField(path: readonly PropertyKey[]): string {
   const out: string[] = [];
   for (let i = 0; i < path.length; i++) {
     const s = String(path[i]);
-    if ((s === "all" || s === "any") && out.at(-2) === "rules") continue;
     if (s === "all" || s === "any") continue;
     if (s === "not") out.push("n");
+    // A header's name is data, not a control: its errors go to the headers block.
     else if (out[0] === "headers" && out.length === 1) break;
     else out.push(s);
   }
