@@ -1,6 +1,7 @@
 import type { Destination } from "../../../shared/destination.js";
 import type { DestinationsFile, DialplanTarget } from "../../../shared/destinations-file.js";
 import { isValidCustomerId, maskId } from "../../../shared/ids.js";
+import type { Reason } from "../../../shared/reasons.js";
 import type { LookupResult, LookupTarget, lookupCustomer } from "../edge/client.js";
 import type { NodeLookup, RunnableNode } from "../nodes/node-source.js";
 import type { AgentMetrics } from "../observability/metrics.js";
@@ -30,7 +31,7 @@ export type CallReport = {
   node: string;
   chain: string[];
   outcome: Outcome;
-  reason: string | null;
+  reason: Reason | null;
   /** Masked to the last 2 digits (never the full id in a log). */
   customerId: string | null;
   attempts: number;
@@ -38,9 +39,11 @@ export type CallReport = {
   route: Route["kind"] | "fallback" | "none";
   nodeOrigin: string | null;
   timings: { totalMs: number; edgeMs: number | null; inputEndToRouteMs: number | null };
+  /** The X-Request-Id of the edge's answer: its identify log line carries the same requestId. */
+  edgeRequestId: string | null;
 };
 
-type Decided = { outcome: Outcome; reason: string | null; destination: Destination | null; digits: string | null };
+type Decided = { outcome: Outcome; reason: Reason | null; destination: Destination | null; digits: string | null };
 
 /**
  * ARI plays only media URIs (`sound:`, `recording:`, `digits:`…); a bare file name, as
@@ -90,6 +93,7 @@ async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDe
   if (target) {
     result = await deps.lookup(target, digits, { deadlineAt: inputEnd + deps.edgeTimeoutMs, signal: channel.signal, now, requestId: channel.id });
     report.timings.edgeMs = Math.round(result.ms * 10) / 10;
+    report.edgeRequestId = result.requestId ?? null;
     deps.metrics?.edgeLatency.observe({ kind: target.kind === "edge" ? "identify" : "crm_url", result: result.ok ? "ok" : result.reason }, result.ms / 1000);
     if (!result.ok && result.reason === "edge_timeout") deps.metrics?.edgeTimeouts.inc();
     if (!result.ok && result.reason === "aborted") throw new CallStopped(stopOf(channel.signal) ?? { code: "hangup" });
@@ -117,6 +121,7 @@ export async function runCall(channel: CallChannel, tenant: string, nodeId: stri
     route: "none",
     nodeOrigin: null,
     timings: { totalMs: 0, edgeMs: null, inputEndToRouteMs: null },
+    edgeRequestId: null,
   };
   const mark = { inputEnd: null as number | null };
   let current: RunnableNode | null = null;
@@ -196,7 +201,7 @@ export async function runCall(channel: CallChannel, tenant: string, nodeId: stri
       report.route = "none";
     } else {
       // Asterisk refused a command (trace 02: 404 once the channel is gone) with no hang-up event yet.
-      const reason = `ari_error:${e instanceof Error ? e.message.slice(0, 120) : String(e)}`;
+      const reason: Reason = `ari_error:${e instanceof Error ? e.message.slice(0, 120) : String(e)}`;
       report.outcome = "failure";
       report.route = "none";
       if (!routing) {

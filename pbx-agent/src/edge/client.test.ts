@@ -38,8 +38,10 @@ describe("lookupCustomer against the edge", () => {
 
   it("sends the call's id as X-Request-Id in the shape the edge keeps (so wrangler tail can filter on it)", async () => {
     edge.setIdentify("acme", "n1", { reply: { status: "ok", destination: "true" } });
-    await lookupCustomer(target("n1"), "12345", { ...soon(2000), requestId: "1733050000.123" });
+    const r = await lookupCustomer(target("n1"), "12345", { ...soon(2000), requestId: "1733050000.123" });
     expect(edge.requests.at(-1)!.headers["x-request-id"]).toBe("1733050000-123");
+    // The id the edge answered with is kept: it is the requestId of the edge's log line for this call.
+    expect(r.requestId).toBe("1733050000-123");
     expect(edgeRequestId("a".repeat(300))).toHaveLength(255);
   });
 

@@ -5,9 +5,10 @@ import { node as nodeSchema, type Node } from "../../../shared/node.js";
 /** Why a CRM answer could not be used; logged and counted, never thrown past the call. */
 export type LookupFailure = "edge_timeout" | "edge_unreachable" | `edge_http_${number}` | "edge_bad_reply" | "edge_reply_too_large" | "aborted";
 
+/** `requestId`: the X-Request-Id the edge answered with, the key to its log line for this call. */
 export type LookupResult =
-  | { ok: true; reply: ContractReply; ms: number }
-  | { ok: false; reason: LookupFailure; ms: number };
+  | { ok: true; reply: ContractReply; ms: number; requestId?: string | undefined }
+  | { ok: false; reason: LookupFailure; ms: number; requestId?: string | undefined };
 
 export type LookupTarget =
   /** The edge's identify endpoint for one tenant's node, with an agent key. */
@@ -73,14 +74,16 @@ export async function lookupCustomer(target: LookupTarget, idContact: string, op
   const elapsed = () => now() - started;
   try {
     const res = await fetch(url, { method: "POST", headers, body: encodeContractForm(idContact), signal: controller.signal, redirect: "error" });
+    const echoed = res.headers.get("x-request-id");
+    const requestId = echoed ? { requestId: echoed } : {};
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => undefined);
-      return { ok: false, reason: `edge_http_${res.status}`, ms: elapsed() };
+      return { ok: false, reason: `edge_http_${res.status}`, ms: elapsed(), ...requestId };
     }
     const text = await readCappedText(res.body, MAX_REPLY_BYTES);
-    if (text === null) return { ok: false, reason: "edge_reply_too_large", ms: elapsed() };
+    if (text === null) return { ok: false, reason: "edge_reply_too_large", ms: elapsed(), ...requestId };
     const parsed = parseContractReply(text);
-    return parsed.ok ? { ok: true, reply: parsed.reply, ms: elapsed() } : { ok: false, reason: "edge_bad_reply", ms: elapsed() };
+    return parsed.ok ? { ok: true, reply: parsed.reply, ms: elapsed(), ...requestId } : { ok: false, reason: "edge_bad_reply", ms: elapsed(), ...requestId };
   } catch {
     if (timedOut) return { ok: false, reason: "edge_timeout", ms: elapsed() };
     if (opts.signal?.aborted) return { ok: false, reason: "aborted", ms: elapsed() };

@@ -67,6 +67,8 @@ export async function startFakeEdge(opts: { key?: string } = {}): Promise<FakeEd
     else go();
   };
   const server = createServer(async (req, res) => {
+    // Like the edge: the caller's X-Request-Id comes back (a fresh one when none was sent).
+    res.setHeader("x-request-id", req.headers["x-request-id"] ?? crypto.randomUUID());
     let body = "";
     for await (const c of req) body += c;
     const path = new URL(req.url ?? "/", "http://x").pathname;

@@ -1,12 +1,11 @@
 import { DEFAULT_QUOTAS, type ConnectorUsage } from "../../../shared/quota.js";
 import { slug } from "../../../shared/ids.js";
 import { connectorNames } from "../../../shared/node.js";
-import { connectorConfig, connectorModule, connectorModules, type ConnectorConfig, type ConnectorKind } from "../../connectors/registry.js";
+import { connectorModule, connectorModules, type ConnectorConfig, type ConnectorKind } from "../../connectors/registry.js";
 import { splitSecrets } from "../../connectors/secrets.js";
-import { ApiError } from "../../http/errors.js";
-import { connectorUsageOf } from "../../quota/client.js";
-import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector, sealingKeys, SecretRequired } from "../../store/connectors.js";
-import { listNodes } from "../../store/nodes.js";
+import { checkConnector, connectorUsage, connectorUsers, deleteConnector, findConnector, listConnectors, putConnector } from "../../services/connectors.js";
+import { DomainError, SecretRequired } from "../../services/errors.js";
+import { listNodes } from "../../services/nodes.js";
 import { configToFields, fieldsToConfig, formFields, type FormField } from "../connector-fields.js";
 import { formText, type FormText } from "../connector-form-text.js";
 import { ConnectorFields, isStoredSecret } from "../connector-form-view.js";
@@ -18,6 +17,7 @@ import { applyAction, fillEmptyGroups, rulesFromFields, rulesToFields, type Fiel
 import { TryResultView, tryId, type TryResult } from "./connector-try.js";
 import { QuotaUsageView } from "./connector-usage.js";
 import { notFoundPage } from "./errors.js";
+import { ListPage } from "./list.js";
 
 /** The JSON box as sent back after an error: typed secrets replaced by "***", like stored ones. */
 function maskedEcho(input: Record<string, unknown>): string {
@@ -166,14 +166,12 @@ function valuesFor(kind: ConnectorKind, mode: Mode, config: unknown): Fields {
   return configToFields(formFields(connectorModule(kind).schema), config);
 }
 
-async function nodesUsing(c: UiContext, connector: string): Promise<string[]> {
-  return (await listNodes(c.env.DB, tenantOf(c))).filter((n) => connectorNames(n).includes(connector)).map((n) => n.id);
-}
+const nodesUsing = (c: UiContext, connector: string) => connectorUsers(c.get("svc"), tenantOf(c), connector);
 
 const modeOf = (v: string | undefined): Mode => (v === "json" ? "json" : "form");
 
 async function editPage(c: UiContext, id: string, extra: Partial<PageProps> = {}, status: 200 | 400 | 409 = 200) {
-  const stored = await getMaskedConnector(c.env.DB, tenantOf(c), id);
+  const stored = await findConnector(c.get("svc"), tenantOf(c), id);
   if (!stored) return notFoundPage(c);
   const asked = c.req.query("kind");
   const kind = isKind(asked) ? asked : stored.kind;
@@ -191,7 +189,7 @@ async function editPage(c: UiContext, id: string, extra: Partial<PageProps> = {}
       editing={id}
       stored={stored}
       usedBy={await nodesUsing(c, id)}
-      usage={await connectorUsageOf(c.env, tenantOf(c), id, stored).catch(() => null)}
+      usage={await connectorUsage(c.get("svc"), tenantOf(c), id).catch(() => null)}
       {...extra}
     />,
     status,
@@ -220,7 +218,8 @@ async function saveConnector(c: UiContext, editing: string | null) {
   const errors: FieldErrors = {};
   const mode = modeOf(form._view);
   let id = editing;
-  const stored = editing ? await getMaskedConnector(c.env.DB, tenant, editing) : null;
+  const svc = c.get("svc");
+  const stored = editing ? await findConnector(svc, tenant, editing) : null;
   if (editing && !stored) return notFoundPage(c);
   const usedBy = editing ? await nodesUsing(c, editing) : [];
   const page = (kind: ConnectorKind, values: Fields, status: 200 | 400) =>
@@ -240,7 +239,7 @@ async function saveConnector(c: UiContext, editing: string | null) {
     if (!raw) errors.id = t.connector.idRequired;
     else if (!parsedId.success) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
     else if (parsedId.data === "new") errors.id = t.common.reserved;
-    else if (await getMaskedConnector(c.env.DB, tenant, parsedId.data)) errors.id = t.connector.exists;
+    else if (await findConnector(svc, tenant, parsedId.data)) errors.id = t.connector.exists;
     else id = parsedId.data;
   }
 
@@ -259,29 +258,29 @@ async function saveConnector(c: UiContext, editing: string | null) {
     Object.assign(errors, parse.errors);
   } else errors.kind = t.connector.kind;
 
-  const fieldOf = (path: readonly PropertyKey[]) => (mode === "json" ? "config" : issueField(path) || "");
+  const fieldOf = (path: string) => (mode === "json" ? "config" : issueField(path.split(".")) || "");
   if (input) {
-    // The messages in the page's language; the store validates again with the same schema.
-    const parsed = connectorConfig.safeParse(input, { error: zodErrorMap(c.get("lang")) });
-    if (!parsed.success) {
-      for (const i of parsed.error.issues) {
-        const f = fieldOf(i.path);
-        const line = mode === "json" && i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message;
-        errors[f] = errors[f] ? `${errors[f]}; ${line}` : line;
-      }
-    }
-  }
-  if (input && id && !Object.keys(errors).length) {
+    // One validation, the service's, in the page's language: the issues land beside their controls.
+    const parse = { error: zodErrorMap(c.get("lang")) };
     try {
-      await putConnector(c.env.DB, sealingKeys(c.env), tenant, id, input);
-      return c.redirect(`/ui/connectors?saved=${encodeURIComponent(id)}`, 303);
+      // Without an id (or with the form's own errors) the config is still checked, so the page shows every error at once.
+      if (id && !Object.keys(errors).length) {
+        await putConnector(svc, tenant, id, input, parse);
+        return c.redirect(`/ui/connectors?saved=${encodeURIComponent(id)}`, 303);
+      }
+      checkConnector(input, parse);
     } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 400) throw e;
       if (e instanceof SecretRequired) {
         // Next to each secret to type again, and in the summary the settings that moved.
         errors[""] = `${t.connector.secretMoved}: ${e.destinations.join(", ")}`;
         for (const s of e.secrets) errors[mode === "json" ? "config" : s] = t.connector.secretRetypeMoved;
-      } else errors[mode === "json" ? "config" : ""] = e.message;
+      } else if (e instanceof DomainError && e.code === "validation_failed") {
+        for (const i of e.issues) {
+          const f = fieldOf(i.path);
+          const line = mode === "json" && i.path ? `${i.path}: ${i.message}` : i.message;
+          errors[f] = errors[f] ? `${errors[f]}; ${line}` : line;
+        }
+      } else throw e;
     }
   }
   const kind = isKind(input?.kind) ? input.kind : isKind(form.kind) ? form.kind : (stored?.kind ?? FIRST_KIND);
@@ -294,50 +293,31 @@ export function connectorPages(ui: UiApp) {
   ui.get("/connectors", async (c) => {
     const t = c.get("t");
     const tenant = tenantOf(c);
-    const [connectors, nodes] = await Promise.all([listMaskedConnectors(c.env.DB, tenant), listNodes(c.env.DB, tenant)]);
-    const deleted = c.req.query("deleted");
-    const saved = c.req.query("saved");
+    const [connectors, nodes] = await Promise.all([listConnectors(c.get("svc"), tenant), listNodes(c.get("svc"), tenant)]);
     return c.html(
-      <Layout t={t} lang={c.get("lang")} title={t.connector.listTitle} current="connectors" path="/ui/connectors" tenant={tenant} csrf={c.get("session").csrf}>
-        {deleted ? <Banner kind="ok">{`${t.common.deleted} ${deleted}`}</Banner> : null}
-        {saved ? <Banner kind="ok">{`${t.common.saved} ${saved}`}</Banner> : null}
-        <p>
-          <a class="button" href="/ui/connectors/new">
-            {t.connector.add}
-          </a>
-        </p>
-        {connectors.length ? (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t.common.id}</th>
-                <th scope="col">{t.connector.kind}</th>
-                <th scope="col">{t.connector.timeoutMs}</th>
-                <th scope="col">{t.connector.usedBy}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {connectors.map((x) => (
-                <tr>
-                  <td>
-                    <a href={`/ui/connectors/${x.id}`}>{x.id}</a>
-                  </td>
-                  <td>{x.kind}</td>
-                  <td>{x.timeoutMs}</td>
-                  <td>
-                    {nodes
-                      .filter((n) => connectorNames(n).includes(x.id))
-                      .map((n) => n.id)
-                      .join(", ") || "—"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p>{t.connector.empty}</p>
-        )}
-      </Layout>,
+      <ListPage
+        c={c}
+        current="connectors"
+        title={t.connector.listTitle}
+        add={t.connector.add}
+        empty={t.connector.empty}
+        head={[t.common.id, t.connector.kind, t.connector.timeoutMs, t.connector.usedBy]}
+        rows={connectors.map((x) => (
+          <tr>
+            <td>
+              <a href={`/ui/connectors/${x.id}`}>{x.id}</a>
+            </td>
+            <td>{x.kind}</td>
+            <td>{x.timeoutMs}</td>
+            <td>
+              {nodes
+                .filter((n) => connectorNames(n).includes(x.id))
+                .map((n) => n.id)
+                .join(", ") || "—"}
+            </td>
+          </tr>
+        ))}
+      />,
     );
   });
 
@@ -357,14 +337,13 @@ export function connectorPages(ui: UiApp) {
   ui.post("/connectors/:connector/delete", async (c) => {
     const id = c.req.param("connector");
     const t = c.get("t");
-    const users = await nodesUsing(c, id);
-    const refused = (names: string) => editPage(c, id, { banner: { kind: "err", text: `${t.connector.inUse} ${names}` } }, 409);
-    if (users.length) return refused(users.join(", "));
     try {
-      if (!(await deleteConnector(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
+      await deleteConnector(c.get("svc"), tenantOf(c), id);
     } catch (e) {
-      // A node that started using it meanwhile: the store refuses and names it.
-      if (e instanceof ApiError && e.code === "connector_in_use") return refused((await nodesUsing(c, id)).join(", "));
+      // In use: the page names the nodes, as the service's message does.
+      if (e instanceof DomainError && e.code === "connector_in_use") {
+        return editPage(c, id, { banner: { kind: "err", text: `${t.connector.inUse} ${(await nodesUsing(c, id)).join(", ")}` } }, 409);
+      }
       throw e;
     }
     return c.redirect(`/ui/connectors?deleted=${encodeURIComponent(id)}`, 303);
@@ -372,7 +351,7 @@ export function connectorPages(ui: UiApp) {
 
   ui.post("/connectors/:connector/try", async (c) => {
     const id = c.req.param("connector");
-    if (!(await getMaskedConnector(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
+    if (!(await findConnector(c.get("svc"), tenantOf(c), id))) return notFoundPage(c);
     const idContact = ((await readForm(c)).idContact ?? "").trim();
     return editPage(c, id, { tried: { id: idContact, result: await tryId(c, id, idContact) } });
   });
