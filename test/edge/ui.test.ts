@@ -540,6 +540,13 @@ describe("admin pages: connectors", () => {
     expect((await crmCalls(url.replace("{idContact}", "12340"))).last?.headers.authorization).toBe("Bearer new-token");
     const api = await json(await call("GET", `/v1/tenants/${t.id}/connectors/rest-crm`, { token: t.admin }));
     expect(api).toMatchObject({ timeoutMs: 2000, auth: { type: "bearer", token: "***" } });
+    // The Spanish page labels the same form in Spanish and says the same of the stored secret.
+    const es = new Browser({ "accept-language": "es" });
+    await es.signIn(t.admin);
+    const { html: esHtml } = await es.page("/ui/connectors/rest-crm");
+    expect(control(esHtml, "Ruta del registro")).toContain('value="data.customer"');
+    expect(esHtml).toContain("guardado — déjelo vacío para conservarlo");
+    expect(esHtml).toContain("Editar como JSON");
   });
 
   it("edits rules with the builder (add, group, reorder) and round-trips the API's JSON exactly", async () => {
