@@ -14,6 +14,11 @@ export async function existingConnectors(db: D1Database, tenant: string, names: 
   return results.map((r) => r.id);
 }
 
+/** A stored node; rows written before a field with a default existed read as that default. */
+function storedConfig(json: string): NodeConfig {
+  return { identifyBy: "dtmf", confirmCaller: false, ...(JSON.parse(json) as Partial<NodeConfig>) } as NodeConfig;
+}
+
 /** Create or replace a validated node; its chain is kept apart so connector deletes can see who uses them. */
 export async function saveNode(db: D1Database, tenant: string, id: string, config: NodeConfig) {
   const existed = await db.prepare("SELECT 1 FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id).first();
@@ -30,12 +35,12 @@ export async function saveNode(db: D1Database, tenant: string, id: string, confi
 
 export async function getNode(db: D1Database, tenant: string, id: string) {
   const row = await db.prepare("SELECT config FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ config: string }>();
-  return row ? { id, ...(JSON.parse(row.config) as NodeConfig) } : null;
+  return row ? { id, ...storedConfig(row.config) } : null;
 }
 
 export async function listNodes(db: D1Database, tenant: string) {
   const { results } = await db.prepare("SELECT id, config FROM nodes WHERE tenant_id = ? ORDER BY id").bind(tenant).all<{ id: string; config: string }>();
-  return results.map((r) => ({ id: r.id, ...(JSON.parse(r.config) as NodeConfig) }));
+  return results.map((r) => ({ id: r.id, ...storedConfig(r.config) }));
 }
 
 export async function deleteNode(db: D1Database, tenant: string, id: string): Promise<boolean> {
@@ -87,7 +92,7 @@ export async function loadIdentifyContext(db: D1Database, keys: SealingKeys, key
   const load = async () => {
     if (!nodeRow) return null;
     const connectors: StoredConnector[] = await Promise.all(connRows.map((r) => unsealConnector(keys, tenant, r)));
-    return { node: { id, ...(JSON.parse(nodeRow.config) as NodeConfig) }, connectors };
+    return { node: { id, ...storedConfig(nodeRow.config) }, connectors };
   };
   return { keyRow, load };
 }

@@ -40,12 +40,20 @@ function identifyUrl(t: Extract<LookupTarget, { kind: "edge" }>): string {
   return `${t.baseUrl}/v1/tenants/${encodeURIComponent(t.tenant)}/nodes/${encodeURIComponent(t.node)}/identify`;
 }
 
+/** Who is looked up: the typed id (a string, as OMniLeads posts it) or the calling number (issue 12). */
+export type LookupSubject = string | { callerNumber: string };
+
+/** The form body: `idContact=…` exactly as OMniLeads sends it, or `callerNumber=…` for a number lookup. */
+export function lookupBody(who: LookupSubject): string {
+  return typeof who === "string" ? encodeContractForm(who) : new URLSearchParams({ callerNumber: who.callerNumber }).toString();
+}
+
 /**
- * Asks for a decision about `idContact` with the exact OMniLeads form POST (SPEC 2a).
+ * Asks for a decision about `who` with the exact OMniLeads form POST (SPEC 2a).
  * Whatever the network does, this settles by `deadlineAt`: a timer aborts the request
  * and the body read, and is cleared as soon as the answer is in.
  */
-export async function lookupCustomer(target: LookupTarget, idContact: string, opts: LookupOptions): Promise<LookupResult> {
+export async function lookupCustomer(target: LookupTarget, who: LookupSubject, opts: LookupOptions): Promise<LookupResult> {
   const now = opts.now ?? Date.now;
   const started = now();
   const remaining = opts.deadlineAt - started;
@@ -73,7 +81,7 @@ export async function lookupCustomer(target: LookupTarget, idContact: string, op
   }
   const elapsed = () => now() - started;
   try {
-    const res = await fetch(url, { method: "POST", headers, body: encodeContractForm(idContact), signal: controller.signal, redirect: "error" });
+    const res = await fetch(url, { method: "POST", headers, body: lookupBody(who), signal: controller.signal, redirect: "error" });
     const echoed = res.headers.get("x-request-id");
     const requestId = echoed ? { requestId: echoed } : {};
     if (res.status !== 200) {
