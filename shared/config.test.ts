@@ -35,6 +35,15 @@ describe("config parsers never throw and accept exactly the documented shapes", 
     );
   });
 
+  it("node: identifyBy defaults to dtmf; a number lookup needs a connector even in mode none", () => {
+    const base = { name: "n", interaction: "none", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } };
+    expect(nodeConfig.parse(base)).toMatchObject({ identifyBy: "dtmf", confirmCaller: false });
+    expect(nodeConfig.safeParse({ ...base, identifyBy: "caller_number" }).success).toBe(false);
+    expect(nodeConfig.parse({ ...base, identifyBy: "caller_number", connector: "crm", defaultCountry: "ES" })).toMatchObject({ identifyBy: "caller_number", defaultCountry: "ES" });
+    expect(nodeConfig.safeParse({ ...base, identifyBy: "phone", connector: "crm" }).success).toBe(false);
+    expect(nodeConfig.safeParse({ ...base, defaultCountry: "Spain" }).success).toBe(false);
+  });
+
   it("connector: arbitrary JSON never throws; unknown kinds and extra keys are refused", () => {
     fc.assert(fc.property(fc.jsonValue(), (v) => void connectorConfig.safeParse(v)));
     const known = new Set(["kind", "url", "timeoutMs", "cache", "auth", "__proto__"]);

@@ -1,14 +1,30 @@
 import { z } from "zod";
 import { decision } from "./destination.js";
+import { CUSTOMER_ID_PATTERN } from "./ids.js";
+import { MAX_CALLER_NUMBER_LENGTH } from "./phone.js";
 
-/** The OMniLeads CRM contract (SPEC 2): what is POSTed… */
-export const contractRequest = z.object({ idContact: z.string().max(64) });
+/**
+ * The OMniLeads CRM contract (SPEC 2): what is POSTed. `callerNumber` is crm-bridge's
+ * extension (issue 12): the calling number, looked up by phone instead of (or beside) the id.
+ */
+export const contractRequest = z
+  .object({
+    idContact: z.string().max(64).optional(),
+    callerNumber: z.string().max(MAX_CALLER_NUMBER_LENGTH).optional(),
+  })
+  .refine((r) => r.idContact !== undefined || r.callerNumber !== undefined, "idContact or callerNumber");
 export type ContractRequest = z.infer<typeof contractRequest>;
 
-/** …and what comes back. Anything else is a failure, never a crash. */
+/**
+ * …and what comes back. Anything else is a failure, never a crash. `idContact` is present
+ * only when a caller-number lookup matched one customer: their id, so the agent can set
+ * __OMLCODCLI / CUSTOMER_ID as if it had been typed. OMniLeads reads status and destination
+ * alone (JSONELEMENT), so the extra key is harmless to it; a malformed one is dropped, not fatal.
+ */
 export const contractReply = z.object({
   status: z.enum(["ok", "fail"]),
   destination: decision,
+  idContact: z.string().regex(CUSTOMER_ID_PATTERN).optional().catch(undefined),
 });
 export type ContractReply = z.infer<typeof contractReply>;
 

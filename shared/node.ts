@@ -1,10 +1,19 @@
 import { z } from "zod";
 import { slug } from "./ids.js";
 import { destination } from "./destination.js";
+import { countryCode } from "./phone.js";
 
 /** OMniLeads stores the interaction as 1, 2, 3; we name them. */
 export const interaction = z.enum(["none", "crm_true_false", "crm_destination"]);
 export type Interaction = z.infer<typeof interaction>;
+
+/**
+ * How the caller is identified: the typed id (today's behaviour), the calling number alone
+ * (never a prompt: not found, withheld or ambiguous is the failure destination), or the number
+ * first and the prompt when it does not identify exactly one customer.
+ */
+export const identifyBy = z.enum(["dtmf", "caller_number", "caller_number_then_dtmf"]);
+export type IdentifyBy = z.infer<typeof identifyBy>;
 
 const nodeFields = {
   name: z.string().trim().min(1).max(50),
@@ -18,14 +27,20 @@ const nodeFields = {
   timeoutSeconds: z.number().int().min(1).max(60).default(5),
   attempts: z.number().int().min(1).max(20).default(1),
   confirm: z.boolean().default(false),
+  identifyBy: identifyBy.default("dtmf"),
+  /** On a number match, ask for "1" before routing; anything else falls back to the prompt. */
+  confirmCaller: z.boolean().default(false),
+  /** For caller numbers in national format (no "+"); without it such numbers are unusable. */
+  defaultCountry: countryCode.optional(),
   successDestination: destination,
   failureDestination: destination,
 };
 
-function needsCrm(n: { interaction: Interaction; connector?: unknown; url?: unknown }, ctx: z.RefinementCtx) {
-  if (n.interaction !== "none" && n.connector === undefined && n.url === undefined) {
-    ctx.addIssue({ code: "custom", path: ["connector"], message: "required for the CRM interaction types" });
-  }
+function needsCrm(n: { interaction: Interaction; identifyBy: IdentifyBy; connector?: unknown; url?: unknown }, ctx: z.RefinementCtx) {
+  if (n.connector !== undefined || n.url !== undefined) return;
+  if (n.interaction !== "none") ctx.addIssue({ code: "custom", path: ["connector"], message: "required for the CRM interaction types" });
+  // Mode none with a number lookup still asks a CRM whether the number is known.
+  else if (n.identifyBy !== "dtmf") ctx.addIssue({ code: "custom", path: ["connector"], message: "required to identify by caller number" });
 }
 
 /** A node as stored by the edge (PUT body). */

@@ -211,8 +211,8 @@ describe("NODES_FILE with a url node: no edge at all, straight to an OMniLeads C
     const url = (s: string) => `${crm.url}/u/agent-nodes-file/contract/${s}`;
     const nodesFile = {
       omni: {
-        byid: { ...crmNode({ connector: undefined }), url: url("by-id"), audio: "sound:prompt", timeoutSeconds: 5, attempts: 1, confirm: false },
-        hang: { ...crmNode({ connector: undefined }), url: url("hang"), audio: "sound:prompt", timeoutSeconds: 5, attempts: 1, confirm: false },
+        byid: { ...crmNode({ connector: undefined }), url: url("by-id"), audio: "sound:prompt", timeoutSeconds: 5, attempts: 1, confirm: false, identifyBy: "dtmf" as const, confirmCaller: false },
+        hang: { ...crmNode({ connector: undefined }), url: url("hang"), audio: "sound:prompt", timeoutSeconds: 5, attempts: 1, confirm: false, identifyBy: "dtmf" as const, confirmCaller: false },
       },
     };
     const r = await startRig({ nodesFile, edgeUrl: await refusedUrl() });

@@ -6,7 +6,7 @@ import { refusedUrl } from "./support/fake-edge.js";
 import { FAILURE, startRig, SUCCESS, until, type Rig } from "./support/rig.js";
 
 const plain: NodeConfigInput = { name: "plain", interaction: "none", audio: "sound:prompt", expectedLength: 4, timeoutSeconds: 5, successDestination: SUCCESS, failureDestination: FAILURE };
-const nodesFile: NodesFile = { acme: { plain: { ...plain, audio: "sound:prompt", timeoutSeconds: 5, attempts: 1, confirm: false } } };
+const nodesFile: NodesFile = { acme: { plain: { ...plain, audio: "sound:prompt", timeoutSeconds: 5, attempts: 1, confirm: false, identifyBy: "dtmf", confirmCaller: false } } };
 
 describe("ARI connection", () => {
   let rig: Rig;

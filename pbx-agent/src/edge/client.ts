@@ -40,24 +40,45 @@ function identifyUrl(t: Extract<LookupTarget, { kind: "edge" }>): string {
   return `${t.baseUrl}/v1/tenants/${encodeURIComponent(t.tenant)}/nodes/${encodeURIComponent(t.node)}/identify`;
 }
 
+/** Who is looked up: the typed id (a string, as OMniLeads posts it) or the calling number (issue 12). */
+export type LookupSubject = string | { callerNumber: string };
+
+/** The form body: `idContact=…` exactly as OMniLeads sends it, or `callerNumber=…` for a number lookup. */
+export function lookupBody(who: LookupSubject): string {
+  return typeof who === "string" ? encodeContractForm(who) : new URLSearchParams({ callerNumber: who.callerNumber }).toString();
+}
+
+/** An abort controller that fires after `ms`; `timedOut` tells that abort from any other failure. */
+function abortAfter(ms: number): { controller: AbortController; timer: ReturnType<typeof setTimeout>; readonly timedOut: boolean } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error("edge_timeout"));
+  }, ms);
+  return {
+    controller,
+    timer,
+    get timedOut() {
+      return timedOut;
+    },
+  };
+}
+
 /**
- * Asks for a decision about `idContact` with the exact OMniLeads form POST (SPEC 2a).
+ * Asks for a decision about `who` with the exact OMniLeads form POST (SPEC 2a).
  * Whatever the network does, this settles by `deadlineAt`: a timer aborts the request
  * and the body read, and is cleared as soon as the answer is in.
  */
-export async function lookupCustomer(target: LookupTarget, idContact: string, opts: LookupOptions): Promise<LookupResult> {
+export async function lookupCustomer(target: LookupTarget, who: LookupSubject, opts: LookupOptions): Promise<LookupResult> {
   const now = opts.now ?? Date.now;
   const started = now();
   const remaining = opts.deadlineAt - started;
   if (opts.signal?.aborted) return { ok: false, reason: "aborted", ms: 0 };
   if (remaining <= 0) return { ok: false, reason: "edge_timeout", ms: 0 };
 
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error("edge_timeout"));
-  }, remaining);
+  const deadline = abortAfter(remaining);
+  const controller = deadline.controller;
   const onCallAbort = () => controller.abort(opts.signal?.reason);
   opts.signal?.addEventListener("abort", onCallAbort, { once: true });
 
@@ -73,7 +94,7 @@ export async function lookupCustomer(target: LookupTarget, idContact: string, op
   }
   const elapsed = () => now() - started;
   try {
-    const res = await fetch(url, { method: "POST", headers, body: encodeContractForm(idContact), signal: controller.signal, redirect: "error" });
+    const res = await fetch(url, { method: "POST", headers, body: lookupBody(who), signal: controller.signal, redirect: "error" });
     const echoed = res.headers.get("x-request-id");
     const requestId = echoed ? { requestId: echoed } : {};
     if (res.status !== 200) {
@@ -85,11 +106,11 @@ export async function lookupCustomer(target: LookupTarget, idContact: string, op
     const parsed = parseContractReply(text);
     return parsed.ok ? { ok: true, reply: parsed.reply, ms: elapsed(), ...requestId } : { ok: false, reason: "edge_bad_reply", ms: elapsed(), ...requestId };
   } catch {
-    if (timedOut) return { ok: false, reason: "edge_timeout", ms: elapsed() };
+    if (deadline.timedOut) return { ok: false, reason: "edge_timeout", ms: elapsed() };
     if (opts.signal?.aborted) return { ok: false, reason: "aborted", ms: elapsed() };
     return { ok: false, reason: "edge_unreachable", ms: elapsed() };
   } finally {
-    clearTimeout(timer);
+    clearTimeout(deadline.timer);
     opts.signal?.removeEventListener("abort", onCallAbort);
   }
 }
@@ -100,16 +121,11 @@ export type NodeFetchResult =
 
 /** `GET /v1/tenants/:t/nodes/:n` with the agent key; the reply is parsed with the shared node schema. */
 export async function fetchNode(edge: { baseUrl: string; key: string }, tenant: string, nodeId: string, timeoutMs: number): Promise<NodeFetchResult> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error("edge_timeout"));
-  }, timeoutMs);
+  const deadline = abortAfter(timeoutMs);
   try {
     const res = await fetch(`${edge.baseUrl}/v1/tenants/${encodeURIComponent(tenant)}/nodes/${encodeURIComponent(nodeId)}`, {
       headers: { Authorization: `Bearer ${edge.key}`, Accept: "application/json" },
-      signal: controller.signal,
+      signal: deadline.controller.signal,
       redirect: "error",
     });
     if (res.status === 404) {
@@ -134,8 +150,8 @@ export async function fetchNode(edge: { baseUrl: string; key: string }, tenant: 
     const parsed = nodeSchema.safeParse(known);
     return parsed.success ? { ok: true, node: parsed.data } : { ok: false, reason: "edge_bad_reply" };
   } catch {
-    return { ok: false, reason: timedOut ? "edge_timeout" : "edge_unreachable" };
+    return { ok: false, reason: deadline.timedOut ? "edge_timeout" : "edge_unreachable" };
   } finally {
-    clearTimeout(timer);
+    clearTimeout(deadline.timer);
   }
 }

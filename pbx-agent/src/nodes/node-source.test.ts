@@ -24,7 +24,7 @@ function setup(answers: NodeFetchResult[], ttlMs = 1000) {
   return { source, calls, stateDir, advance: (ms: number) => (t += ms) };
 }
 
-const fromEdge = (over: object = {}): NodeFetchResult => ({ ok: true, node: { id: "plain", audio: "sound:beep", timeoutSeconds: 5, attempts: 1, confirm: false, ...plain, ...over } });
+const fromEdge = (over: object = {}): NodeFetchResult => ({ ok: true, node: { id: "plain", audio: "sound:beep", timeoutSeconds: 5, attempts: 1, confirm: false, identifyBy: "dtmf", confirmCaller: false, ...plain, ...over } });
 
 describe("NodeSource", () => {
   it("edge, then memory within the TTL, and a last-known-good copy on disk", async () => {
@@ -69,7 +69,7 @@ describe("NodeSource", () => {
   });
 
   it("NODES_FILE wins and needs no edge; refs that are not slugs are refused", async () => {
-    const source = new NodeSource({ nodesFile: { acme: { plain: { ...plain, audio: "sound:x", timeoutSeconds: 5, attempts: 1, confirm: false } } }, stateDir: "/nonexistent", ttlMs: 0, fetchNode: null });
+    const source = new NodeSource({ nodesFile: { acme: { plain: { ...plain, audio: "sound:x", timeoutSeconds: 5, attempts: 1, confirm: false, identifyBy: "dtmf", confirmCaller: false } } }, stateDir: "/nonexistent", ttlMs: 0, fetchNode: null });
     expect(await source.get("acme", "plain")).toMatchObject({ origin: "file", node: { audio: "sound:x" } });
     expect(await source.get("acme", "nope")).toEqual({ node: null, reason: "not_in_nodes_file" });
     expect(await source.get("..", "x")).toEqual({ node: null, reason: "bad_node_ref" });
