@@ -1,10 +1,17 @@
 import { z } from "zod";
-import { commonConnectorFields, crmBaseUrl, destination, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, destination, idPathField, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
+import { CrmError } from "./errors.js";
 import { zendeskQuery } from "./escape.js";
 import { basicAuth, crmJson, crmShape } from "./http.js";
 import { defineConnector } from "./types.js";
+
+/** Digits only, or refused: the search syntax has no quoting for a bare phone term. */
+function zendeskPhoneDigits(digits: string): string {
+  if (!/^[0-9]{1,20}$/.test(digits)) throw new CrmError("invalid_query_value", "a phone search takes digits only");
+  return digits;
+}
 
 const usersReply = z.object({
   users: z.array(z.record(z.string(), z.unknown())),
@@ -26,13 +33,20 @@ export const zendesk = defineConnector({
       email: z.string().min(3).max(254),
       apiToken: secret,
       field: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, "external_id or a user field key").default("external_id"),
+      ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
     .strict(),
   async lookup(config, ctx) {
     const base = config.baseUrl ?? `https://${config.subdomain}.zendesk.com`;
-    const query: Record<string, string> = config.field === "external_id" ? { external_id: ctx.customerId } : { query: zendeskQuery(config.field, ctx.customerId) };
+    // By number: Zendesk documents `phone:*<digits>` (no "+", no formatting; the leading * matches
+    // the number however it was stored) for finding a caller, on the national number.
+    const query: Record<string, string> = ctx.callerNumber
+      ? { query: `role:end-user phone:*${zendeskPhoneDigits(ctx.callerNumber.national)}` }
+      : config.field === "external_id"
+        ? { external_id: ctx.customerId }
+        : { query: zendeskQuery(config.field, ctx.customerId) };
     const res = await crmRequest(
       joinUrl(base, `/api/v2/users/search?${new URLSearchParams(query)}`),
       // API token auth: Basic with "{email}/token" as the user name.
@@ -46,4 +60,5 @@ export const zendesk = defineConnector({
     if (!first) return { kind: "notFound" };
     return { kind: "record", record: first, matches: Math.max(reply.count ?? 0, reply.users.length) };
   },
+  defaultIdPath: (config) => (config.field === "external_id" ? "external_id" : `user_fields.${config.field}`),
 });

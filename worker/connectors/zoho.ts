@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmBaseUrl, secret, tokenUrl } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, idPathField, secret, tokenUrl } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { zohoCriteriaValue } from "./escape.js";
@@ -31,13 +31,15 @@ export const zoho = defineConnector({
       clientId: z.string().min(1).max(500),
       clientSecret: secret,
       refreshToken: secret,
+      ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
     .strict(),
   async lookup(config, ctx) {
-    const criteria = `(${config.idField}:equals:${zohoCriteriaValue(ctx.customerId)})`;
-    const url = joinUrl(config.apiDomain, `/crm/v6/${config.module}/search?${new URLSearchParams({ criteria })}`);
+    // By number: the search API's own `phone` parameter, which searches every phone field of the module.
+    const query: Record<string, string> = ctx.callerNumber ? { phone: ctx.callerNumber.e164, per_page: "2" } : { criteria: `(${config.idField}:equals:${zohoCriteriaValue(ctx.customerId)})` };
+    const url = joinUrl(config.apiDomain, `/crm/v6/${config.module}/search?${new URLSearchParams(query)}`);
     const res = await withAccessToken(
       ctx,
       { tokenUrl: joinUrl(config.accountsUrl, "/oauth/v2/token"), clientId: config.clientId, clientSecret: config.clientSecret, refreshToken: config.refreshToken },
@@ -53,4 +55,5 @@ export const zoho = defineConnector({
     if (!first) return { kind: "notFound" };
     return { kind: "record", record: first, matches: Math.max(reply.info?.count ?? 0, reply.data.length) };
   },
+  defaultIdPath: (config) => config.idField,
 });

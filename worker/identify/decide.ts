@@ -23,3 +23,16 @@ export function decide(interaction: Exclude<Interaction, "none">, chain: ChainRe
   if (d === "false") return { reply: ok("false"), outcome: "failure", reason: null };
   return parseDestination(d) ? { reply: ok(d), outcome: "route", reason: null } : { reply: fail(), outcome: "failure", reason: "crm_bad_reply" };
 }
+
+/**
+ * A caller-number lookup's answer: a match is routed by the mode as if the customer had typed
+ * their id, and the reply names them; anything else (unknown, ambiguous, CRM trouble) is fail,
+ * so the agent can tell "identified" from "ask for the id".
+ */
+export function decideNumber(interaction: Interaction, chain: ChainResult): Decided {
+  if (!chain.ok) return { reply: fail(), outcome: "failure", reason: chain.reason };
+  // Mode none asks the CRM only whether the number is known: known is success.
+  const decided: Decided = interaction === "none" ? { reply: ok("true"), outcome: "success", reason: null } : decide(interaction, chain);
+  if (decided.reply.status !== "ok" || chain.customerId === undefined) return decided;
+  return { ...decided, reply: { ...decided.reply, idContact: chain.customerId } };
+}

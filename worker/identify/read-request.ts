@@ -3,30 +3,40 @@ import { ApiError } from "../http/errors.js";
 
 export const MAX_IDENTIFY_BODY = 8 * 1024;
 
-function fromForm(text: string): string | null {
-  return new URLSearchParams(text).get("idContact");
+/** What an identify request carries; null = absent or unreadable. */
+export type IdentifyBody = { idContact: string | null; callerNumber: string | null };
+const NOTHING: IdentifyBody = { idContact: null, callerNumber: null };
+
+function fromForm(text: string): IdentifyBody {
+  const form = new URLSearchParams(text);
+  return { idContact: form.get("idContact"), callerNumber: form.get("callerNumber") };
 }
 
-function fromJson(text: string): string | null | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
-  const v = (body as Record<string, unknown>).idContact;
+/** A JSON value as the text it stands for: a string, or the exact digits of a JSON number. */
+function jsonText(v: unknown): string | null {
   if (typeof v === "string") return v;
   // A JSON number is what a hand-written client often sends; keep its digits exactly.
   if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return String(v);
   return null;
 }
 
+function fromJson(text: string): IdentifyBody | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return NOTHING;
+  const b = body as Record<string, unknown>;
+  return { idContact: jsonText(b.idContact), callerNumber: jsonText(b.callerNumber) };
+}
+
 /**
- * The idContact of an identify request in every encoding of SPEC 2a: the form POST
- * Asterisk's CURL() sends, a JSON body, or text/plain holding either. Null = no readable id.
+ * The idContact and callerNumber of an identify request in every encoding of SPEC 2a: the
+ * form POST Asterisk's CURL() sends, a JSON body, multipart, or text/plain holding either.
  */
-export async function readIdContact(req: Request): Promise<string | null> {
+export async function readIdentifyBody(req: Request): Promise<IdentifyBody> {
   const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > MAX_IDENTIFY_BODY) throw new ApiError(413, "body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
@@ -35,8 +45,12 @@ export async function readIdContact(req: Request): Promise<string | null> {
     throw new ApiError(415, "unsupported_media_type", "send application/x-www-form-urlencoded, application/json or text/plain");
   }
   if (type === "multipart/form-data") {
-    const v = (await req.formData().catch(() => null))?.get("idContact");
-    return typeof v === "string" ? v : null;
+    const form = await req.formData().catch(() => null);
+    const field = (name: string) => {
+      const v = form?.get(name);
+      return typeof v === "string" ? v : null;
+    };
+    return { idContact: field("idContact"), callerNumber: field("callerNumber") };
   }
   const text = await readCapped(req);
   if (type === "application/x-www-form-urlencoded") return fromForm(text);
@@ -47,7 +61,7 @@ export async function readIdContact(req: Request): Promise<string | null> {
   }
   // text/plain or no type: whichever of the two forms it holds.
   const trimmed = text.trim();
-  return trimmed.startsWith("{") ? (fromJson(trimmed) ?? null) : fromForm(trimmed);
+  return trimmed.startsWith("{") ? (fromJson(trimmed) ?? NOTHING) : fromForm(trimmed);
 }
 
 async function readCapped(req: Request): Promise<string> {

@@ -7,9 +7,10 @@ import type { AppEnv } from "../env.js";
 import { admitKey, credential, isOperatorToken, operatorOnly, refuseCredential, unauthorized } from "../http/auth.js";
 import { documented, ok, security, tenantParam } from "../http/documented.js";
 import { notFound } from "../http/errors.js";
-import { decide, type Decided } from "../identify/decide.js";
-import { lookupCustomer, type CacheStatus, type Step } from "../identify/lookup-customer.js";
-import { readIdContact } from "../identify/read-request.js";
+import { maskNumber, normalizeCallerNumber, phoneQuery } from "../../shared/phone.js";
+import { decide, decideNumber, type Decided } from "../identify/decide.js";
+import { lookupCallerNumber, lookupCustomer, type CacheStatus, type LookupEnv, type Step } from "../identify/lookup-customer.js";
+import { readIdentifyBody } from "../identify/read-request.js";
 import { ApiError } from "../http/errors.js";
 import { logDecision } from "../store/decisions.js";
 import { loadIdentifyContext } from "../store/nodes.js";
@@ -38,9 +39,10 @@ export function identifyRoutes(app: OpenAPIHono<AppEnv>) {
     {
       method: "post",
       path: "/v1/tenants/{tenant}/nodes/{node}/identify",
-      summary: "The OMniLeads CRM contract: idContact in, {status, destination} out",
+      summary: "The OMniLeads CRM contract: idContact or callerNumber in, {status, destination} out",
       description:
-        "Accepts the form POST of Asterisk's CURL() (idContact=<digits>), a JSON body, or text/plain holding either. An agent key (never an admin key: 403 admin_key_in_url) may come as ?key=. CRM trouble is a 200 with status fail and X-Bridge-Reason, never a 5xx.",
+        "Accepts the form POST of Asterisk's CURL() (idContact=<digits>), a JSON body, multipart, or text/plain holding either. An agent key (never an admin key: 403 admin_key_in_url) may come as ?key=. CRM trouble is a 200 with status fail and X-Bridge-Reason, never a 5xx. " +
+        "callerNumber (crm-bridge's extension) looks the customer up by phone: normalized to E.164 (the node's defaultCountry reads national numbers); withheld or invalid numbers are fail with X-Bridge-Reason caller_number_unusable and no CRM call; two customers with the number are fail/ambiguous; no match is fail/caller_number_not_found. A match is answered by the node's mode as if the customer had typed their id, and the reply's idContact is that id (when the record holds one). With both fields, the id is looked up when the number does not identify exactly one customer.",
       security,
       request: {
         params,
@@ -80,8 +82,8 @@ async function identify(c: Context<AppEnv>) {
   const principal = admitKey(c, key, tenant, ["agent", "admin"]);
   if (cred.inUrl && principal.role === "admin") throw adminKeyInUrl();
   await limitIdentify(c, tenant);
-  const idContact = await readIdContact(c.req.raw);
-  if (idContact === null) throw new ApiError(400, "missing_id_contact", "the body carries no idContact");
+  const body = await readIdentifyBody(c.req.raw);
+  if (body.idContact === null && body.callerNumber === null) throw new ApiError(400, "missing_id_contact", "the body carries no idContact (nor callerNumber)");
   const loaded = await ctx.load();
   if (!loaded) throw notFound("node");
   const dbMs = Date.now() - dbStarted;
@@ -94,33 +96,53 @@ async function identify(c: Context<AppEnv>) {
   let decided: Decided;
   let cache: CacheStatus = "BYPASS";
   let steps: Step[] = [];
-  const valid = isValidCustomerId(idContact, node.expectedLength);
-  if (!CUSTOMER_ID_PATTERN.test(idContact)) {
+  const lookupEnv: LookupEnv = {
+    kv: c.env.CACHE,
+    tenant,
+    cacheGeneration: principal.cacheGen,
+    allowPrivate: c.env.ALLOW_PRIVATE_CRM_URLS === "true",
+    deadline,
+    defer: (p) => c.executionCtx.waitUntil(p),
+    circuit: c.env,
+  };
+  let maskedId = "";
+  let byNumber: Decided | null = null;
+  if (body.callerNumber !== null) {
+    const number = normalizeCallerNumber(body.callerNumber, node.defaultCountry);
+    if (!number.ok) {
+      // Never a CRM call: a withheld number would match whoever has an empty phone field.
+      maskedId = maskId(body.callerNumber.slice(0, 64));
+      byNumber = { reply: { status: "fail", destination: "false" }, outcome: "invalid", reason: "caller_number_unusable" };
+    } else {
+      maskedId = maskNumber(number.e164);
+      const lookupStarted = Date.now();
+      const chain = await lookupCallerNumber(lookupEnv, connectors, phoneQuery(number.e164));
+      lookupMs += Date.now() - lookupStarted;
+      steps = chain.steps;
+      cache = chain.ok ? chain.cache : "MISS";
+      byNumber = decideNumber(node.interaction, chain);
+    }
+  }
+  const idContact = body.idContact;
+  // The number decided, or there is no id to fall back to.
+  if (byNumber && (byNumber.reply.status === "ok" || idContact === null)) {
+    decided = byNumber;
+  } else if (idContact === null) {
+    throw new ApiError(400, "missing_id_contact", "the body carries no idContact");
+  } else if (!CUSTOMER_ID_PATTERN.test(idContact)) {
     decided = { reply: { status: "fail", destination: "false" }, outcome: "invalid", reason: "invalid_id" };
   } else if (node.interaction === "none") {
     // The agent decides such nodes alone; answering keeps OMniLeads-style callers working too.
-    decided = valid
+    decided = isValidCustomerId(idContact, node.expectedLength)
       ? { reply: { status: "ok", destination: "true" }, outcome: "success", reason: null }
       : { reply: { status: "ok", destination: "false" }, outcome: "invalid", reason: "invalid_length" };
-  } else if (!valid) {
+  } else if (!isValidCustomerId(idContact, node.expectedLength)) {
     decided = { reply: { status: "fail", destination: "false" }, outcome: "invalid", reason: "invalid_length" };
   } else {
     const lookupStarted = Date.now();
-    const chain = await lookupCustomer(
-      {
-        kv: c.env.CACHE,
-        tenant,
-        cacheGeneration: principal.cacheGen,
-        allowPrivate: c.env.ALLOW_PRIVATE_CRM_URLS === "true",
-        deadline,
-        defer: (p) => c.executionCtx.waitUntil(p),
-        circuit: c.env,
-      },
-      connectors,
-      idContact,
-    );
-    lookupMs = Date.now() - lookupStarted;
-    steps = chain.steps;
+    const chain = await lookupCustomer(lookupEnv, connectors, idContact);
+    lookupMs += Date.now() - lookupStarted;
+    steps = [...steps, ...chain.steps];
     cache = chain.ok ? chain.cache : "MISS";
     decided = decide(node.interaction, chain);
   }
@@ -132,7 +154,7 @@ async function identify(c: Context<AppEnv>) {
     {
       at: new Date(started).toISOString(),
       node: node.id,
-      maskedId: maskId(idContact.slice(0, 64)),
+      maskedId: decided === byNumber || idContact === null ? maskedId : maskId(idContact.slice(0, 64)),
       outcome: decided.outcome,
       status: decided.reply.status,
       destination: decided.reply.destination,
