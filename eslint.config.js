@@ -13,5 +13,20 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  {
+    // Request bodies are read only through worker/http/read-body.ts, which caps them whatever the encoding.
+    files: ["worker/**/*.ts", "worker/**/*.tsx"],
+    ignores: ["worker/http/read-body.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "CallExpression[callee.property.name=/^(json|text|formData|parseBody|arrayBuffer|blob|bytes)$/]:matches([callee.object.name=/^req$/], [callee.object.property.name=/^(req|raw)$/])",
+          message: "read request bodies with readBodyBytes/readBodyText/readFormFields (worker/http/read-body.ts): they enforce the size cap",
+        },
+      ],
+    },
+  },
   { files: ["**/*.mjs", "**/*.cjs", "scripts/**"], rules: { "@typescript-eslint/no-require-imports": "off" } },
 );

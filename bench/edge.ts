@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { startFakeCrm } from "../test/support/fake-crm.js";
 import { startEdge } from "../test/support/start-edge.js";
@@ -8,8 +9,42 @@ import { percentile, round, type BenchOptions, type Figure } from "./figures.js"
  * - floor: GET /health, a bare Hono route of the same app (same runtime, same middleware stack);
  * - identify HIT (webhook connector, entry cached) against that floor;
  * - identify MISS against a loopback CRM that answers at once; its overhead is identify's
- *   latency minus the CRM's own latency measured by the same client in the same run.
+ *   latency minus the CRM's own latency measured by the same client in the same run;
+ * - memory under a burst of large CRM replies: workerd's RSS while 100 concurrent misses meet a
+ *   CRM answering 1 MiB each, against the same process's idle RSS just before.
  */
+
+/** RSS in MB of every workerd process under this one (wrangler runs workerd as a child). Linux /proc only. */
+function workerdRssMb(): number {
+  const parent = new Map<number, number>();
+  const comm = new Map<number, string>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      comm.set(Number(d), stat.slice(stat.indexOf("(") + 1, close));
+      parent.set(Number(d), Number(stat.slice(close + 2).split(" ")[1]));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const mine = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  let kb = 0;
+  let found = 0;
+  for (const [pid, name] of comm) {
+    if (name !== "workerd" || !mine(pid)) continue;
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    if (!m) continue;
+    kb += Number(m[1]);
+    found++;
+  }
+  if (!found) throw new Error("no workerd process found under this one");
+  return kb / 1024;
+}
 async function load(url: string, opts: BenchOptions, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
   const result = await autocannon({
     url,
@@ -75,6 +110,26 @@ export async function runEdgeBench(opts: BenchOptions): Promise<Figure[]> {
     // Per call: what the caller waited minus what the edge waited for the CRM (its Server-Timing).
     const perCallOverhead = miss.map((m, i) => m - (missCrm[i] ?? 0));
     const hitSeq = await latencies(n, () => ask("12345"));
+
+    // A CRM answering 1 MiB records (sent in two halves 300 ms apart, so the burst overlaps).
+    await put("/v1/tenants/bench/connectors/big", { kind: "rest", url: `${crm.url}/u/bench-big/rest/big-1024/{idContact}`, recordPath: "data.customer", timeoutMs: 10_000, cache: { ttlSeconds: 0, negativeTtlSeconds: 0, staleIfErrorSeconds: 0 } }, adm);
+    await put("/v1/tenants/bench/nodes/big", { name: "big", interaction: "crm_true_false", connector: "big", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } }, adm);
+    const askBig = (id: string) => fetch(`${edge.url}/v1/tenants/bench/nodes/big/identify`, { method: "POST", headers, body: `idContact=${id}` });
+    await (await askBig("1")).arrayBuffer();
+    await new Promise((r) => setTimeout(r, 500));
+    const idleRss = workerdRssMb();
+    let peakRss = idleRss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, workerdRssMb())), 20);
+    const burstBase = 30_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const res = await askBig(String(burstBase + i));
+        const body = (await res.json()) as { status?: string; destination?: string };
+        return res.status === 200 && (body.status === "ok" || (body.status === "fail" && body.destination === "false" && res.headers.has("x-bridge-reason")));
+      }),
+    );
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, workerdRssMb());
     return [
       { name: "edge.floor.rps", value: round(floor.rps), unit: "req/s" },
       { name: "edge.floor.p50_ms", value: floor.p50, unit: "ms" },
@@ -95,6 +150,10 @@ export async function runEdgeBench(opts: BenchOptions): Promise<Figure[]> {
       { name: "edge.identify.miss.minus_crm_p99_ms", value: round(percentile(miss, 99) - percentile(crmOwn, 99)), unit: "ms", baseline: "edge.crm.own_p99_ms" },
       // HIT latency at the same sequential pace as the MISS sample: the local runtime's share of any figure.
       { name: "edge.identify.hit.seq_p50_ms", value: round(percentile(hitSeq, 50)), unit: "ms" },
+      { name: "edge.identify.large_reply.idle_rss_mb", value: round(idleRss, 1), unit: "MB" },
+      { name: "edge.identify.large_reply.peak_rss_mb", value: round(peakRss, 1), unit: "MB", baseline: "edge.identify.large_reply.idle_rss_mb", ratio: round(peakRss / idleRss, 3) },
+      // Every answer of the burst is a contract answer (ok, or fail with a reason): none is an error page or a dropped call.
+      { name: "edge.identify.large_reply.valid_answers_pct", value: round((100 * answers.filter(Boolean).length) / answers.length, 1), unit: "%" },
     ];
   } finally {
     await edge.close();

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { unstable_startWorker } from "wrangler";
+import { assertPortFree } from "./port.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
@@ -38,6 +39,7 @@ export type LocalEdge = { url: string; adminToken: string; stateDir: string; clo
 
 /** The real worker in local workerd (what `wrangler dev` runs), with D1/KV persisted under stateDir. */
 export async function startLocalEdge(opts: { stateDir: string; port?: number; allowPrivate?: boolean; secrets?: LocalSecrets }): Promise<LocalEdge> {
+  await assertPortFree("127.0.0.1", opts.port ?? 0);
   const secrets = opts.secrets ?? localSecrets(opts.stateDir);
   await applyMigrations(opts.stateDir);
   const worker = await unstable_startWorker({

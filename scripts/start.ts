@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { localSecrets, startLocalEdge } from "./local-edge.js";
-import { seedDemo } from "./seed.js";
+import { assertPortFree, PortBusyError } from "./port.js";
 
 /**
  * `npm start`: the edge on its embedded local storage at 127.0.0.1:8787 (EDGE_PORT), seeded
@@ -13,6 +12,22 @@ const edgeOnly = process.argv.includes("--edge-only");
 const port = Number(process.env.EDGE_PORT ?? 8787);
 const stateDir = resolve(process.env.EDGE_STATE_DIR ?? join(ROOT, ".wrangler/state"));
 
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`crm-bridge: EDGE_PORT must be a port number (0-65535), got ${JSON.stringify(process.env.EDGE_PORT)}`);
+  process.exit(2);
+}
+// Checked before anything else: wrangler itself waits silently for a busy port.
+try {
+  await assertPortFree("127.0.0.1", port);
+} catch (e) {
+  if (!(e instanceof PortBusyError)) throw e;
+  const why = e.code === "EADDRINUSE" ? "is already in use (another `npm start`, `wrangler dev`, or something else)" : `cannot be used (${e.code})`;
+  console.error(`crm-bridge: port ${port} on 127.0.0.1 ${why}. Stop that process or choose another port: EDGE_PORT=8788 npm start`);
+  process.exit(1);
+}
+// Loaded only now: wrangler takes seconds to import, and a busy port should be reported at once.
+const { localSecrets, startLocalEdge } = await import("./local-edge.js");
+const { seedDemo } = await import("./seed.js");
 const secrets = localSecrets(stateDir);
 const edge = await startLocalEdge({ stateDir, port, allowPrivate: process.env.ALLOW_PRIVATE_CRM_URLS !== "false", secrets });
 const seeded = await seedDemo(edge.url, edge.adminToken, stateDir);

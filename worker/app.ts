@@ -1,31 +1,20 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { demoCrmRoutes } from "./demo/crm.js";
 import type { AppEnv } from "./env.js";
-import { ApiError, errorResponse, onError } from "./http/errors.js";
+import { errorResponse, onError } from "./http/errors.js";
 import { cacheAndDecisionRoutes } from "./routes/cache-and-decisions.js";
 import { connectorTestRoutes } from "./routes/connector-test.js";
 import { connectorRoutes } from "./routes/connectors.js";
 import { healthRoutes } from "./routes/health.js";
 import { identifyRoutes } from "./routes/identify.js";
 import { nodeRoutes } from "./routes/nodes.js";
-import { MAX_ADMIN_BODY } from "./routes/read-json.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { uiRoutes } from "./ui/index.js";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId({ headerName: "X-Request-Id" }));
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: MAX_ADMIN_BODY,
-      onError: () => {
-        throw new ApiError(413, "body_too_large", `bodies are at most ${MAX_ADMIN_BODY} bytes`);
-      },
-    }),
-  );
   app.onError(onError);
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such path"));
 

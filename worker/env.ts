@@ -15,6 +15,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** 32 random bytes, base64: encrypts CRM credentials at rest (secret). */
   ENCRYPTION_KEY?: string;
+  /** The key ENCRYPTION_KEY replaces, during a rotation only: still opens secrets until `POST /v1/admin/reseal` has run (secret). */
+  ENCRYPTION_KEY_PREVIOUS?: string;
   /** "true" only for local development and tests: lets connectors reach http:// and private addresses. */
   ALLOW_PRIVATE_CRM_URLS?: string;
   /** "true" under `npm start`: serves the offline demo CRM. */

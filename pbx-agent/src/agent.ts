@@ -1,8 +1,9 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { AriClient, AriEvent } from "./ari/ari-client.js";
-import { AriCalls, type AriCallChannel } from "./ari/ari-channel.js";
+import { AriCalls, bounded, type AriCallChannel } from "./ari/ari-channel.js";
 import { startAriConnection, type AriConnection } from "./ari/connection.js";
+import { heartbeatVariable, PeerWatch } from "./ari/peers.js";
 import { runCall, type CallDeps, type CallReport } from "./call/run-node.js";
 import type { AgentConfig } from "./config/env.js";
 import { fetchNode, lookupCustomer } from "./edge/client.js";
@@ -111,7 +112,16 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
     if (unknown.length === 0) return;
     // A brand-new call's StasisStart may still be on its way: give it a moment before calling a channel orphaned.
     await new Promise((r) => setTimeout(r, opts.orphanGraceMs ?? 250));
-    for (const id of unknown) {
+    await adopt(client, unknown, "ari: channel already in the app on connect; sending it to its failure destination");
+  }
+
+  /**
+   * Sends channels nobody serves to their failure destination. ARI controls a channel by id
+   * whichever app it sits in (res_stasis keeps one control per channel), so this works for a
+   * dead peer's channels too.
+   */
+  async function adopt(client: AriClient, ids: string[], why: string) {
+    for (const id of ids) {
       if (calls.calls.has(id) || orphans.has(id)) continue;
       orphans.add(id);
       let appData: string;
@@ -123,12 +133,43 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
       }
       if (calls.calls.has(id)) continue;
       const [, tenant = "", node = ""] = appData.split(",").map((s) => s.trim());
-      log.warn({ callId: id, tenant, node }, "ari: channel already in the app on connect; sending it to its failure destination");
+      log.warn({ callId: id, tenant, node }, why);
       const ch = calls.open(id);
       ch.end({ code: "orphaned" });
       startCall(ch, tenant, node);
     }
   }
+
+  // Two agents on one Asterisk: each beats its own variable and watches its peers' (see ari/peers.ts).
+  const peers = new PeerWatch(config.peers.apps, config.peers.deadMs, now());
+  const beatMs = Math.max(100, Math.floor(config.peers.deadMs / 3));
+  let beats = 0;
+  const busyPeers = new Set<string>();
+  async function checkPeer(client: AriClient, app: string) {
+    if (busyPeers.has(app)) return;
+    busyPeers.add(app);
+    try {
+      const value = await bounded(client.asterisk.getGlobalVar({ variable: heartbeatVariable(app) }), "getGlobalVar").then((v) => v.value ?? "", () => null);
+      const change = peers.observe(app, value, now());
+      if (change === "down") log.warn({ peer: app, deadMs: config.peers.deadMs }, "peer agent down: taking over the calls left in its app");
+      if (change === "up") log.info({ peer: app }, "peer agent back");
+      if (!peers.isDown(app)) return;
+      // Re-listed at every beat while the peer is down: a channel may still be entering its app.
+      const listed = await bounded(client.applications.get({ applicationName: app }), "applications.get").then((a) => a.channel_ids ?? [], () => [] as string[]);
+      const unknown = listed.filter((id) => !calls.calls.has(id) && !orphans.has(id));
+      if (unknown.length > 0) await adopt(client, unknown, "peer agent down: sending its call to its failure destination");
+    } finally {
+      busyPeers.delete(app);
+    }
+  }
+  const heartbeat = setInterval(() => {
+    const client = connection?.state() === "connected" ? connection.client() : null;
+    if (!client) return;
+    // Beating on while draining: the calls still finishing here are not a dead peer's to take.
+    void bounded(client.asterisk.setGlobalVar({ variable: heartbeatVariable(config.ari.app), value: String(++beats) }), "setGlobalVar").catch(() => undefined);
+    if (!draining) for (const app of config.peers.apps) void checkPeer(client, app);
+  }, beatMs);
+  heartbeat.unref();
 
   let metricsServer: MetricsServer | null = null;
   if (config.metrics) {
@@ -189,6 +230,7 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
           for (const ch of calls.calls.values()) ch.end({ code: "shutdown" });
           await waitIdle(5000);
         }
+        clearInterval(heartbeat);
         await connection?.stop();
         await metricsServer?.close();
         log.info("stopped");

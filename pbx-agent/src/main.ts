@@ -7,7 +7,20 @@ try {
   config = loadConfig(process.env);
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
-  process.stderr.write(`crm-bridge agent: bad configuration: ${e.message}\n`);
+  if (e.missing.length) {
+    const width = Math.max(...e.missing.map((m) => m.variables.join(", ").length));
+    process.stderr.write(
+      [
+        "crm-bridge agent: bad configuration: missing settings:",
+        ...e.missing.map((m) => `  ${m.variables.join(", ").padEnd(width)}  ${m.what}`),
+        "Set them in the environment (or an env file for systemd/Docker); pbx-agent/deploy/agent.env.example lists every setting.",
+        "To try it locally, `npm start` runs the edge and the agent with demo settings.",
+        "",
+      ].join("\n"),
+    );
+  } else {
+    process.stderr.write(`crm-bridge agent: bad configuration: ${e.message}\n`);
+  }
   process.exit(2);
 }
 

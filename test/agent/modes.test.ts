@@ -68,7 +68,7 @@ const CASES: Record<string, Case> = {
     id: "321",
     check: (r, id) => {
       const plays = r.asterisk.events.map((e) => (e.event as { playback?: { media_uri?: string; target_uri?: string } }).playback);
-      expect(plays.some((p) => p?.media_uri === "digits:321" && p.target_uri === `channel:${id}`)).toBe(true);
+      expect(plays.some((p) => p?.media_uri === "sound:digits/3" && p.target_uri === `channel:${id}`)).toBe(true);
     },
   },
   "not confirmed": {

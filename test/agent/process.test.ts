@@ -47,6 +47,16 @@ it("bad env: one clear message naming the variable, exit code 2", async () => {
   expect(r.err.join("")).toMatch(/METRICS_PORT/);
 }, 20_000);
 
+it("no settings at all (`npm run agent` alone): every missing setting named, pointed at agent.env.example, exit code 2", async () => {
+  const p = run({});
+  expect(await p.exit).toBe(2);
+  const err = p.err.join("");
+  for (const v of ["ARI_USERNAME", "ARI_PASSWORD", "DESTINATIONS_FILE", "EDGE_URL", "EDGE_KEY", "NODES_FILE"]) expect(err).toContain(v);
+  expect(err).toContain("pbx-agent/deploy/agent.env.example");
+  // Said once, not as a stack trace.
+  expect(err).not.toMatch(/\n\s+at /);
+}, 20_000);
+
 it("SIGTERM: calls in progress get the grace period, the rest go to their failure destination, exit 0", async () => {
   edge.setNode("acme", "slow", { name: "slow", interaction: "none", audio: "sound:prompt", expectedLength: 4, timeoutSeconds: 30, successDestination: SUCCESS, failureDestination: FAILURE });
   const p = run({
@@ -86,6 +96,9 @@ it("SIGTERM: calls in progress get the grace period, the rest go to their failur
     const routedAfter = Date.now() - sentAt;
     expect(routedAfter).toBeGreaterThanOrEqual(1400);
     expect(await p.exit).toBe(0);
+    // stdout carries JSON lines only: not even swagger-client's notice about Asterisk's Swagger 1.1.
+    expect(p.out.filter((l) => { try { JSON.parse(l); return false; } catch { return true; } })).toEqual([]);
+    expect(p.out.some((l) => l.includes("ari connected"))).toBe(true);
     const lines = p.out.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.filter((l) => l.msg === "call" && l.reason === "shutdown")).toHaveLength(3);
     expect(p.out.join("\n")).not.toContain("2468");

@@ -33,6 +33,11 @@ describe("sample configs in pbx-agent/asterisk", () => {
     expect(resolveRoute(f, { type: 9, id: 3 })).toEqual({ kind: "node", nodeId: "3" });
   });
 
+  it("extensions.conf fails over between two agents' apps on STASISSTATUS=FAILED, then to the fallback", () => {
+    const ha = read("extensions.conf").split("[from-trunk-ha]")[1]?.split(/^\[/m)[0] ?? "";
+    expect(ha).toMatch(/Stasis\(crm-bridge-a,acme,sales\)\n same => n,GotoIf\(\$\["\$\{STASISSTATUS\}" != "FAILED"\]\?fallback\)\n same => n,Stasis\(crm-bridge-b,acme,sales\)\n same => n\(fallback\),Goto\(crm-bridge-fallback,s,1\)/);
+  });
+
   it("nodes.sample.json is a valid NODES_FILE; ari.conf and http.conf enable ARI", () => {
     expect(() => nodesFile.parse(JSON.parse(read("nodes.sample.json")))).not.toThrow();
     expect(read("ari.conf")).toMatch(/^\[crm-bridge\]\ntype = user/m);

@@ -16,7 +16,10 @@ describe("GET /openapi.json", () => {
     expect(result.valid).toBe(true);
     const want: Array<[string, string]> = [
       ["get", "/health"],
+      ["get", "/v1/tenants"],
       ["put", "/v1/tenants/{tenant}"],
+      ["delete", "/v1/tenants/{tenant}"],
+      ["post", "/v1/admin/reseal"],
       ["post", "/v1/tenants/{tenant}/keys"],
       ["delete", "/v1/tenants/{tenant}/keys/{id}"],
       ["put", "/v1/tenants/{tenant}/connectors/{connector}"],

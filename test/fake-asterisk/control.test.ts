@@ -32,7 +32,9 @@ describe("control API", () => {
   it("places a call, types digits, hangs up, and shows the commands the app sent", async () => {
     fake = await startFakeAsterisk({ playbackMs: 50 });
     control = await startControlServer(fake);
-    expect((await post(`${control.url}/calls`, { tenant: "acme", node: "plain" })).status).toBe(409); // no app connected yet
+    // No app connected yet: the clear 409 the README promises for a call placed before the agent connects.
+    const early = await post(`${control.url}/calls`, { tenant: "acme", node: "plain" });
+    expect(early).toEqual({ status: 409, body: { error: "Stasis app 'crm-bridge' not active: no WebSocket is connected for it" } });
 
     app = await connectRawApp(fake);
     const placed = await post(`${control.url}/calls`, { tenant: "acme", node: "plain", callerNumber: "5550100" });

@@ -202,6 +202,37 @@ describe("fake Asterisk state machine", () => {
     }
   });
 
+  it("a playlist of sounds (the agent's read-back) can be stopped mid-list: 204, PlaybackFinished done", async () => {
+    const { a, id } = await answeredCall({ playbackMs: 500 });
+    await a.rest("POST", `/channels/${id}/play/r1`, { media: "sound:digits/4,sound:digits/3" });
+    await a.nextEvent("PlaybackStarted");
+    expect((await a.rest("DELETE", "/playbacks/r1")).status).toBe(204);
+    expect((await a.nextEvent("PlaybackFinished")).playback).toMatchObject({ id: "r1", state: "done", media_uri: "sound:digits/4" });
+  });
+
+  it("when an app's WebSocket goes away its channels stay in it, Stasis() into it fails, and another app's connection controls them by id", async () => {
+    const { f, a, id } = await answeredCall();
+    const other = await connectRawApp(f, "crm-bridge-b");
+    try {
+      a.close();
+      await f.waitFor(() => !f.isConnected(), 2000, "app inactive");
+      expect(() => f.placeCall({ args: ["acme", "plain"] })).toThrow(/not active/);
+      expect((await other.rest("GET", `/applications/${f.app}`)).body).toMatchObject({ channel_ids: [id] });
+      expect((await other.rest("POST", `/channels/${id}/continue`, { context: "crm-bridge-route", extension: "3-20", priority: "1" })).status).toBe(204);
+      await f.waitForChannelState(id, "continued", 2000);
+    } finally {
+      other.close();
+    }
+  });
+
+  it("global variables: GET of an unset one is 200 with an empty value; POST sets it", async () => {
+    const { a } = await answeredCall();
+    expect(await a.rest("GET", "/asterisk/variable", { variable: "CRM_BRIDGE_ALIVE_X" })).toMatchObject({ status: 200, body: { value: "" } });
+    expect((await a.rest("POST", "/asterisk/variable", { variable: "CRM_BRIDGE_ALIVE_X", value: "7" })).status).toBe(204);
+    expect(await a.rest("GET", "/asterisk/variable", { variable: "CRM_BRIDGE_ALIVE_X" })).toMatchObject({ status: 200, body: { value: "7" } });
+    expect((await a.rest("GET", "/asterisk/variable")).status).toBe(400);
+  });
+
   it("the events WebSocket needs app= and valid credentials (Basic header or api_key)", async () => {
     const f = await startFakeAsterisk();
     fake = f;

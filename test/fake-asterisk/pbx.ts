@@ -111,6 +111,8 @@ export class Pbx {
   /** app name → active (a WebSocket is attached). Inactive apps linger while they hold channels. */
   private readonly apps = new Map<string, boolean>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Dialplan globals (`GLOBAL()`, ARI `/asterisk/variable`); gone with a restart like everything else. */
+  private readonly globals = new Map<string, string>();
   /** Hung-up channels keep their last phase and variables so tests can assert after the fact. */
   private readonly gone = new Map<string, ChannelPhase>();
   private readonly goneVars = new Map<string, Map<string, string>>();
@@ -222,6 +224,7 @@ export class Pbx {
     this.channels.clear();
     this.playbacks.clear();
     this.apps.clear();
+    this.globals.clear();
     this.changed();
   }
 
@@ -231,6 +234,18 @@ export class Pbx {
     switch (`${op.resource}.${op.nickname}`) {
       case "asterisk.getInfo":
         return { status: 200, body: { build: { os: "Linux", kernel: "fake", machine: "x86_64", options: "", date: "", user: "" }, system: { version: "22.10.1 (fake)", entity_id: this.opts.asteriskId }, config: { name: "", default_language: this.opts.language }, status: { startup_time: ariTimestamp(), last_reload_time: ariTimestamp() } } };
+      case "asterisk.getGlobalVar": {
+        const variable = nonEmpty(q.variable);
+        if (!variable) return err(400, { message: "Variable name is required" });
+        // pbx_builtin_getvar_helper() of an unset global is NULL: ARI answers 200 with "".
+        return { status: 200, body: { value: this.globals.get(variable) ?? "" } };
+      }
+      case "asterisk.setGlobalVar": {
+        const variable = nonEmpty(q.variable);
+        if (!variable) return err(400, { message: "Variable name is required" });
+        this.globals.set(variable, first(q.value) ?? "");
+        return { status: 204 };
+      }
       case "asterisk.ping":
         return { status: 200, body: { asterisk_id: this.opts.asteriskId, ping: "pong", timestamp: ariTimestamp() } };
       case "channels.list":

@@ -41,6 +41,8 @@ const playParams = [query("media", "string", true, true), query("lang"), query("
 
 export const OPERATIONS: Operation[] = [
   { resource: "asterisk", path: "/asterisk/info", httpMethod: "GET", nickname: "getInfo", responseClass: "AsteriskInfo", parameters: [query("only", "string", false, true)] },
+  { resource: "asterisk", path: "/asterisk/variable", httpMethod: "GET", nickname: "getGlobalVar", responseClass: "Variable", parameters: [query("variable", "string", true)] },
+  { resource: "asterisk", path: "/asterisk/variable", httpMethod: "POST", nickname: "setGlobalVar", responseClass: "void", parameters: [query("variable", "string", true), query("value")] },
   { resource: "asterisk", path: "/asterisk/ping", httpMethod: "GET", nickname: "ping", responseClass: "AsteriskPing", parameters: [] },
   { resource: "channels", path: "/channels", httpMethod: "GET", nickname: "list", responseClass: "List[Channel]", parameters: [] },
   { resource: "channels", path: "/channels/{channelId}", httpMethod: "GET", nickname: "get", responseClass: "Channel", parameters: [path("channelId")] },
@@ -68,6 +70,7 @@ const MODELS: Record<Exclude<ResourceName, "events">, Record<string, Props>> = {
   asterisk: {
     AsteriskInfo: { build: { type: "object" }, system: { type: "object" }, config: { type: "object" }, status: { type: "object" } },
     AsteriskPing: { asterisk_id: str, ping: str, timestamp: str },
+    Variable: { value: str },
   },
   channels: {
     CallerID: { name: str, number: str },
@@ -123,7 +126,8 @@ export const RESOURCES: ResourceName[] = ["asterisk", "channels", "playbacks", "
 export function resourceListing(basePath: string): object {
   return {
     apiVersion: "fake-crm-bridge",
-    swaggerVersion: "1.2",
+    // What Asterisk declares: swagger-client then prints "This API is using a deprecated version of Swagger!" on stdout at every connect.
+    swaggerVersion: "1.1",
     basePath,
     // `.{format}` matters: swagger-client names the resource by the last path
     // segment minus `.{format}`; `channels.json` would become `client["channels.json"]`.
@@ -144,7 +148,7 @@ export function apiDeclaration(resource: ResourceName, basePath: string): object
   }
   return {
     apiVersion: "fake-crm-bridge",
-    swaggerVersion: "1.2",
+    swaggerVersion: "1.1",
     basePath,
     resourcePath: `/api-docs/${resource}.{format}`,
     apis: [...byPath.entries()].map(([p, list]) => ({

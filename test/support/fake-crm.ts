@@ -81,10 +81,27 @@ async function contract(scenario: string, idContact: string, res: ServerResponse
   }
 }
 
-/** rest scenarios: "found" (plan from the id: ending 0–4 gold, else bronze), "several", "notfound" (404), "empty" (null record), "http-NNN", "garbage", "hang". */
+/**
+ * A valid record padded to `size` bytes, sent in two halves 300 ms apart so that a burst of
+ * them is in flight at once (what the edge's per-isolate reply budget is for).
+ */
+function sendBig(res: ServerResponse, id: string, size: number): void {
+  const head = `{"data":{"customer":{"id":"${id}","plan":"gold","pad":"`;
+  const tail = '"}}}';
+  const body = Buffer.from(head + "x".repeat(Math.max(0, size - head.length - tail.length)) + tail);
+  res.writeHead(200, { "content-type": "application/json" });
+  res.on("error", () => undefined);
+  const half = Math.floor(body.length / 2);
+  res.write(body.subarray(0, half));
+  setTimeout(() => res.end(body.subarray(half)), 300);
+}
+
+/** rest scenarios: "big-<KiB>" (a found record of that size, sent slowly), "found" (plan from the id: ending 0–4 gold, else bronze), "several", "notfound" (404), "empty" (null record), "http-NNN", "garbage", "hang". */
 function rest(scenario: string, id: string, res: ServerResponse): void {
   const http = /^http-(\d{3})$/.exec(scenario);
   if (http) return send(res, Number(http[1]), { error: "no" });
+  const big = /^big-(\d+)$/.exec(scenario);
+  if (big) return sendBig(res, id, Number(big[1]) * 1024);
   const plan = Number(id.at(-1)) <= 4 ? "gold" : "bronze";
   switch (scenario) {
     case "found":

@@ -85,4 +85,4 @@ export function report(env: CircuitEnv, tenant: string, connector: string, ok: b
 
 /** Reasons that say nothing about the CRM's health (our own refusal, our own budget). */
 // phone_lookup_unsupported: a connector configured without number lookups is no sign of a sick CRM.
-export const NOT_CRM_FAULTS = new Set(["url_not_allowed", "circuit_open", "phone_lookup_unsupported"]);
+export const NOT_CRM_FAULTS = new Set(["url_not_allowed", "circuit_open", "edge_busy", "phone_lookup_unsupported"]);

@@ -1,5 +1,5 @@
-import { MAX_RECORD_REPLY_BYTES } from "./rest.js";
 import { crmFetch } from "./http.js";
+import { REPLY_CAP } from "./reply-budget.js";
 import type { LookupContext } from "./types.js";
 
 /** A configured base URL and a documented path, without a doubled or missing slash. */
@@ -9,5 +9,5 @@ export function joinUrl(base: string, path: string): string {
 
 /** One CRM API call (GET unless told): SSRF rules, size cap and deadline from crmFetch, JSON accepted. */
 export function crmRequest(url: string, headers: Record<string, string>, ctx: LookupContext, init: { method?: string; body?: string } = {}) {
-  return crmFetch(url, { method: init.method ?? "GET", headers: { Accept: "application/json", ...headers }, body: init.body }, { ...ctx.http, maxBytes: MAX_RECORD_REPLY_BYTES });
+  return crmFetch(url, { method: init.method ?? "GET", headers: { Accept: "application/json", ...headers }, body: init.body }, { ...ctx.http, maxBytes: REPLY_CAP.record });
 }

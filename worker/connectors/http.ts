@@ -1,15 +1,16 @@
 import type { z } from "zod";
 import { toBase64 } from "../security/crypto.js";
-import { readCappedText } from "../../shared/read-capped.js";
+import { OverBudgetError, readCappedText } from "../../shared/read-capped.js";
 import { urlRefusal } from "../security/ssrf.js";
 import { CrmError, crmHttpError, crmStatusError } from "./errors.js";
+import { leaseReplyBytes } from "./reply-budget.js";
 import type { SentValues } from "./scrub.js";
 
 export interface CrmFetchOptions {
   /** Aborted at the step's deadline; the lookup then fails as crm_timeout. */
   signal: AbortSignal;
   allowPrivate: boolean;
-  /** Replies larger than this are refused unread (SPEC 2: 64 KiB for the contract). */
+  /** Replies larger than this are refused unread (REPLY_CAP in reply-budget.ts). */
   maxBytes: number;
   /** Collects the credentials and headers sent, so an echo of them can be scrubbed from the record. */
   sent?: SentValues | undefined;
@@ -57,11 +58,17 @@ async function readCapped(res: Response, opts: CrmFetchOptions): Promise<string>
     throw new CrmError("crm_reply_too_large", "CRM reply too large");
   }
   let text: string | null;
+  // Every CRM read draws on the isolate's reply budget; the lease is given back on every path
+  // (done, too large, over budget, aborted at the deadline, connection broken).
+  const lease = leaseReplyBytes();
   try {
-    text = await readCappedText(res.body, opts.maxBytes);
-  } catch {
+    text = await readCappedText(res.body, opts.maxBytes, lease);
+  } catch (e) {
+    if (e instanceof OverBudgetError) throw new CrmError("edge_busy", "too many large CRM replies in flight in this isolate");
     if (opts.signal.aborted) throw new CrmError("crm_timeout", "CRM did not answer in time");
     throw new CrmError("crm_unreachable", "CRM connection broke");
+  } finally {
+    lease.release();
   }
   if (text === null) throw new CrmError("crm_reply_too_large", "CRM reply too large");
   return text;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { sha256Hex } from "../security/crypto.js";
 import { CrmError, crmStatusError } from "./errors.js";
 import { crmFetch } from "./http.js";
+import { REPLY_CAP } from "./reply-budget.js";
 import type { LookupContext } from "./types.js";
 
 /** What a token endpoint needs; which grant follows from whether a refresh token is given. */
@@ -51,7 +52,7 @@ async function requestToken(ctx: LookupContext, grant: OAuthGrant, opts: OAuthOp
   const res = await crmFetch(
     grant.tokenUrl,
     { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" }, body: form.toString() },
-    { ...ctx.http, maxBytes: 64 * 1024 },
+    { ...ctx.http, maxBytes: REPLY_CAP.token },
   );
   // OAuth servers answer a bad client or grant with 400 (RFC 6749 5.2): that is a credentials problem.
   if (res.status === 400) throw new CrmError("crm_auth", "the token endpoint refused the client or grant");

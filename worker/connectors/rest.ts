@@ -4,9 +4,9 @@ import { ruleSet } from "../../shared/rules.js";
 import { CrmError, crmHttpError } from "./errors.js";
 import { authHeaders, crmFetch, expectJson } from "./http.js";
 import { readPath } from "./record.js";
+import { REPLY_CAP } from "./reply-budget.js";
 import { defineConnector } from "./types.js";
 
-export const MAX_RECORD_REPLY_BYTES = 1024 * 1024;
 
 /**
  * Any JSON API: GET/POST a URL holding {idContact} and/or {callerNumber}, read the record at
@@ -46,7 +46,7 @@ export const rest = defineConnector({
     const res = await crmFetch(
       url,
       { method: config.method, headers: { Accept: "application/json", ...config.headers, ...authHeaders(config.auth) } },
-      { ...ctx.http, maxBytes: MAX_RECORD_REPLY_BYTES },
+      { ...ctx.http, maxBytes: REPLY_CAP.record },
     );
     if (res.status === 404) return { kind: "notFound" };
     if (res.status < 200 || res.status >= 300) throw crmHttpError(res.status);

@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { CONTRACT_HEADERS, encodeContractForm, MAX_REPLY_BYTES, parseContractReply } from "../../shared/contract.js";
+import { CONTRACT_HEADERS, encodeContractForm, parseContractReply } from "../../shared/contract.js";
 import { commonConnectorFields, crmBaseUrl, httpAuth } from "../../shared/connector.js";
 import { CrmError, crmHttpError } from "./errors.js";
 import { authHeaders, crmFetch } from "./http.js";
+import { REPLY_CAP } from "./reply-budget.js";
 import { defineConnector } from "./types.js";
 
 /** A CRM that already speaks the OMniLeads contract: sent exactly what CURL() sends (SPEC 2a). */
@@ -28,7 +29,7 @@ export const webhook = defineConnector({
     const res = await crmFetch(
       config.url,
       { method: "POST", headers: { ...CONTRACT_HEADERS, ...authHeaders(config.auth) }, body },
-      { ...ctx.http, maxBytes: MAX_REPLY_BYTES },
+      { ...ctx.http, maxBytes: REPLY_CAP.contract },
     );
     if (res.status !== 200) throw crmHttpError(res.status);
     const parsed = parseContractReply(res.text);

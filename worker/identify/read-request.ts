@@ -1,4 +1,4 @@
-import { readCappedText } from "../../shared/read-capped.js";
+import { formFields, mediaType, readBodyBytes } from "../http/read-body.js";
 import { ApiError } from "../http/errors.js";
 
 export const MAX_IDENTIFY_BODY = 8 * 1024;
@@ -35,24 +35,20 @@ function fromJson(text: string): IdentifyBody | undefined {
 /**
  * The idContact and callerNumber of an identify request in every encoding of SPEC 2a: the
  * form POST Asterisk's CURL() sends, a JSON body, multipart, or text/plain holding either.
+ * Every encoding, multipart included, is read under the same 8 KiB cap before it is parsed.
  */
 export async function readIdentifyBody(req: Request): Promise<IdentifyBody> {
-  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_IDENTIFY_BODY) throw new ApiError(413, "body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
+  const type = mediaType(req);
   const known = ["", "application/x-www-form-urlencoded", "application/json", "text/plain", "multipart/form-data"];
   if (!known.includes(type) && !type.endsWith("+json")) {
     throw new ApiError(415, "unsupported_media_type", "send application/x-www-form-urlencoded, application/json or text/plain");
   }
+  const bytes = await readBodyBytes(req, MAX_IDENTIFY_BODY);
   if (type === "multipart/form-data") {
-    const form = await req.formData().catch(() => null);
-    const field = (name: string) => {
-      const v = form?.get(name);
-      return typeof v === "string" ? v : null;
-    };
-    return { idContact: field("idContact"), callerNumber: field("callerNumber") };
+    const fields = await formFields(type, req.headers.get("content-type") ?? "", bytes);
+    return { idContact: fields?.idContact ?? null, callerNumber: fields?.callerNumber ?? null };
   }
-  const text = await readCapped(req);
+  const text = new TextDecoder().decode(bytes);
   if (type === "application/x-www-form-urlencoded") return fromForm(text);
   if (type === "application/json" || type.endsWith("+json")) {
     const v = fromJson(text);
@@ -62,15 +58,4 @@ export async function readIdentifyBody(req: Request): Promise<IdentifyBody> {
   // text/plain or no type: whichever of the two forms it holds.
   const trimmed = text.trim();
   return trimmed.startsWith("{") ? (fromJson(trimmed) ?? NOTHING) : fromForm(trimmed);
-}
-
-async function readCapped(req: Request): Promise<string> {
-  let text: string | null;
-  try {
-    text = await readCappedText(req.body, MAX_IDENTIFY_BODY);
-  } catch {
-    throw new ApiError(400, "bad_body", "the request body broke off");
-  }
-  if (text === null) throw new ApiError(413, "body_too_large", `identify bodies are at most ${MAX_IDENTIFY_BODY} bytes`);
-  return text;
 }

@@ -10,7 +10,7 @@ import { requireAuth } from "../http/auth.js";
 import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
 import { ApiError, notFound } from "../http/errors.js";
 import { callConnector } from "../identify/lookup-customer.js";
-import { getConnector, validationError } from "../store/connectors.js";
+import { getConnector, sealingKeys, validationError } from "../store/connectors.js";
 import { readJson } from "./read-json.js";
 
 const params = tenantParam.extend({ connector: z.string() });
@@ -80,7 +80,7 @@ export function connectorTestRoutes(app: OpenAPIHono<AppEnv>) {
       const body = testRequest.safeParse(await readJson(c.req.raw));
       if (!body.success) throw validationError(body.error);
       if (!customerId.safeParse(body.data.idContact).success) throw new ApiError(400, "invalid_id", "idContact must be 1–30 digits");
-      const connector = await getConnector(c.env.DB, c.env.ENCRYPTION_KEY, tenant, id);
+      const connector = await getConnector(c.env.DB, sealingKeys(c.env), tenant, id);
       if (!connector) throw notFound("connector");
       const kind = connector.config.kind;
       const started = Date.now();

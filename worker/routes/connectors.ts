@@ -6,7 +6,7 @@ import type { AppEnv } from "../env.js";
 import { requireAuth } from "../http/auth.js";
 import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
 import { ApiError, notFound } from "../http/errors.js";
-import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector } from "../store/connectors.js";
+import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector, sealingKeys } from "../store/connectors.js";
 import { readJson } from "./read-json.js";
 
 const params = tenantParam.extend({ connector: z.string() });
@@ -33,7 +33,7 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
     admin,
     async (c) => {
       const id = connectorId(c.req.param("connector"));
-      const r = await putConnector(c.env.DB, c.env.ENCRYPTION_KEY, c.req.param("tenant")!, id, await readJson(c.req.raw));
+      const r = await putConnector(c.env.DB, sealingKeys(c.env), c.req.param("tenant")!, id, await readJson(c.req.raw));
       return c.json({ id, ...r.config }, r.created ? 201 : 200);
     },
   );

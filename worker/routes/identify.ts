@@ -14,6 +14,7 @@ import { readIdentifyBody } from "../identify/read-request.js";
 import { ApiError } from "../http/errors.js";
 import { logDecision } from "../store/decisions.js";
 import { loadIdentifyContext } from "../store/nodes.js";
+import { sealingKeys } from "../store/connectors.js";
 import { limitIdentify } from "../http/limits.js";
 import { checkKey, parseKeyToken } from "../store/keys.js";
 
@@ -76,7 +77,7 @@ async function identify(c: Context<AppEnv>) {
     return refuseCredential(c, cred.token);
   }
   const dbStarted = Date.now();
-  const ctx = await loadIdentifyContext(c.env.DB, c.env.ENCRYPTION_KEY, parsedKey.id, tenant, c.req.param("node")!);
+  const ctx = await loadIdentifyContext(c.env.DB, sealingKeys(c.env), parsedKey.id, tenant, c.req.param("node")!);
   const key = await checkKey(ctx.keyRow, parsedKey.secret);
   if (!key) return refuseCredential(c, cred.token);
   const principal = admitKey(c, key, tenant, ["agent", "admin"]);

@@ -1,15 +1,15 @@
 import { ApiError } from "../http/errors.js";
+import { mediaType, readBodyText } from "../http/read-body.js";
 
 export const MAX_ADMIN_BODY = 64 * 1024;
 
 /** The JSON body of an admin request; the wrong type, bad JSON and oversize each get their own code. */
 export async function readJson(req: Request): Promise<unknown> {
-  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const type = mediaType(req);
   if (type !== "application/json" && !type.endsWith("+json")) {
     throw new ApiError(415, "unsupported_media_type", "send application/json");
   }
-  // Size is capped before this by the bodyLimit middleware (MAX_ADMIN_BODY).
-  const text = await req.text();
+  const text = await readBodyText(req, MAX_ADMIN_BODY);
   try {
     return JSON.parse(text);
   } catch {

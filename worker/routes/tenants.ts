@@ -6,12 +6,72 @@ import type { AppEnv } from "../env.js";
 import { requireAuth } from "../http/auth.js";
 import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
 import { ApiError, notFound } from "../http/errors.js";
-import { validationError } from "../store/connectors.js";
+import { resealAll, sealingKeys, validationError } from "../store/connectors.js";
 import { createKey, listKeys, revokeKey } from "../store/keys.js";
-import { upsertTenant } from "../store/tenants.js";
+import { deleteTenant, forgetTenantCache, listTenants, upsertTenant } from "../store/tenants.js";
 import { readJson } from "./read-json.js";
 
+const tenantSummary = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
+const deletedTenant = z.object({
+  id: z.string(),
+  deleted: z.record(z.string(), z.number()).describe("rows removed per table"),
+  cacheEntriesDeleted: z.number().describe("KV entries removed now; any left are unreachable and expire on their own"),
+});
+
+const resealReport = z.object({
+  resealed: z.number().describe("secrets moved from ENCRYPTION_KEY_PREVIOUS to ENCRYPTION_KEY"),
+  alreadyCurrent: z.number().describe("secrets already sealed under ENCRYPTION_KEY"),
+  unreadable: z.array(z.object({ tenant: z.string(), connector: z.string() })).describe("opened by neither key: enter their secrets again"),
+});
+
 export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
+  documented(
+    app,
+    {
+      method: "post",
+      path: "/v1/admin/reseal",
+      summary: "Re-seal every stored secret under ENCRYPTION_KEY (operator; the ENCRYPTION_KEY rotation step, safe to repeat)",
+      security,
+      responses: { 200: ok(resealReport) },
+    },
+    requireAuth(["operator"]),
+    async (c) => c.json(await resealAll(c.env.DB, sealingKeys(c.env))),
+  );
+
+  documented(
+    app,
+    {
+      method: "get",
+      path: "/v1/tenants",
+      summary: "List tenants (operator)",
+      security,
+      responses: { 200: ok(z.object({ tenants: z.array(tenantSummary) })) },
+    },
+    requireAuth(["operator"]),
+    async (c) => c.json({ tenants: await listTenants(c.env.DB) }),
+  );
+
+  documented(
+    app,
+    {
+      method: "delete",
+      path: "/v1/tenants/{tenant}",
+      summary: "Delete a tenant with its keys, connectors, nodes, decisions and cached decisions (operator)",
+      security,
+      request: { params: tenantParam },
+      responses: { 200: ok(deletedTenant, "Deleted") },
+    },
+    requireAuth(["operator"]),
+    async (c) => {
+      const tenant = c.req.param("tenant")!;
+      const deleted = await deleteTenant(c.env.DB, tenant);
+      if (!deleted) throw notFound("tenant");
+      // Entries are unreachable already (see forgetTenantCache); a KV failure must not undo the delete.
+      const cacheEntriesDeleted = await forgetTenantCache(c.env.CACHE, tenant).catch(() => 0);
+      return c.json({ id: tenant, deleted, cacheEntriesDeleted });
+    },
+  );
+
   documented(
     app,
     {

@@ -21,15 +21,35 @@ export type StoredConnector = { id: string; config: ConnectorConfig; rev: number
 
 type Row = { id: string; config: string; secrets: string | null; rev: number };
 
-function sealingKey(key: string | undefined): string {
-  if (!key) throw new ApiError(503, "encryption_key_missing", "the worker secret ENCRYPTION_KEY is not set");
-  return key;
+/**
+ * The key secrets are sealed with, and during a rotation the one it replaces: unsealing tries
+ * the current key, then the previous, so calls keep working until every row is re-sealed.
+ */
+export type SealingKeys = { current: string | undefined; previous?: string | undefined };
+export const sealingKeys = (env: { ENCRYPTION_KEY?: string | undefined; ENCRYPTION_KEY_PREVIOUS?: string | undefined }): SealingKeys => ({
+  current: env.ENCRYPTION_KEY,
+  previous: env.ENCRYPTION_KEY_PREVIOUS,
+});
+
+function sealingKey(keys: SealingKeys): string {
+  if (!keys.current) throw new ApiError(503, "encryption_key_missing", "the worker secret ENCRYPTION_KEY is not set");
+  return keys.current;
 }
 const aad = (tenant: string, id: string) => `connector:${tenant}:${id}`;
 
-async function openSecrets(encKey: string | undefined, tenant: string, row: Row): Promise<SecretEntries> {
+/** The plaintext and which key opened it; a wrong key fails AES-GCM's tag check, never yields garbage. */
+async function unseal(keys: SealingKeys, sealed: string, additional: string): Promise<{ text: string; under: "current" | "previous" }> {
+  try {
+    return { text: await decrypt(sealingKey(keys), sealed, additional), under: "current" };
+  } catch (e) {
+    if (!keys.previous || e instanceof ApiError) throw e;
+    return { text: await decrypt(keys.previous, sealed, additional), under: "previous" };
+  }
+}
+
+async function openSecrets(keys: SealingKeys, tenant: string, row: Row): Promise<SecretEntries> {
   if (!row.secrets) return [];
-  return JSON.parse(await decrypt(sealingKey(encKey), row.secrets, aad(tenant, row.id))) as SecretEntries;
+  return JSON.parse((await unseal(keys, row.secrets, aad(tenant, row.id))).text) as SecretEntries;
 }
 
 // Decrypted configs by row, reused while the row is byte-for-byte the same (rev, config and
@@ -38,7 +58,7 @@ const unsealed = new Map<string, { row: Row; connector: StoredConnector }>();
 const MAX_UNSEALED = 1000;
 
 /** Decrypted, ready for a lookup. Stored rows were validated on the way in, so they are trusted here. */
-export async function unsealConnector(encKey: string | undefined, tenant: string, row: Row): Promise<StoredConnector> {
+export async function unsealConnector(encKey: SealingKeys, tenant: string, row: Row): Promise<StoredConnector> {
   const cacheKey = `${tenant}\u0000${row.id}`;
   const hit = unsealed.get(cacheKey);
   if (hit && hit.row.rev === row.rev && hit.row.config === row.config && hit.row.secrets === row.secrets) return hit.connector;
@@ -56,7 +76,7 @@ export async function getMaskedConnector(db: D1Database, tenant: string, id: str
   return row ? (JSON.parse(row.config) as ConnectorConfig) : null;
 }
 
-export async function getConnector(db: D1Database, encKey: string | undefined, tenant: string, id: string): Promise<StoredConnector | null> {
+export async function getConnector(db: D1Database, encKey: SealingKeys, tenant: string, id: string): Promise<StoredConnector | null> {
   const row = await db.prepare(`${SELECT} WHERE tenant_id = ? AND id = ?`).bind(tenant, id).first<Row>();
   return row ? unsealConnector(encKey, tenant, row) : null;
 }
@@ -67,7 +87,7 @@ export async function listMaskedConnectors(db: D1Database, tenant: string) {
 }
 
 /** Create or replace. "***" keeps a stored secret; the secrets are sealed with AES-GCM. */
-export async function putConnector(db: D1Database, encKey: string | undefined, tenant: string, id: string, input: unknown) {
+export async function putConnector(db: D1Database, encKey: SealingKeys, tenant: string, id: string, input: unknown) {
   const parsed = connectorConfig.safeParse(input);
   if (!parsed.success) throw validationError(parsed.error);
   const module = connectorModule(parsed.data.kind);
@@ -101,6 +121,45 @@ export async function deleteConnector(db: D1Database, tenant: string, id: string
   const r = await db.prepare("DELETE FROM connectors WHERE tenant_id = ? AND id = ?").bind(tenant, id).run();
   changed();
   return r.meta.changes > 0;
+}
+
+export type ResealReport = { resealed: number; alreadyCurrent: number; unreadable: Array<{ tenant: string; connector: string }> };
+
+/**
+ * Re-seals every stored secret under the current key (ENCRYPTION_KEY rotation). Idempotent: rows
+ * already under the current key are left alone, so it can be run again after a partial run.
+ * A row changed meanwhile (a PUT seals under the current key anyway) is not overwritten.
+ */
+export async function resealAll(db: D1Database, keys: SealingKeys): Promise<ResealReport> {
+  sealingKey(keys);
+  const { results } = await db
+    .prepare("SELECT tenant_id AS tenant, id, secrets FROM connectors WHERE secrets IS NOT NULL ORDER BY tenant_id, id")
+    .all<{ tenant: string; id: string; secrets: string }>();
+  const report: ResealReport = { resealed: 0, alreadyCurrent: 0, unreadable: [] };
+  const updates: D1PreparedStatement[] = [];
+  for (const row of results) {
+    const additional = aad(row.tenant, row.id);
+    let opened: Awaited<ReturnType<typeof unseal>>;
+    try {
+      opened = await unseal(keys, row.secrets, additional);
+    } catch {
+      // Neither key opens it: its secrets must be entered again. Ids only, never the ciphertext.
+      report.unreadable.push({ tenant: row.tenant, connector: row.id });
+      continue;
+    }
+    if (opened.under === "current") {
+      report.alreadyCurrent++;
+      continue;
+    }
+    const sealed = await encrypt(sealingKey(keys), opened.text, additional);
+    updates.push(db.prepare("UPDATE connectors SET secrets = ? WHERE tenant_id = ? AND id = ? AND secrets = ?").bind(sealed, row.tenant, row.id, row.secrets));
+  }
+  // D1 caps a batch's size, not its statement count, but chunks keep each transaction short.
+  for (let i = 0; i < updates.length; i += 50) {
+    for (const r of await db.batch(updates.slice(i, i + 50))) report.resealed += r.meta.changes;
+  }
+  if (updates.length) changed();
+  return report;
 }
 
 export function validationError(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): ApiError {

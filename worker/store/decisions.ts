@@ -25,7 +25,10 @@ const INSERT_ALL = `INSERT INTO decisions (tenant_id, at, node_id, masked_id, ou
   SELECT j.value ->> '$.t', j.value ->> '$.at', j.value ->> '$.node', j.value ->> '$.maskedId', j.value ->> '$.outcome',
          j.value ->> '$.status', j.value ->> '$.destination', j.value ->> '$.reason', j.value ->> '$.cache', j.value ->> '$.ms',
          json(j.value -> '$.steps')
-  FROM json_each(?) j ORDER BY j.key`;
+  FROM json_each(?) j
+  -- A flush that races a tenant delete must not bring rows of the deleted tenant back.
+  WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = j.value ->> '$.t')
+  ORDER BY j.key`;
 
 function insertAll(db: D1Database, batch: Array<{ tenant: string; entry: DecisionEntry }>): D1PreparedStatement {
   return db.prepare(INSERT_ALL).bind(JSON.stringify(batch.map((b) => ({ t: b.tenant, ...b.entry }))));

@@ -1,6 +1,6 @@
 import { connectorNames, nodeConfig, type NodeConfig } from "../../shared/node.js";
 import { ApiError } from "../http/errors.js";
-import { unsealConnector, validationError, type StoredConnector } from "./connectors.js";
+import { unsealConnector, validationError, type SealingKeys, type StoredConnector } from "./connectors.js";
 import { keyLookup, type KeyRow } from "./keys.js";
 import { changed, localEpoch } from "./local-epoch.js";
 
@@ -66,7 +66,7 @@ const contexts = new Map<string, { rows: ContextRows; until: number; epoch: numb
  * What identify needs, in one D1 round trip: the caller's key row, the node, and its
  * connectors in chain order, decrypted. The key is checked by the caller (auth stays in http/).
  */
-export async function loadIdentifyContext(db: D1Database, encKey: string | undefined, keyId: string, tenant: string, id: string) {
+export async function loadIdentifyContext(db: D1Database, encKey: SealingKeys, keyId: string, tenant: string, id: string) {
   const cacheKey = `${keyId}\u0000${tenant}\u0000${id}`;
   const now = Date.now();
   let hit = contexts.get(cacheKey);

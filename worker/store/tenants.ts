@@ -2,13 +2,66 @@ import { changed } from "./local-epoch.js";
 
 export async function upsertTenant(db: D1Database, id: string, name: string): Promise<{ created: boolean }> {
   const existing = await db.prepare("SELECT 1 FROM tenants WHERE id = ?").bind(id).first();
+  // A new tenant's cache generation starts at the clock, not 0: a tenant deleted and created
+  // again under the same id can never meet a KV entry of its previous life (keys carry it).
   await db
     .prepare(
-      "INSERT INTO tenants (id, name) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET name = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+      "INSERT INTO tenants (id, name, cache_gen) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET name = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
     )
-    .bind(id, name)
+    .bind(id, name, Date.now())
     .run();
   return { created: !existing };
+}
+
+export type TenantSummary = { id: string; name: string; createdAt: string };
+
+export async function listTenants(db: D1Database): Promise<TenantSummary[]> {
+  const { results } = await db.prepare("SELECT id, name, created_at AS createdAt FROM tenants ORDER BY id").all<TenantSummary>();
+  return results;
+}
+
+/**
+ * Every table with a `tenant_id` column, read from the schema rather than listed here, so a
+ * table added by a later migration is covered by tenant delete without touching this code.
+ */
+async function tenantTables(db: D1Database): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
+       WHERE m.type = 'table' AND c.name = 'tenant_id' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE '\\_cf\\_%' ESCAPE '\\'
+       ORDER BY m.name`,
+    )
+    .all<{ name: string }>();
+  return results.map((r) => r.name);
+}
+
+/**
+ * Removes the tenant and every row keyed by it in one D1 batch (a transaction: all or nothing).
+ * Rows per table are returned so the operator sees what went. KV entries are not in D1: see
+ * forgetTenantCache.
+ */
+export async function deleteTenant(db: D1Database, id: string): Promise<Record<string, number> | null> {
+  const tables = await tenantTables(db);
+  const statements = [
+    ...tables.map((t) => db.prepare(`DELETE FROM "${t.replace(/"/g, '""')}" WHERE tenant_id = ?`).bind(id)),
+    db.prepare("DELETE FROM tenants WHERE id = ?").bind(id),
+  ];
+  const results = await db.batch(statements);
+  changed();
+  if (!results.at(-1)!.meta.changes) return null;
+  return Object.fromEntries([...tables, "tenants"].map((t, i) => [t, results[i]!.meta.changes]));
+}
+
+/**
+ * Cached decisions of a deleted tenant: unreachable already (no key, connector or generation
+ * of theirs is left to build a cache key from), and deleted here so they do not wait for
+ * their TTL. Best effort and bounded; whatever is left expires on its own.
+ */
+export async function forgetTenantCache(kv: KVNamespace, id: string): Promise<number> {
+  // One page: a Worker invocation may make about 1000 KV operations, and the rest expire anyway.
+  const list = await kv.list({ prefix: `d:${id}:`, limit: 900 });
+  await Promise.all(list.keys.map((k) => kv.delete(k.name)));
+  return list.keys.length;
 }
 
 export async function tenantExists(db: D1Database, id: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../env.js";
+import { readFormFields } from "../http/read-body.js";
 import type { Dict, Lang } from "./i18n.js";
 import type { Session } from "./session.js";
 
@@ -11,13 +12,14 @@ export type UiEnv = { Bindings: AppEnv["Bindings"]; Variables: UiVariables };
 export type UiApp = Hono<UiEnv>;
 export type UiContext = Context<UiEnv>;
 
-/** Only the string fields of a posted form (file uploads have no place in these pages). */
+/** The biggest form a page posts is a connector's JSON box; nothing needs more. */
+export const FORM_LIMIT = 256 * 1024;
+
+/** Only the string fields of a posted form (file uploads have no place in these pages), read under FORM_LIMIT. */
 export async function readForm(c: UiContext): Promise<Record<string, string>> {
   const cached = c.get("form");
   if (cached) return cached;
-  const body = await c.req.parseBody();
-  const form: Record<string, string> = {};
-  for (const [k, v] of Object.entries(body)) if (typeof v === "string") form[k] = v;
+  const form = (await readFormFields(c.req.raw, FORM_LIMIT)) ?? {};
   c.set("form", form);
   return form;
 }

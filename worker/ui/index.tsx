@@ -1,6 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../http/errors.js";
@@ -18,7 +17,6 @@ import { loginPages, logoutRoute } from "./pages/login.js";
 import { nodePages } from "./pages/nodes.js";
 import { endSession, readSession, SESSION_COOKIE } from "./session.js";
 
-const FORM_LIMIT = 256 * 1024;
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 function errorPage(err: Error, c: UiContext) {
@@ -51,14 +49,6 @@ export function createUi(api: Pick<OpenAPIHono<AppEnv>, "request">) {
     c.header("Referrer-Policy", "same-origin");
     c.header("Vary", "Accept-Language, Cookie");
   });
-  ui.use(
-    bodyLimit({
-      maxSize: FORM_LIMIT,
-      onError: () => {
-        throw new ApiError(413, "body_too_large", "form too large");
-      },
-    }),
-  );
 
   ui.get("/", (c) => c.redirect("/ui/nodes", 303));
   ui.get("/app.js", (c) => c.body(ENHANCE_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }));

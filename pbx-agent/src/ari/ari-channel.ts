@@ -65,7 +65,7 @@ export class AriCalls {
 /** ari-client sets no timeout on REST calls; a request lost with a dying connection must not hold a call forever. */
 export const ARI_REST_TIMEOUT_MS = 5000;
 
-function bounded<T>(p: PromiseLike<T>, what: string): Promise<T> {
+export function bounded<T>(p: PromiseLike<T>, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`ari_timeout: ${what}`)), ARI_REST_TIMEOUT_MS);
     Promise.resolve(p).then(

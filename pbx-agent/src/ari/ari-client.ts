@@ -18,6 +18,10 @@ export interface AriClient extends EventEmitter {
     get(p: { channelId: string }): PromiseLike<AriChannelJson>;
   };
   playbacks: { stop(p: { playbackId: string }): PromiseLike<unknown> };
+  asterisk: {
+    getGlobalVar(p: { variable: string }): PromiseLike<{ value: string }>;
+    setGlobalVar(p: { variable: string; value: string }): PromiseLike<unknown>;
+  };
   applications: { get(p: { applicationName: string }): PromiseLike<{ name: string; channel_ids: string[] }> };
 }
 
@@ -41,6 +45,23 @@ type AriModule = { connect(url: string, user: string, pass: string): PromiseLike
 // ari-client is CommonJS with no ESM entry: load it through require.
 const ari = createRequire(import.meta.url)("ari-client") as AriModule;
 
-export function connectAri(url: string, username: string, password: string): PromiseLike<AriClient> {
-  return ari.connect(url, username, password);
+const SWAGGER_NOTICE = /deprecated version of Swagger/;
+
+/**
+ * Connects. swagger-client (inside ari-client) `console.log`s a notice on every load of
+ * Asterisk's Swagger 1.1 declarations; the agent's stdout carries only JSON lines, so while
+ * connecting that one notice goes to `onNotice` instead and any other console output passes.
+ */
+export async function connectAri(url: string, username: string, password: string, onNotice: (text: string) => void = () => undefined): Promise<AriClient> {
+  const original = console.log;
+  console.log = (...args: unknown[]) => {
+    const text = args.map((a) => (Array.isArray(a) ? a.join(" ") : String(a))).join(" ");
+    if (SWAGGER_NOTICE.test(text)) onNotice(text);
+    else original.apply(console, args);
+  };
+  try {
+    return await ari.connect(url, username, password);
+  } finally {
+    console.log = original;
+  }
 }

@@ -86,7 +86,7 @@ export function startAriConnection(o: AriConnectionOptions): AriConnection {
     // ari-client sets no timeout on loading the API declarations: a host that drops packets would stall the loop.
     let timer: NodeJS.Timeout | undefined;
     const client = await Promise.race([
-      Promise.resolve(connectAri(o.url, o.username, o.password)),
+      connectAri(o.url, o.username, o.password, (notice) => o.log.debug({ notice }, "ari-client notice")),
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out loading the ARI API")), CONNECT_TIMEOUT_MS))),
     ]).finally(() => clearTimeout(timer));
     if (stopped) return false;

@@ -153,17 +153,17 @@ describe("runCall, mode none", () => {
   });
 
   it("confirmed: digits read back, 1 accepts", async () => {
-    const ch = new MemoryChannel((m) => ({ keys: m.startsWith("digits:") ? [[1200, "1"]] : keys("777#") }));
+    const ch = new MemoryChannel((m) => ({ keys: m.startsWith("sound:digits/") ? [[1200, "1"]] : keys("777#") }));
     const r = await run(ch, deps({ n: { ...base, name: "n", interaction: "none", confirm: true } }));
     expect(r.outcome).toBe("success");
-    expect(ch.commands).toContain("play digits:777");
+    expect(ch.commands).toContain("play sound:digits/7,sound:digits/7,sound:digits/7");
   });
 
   it("not confirmed: another key, or silence for 5 s, costs the try", async () => {
-    const ch = new MemoryChannel((m, n) => ({ keys: m.startsWith("digits:") ? (n === 1 ? [[1200, "2"]] : []) : keys("777#") }));
+    const ch = new MemoryChannel((m, n) => ({ keys: m.startsWith("sound:digits/") ? (n === 1 ? [[1200, "2"]] : []) : keys("777#") }));
     const r = await run(ch, deps({ n: { ...base, name: "n", interaction: "none", confirm: true, attempts: 2 } }));
     expect(r).toMatchObject({ outcome: "invalid", attempts: 2 });
-    expect(ch.commands.filter((c) => c === "play digits:777")).toHaveLength(2);
+    expect(ch.commands.filter((c) => c === "play sound:digits/7,sound:digits/7,sound:digits/7")).toHaveLength(2);
   });
 });
 
@@ -236,7 +236,7 @@ describe("runCall, the caller hangs up", () => {
   it.each([
     ["during the prompt", () => ({ hangupAt: 300 })],
     ["while typing", () => ({ keys: keys("12", 1200), hangupAt: 1400 })],
-    ["during the read-back", (m: string) => (m.startsWith("digits:") ? { hangupAt: 200 } : { keys: keys("12#") })],
+    ["during the read-back", (m: string) => (m.startsWith("sound:digits/") ? { hangupAt: 200 } : { keys: keys("12#") })],
   ] as const)("%s: abandoned, nothing sent after", async (_n, script) => {
     const ch = new MemoryChannel(script as Script);
     const d = deps({ n: cd }, reply("true"));
@@ -248,7 +248,7 @@ describe("runCall, the caller hangs up", () => {
 
   it("during the edge request: the request is aborted", async () => {
     let aborted = false;
-    const ch = new MemoryChannel((m) => (m.startsWith("digits:") ? { keys: [[100, "1"]] } : { keys: keys("12#") }));
+    const ch = new MemoryChannel((m) => (m.startsWith("sound:digits/") ? { keys: [[100, "1"]] } : { keys: keys("12#") }));
     setTimeout(() => ch.end({ code: "hangup" }), 3000);
     const d = deps({ n: cd }, (_id, signal) =>
       new Promise<LookupResult>((resolve) => signal?.addEventListener("abort", () => ((aborted = true), resolve({ ok: false, reason: "aborted", ms: 1 })))),

@@ -50,6 +50,15 @@ export function mediaUri(audio: string): string {
   return /^[a-z]+:/i.test(audio) ? audio : `sound:${audio}`;
 }
 
+/**
+ * The read-back as one playlist of `sound:digits/N` files. Not ARI's `digits:` media: Asterisk
+ * cannot stop that one (`DELETE /playbacks/{id}` answers 500 "Could not stop playback"), so the
+ * caller's key would wait behind the whole read-back; a playlist of sounds stops at once.
+ */
+export function readBackMedia(digits: string): string {
+  return [...digits].map((d) => `sound:digits/${d}`).join(",");
+}
+
 /** One node's part of the call: prompt, tries, confirm, lookup, decision (SPEC 6 steps 2–4). */
 async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDeps, report: CallReport, mark: { inputEnd: number | null }): Promise<Decided> {
   const now = deps.now;
@@ -61,8 +70,8 @@ async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDe
     if (!isValidCustomerId(r.digits, node.expectedLength)) continue;
     inputEnd = r.endedAt;
     if (node.confirm) {
-      // Read-back as OMniLeads does it: the digits themselves (ARI's digits: media), then one key.
-      const c = await readDigits(channel, `digits:${r.digits}`, { expectedLength: 1, timeoutMs: deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS }, now);
+      // Read-back as OMniLeads does it: the digits themselves, then one key.
+      const c = await readDigits(channel, readBackMedia(r.digits), { expectedLength: 1, timeoutMs: deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS }, now);
       if (c.digits !== "1") continue;
       inputEnd = c.endedAt;
     }
@@ -79,7 +88,7 @@ async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDe
   else if (deps.edge) target = { kind: "edge", baseUrl: deps.edge.baseUrl, key: deps.edge.key, tenant: node.tenant, node: node.id };
   let result: LookupResult | null = null;
   if (target) {
-    result = await deps.lookup(target, digits, { deadlineAt: inputEnd + deps.edgeTimeoutMs, signal: channel.signal, now });
+    result = await deps.lookup(target, digits, { deadlineAt: inputEnd + deps.edgeTimeoutMs, signal: channel.signal, now, requestId: channel.id });
     report.timings.edgeMs = Math.round(result.ms * 10) / 10;
     deps.metrics?.edgeLatency.observe({ kind: target.kind === "edge" ? "identify" : "crm_url", result: result.ok ? "ok" : result.reason }, result.ms / 1000);
     if (!result.ok && result.reason === "edge_timeout") deps.metrics?.edgeTimeouts.inc();

@@ -31,6 +31,13 @@ describe("loadConfig", () => {
     expect(c.nodesFile).toBeNull();
   });
 
+  it("ARI_PEER_APPS: other agents' apps, comma separated, never this agent's own", () => {
+    expect(loadConfig(base).peers).toEqual({ apps: [], deadMs: 3000 });
+    expect(loadConfig({ ...base, ARI_APP: "crm-bridge-a", ARI_PEER_APPS: "crm-bridge-b, crm-bridge-c", ARI_PEER_DEAD_MS: "5000" }).peers).toEqual({ apps: ["crm-bridge-b", "crm-bridge-c"], deadMs: 5000 });
+    expect(failure({ ...base, ARI_APP: "crm-bridge-a", ARI_PEER_APPS: "crm-bridge-a" }).variable).toBe("ARI_PEER_APPS");
+    expect(failure({ ...base, ARI_PEER_APPS: "bad app" }).variable).toBe("ARI_PEER_APPS");
+  });
+
   it.each([
     [{ ARI_USERNAME: undefined }, "ARI_USERNAME", "required"],
     [{ ARI_PASSWORD: "" }, "ARI_PASSWORD", "required"],
@@ -45,6 +52,18 @@ describe("loadConfig", () => {
     expect(e.variable).toBe(variable);
     expect(e.message.startsWith(`${variable}: `)).toBe(true);
     expect(e.message).toContain(words);
+  });
+
+  it("lists every missing required setting at once", () => {
+    const e = failure({});
+    expect(e.missing.flatMap((m) => m.variables)).toEqual(["ARI_USERNAME", "ARI_PASSWORD", "DESTINATIONS_FILE", "EDGE_URL", "EDGE_KEY"]);
+    expect(failure({ ...base, EDGE_KEY: undefined }).missing.flatMap((m) => m.variables)).toEqual(["EDGE_KEY"]);
+    expect(failure({ ...base, EDGE_TIMEOUT_MS: "soon" }).missing).toEqual([]);
+  });
+
+  it("metrics listen on loopback unless METRICS_HOST says otherwise", () => {
+    expect(loadConfig(base).metrics).toEqual({ port: 9464, host: "127.0.0.1" });
+    expect(loadConfig({ ...base, METRICS_HOST: "0.0.0.0" }).metrics?.host).toBe("0.0.0.0");
   });
 
   it("names DESTINATIONS_FILE and the field when the file does not match the schema", () => {

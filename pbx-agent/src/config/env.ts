@@ -5,6 +5,7 @@ import { nodesFile, type NodesFile } from "../../../shared/node.js";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const httpUrl = z.url({ protocol: /^https?$/ });
+const appName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "a Stasis app name: letters, digits, _ and -");
 
 /** The environment of SPEC 6, plus a few tuning knobs with safe defaults. */
 export const agentEnv = z
@@ -12,7 +13,13 @@ export const agentEnv = z
     ARI_URL: httpUrl.default("http://127.0.0.1:8088"),
     ARI_USERNAME: z.string().min(1),
     ARI_PASSWORD: z.string().min(1),
-    ARI_APP: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/).default("crm-bridge"),
+    ARI_APP: appName.default("crm-bridge"),
+    ARI_PEER_APPS: z
+      .string()
+      .transform((v) => v.split(",").map((a) => a.trim()).filter(Boolean))
+      .pipe(z.array(appName))
+      .default([]),
+    ARI_PEER_DEAD_MS: int(500, 60_000).default(3000),
     EDGE_URL: httpUrl.optional(),
     EDGE_KEY: z.string().min(1).optional(),
     EDGE_TIMEOUT_MS: int(50, 30_000).default(2000),
@@ -20,7 +27,8 @@ export const agentEnv = z
     NODES_FILE: z.string().min(1).optional(),
     STATE_DIR: z.string().min(1).default(".crm-bridge-agent"),
     METRICS_PORT: int(0, 65_535).default(9464),
-    METRICS_HOST: z.string().min(1).default("0.0.0.0"),
+    // Loopback unless asked: /metrics and /healthz have no auth, so they are not offered to the network by default.
+    METRICS_HOST: z.string().min(1).default("127.0.0.1"),
     NODE_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
     SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
     ARI_RECONNECT_MAX_MS: int(100, 300_000).default(30_000),
@@ -28,12 +36,15 @@ export const agentEnv = z
   })
   .superRefine((e, ctx) => {
     if (!e.EDGE_URL && !e.NODES_FILE) ctx.addIssue({ code: "custom", path: ["EDGE_URL"], message: "required unless NODES_FILE is set" });
+    if (e.ARI_PEER_APPS.includes(e.ARI_APP)) ctx.addIssue({ code: "custom", path: ["ARI_PEER_APPS"], message: "must not name this agent's own ARI_APP" });
     if (e.EDGE_URL && !e.EDGE_KEY) ctx.addIssue({ code: "custom", path: ["EDGE_KEY"], message: "required with EDGE_URL (an agent key)" });
   });
 export type AgentEnv = z.infer<typeof agentEnv>;
 
 export type AgentConfig = {
   ari: { url: string; username: string; password: string; app: string; reconnectMaxMs: number };
+  /** Other agents on the same Asterisk, each with its own app: their calls are taken over when they stop beating. */
+  peers: { apps: string[]; deadMs: number };
   edge: { url: string; key: string } | null;
   edgeTimeoutMs: number;
   destinations: DestinationsFile;
@@ -47,9 +58,33 @@ export type AgentConfig = {
 
 export class ConfigError extends Error {
   readonly code = "bad_config";
-  constructor(readonly variable: string, detail: string) {
+  constructor(
+    readonly variable: string,
+    detail: string,
+    /** Every required setting that is unset, so a first run learns them all at once, not one per try. */
+    readonly missing: MissingSetting[] = [],
+  ) {
     super(`${variable}: ${detail}`);
   }
+}
+
+export type MissingSetting = { variables: string[]; detail: string; what: string };
+
+/** The required settings absent from a (cleaned) environment, in the order SPEC 6 lists them. */
+export function missingSettings(env: Record<string, string | undefined>): MissingSetting[] {
+  const unset = (v: string) => env[v] === undefined;
+  const out: MissingSetting[] = [];
+  const ari = ["ARI_USERNAME", "ARI_PASSWORD"].filter(unset);
+  if (ari.length) out.push({ variables: ari, detail: "required", what: "an ari.conf user (sample: pbx-agent/asterisk/ari.conf)" });
+  if (unset("DESTINATIONS_FILE")) {
+    out.push({ variables: ["DESTINATIONS_FILE"], detail: "required", what: "dialplan targets per destination type (e.g. pbx-agent/asterisk/destinations.asterisk.json)" });
+  }
+  if (unset("EDGE_URL") && unset("NODES_FILE")) {
+    out.push({ variables: ["EDGE_URL", "EDGE_KEY"], detail: "required unless NODES_FILE is set", what: "the edge and an agent key of your tenant (or NODES_FILE for nodes from a local file)" });
+  } else if (!unset("EDGE_URL") && unset("EDGE_KEY")) {
+    out.push({ variables: ["EDGE_KEY"], detail: "required with EDGE_URL (an agent key)", what: "an agent key of your tenant" });
+  }
+  return out;
 }
 
 function readJsonFile<T>(variable: string, path: string, schema: z.ZodType<T>): T {
@@ -78,6 +113,8 @@ function readJsonFile<T>(variable: string, path: string, schema: z.ZodType<T>): 
 export function loadConfig(env: Record<string, string | undefined>): AgentConfig {
   // Empty strings come from `FOO=` in unit files and compose files; treat them as unset.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const missing = missingSettings(cleaned);
+  if (missing.length) throw new ConfigError(missing[0]!.variables[0]!, missing[0]!.detail, missing);
   const parsed = agentEnv.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -88,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
   const e = parsed.data;
   return {
     ari: { url: e.ARI_URL, username: e.ARI_USERNAME, password: e.ARI_PASSWORD, app: e.ARI_APP, reconnectMaxMs: e.ARI_RECONNECT_MAX_MS },
+    peers: { apps: e.ARI_PEER_APPS, deadMs: e.ARI_PEER_DEAD_MS },
     edge: e.EDGE_URL && e.EDGE_KEY ? { url: e.EDGE_URL.replace(/\/+$/, ""), key: e.EDGE_KEY } : null,
     edgeTimeoutMs: e.EDGE_TIMEOUT_MS,
     destinations: readJsonFile("DESTINATIONS_FILE", e.DESTINATIONS_FILE, destinationsFile),

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refusedUrl, startFakeEdge, type FakeEdge } from "../../../test/agent/support/fake-edge.js";
 import { startFakeCrm, type FakeCrm } from "../../../test/support/fake-crm.js";
-import { deadlineHeaderMs, fetchNode, lookupCustomer, type LookupTarget } from "./client.js";
+import { deadlineHeaderMs, edgeRequestId, fetchNode, lookupCustomer, type LookupTarget } from "./client.js";
 
 let edge: FakeEdge;
 let crm: FakeCrm;
@@ -33,6 +33,14 @@ describe("lookupCustomer against the edge", () => {
     const deadline = Number(seen.headers["x-deadline-ms"]);
     expect(deadline).toBeGreaterThan(1500);
     expect(deadline).toBeLessThanOrEqual(2000);
+    expect(seen.headers["x-request-id"]).toBeUndefined();
+  });
+
+  it("sends the call's id as X-Request-Id in the shape the edge keeps (so wrangler tail can filter on it)", async () => {
+    edge.setIdentify("acme", "n1", { reply: { status: "ok", destination: "true" } });
+    await lookupCustomer(target("n1"), "12345", { ...soon(2000), requestId: "1733050000.123" });
+    expect(edge.requests.at(-1)!.headers["x-request-id"]).toBe("1733050000-123");
+    expect(edgeRequestId("a".repeat(300))).toHaveLength(255);
   });
 
   it.each([
@@ -105,7 +113,7 @@ describe("lookupCustomer straight to an OMniLeads CRM (NODES_FILE url)", () => {
 
   it("sends no key and no deadline header, as OMniLeads does", async () => {
     const url = `${crm.url}/u/client-plain/contract/true`;
-    await lookupCustomer({ kind: "url", url }, "4321", soon());
+    await lookupCustomer({ kind: "url", url }, "4321", { ...soon(), requestId: "1733050000.123" });
     const seen = (await (await fetch(`${crm.url}/_calls?path=${encodeURIComponent("/u/client-plain/contract/true")}`)).json()) as {
       last: { headers: Record<string, string>; body: string };
     };
@@ -113,6 +121,7 @@ describe("lookupCustomer straight to an OMniLeads CRM (NODES_FILE url)", () => {
     expect(seen.last.headers["user-agent"]).toBe("OMniLeads");
     expect(seen.last.headers.authorization).toBeUndefined();
     expect(seen.last.headers["x-deadline-ms"]).toBeUndefined();
+    expect(seen.last.headers["x-request-id"]).toBeUndefined();
   });
 
   it("a hanging CRM is cut at the deadline", async () => {

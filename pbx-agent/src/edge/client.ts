@@ -21,7 +21,14 @@ export type LookupOptions = {
   /** The call's own signal: aborted when the caller hangs up. */
   signal?: AbortSignal | undefined;
   now?: () => number;
+  /** The call's id, sent to the edge as X-Request-Id so `wrangler tail --header` finds this call. */
+  requestId?: string | undefined;
 };
+
+/** The edge keeps an X-Request-Id only if it is [A-Za-z0-9_=-]{1,255}; Asterisk ids have a dot ("1733050000.123"). */
+export function edgeRequestId(callId: string): string {
+  return callId.replace(/[^\w=-]/g, "-").slice(0, 255);
+}
 
 /** What we tell the edge about our budget: a little less than what is left, so its answer can still travel back in time. */
 export function deadlineHeaderMs(remainingMs: number): number {
@@ -59,6 +66,7 @@ export async function lookupCustomer(target: LookupTarget, idContact: string, op
     url = identifyUrl(target);
     headers.Authorization = `Bearer ${target.key}`;
     headers["X-Deadline-Ms"] = String(deadlineHeaderMs(remaining));
+    if (opts.requestId) headers["X-Request-Id"] = edgeRequestId(opts.requestId);
   } else {
     url = target.url;
   }

@@ -71,6 +71,7 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
   const edge = await startFakeEdge();
   const config: AgentConfig = {
     ari: { url: o.ariUrl ?? asterisk.url, username: asterisk.username, password: o.ariPassword ?? asterisk.password, app: asterisk.app, reconnectMaxMs: 1000 },
+    peers: { apps: [], deadMs: 3000 },
     edge: { url: o.edgeUrl ?? edge.url, key: edge.key },
     edgeTimeoutMs: o.edgeTimeoutMs ?? 500,
     destinations: DESTINATIONS,

@@ -2,7 +2,7 @@ import { slug } from "../../../shared/ids.js";
 import { connectorNames } from "../../../shared/node.js";
 import { connectorConfig, connectorModules, type ConnectorConfig } from "../../connectors/registry.js";
 import { ApiError } from "../../http/errors.js";
-import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector, SecretRequired } from "../../store/connectors.js";
+import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector, sealingKeys, SecretRequired } from "../../store/connectors.js";
 import { listNodes } from "../../store/nodes.js";
 import { SECRET_PREFIX, configToForm, connectorIssues, formToInput, maskedEcho, secretPaths, type ConnectorForm } from "../connector-form.js";
 import { connectorTemplate as template } from "../connector-template.js";
@@ -193,7 +193,7 @@ async function saveConnector(c: UiContext, editing: string | null) {
   }
   if (input && id && !Object.keys(errors).length) {
     try {
-      await putConnector(c.env.DB, c.env.ENCRYPTION_KEY, tenant, id, input);
+      await putConnector(c.env.DB, sealingKeys(c.env), tenant, id, input);
       return c.redirect(`/ui/connectors?saved=${encodeURIComponent(id)}`, 303);
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 400) throw e;

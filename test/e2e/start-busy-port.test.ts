@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startTs, type Proc } from "../support/processes.js";
+
+/** The exit code, or "hung" if the process is still running after `ms`. */
+function exitWithin(p: Proc, ms: number): Promise<number | null | "hung"> {
+  if (p.child.exitCode !== null) return Promise.resolve(p.child.exitCode);
+  return new Promise((r) => {
+    const timer = setTimeout(() => r("hung"), ms);
+    p.child.once("exit", (code) => {
+      clearTimeout(timer);
+      r(code);
+    });
+  });
+}
+
+let squatter: Server;
+let port: number;
+let stateDir: string;
+beforeAll(async () => {
+  squatter = createServer();
+  await new Promise<void>((r) => squatter.listen(0, "127.0.0.1", () => r()));
+  port = (squatter.address() as { port: number }).port;
+  stateDir = mkdtempSync(join(tmpdir(), "crm-bridge-busy-"));
+});
+afterAll(async () => {
+  await new Promise((r) => squatter.close(r));
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+it("npm start on a busy EDGE_PORT says so and exits non-zero instead of waiting", async () => {
+  const started = Date.now();
+  const p = startTs("scripts/start.ts", { EDGE_PORT: String(port), EDGE_STATE_DIR: stateDir });
+  const line = await p.waitFor(/port \d+ .*already in use/, 15_000);
+  expect(line[0]).toContain(String(port));
+  const code = await exitWithin(p, 10_000);
+  await p.stop("SIGKILL");
+  expect(code).toBe(1);
+  // Without the check it never ends; with it the time is Node and tsx starting up, not wrangler's import.
+  expect(Date.now() - started).toBeLessThan(5000);
+  expect(p.output.join("\n")).toContain("EDGE_PORT=");
+}, 30_000);
+
+it("npm start with an EDGE_PORT that is not a port exits 2 at once", async () => {
+  const p = startTs("scripts/start.ts", { EDGE_PORT: "eighty", EDGE_STATE_DIR: stateDir });
+  await p.waitFor(/EDGE_PORT must be a port number/, 15_000);
+  const code = await exitWithin(p, 10_000);
+  await p.stop("SIGKILL");
+  expect(code).toBe(2);
+}, 30_000);
