@@ -21,6 +21,8 @@ export default defineConfig({
         ],
         test: {
           name: "edge",
+          // Generating /openapi.json and first calls into a cold workerd take seconds on a loaded machine.
+          testTimeout: 20_000,
           include: ["worker/**/*.test.ts", "shared/**/*.test.ts", "test/edge/**/*.test.ts"],
           setupFiles: ["./test/edge/apply-migrations.ts"],
           globalSetup: ["./test/edge/global-setup.ts"],

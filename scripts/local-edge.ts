@@ -62,5 +62,15 @@ export async function startLocalEdge(opts: { stateDir: string; port?: number; al
   });
   await worker.ready;
   const url = (await worker.url).toString().replace(/\/$/, "");
+  // The worker checks its secrets on each isolate's first request (worker/env.ts): ask it now so
+  // a bad ENCRYPTION_KEY / ADMIN_TOKEN stops `npm start` here rather than at the first call.
+  const probe = await fetch(`${url}/v1/`);
+  if (probe.status === 503) {
+    const body = (await probe.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    if (body?.error?.code === "misconfigured") {
+      await worker.dispose();
+      throw new Error(body.error.message);
+    }
+  }
   return { url, adminToken: secrets.adminToken, stateDir: opts.stateDir, close: () => worker.dispose() };
 }

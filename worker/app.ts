@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
 import { demoCrmRoutes } from "./demo/crm.js";
-import type { AppEnv } from "./env.js";
+import { misconfiguration, type AppEnv } from "./env.js";
 import { errorResponse, onError } from "./http/errors.js";
 import { cacheAndDecisionRoutes } from "./routes/cache-and-decisions.js";
 import { connectorTestRoutes } from "./routes/connector-test.js";
@@ -15,6 +15,14 @@ import { uiRoutes } from "./ui/index.js";
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId({ headerName: "X-Request-Id" }));
+  // Workers have no start-up hook: a missing secret is refused on every request, before any
+  // handler could half-serve it. /health and /openapi.json read no binding, so they stay up.
+  app.use(async (c, next) => {
+    if (c.req.path === "/health" || c.req.path === "/openapi.json") return next();
+    const problem = misconfiguration(c.env);
+    if (problem) return errorResponse(c, 503, "misconfigured", `the worker is misconfigured: ${problem}`);
+    return next();
+  });
   app.onError(onError);
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such path"));
 

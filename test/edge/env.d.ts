@@ -1,7 +1,7 @@
-// The worker's bindings, as `env` from cloudflare:workers / cloudflare:test sees them in tests.
+// `env` from cloudflare:workers / cloudflare:test is Cloudflare.Env: the worker's generated
+// bindings (worker/worker-configuration.d.ts) plus what only the tests bind.
 declare namespace Cloudflare {
-  type WorkerEnv = import("../../worker/env.js").Env;
-  interface Env extends WorkerEnv {
+  interface Env {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
   }
 }

@@ -13,7 +13,7 @@ const C = btoa(String.fromCharCode(...new Uint8Array(32).fill(0xc)));
 const app = createApp();
 
 /** The same worker with other secrets, as after `wrangler secret put`. */
-async function withKeys(keys: Partial<Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEY_PREVIOUS">>, method: string, path: string, init: { token: string; body?: unknown; form?: string }) {
+async function withKeys(keys: { ENCRYPTION_KEY: string; ENCRYPTION_KEY_PREVIOUS?: string | undefined }, method: string, path: string, init: { token: string; body?: unknown; form?: string }) {
   const headers: Record<string, string> = { authorization: `Bearer ${init.token}` };
   let body: string | undefined;
   if (init.form !== undefined) {
@@ -25,7 +25,7 @@ async function withKeys(keys: Partial<Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_K
     body = JSON.stringify(init.body);
   }
   const ctx = createExecutionContext();
-  const e: Env = { ...env, ENCRYPTION_KEY: keys.ENCRYPTION_KEY, ENCRYPTION_KEY_PREVIOUS: keys.ENCRYPTION_KEY_PREVIOUS };
+  const e: Env = { ...env, ENCRYPTION_KEY: keys.ENCRYPTION_KEY, ...(keys.ENCRYPTION_KEY_PREVIOUS ? { ENCRYPTION_KEY_PREVIOUS: keys.ENCRYPTION_KEY_PREVIOUS } : {}) };
   const res = await app.fetch(new Request(`http://edge.test${path}`, { method, headers, body }), e, ctx);
   await waitOnExecutionContext(ctx);
   return res;
@@ -42,7 +42,7 @@ async function tenantWithSecret(keys: { ENCRYPTION_KEY: string }) {
 
 let nextId = 1000;
 /** An identify with a fresh id (no cache), and whether the CRM got the stored secret. */
-async function identifyUnder(keys: Partial<Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEY_PREVIOUS">>, t: { id: string; agent: string; url: string }) {
+async function identifyUnder(keys: { ENCRYPTION_KEY: string; ENCRYPTION_KEY_PREVIOUS?: string | undefined }, t: { id: string; agent: string; url: string }) {
   const before = (await crmCalls(t.url)).count;
   const res = await withKeys(keys, "POST", `/v1/tenants/${t.id}/nodes/n/identify`, { token: t.agent, form: `idContact=${nextId++}` });
   const calls = await crmCalls(t.url);
