@@ -139,6 +139,34 @@ describe("identify by caller number", () => {
     expect(await json(both)).toEqual({ status: "ok", destination: "1,3" });
   });
 
+  it("cache: a number has its own entry (never an id's), a stale copy answers a failing CRM, and the customer id survives it", async () => {
+    const t = await newTenant("cns");
+    const f = fake("hubspot");
+    await putConnector(t, "crm", { ...crmFixtures.hubspot!.config(f.base), ...mode2("properties.plan"), cache: { ttlSeconds: 0, negativeTtlSeconds: 0, staleIfErrorSeconds: 300 } });
+    await putNode(t, "n", { interaction: "crm_destination", connector: "crm", identifyBy: "caller_number" });
+    const first = await byNumber(t, "n", CALLERS.e164);
+    expect(first.headers.get("x-cache")).toBe("MISS");
+    const path = `/v1/tenants/${t.id}/nodes/n/identify`;
+    // A 1 ms budget makes the refresh fail: the stale copy answers, customer id included.
+    const stale = await call("POST", path, { token: t.agent, raw: `callerNumber=${encodeURIComponent(CALLERS.e164)}`, headers: { "content-type": "application/x-www-form-urlencoded", "x-deadline-ms": "1" } });
+    expect(stale.headers.get("x-cache")).toBe("STALE");
+    expect(await json(stale)).toEqual({ status: "ok", destination: "1,4", idContact: "700005" });
+    // The id with the same digits is a different entry: a MISS, looked up by id.
+    const byId = await call("POST", path, { token: t.agent, raw: "idContact=34914567890", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(byId.headers.get("x-cache")).toBe("MISS");
+  });
+
+  it("the connector test endpoint tries a number and shows the matched customer id masked", async () => {
+    const { t } = await hubspotNode();
+    const res = await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { callerNumber: "912 345 678", defaultCountry: "ES" } });
+    const body = await json(res);
+    expect(body).toMatchObject({ ok: true, result: "found", decision: "1,3", matches: 1, maskedCustomerId: "****02" });
+    expect(JSON.stringify(body)).not.toContain("700002");
+    const withheld = await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { callerNumber: "anonymous" } });
+    expect(withheld.status).toBe(400);
+    expect((await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { idContact: "1", callerNumber: "+34912345678" } })).status).toBe(400);
+  });
+
   it("mode none: a known number is success; the decision log shows the number masked", async () => {
     const { t } = await hubspotNode({ interaction: "none" });
     expect(await json(await byNumber(t, "n", CALLERS.e164))).toEqual({ status: "ok", destination: "true", idContact: "700005" });
