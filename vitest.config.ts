@@ -32,7 +32,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["pbx-agent/**/*.test.ts", "test/agent/**/*.test.ts", "test/fake-asterisk/**/*.test.ts", "test/e2e/**/*.test.ts", "scripts/**/*.test.ts", "test/ui/**/*.test.ts"],
+          include: ["pbx-agent/**/*.test.ts", "test/agent/**/*.test.ts", "test/fake-asterisk/**/*.test.ts", "test/e2e/**/*.test.ts", "scripts/**/*.test.ts", "test/ui/**/*.test.ts", "test/rules/**/*.test.ts"],
           testTimeout: 30_000,
         },
       },

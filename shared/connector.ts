@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { quotaConfig } from "./quota.js";
 
 /**
  * What a config field is to the secrets: a secret itself, or a destination the secrets are sent
@@ -50,6 +51,8 @@ export type CachePolicy = z.infer<typeof cachePolicy>;
 export const commonConnectorFields = {
   timeoutMs: z.number().int().min(50).max(10_000).default(1500),
   cache: cachePolicy.default({ ttlSeconds: 60, negativeTtlSeconds: 10, staleIfErrorSeconds: 300 }),
+  /** The CRM API budget this connector may use; absent = the kind's documented default (shared/quota.ts). */
+  quota: quotaConfig.optional(),
 };
 
 /**

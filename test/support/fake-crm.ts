@@ -82,6 +82,7 @@ async function contract(scenario: string, idContact: string, res: ServerResponse
 }
 
 /**
+/**
  * A valid record padded to `size` bytes, sent in two halves 300 ms apart so that a burst of
  * them is in flight at once (what the edge's per-isolate reply budget is for).
  */
@@ -96,7 +97,11 @@ function sendBig(res: ServerResponse, id: string, size: number): void {
   setTimeout(() => res.end(body.subarray(half)), 300);
 }
 
-/** rest scenarios: "big-<KiB>" (a found record of that size, sent slowly), "found" (plan from the id: ending 0–4 gold, else bronze), "several", "notfound" (404), "empty" (null record), "http-NNN", "garbage", "hang". */
+/**
+ * rest scenarios: "big-<KiB>" (a found record of that size, sent slowly), "found" (plan from the id: ending 0–4 gold, else bronze),
+ * "several", "notfound" (404), "empty" (null record), "long" (1000- and 5000-character fields on which backtracking regexes
+ * blow up), "http-NNN", "garbage", "hang".
+ */
 function rest(scenario: string, id: string, res: ServerResponse): void {
   const http = /^http-(\d{3})$/.exec(scenario);
   if (http) return send(res, Number(http[1]), { error: "no" });
@@ -106,6 +111,10 @@ function rest(scenario: string, id: string, res: ServerResponse): void {
   switch (scenario) {
     case "found":
       return send(res, 200, { data: { customer: { id, plan, balance: Number(id.at(-1)) * 10, tags: ["vip"] } } });
+    case "long": {
+      const n = 5000;
+      return send(res, 200, { data: { customer: { id, b: "B-" + "1".repeat(n), one: "1".repeat(n), a: "a".repeat(n), bang: "a".repeat(999) + "!", y: "y".repeat(n) } } });
+    }
     case "several":
       return send(res, 200, { data: { customer: [{ id, plan: "gold" }, { id, plan: "bronze" }] } });
     case "notfound":
@@ -156,8 +165,30 @@ function chaosPick(idContact: string): "good" | "hang" | "http-500" | "garbage" 
   return r < 55 ? "good" : r < 65 ? "hang" : r < 77 ? "http-500" : r < 89 ? "garbage" : "slow";
 }
 
+/**
+ * A CRM that enforces its own quota, as real ones do: "quota-N-MS-<scenario>" admits N calls per
+ * sliding MS window per test prefix (/u/<unique>) and answers 429 with Retry-After past it.
+ * /_quota?prefix=/u/<unique> tells how many it admitted, refused, and the most it saw in one window.
+ */
+type Quota = { at: number[]; admitted: number; throttled: number; maxInWindow: number };
+function quotaGate(quotas: Map<string, Quota>, prefix: string, n: number, windowMs: number): boolean {
+  const q = quotas.get(prefix) ?? { at: [], admitted: 0, throttled: 0, maxInWindow: 0 };
+  quotas.set(prefix, q);
+  const now = Date.now();
+  q.at = q.at.filter((t) => t > now - windowMs);
+  if (q.at.length >= n) {
+    q.throttled++;
+    return false;
+  }
+  q.at.push(now);
+  q.admitted++;
+  q.maxInWindow = Math.max(q.maxInWindow, q.at.length);
+  return true;
+}
+
 export async function startFakeCrm(port = 0): Promise<FakeCrm> {
   const seen = new Map<string, Seen>();
+  const quotas = new Map<string, Quota>();
   // While on, every CRM path answers 503: an outage, switched from tests with /_outage?on=1.
   let outage = false;
   const server: Server = createServer(async (req, res) => {
@@ -167,6 +198,10 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
       return send(res, 200, { outage });
     }
     if (url.pathname === "/_chaos") return send(res, 200, { pick: chaosPick(url.searchParams.get("id") ?? "") });
+    if (url.pathname === "/_quota") {
+      const q = quotas.get(url.searchParams.get("prefix") ?? "") ?? { admitted: 0, throttled: 0, maxInWindow: 0 };
+      return send(res, 200, { admitted: q.admitted, throttled: q.throttled, maxInWindow: q.maxInWindow });
+    }
     if (url.pathname === "/_calls") {
       const s = seen.get(url.searchParams.get("path") ?? "") ?? { count: 0 };
       return send(res, 200, s);
@@ -188,6 +223,20 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
     const m = /^\/u\/[^/]+\/(contract|rest)\/([^/]+)(?:\/([^/]*))?$/.exec(url.pathname);
     if (!m) return send(res, 404, { error: "no such path" });
     if (outage) return send(res, 503, { error: "CRM down" });
+    const quota = /^quota-(\d+)-(\d+)-(.+)$/.exec(m[2]!);
+    if (quota) {
+      const prefix = url.pathname.split("/").slice(0, 3).join("/");
+      if (!quotaGate(quotas, prefix, Number(quota[1]), Number(quota[2]))) {
+        res.writeHead(429, { "content-type": "application/json", "retry-after": "1" });
+        return void res.end('{"error":"too many requests"}');
+      }
+      m[2] = quota[3]!;
+    }
+    const retry = /^http-429-retry-(\d+)$/.exec(m[2]!);
+    if (retry) {
+      res.writeHead(429, { "content-type": "application/json", "retry-after": retry[1]! });
+      return void res.end('{"error":"too many requests"}');
+    }
     if (m[1] === "contract" && m[2] === "chaos") {
       const id = new URLSearchParams(body).get("idContact") ?? "";
       const pick = chaosPick(id);

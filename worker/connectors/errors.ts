@@ -28,8 +28,21 @@ export function retryAfterSeconds(header: string | null, now = Date.now()): numb
  * A CRM's non-2xx answer as a reason: the auth and rate-limit answers have their own codes
  * (what an operator acts on), everything else keeps `crm_http_<status>`.
  */
-export function crmStatusError(status: number, headers?: Headers): CrmError {
+export function crmStatusError(status: number, headers?: Headers, body = ""): CrmError {
+  if (isThrottled(status, body)) return new CrmError("crm_rate_limited", "CRM rate limit reached", retryAfterSeconds(headers?.get("retry-after") ?? null));
   if (status === 401 || status === 403) return new CrmError("crm_auth", `CRM refused the credentials (HTTP ${status})`);
-  if (status === 429) return new CrmError("crm_rate_limited", "CRM rate limit reached", retryAfterSeconds(headers?.get("retry-after") ?? null));
   return crmHttpError(status);
+}
+
+/**
+ * A CRM saying "too many requests", whatever its dialect: HTTP 429 everywhere (HubSpot,
+ * Pipedrive, Zendesk, Freshdesk, Zoho's TOO_MANY_REQUESTS, Dataverse's service protection
+ * limits), Salesforce's REQUEST_LIMIT_EXCEEDED (HTTP 403, daily or concurrent API limit) and
+ * Zoho's credit exhaustion (LIMIT_EXCEEDED / TOO_MANY_REQUESTS in the body of a 4xx).
+ * Only the first KiB of the body is looked at: the error code is always near its start.
+ */
+export function isThrottled(status: number, body: string): boolean {
+  if (status === 429) return true;
+  if (status !== 403 && status !== 400) return false;
+  return /"(?:errorCode|code)"\s*:\s*"(?:REQUEST_LIMIT_EXCEEDED|TOO_MANY_REQUESTS|LIMIT_EXCEEDED)"/.test(body.slice(0, 1024));
 }

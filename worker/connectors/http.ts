@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { toBase64 } from "../security/crypto.js";
 import { OverBudgetError, readCappedText } from "../../shared/read-capped.js";
 import { urlRefusal } from "../security/ssrf.js";
-import { CrmError, crmHttpError, crmStatusError } from "./errors.js";
+import { CrmError, crmStatusError } from "./errors.js";
 import { leaseReplyBytes } from "./reply-budget.js";
 import type { SentValues } from "./scrub.js";
 
@@ -14,6 +14,8 @@ export interface CrmFetchOptions {
   maxBytes: number;
   /** Collects the credentials and headers sent, so an echo of them can be scrubbed from the record. */
   sent?: SentValues | undefined;
+  /** Sees every CRM reply's status and headers (the quota guard reads rate-limit headers). */
+  observe?: (status: number, headers: Headers) => void;
 }
 
 const MAX_REDIRECTS = 3;
@@ -36,6 +38,7 @@ export async function crmFetch(url: string, init: RequestInit, opts: CrmFetchOpt
       if (opts.signal.aborted) throw new CrmError("crm_timeout", "CRM did not answer in time");
       throw new CrmError("crm_unreachable", `CRM unreachable (${e instanceof Error ? e.name : "error"})`);
     }
+    opts.observe?.(res.status, res.headers);
     if (res.status >= 300 && res.status < 400 && res.headers.has("location")) {
       await res.body?.cancel();
       if (hop >= MAX_REDIRECTS) throw new CrmError("crm_redirect", "too many redirects");
@@ -75,8 +78,8 @@ async function readCapped(res: Response, opts: CrmFetchOptions): Promise<string>
 }
 
 /** JSON from a CRM reply that must be 2xx; anything else is a CrmError. */
-export function expectJson(reply: { status: number; text: string }): unknown {
-  if (reply.status < 200 || reply.status >= 300) throw crmHttpError(reply.status);
+export function expectJson(reply: { status: number; headers: Headers; text: string }): unknown {
+  if (reply.status < 200 || reply.status >= 300) throw crmStatusError(reply.status, reply.headers, reply.text);
   try {
     return JSON.parse(reply.text);
   } catch {
@@ -98,7 +101,7 @@ export function authHeaders(auth: { type: "bearer"; token: string } | { type: "b
 
 /** The parsed JSON of a 2xx reply from a CRM API; other statuses become their reason (crm_auth, crm_rate_limited, crm_http_N). */
 export function crmJson(reply: { status: number; headers: Headers; text: string }): unknown {
-  if (reply.status < 200 || reply.status >= 300) throw crmStatusError(reply.status, reply.headers);
+  if (reply.status < 200 || reply.status >= 300) throw crmStatusError(reply.status, reply.headers, reply.text);
   try {
     return JSON.parse(reply.text);
   } catch {

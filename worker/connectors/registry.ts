@@ -3,7 +3,6 @@ import { dynamics365 } from "./dynamics365.js";
 import { freshdesk } from "./freshdesk.js";
 import { hubspot } from "./hubspot.js";
 import { pipedrive } from "./pipedrive.js";
-import { honourRetryAfter } from "./rate-limit.js";
 import { rest } from "./rest.js";
 import { salesforce } from "./salesforce.js";
 import type { ConnectorModule } from "./types.js";
@@ -30,14 +29,9 @@ export const connectorConfig = z.discriminatedUnion("kind", [
 export type ConnectorConfig = z.infer<typeof connectorConfig>;
 export type ConnectorKind = ConnectorConfig["kind"];
 
-/** Every lookup goes through the Retry-After circuit, whatever the kind. */
-function guarded(m: ConnectorModule): ConnectorModule {
-  return { ...m, lookup: (config, ctx) => honourRetryAfter(ctx, () => m.lookup(config, ctx)) };
-}
-
 // Each module's lookup takes its own config type; the map is read by kind, so the config a
 // lookup receives is always the one its schema parsed (the cast only widens the parameter).
-const byKind = new Map<string, ConnectorModule>(connectorModules.map((m) => [m.kind, guarded(m as unknown as ConnectorModule)]));
+const byKind = new Map<string, ConnectorModule>(connectorModules.map((m) => [m.kind, m as unknown as ConnectorModule]));
 
 export function connectorModule(kind: string): ConnectorModule {
   const m = byKind.get(kind);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { commonConnectorFields, destination, fieldRoles, httpAuth, idPathField } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
-import { CrmError, crmHttpError } from "./errors.js";
+import { CrmError, crmStatusError } from "./errors.js";
 import { authHeaders, crmFetch, expectJson } from "./http.js";
 import { readPath } from "./record.js";
 import { REPLY_CAP } from "./reply-budget.js";
@@ -49,7 +49,7 @@ export const rest = defineConnector({
       { ...ctx.http, maxBytes: REPLY_CAP.record },
     );
     if (res.status === 404) return { kind: "notFound" };
-    if (res.status < 200 || res.status >= 300) throw crmHttpError(res.status);
+    if (res.status < 200 || res.status >= 300) throw crmStatusError(res.status, res.headers, res.text);
     const body = expectJson(res);
     const found = config.recordPath === "" ? body : readPath(body, config.recordPath);
     if (found === undefined || found === null) return { kind: "notFound" };

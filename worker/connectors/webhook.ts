@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CONTRACT_HEADERS, encodeContractForm, parseContractReply } from "../../shared/contract.js";
 import { commonConnectorFields, crmBaseUrl, httpAuth } from "../../shared/connector.js";
-import { CrmError, crmHttpError } from "./errors.js";
+import { CrmError, crmStatusError } from "./errors.js";
 import { authHeaders, crmFetch } from "./http.js";
 import { REPLY_CAP } from "./reply-budget.js";
 import { defineConnector } from "./types.js";
@@ -31,7 +31,7 @@ export const webhook = defineConnector({
       { method: "POST", headers: { ...CONTRACT_HEADERS, ...authHeaders(config.auth) }, body },
       { ...ctx.http, maxBytes: REPLY_CAP.contract },
     );
-    if (res.status !== 200) throw crmHttpError(res.status);
+    if (res.status !== 200) throw crmStatusError(res.status, res.headers, res.text);
     const parsed = parseContractReply(res.text);
     if (!parsed.ok) throw new CrmError("crm_bad_reply", `CRM reply unusable (${parsed.problem})`);
     // An explicit "fail" is the CRM saying it could not decide: a failure, never a "not found".

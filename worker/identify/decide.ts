@@ -12,7 +12,12 @@ const fail = (): ContractReply => ({ status: "fail", destination: "false" });
 /** The node's mode applied to what the CRM chain said (SPEC 2 and 6 step 4). */
 export function decide(interaction: Exclude<Interaction, "none">, chain: ChainResult): Decided {
   if (!chain.ok) return { reply: fail(), outcome: "failure", reason: chain.reason };
-  const d = chain.decision;
+  const decided = decideFound(interaction, chain.decision);
+  // SPEC 3: "not in the CRM" is told apart from "the CRM said false" for the log and the agent.
+  return chain.notFound && decided.reason === null ? { ...decided, reason: "not_found" } : decided;
+}
+
+function decideFound(interaction: Exclude<Interaction, "none">, d: string): Decided {
   if (interaction === "crm_true_false") {
     // Only "true" is success; "false" and any destination are failure.
     return d === "true"

@@ -1,6 +1,9 @@
 import type { CachePolicy } from "../../shared/connector.js";
 import { CUSTOMER_ID_PATTERN } from "../../shared/ids.js";
 import type { PhoneQuery } from "../../shared/phone.js";
+import { effectiveQuota } from "../../shared/quota.js";
+import { acquire, observeCall, pause } from "../quota/client.js";
+import { pauseFromHeaders } from "../quota/headers.js";
 import { gate, NOT_CRM_FAULTS, report, type CircuitEnv } from "../circuit/client.js";
 import { cacheKey, isFresh, isUsableStale, readCached, writeCached, type CachedDecision } from "../cache/decision-cache.js";
 import { CrmError } from "../connectors/errors.js";
@@ -17,12 +20,12 @@ export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
 
 /** One connector's part in a decision, as the decision log and the test endpoint show it. */
 export type Step =
-  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: string; crmMs?: number }
-  | { connector: string; result: "error"; cache: CacheStatus; reason: string; crmMs?: number };
+  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: string; crmMs?: number; quotaMs?: number }
+  | { connector: string; result: "error"; cache: CacheStatus; reason: string; crmMs?: number; quotaMs?: number };
 
 export type ChainResult =
-  /** `customerId`: a caller-number lookup's matched customer, when the record (or webhook) says who. */
-  | { ok: true; decision: string; cache: CacheStatus; steps: Step[]; customerId?: string }
+  /** `notFound`: no connector found the customer; the decision is a `notFound` rule's. `customerId`: a caller-number lookup's matched customer, when the record (or webhook) says who. */
+  | { ok: true; decision: string; cache: CacheStatus; steps: Step[]; notFound?: true; customerId?: string }
   | { ok: false; reason: string; steps: Step[] };
 
 export interface LookupEnv {
@@ -35,7 +38,12 @@ export interface LookupEnv {
   /** Runs after the answer (ctx.waitUntil), for cache writes. */
   defer: (p: Promise<unknown>) => void;
   circuit: CircuitEnv;
+  /** The node asking: the quota guard's queue is fair between nodes. */
+  node: string;
 }
+
+/** A 429 with no Retry-After pauses the connector this long. */
+const DEFAULT_429_PAUSE_MS = 5000;
 
 // Concurrent misses for one key share one CRM call (SPEC 5). Per isolate, which is where the burst lands.
 const inFlight = new Map<string, Promise<CachedDecision>>();
@@ -68,10 +76,10 @@ function ruleSetOf(config: StoredConnector["config"]): RuleSet | null {
 }
 
 /** Calls the CRM with no cache at all: the admin "test" endpoint and the cache-miss path share it. */
-export async function callConnector(c: StoredConnector, customerId: string, tenant: string, signal: AbortSignal, allowPrivate: boolean, phone?: PhoneQuery) {
+export async function callConnector(c: StoredConnector, customerId: string, tenant: string, signal: AbortSignal, allowPrivate: boolean, observe?: (status: number, headers: Headers) => void, phone?: PhoneQuery) {
   const module = connectorModule(c.config.kind);
   const sent = new SentValues();
-  const result = await module.lookup(c.config, { tenant, connectorId: c.id, customerId, ...(phone ? { callerNumber: phone } : {}), http: { signal, allowPrivate, sent } });
+  const result = await module.lookup(c.config, { tenant, connectorId: c.id, customerId, ...(phone ? { callerNumber: phone } : {}), http: { signal, allowPrivate, sent, ...(observe ? { observe } : {}) } });
   const rules = ruleSetOf(c.config);
   // Before the rules read it: a CRM echoing the request must not let a rule (or the test's "fields read") see a credential.
   if (result.kind === "record" && rules) scrubRecord(result.record, rulePaths(rules.rules), edgeValues(c.config, module.secrets, sent));
@@ -97,39 +105,71 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string, p
   const now = Date.now();
   if (cached && isFresh(cached, policy, now)) return stepOf(c.id, cached, "HIT");
 
-  const budget = Math.min(c.config.timeoutMs, env.deadline - Date.now());
+  const budget = Math.min(c.config.timeoutMs, env.deadline - now);
   if (budget <= 0) return fallback(c.id, cached, policy, "crm_timeout");
+  // Waiting for a quota token spends this step's time: the CRM call gets what is left.
+  const stepEnd = now + budget;
+  const waitStarted = Date.now();
+  // Time this caller's flight spent waiting for a quota token (Server-Timing's quota entry).
+  const quotaWait = { ms: 0 };
   let flight = inFlight.get(key);
+  let probe = false;
   if (!flight) {
     const admitted = await gate(env.circuit, env.tenant, c.id);
     if (!admitted.allowed) return fallback(c.id, cached, policy, "circuit_open");
-    const signal = AbortSignal.timeout(budget);
-    // A timeout under a budget the caller cut short says nothing about the CRM's health.
-    const cutByCaller = budget < c.config.timeoutMs;
-    flight = callConnector(c, customerId, env.tenant, signal, env.allowPrivate, phone).then((r) => r.cached);
+    probe = admitted.probe;
+    flight = inFlight.get(key);
+  }
+  if (!flight) {
+    // A timeout under a budget the caller (or the wait for a quota token) cut short says nothing about the CRM's health.
+    let cutByCaller = budget < c.config.timeoutMs;
+    const callStarted = { at: 0 };
+    const waitedFor = quotaWait;
+    const observe = (_status: number, headers: Headers) => {
+      const ms = pauseFromHeaders(headers);
+      if (ms !== undefined) pause(env.circuit, env.tenant, c.id, ms, env.defer);
+    };
+    // The wait for a quota token is part of the shared flight: concurrent misses for one id
+    // take one token and make one CRM call. Cache hits never get here.
+    flight = (async () => {
+      const token = await acquire({ env: env.circuit, tenant: env.tenant, connector: c.id, node: env.node, quota: effectiveQuota(c.config), stepDeadline: stepEnd, holdMs: c.config.timeoutMs, defer: env.defer });
+      waitedFor.ms = Date.now() - waitStarted;
+      const left = stepEnd - Date.now();
+      if (!token.ok || left <= 0) throw new CrmError("crm_quota", "CRM quota: no token within the deadline");
+      cutByCaller ||= left < c.config.timeoutMs;
+      callStarted.at = Date.now();
+      return (await callConnector(c, customerId, env.tenant, AbortSignal.timeout(left), env.allowPrivate, observe, phone)).cached;
+    })();
     inFlight.set(key, flight);
     const done = flight.then(
       (entry) => {
-        report(env.circuit, env.tenant, c.id, true, admitted.probe, env.defer);
+        observeCall(env.tenant, c.id, Date.now() - callStarted.at);
+        report(env.circuit, env.tenant, c.id, true, probe, env.defer);
         return writeCached(env.kv, key, entry, policy);
       },
       (e: unknown) => {
         const code = e instanceof CrmError ? e.code : "crm_error";
+        if (code === "crm_rate_limited") pause(env.circuit, env.tenant, c.id, (e as CrmError).retryAfterSeconds !== undefined ? (e as CrmError).retryAfterSeconds! * 1000 : DEFAULT_429_PAUSE_MS, env.defer);
         if (NOT_CRM_FAULTS.has(code) || (code === "crm_timeout" && cutByCaller)) return;
-        report(env.circuit, env.tenant, c.id, false, admitted.probe, env.defer);
+        report(env.circuit, env.tenant, c.id, false, probe, env.defer);
       },
     );
     env.defer(done.finally(() => inFlight.delete(key)));
   }
-  const waitStarted = Date.now();
   try {
     // A shared flight may have started under a longer budget than this caller has left.
-    const entry = await withDeadline(flight, budget);
-    return { ...stepOf(c.id, entry, "MISS"), crmMs: Date.now() - waitStarted };
+    const entry = await withDeadline(flight, stepEnd - Date.now());
+    return { ...stepOf(c.id, entry, "MISS"), ...times(waitStarted, quotaWait.ms) };
   } catch (e) {
     const reason = e instanceof CrmError ? e.code : "crm_error";
-    return { ...fallback(c.id, cached, policy, reason), crmMs: Date.now() - waitStarted };
+    return { ...fallback(c.id, cached, policy, reason), ...times(waitStarted, quotaWait.ms) };
   }
+}
+
+/** The step's time split into the wait for a quota token and the CRM's own time. */
+function times(started: number, quotaMs: number): { crmMs: number; quotaMs?: number } {
+  const total = Date.now() - started;
+  return quotaMs > 0 ? { crmMs: Math.max(0, total - quotaMs), quotaMs } : { crmMs: total };
 }
 
 function stepOf(connector: string, entry: CachedDecision, cache: CacheStatus, reason?: string): Step & { entry: CachedDecision } {
@@ -166,7 +206,7 @@ export async function lookupCustomer(env: LookupEnv, connectors: StoredConnector
     if (step.result === "notFound") lastNotFound = step;
   }
   if (lastNotFound && lastNotFound.result === "notFound") {
-    return { ok: true, decision: lastNotFound.decision, cache: lastNotFound.cache, steps };
+    return { ok: true, decision: lastNotFound.decision, cache: lastNotFound.cache, steps, notFound: true };
   }
   const failed = steps.at(-1);
   return { ok: false, reason: failed && failed.result === "error" ? failed.reason : "no_connector", steps };

@@ -98,7 +98,7 @@ export function connectorTestRoutes(app: OpenAPIHono<AppEnv>) {
       const started = Date.now();
       try {
         const signal = AbortSignal.timeout(connector.config.timeoutMs);
-        const { result, cached } = await callConnector(connector, body.data.idContact ?? "", tenant, signal, c.env.ALLOW_PRIVATE_CRM_URLS === "true", phone);
+        const { result, cached } = await callConnector(connector, body.data.idContact ?? "", tenant, signal, c.env.ALLOW_PRIVATE_CRM_URLS === "true", undefined, phone);
         const rules = "rules" in connector.config ? connector.config.rules : [];
         const found = cached.f ? ("found" as const) : ("notFound" as const);
         const matches = result.kind === "record" ? result.matches : result.kind === "reply" ? 1 : 0;

@@ -1,6 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { slug } from "../../shared/ids.js";
+import { connectorUsage, effectiveQuota } from "../../shared/quota.js";
+import { connectorUsageOf, quotaUsage } from "../quota/client.js";
 import { connectorConfig } from "../connectors/registry.js";
 import type { AppEnv } from "../env.js";
 import { requireAuth } from "../http/auth.js";
@@ -34,6 +36,8 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const id = connectorId(c.req.param("connector"));
       const r = await putConnector(c.env.DB, sealingKeys(c.env), c.req.param("tenant")!, id, await readJson(c.req.raw));
+      // Wakes the connector's guard object now, so that the first identify does not pay for its start.
+      await quotaUsage(c.env, c.req.param("tenant")!, id, effectiveQuota(r.config)).catch(() => null);
       return c.json({ id, ...r.config }, r.created ? 201 : 200);
     },
   );
@@ -66,6 +70,24 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
       const config = await getMaskedConnector(c.env.DB, c.req.param("tenant")!, id);
       if (!config) throw notFound("connector");
       return c.json({ id, ...config });
+    },
+  );
+  documented(
+    app,
+    {
+      method: "get",
+      path: "/v1/tenants/{tenant}/connectors/{connector}/usage",
+      summary: "The connector's CRM quota use: calls in the current window against the limit, daily use, calls shed in the last hour, the last 429",
+      security,
+      request: { params },
+      responses: { 200: ok(connectorUsage) },
+    },
+    admin,
+    async (c) => {
+      const id = c.req.param("connector")!;
+      const config = await getMaskedConnector(c.env.DB, c.req.param("tenant")!, id);
+      if (!config) throw notFound("connector");
+      return c.json(await connectorUsageOf(c.env, c.req.param("tenant")!, id, config));
     },
   );
   documented(

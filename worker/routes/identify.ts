@@ -105,6 +105,7 @@ async function identify(c: Context<AppEnv>) {
     deadline,
     defer: (p) => c.executionCtx.waitUntil(p),
     circuit: c.env,
+    node: node.id,
   };
   let maskedId = "";
   let byNumber: Decided | null = null;
@@ -167,7 +168,8 @@ async function identify(c: Context<AppEnv>) {
     (p) => c.executionCtx.waitUntil(p),
   );
   const crmMs = steps.reduce((sum, s) => sum + (s.crmMs ?? 0), 0);
-  return answer(c, decided.reply, cache, decided.reason, `db;dur=${dbMs}, lookup;dur=${lookupMs};desc=${cache}, crm;dur=${crmMs}, total;dur=${ms}`);
+  const quotaMs = steps.reduce((sum, s) => sum + (s.quotaMs ?? 0), 0);
+  return answer(c, decided.reply, cache, decided.reason, `db;dur=${dbMs}, lookup;dur=${lookupMs};desc=${cache}, quota;dur=${quotaMs}, crm;dur=${crmMs}, total;dur=${ms}`);
 }
 
 function answer(c: Context<AppEnv>, reply: ContractReply, cache: CacheStatus, reason: string | null, timing: string) {

@@ -1,4 +1,5 @@
-import type { Condition, Rule, RuleSet } from "../../shared/rules.js";
+import type { RE2JS } from "re2js";
+import { compilePattern, type Condition, type Rule, type RuleSet } from "../../shared/rules.js";
 import { readPath } from "../connectors/record.js";
 
 type Comparison = Extract<Condition, { op: string }>;
@@ -26,22 +27,45 @@ function compare(a: unknown, b: unknown): number | null {
   return null;
 }
 
-// Long CRM fields are cut before matching: a pattern never sees more than this.
-const MAX_MATCH_INPUT = 1000;
-const regexCache = new Map<string, RegExp>();
-function regex(pattern: string, flags: string): RegExp {
-  const key = `${flags}/${pattern}`;
+/**
+ * A CRM field's text is cut to this before any comparison, so a 1 MB field costs no more than a
+ * short one. Values in a rule are at most 500 characters, so eq/ne/in/gt… answer as on the whole text.
+ */
+export const MAX_FIELD_TEXT = 1000;
+// Compiled programs are kept (about 30 KB each); see matchText for their DFA states.
+const regexCache = new Map<string, RE2JS | null>();
+function regex(pattern: string, flags: "i" | undefined): RE2JS | null {
+  const key = `${flags ?? ""}/${pattern}`;
   let re = regexCache.get(key);
-  if (!re) {
-    re = new RegExp(pattern, flags);
-    if (regexCache.size > 500) regexCache.clear();
+  if (re === undefined) {
+    // Only a connector saved before matches ran on RE2 can hold a pattern RE2 refuses: it never
+    // matches (saving the connector again says why) rather than failing every identify.
+    try {
+      re = compilePattern(pattern, flags);
+    } catch {
+      re = null;
+    }
+    if (regexCache.size >= 200) regexCache.clear();
     regexCache.set(key, re);
   }
   return re;
 }
 
+function matchText(re: RE2JS | null, text: string): boolean {
+  if (re === null) return false;
+  try {
+    return re.test(text);
+  } finally {
+    // RE2's lazy DFA keeps the states it built, up to 8 MB a pattern and over 1 MB after a few
+    // records in practice; across cached patterns that would outgrow a 128 MB isolate. Dropping them
+    // costs a rebuild per evaluation, which the cost test (test/rules/cost.test.ts) measures.
+    re.re2().lazyDFA?.clearCache();
+  }
+}
+
 function test(c: Comparison, record: unknown): boolean {
-  const actual = readPath(record, c.path);
+  const read = readPath(record, c.path);
+  const actual = typeof read === "string" && read.length > MAX_FIELD_TEXT ? read.slice(0, MAX_FIELD_TEXT) : read;
   switch (c.op) {
     case "exists":
       return (c.value ?? true) === (actual !== undefined && actual !== null);
@@ -52,7 +76,7 @@ function test(c: Comparison, record: unknown): boolean {
     case "in":
       return Array.isArray(c.value) && c.value.some((v) => looselyEqual(actual, v));
     case "matches":
-      return isScalar(actual) && typeof c.value === "string" && regex(c.value, c.flags ?? "").test(String(actual).slice(0, MAX_MATCH_INPUT));
+      return isScalar(actual) && typeof c.value === "string" && matchText(regex(c.value, c.flags), String(actual));
     default: {
       const cmp = compare(actual, c.value);
       if (cmp === null) return false;

@@ -11,7 +11,7 @@ export const decisionEntry = z.object({
   cache: z.enum(["HIT", "MISS", "STALE", "BYPASS"]),
   ms: z.number(),
   steps: z.array(
-    z.object({ connector: z.string(), result: z.string(), cache: z.string(), reason: z.string().optional(), matches: z.number().optional(), rule: z.union([z.number(), z.string()]).optional(), crmMs: z.number().optional() }),
+    z.object({ connector: z.string(), result: z.string(), cache: z.string(), reason: z.string().optional(), matches: z.number().optional(), rule: z.union([z.number(), z.string()]).optional(), crmMs: z.number().optional(), quotaMs: z.number().optional() }),
   ),
 });
 export type DecisionEntry = z.infer<typeof decisionEntry>;

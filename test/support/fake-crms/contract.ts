@@ -167,8 +167,9 @@ export function connectorContract(fx: CrmFixture) {
       expect(reason(first)).toBe("crm_rate_limited");
       const callsAfterFirst = (await f.log()).dataCalls;
       expect(callsAfterFirst).toBe(1);
-      const second = await identify(t, "n", "12343");
-      expect(reason(second)).toBe("crm_rate_limited");
+      // Paused by the quota guard: a call whose deadline ends before Retry-After is shed at once.
+      const second = await identify(t, "n", "12343", { "x-deadline-ms": "300" });
+      expect(reason(second)).toBe("crm_quota");
       expect((await f.log()).dataCalls).toBe(callsAfterFirst);
       await sleep(1100);
       expect(await json(await identify(t, "n", "12344"))).toEqual({ status: "ok", destination: "1,3" });

@@ -11,6 +11,9 @@ import { FormErrors, SelectField, TextAreaField, TextField, controlId, type Fiel
 import { zodErrorMap } from "../i18n.js";
 import { Banner, CsrfField, Layout } from "../layout.js";
 import { TryResultView, tryId, type TryResult } from "./connector-try.js";
+import { QuotaUsageView } from "./connector-usage.js";
+import { connectorUsageOf } from "../../quota/client.js";
+import type { ConnectorUsage } from "../../../shared/quota.js";
 import { notFoundPage } from "./errors.js";
 
 type PageProps = {
@@ -24,6 +27,7 @@ type PageProps = {
   tried?: { id: string; result: TryResult } | undefined;
   /** Secrets typed into a form that failed: masked in the echo, so they get a field to be typed again. */
   typedSecrets?: string[] | undefined;
+  usage?: ConnectorUsage | null | undefined;
 };
 
 function ConnectorPage(p: PageProps) {
@@ -99,6 +103,7 @@ function ConnectorPage(p: PageProps) {
       </form>
       {p.editing ? (
         <>
+          {p.usage ? <QuotaUsageView c={c} usage={p.usage} /> : null}
           <section class="card" aria-labelledby="try-title">
             <h2 id="try-title" style="margin-top:0">
               {k.tryTitle}
@@ -164,7 +169,7 @@ async function editPage(c: UiContext, id: string, extra: Partial<PageProps> = {}
   const stored = await getMaskedConnector(c.env.DB, tenantOf(c), id);
   if (!stored) return notFoundPage(c);
   return c.html(
-    <ConnectorPage c={c} form={configToForm(id, stored)} errors={{}} editing={id} stored={stored} usedBy={await nodesUsing(c, id)} {...extra} />,
+    <ConnectorPage c={c} form={configToForm(id, stored)} errors={{}} editing={id} stored={stored} usedBy={await nodesUsing(c, id)} usage={await connectorUsageOf(c.env, tenantOf(c), id, stored).catch(() => null)} {...extra} />,
     status,
   );
 }

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { crmStatusError, retryAfterSeconds } from "./errors.js";
+
+describe("CRM status reasons", () => {
+  it("reads delta-seconds and HTTP dates", () => {
+    expect(retryAfterSeconds("120")).toBe(120);
+    expect(retryAfterSeconds(" 3 ")).toBe(3);
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(retryAfterSeconds("Thu, 01 Jan 2026 00:00:30 GMT", now)).toBe(30);
+    expect(retryAfterSeconds("Wed, 31 Dec 2025 00:00:00 GMT", now)).toBe(0);
+    expect(retryAfterSeconds("soon")).toBeUndefined();
+    expect(retryAfterSeconds(null)).toBeUndefined();
+  });
+
+  it("maps CRM statuses to reasons", () => {
+    expect(crmStatusError(401).code).toBe("crm_auth");
+    expect(crmStatusError(403).code).toBe("crm_auth");
+    const limited = crmStatusError(429, new Headers({ "retry-after": "7" }));
+    expect([limited.code, limited.retryAfterSeconds]).toEqual(["crm_rate_limited", 7]);
+    expect(crmStatusError(503).code).toBe("crm_http_503");
+    expect(crmStatusError(418).code).toBe("crm_http_418");
+  });
+
+  it("knows each CRM's throttling reply that is not a plain 429", () => {
+    // Salesforce: daily or concurrent API limit, HTTP 403 with a JSON array of errors.
+    expect(crmStatusError(403, new Headers(), '[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]').code).toBe("crm_rate_limited");
+    // Zoho: credits or concurrency exhausted.
+    expect(crmStatusError(400, new Headers(), '{"code":"LIMIT_EXCEEDED","details":{},"message":"API credits exhausted","status":"error"}').code).toBe("crm_rate_limited");
+    expect(crmStatusError(429, new Headers(), '{"code":"TOO_MANY_REQUESTS","status":"error"}').code).toBe("crm_rate_limited");
+    // Another 403 is still an auth refusal, another 400 still its status.
+    expect(crmStatusError(403, new Headers(), '[{"errorCode":"INVALID_SESSION_ID"}]').code).toBe("crm_auth");
+    expect(crmStatusError(400, new Headers(), '{"code":"INVALID_QUERY"}').code).toBe("crm_http_400");
+  });
+});

@@ -1,0 +1,259 @@
+import { effectiveQuota, type ConnectorUsage, type QuotaConfig, type QuotaUsage } from "../../shared/quota.js";
+import type { CircuitEnv } from "../circuit/client.js";
+
+/**
+ * The isolate's side of the quota guard: one admission point per tenant + connector (its
+ * Durable Object, shared with the circuit breaker) hands out the CRM's budget in leases.
+ *
+ * Fast path: an isolate asks for a batch of tokens sized to its own recent demand over one
+ * lease (a fifth of the quota window), and spends them locally until the batch or the lease
+ * runs out. A connector well under its quota therefore costs one Durable Object call per lease
+ * per isolate, never one per call; the object is called on a call's path only when the isolate
+ * has no token left. Leases are short because every granted token counts against the window
+ * until its lease ends plus the window (policy.ts), so a large idle lease would starve the
+ * other isolates.
+ *
+ * The object slow to answer while the connector is well under a generous quota (its last lease
+ * gave all that was asked): one call per isolate goes ahead after OPTIMISTIC_AFTER_MS rather than wait
+ * out a cold start; the CRM's own 429, which pauses everyone, stays the backstop.
+ *
+ * No token: the call waits (asking the object again when it says a token will be free) while
+ * its deadline still leaves time for the CRM call, else it is shed at once (crm_quota) and the
+ * caller falls back to a stale entry. The waiting room is bounded per isolate, and no node may
+ * hold more than its share of it, so one node's burst cannot starve another. Each waiting call
+ * drives its own retries: in Workers a timer or I/O started for one request must not settle
+ * another request's promise.
+ */
+export type Admission = { ok: true } | { ok: false };
+
+type Local = {
+  tokens: number;
+  until: number;
+  pausedUntil: number;
+  /** Calls waiting for a token, per node. */
+  waiting: Map<string, number>;
+  /** Waiting calls in arrival order: one far back in the line gives up without waiting. */
+  line: number[];
+  ticket: number;
+  refreshing: boolean;
+  /** The last lease gave all that was asked, with no pause: the connector is well under quota. */
+  roomy: boolean;
+  /** A call let through while the object was slow to answer, its lease still out. */
+  optimistic: boolean;
+  /** Calls admitted in the current second and the one before: the demand a lease is sized to. */
+  demand: { second: number; now: number; before: number };
+  /** Typical CRM call time: a waiting call gives up when less than this is left. */
+  callMs: number;
+  shed: number;
+  shedFlushing: boolean;
+};
+
+const local = new Map<string, Local>();
+/** Calls waiting per isolate and connector; beyond, calls are shed without waiting. */
+export const MAX_WAITING = 64;
+/** How long a call well under quota waits for the object before going ahead (see acquire). */
+const OPTIMISTIC_AFTER_MS = 20;
+/**
+ * …and only on a quota of at least this many calls per second, where one call per isolate
+ * outside the budget cannot make the CRM refuse: a tight quota (HubSpot's 4/s) always waits.
+ */
+const OPTIMISTIC_MIN_RATE = 50;
+/** Never plan on a CRM call shorter than this when deciding whether waiting is still worth it. */
+const MIN_CALL_MS = 25;
+
+const nameOf = (tenant: string, connector: string) => `${tenant}\u0000${connector}`;
+
+function stub(env: CircuitEnv, key: string) {
+  return env.CIRCUIT!.get(env.CIRCUIT!.idFromName(key));
+}
+
+function entry(key: string): Local {
+  let l = local.get(key);
+  if (!l) {
+    if (local.size > 5000) local.clear();
+    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, shed: 0, shedFlushing: false };
+    local.set(key, l);
+  }
+  return l;
+}
+
+function noteDemand(l: Local, now: number) {
+  const second = Math.floor(now / 1000);
+  if (second !== l.demand.second) l.demand = { second, now: 0, before: second === l.demand.second + 1 ? l.demand.now : 0 };
+  l.demand.now++;
+}
+
+export interface QuotaCall {
+  env: CircuitEnv;
+  tenant: string;
+  connector: string;
+  node: string;
+  quota: QuotaConfig;
+  /** When the step must be over (epoch ms); the CRM call itself needs time before it. */
+  stepDeadline: number;
+  /** How long one CRM call may run (the connector's timeout): concurrency is held that long. */
+  holdMs: number;
+  defer: (p: Promise<unknown>) => void;
+}
+
+function take(l: Local, now: number): boolean {
+  if (l.tokens > 0 && now < l.until && now >= l.pausedUntil) {
+    l.tokens--;
+    return true;
+  }
+  return false;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Before a CRM call: a token now, a token after a wait the deadline allows, or no. */
+export async function acquire(q: QuotaCall): Promise<Admission> {
+  if (!q.env.CIRCUIT) return { ok: true };
+  const key = nameOf(q.tenant, q.connector);
+  const l = entry(key);
+  noteDemand(l, Date.now());
+  if (take(l, Date.now())) {
+    refreshAhead(q, key, l);
+    return { ok: true };
+  }
+  const giveUpAt = q.stepDeadline - Math.max(MIN_CALL_MS, l.callMs);
+  // At the quota's pace, the calls already in line here come first.
+  const interval = (q.quota.perSeconds * 1000) / q.quota.requests;
+  if (Date.now() + l.line.length * interval > giveUpAt) return shed(q, key, l);
+  let total = 0;
+  for (const n of l.waiting.values()) total += n;
+  const share = Math.ceil(MAX_WAITING / (l.waiting.size + (l.waiting.has(q.node) ? 0 : 1)));
+  if (total >= MAX_WAITING || (l.waiting.get(q.node) ?? 0) >= share) return shed(q, key, l);
+  l.waiting.set(q.node, (l.waiting.get(q.node) ?? 0) + 1);
+  const ticket = ++l.ticket;
+  l.line.push(ticket);
+  try {
+    for (;;) {
+      const now = Date.now();
+      if (take(l, now)) return { ok: true };
+      const ahead = l.line.indexOf(ticket);
+      if (now >= giveUpAt || l.pausedUntil > giveUpAt || now + ahead * interval > giveUpAt) return shed(q, key, l);
+      if (now < l.pausedUntil) {
+        await sleep(l.pausedUntil - now);
+        continue;
+      }
+      const asking = askForLease(q, key, l, now);
+      let a: number | "open" | "slow";
+      if (l.roomy && !l.optimistic && q.quota.requests / q.quota.perSeconds >= OPTIMISTIC_MIN_RATE) {
+        // Well under quota and the object slow to answer (a cold start): one call per isolate
+        // goes ahead without waiting; the lease, when it comes, serves the calls after it.
+        a = await Promise.race([asking, sleep(OPTIMISTIC_AFTER_MS).then(() => "slow" as const)]);
+        if (a === "slow") {
+          l.optimistic = true;
+          q.defer(asking.finally(() => (l.optimistic = false)));
+          return { ok: true };
+        }
+      } else a = await asking;
+      if (a === "open") return { ok: true };
+      if (a > 0 && Date.now() + a + l.line.indexOf(ticket) * interval > giveUpAt) return shed(q, key, l);
+      // A little jitter so that the calls told the same time do not all ask at once.
+      if (a > 0) await sleep(a + Math.floor(Math.random() * 10));
+    }
+  } finally {
+    l.line = l.line.filter((t) => t !== ticket);
+    const n = (l.waiting.get(q.node) ?? 1) - 1;
+    if (n <= 0) l.waiting.delete(q.node);
+    else l.waiting.set(q.node, n);
+  }
+}
+
+/**
+ * Renews a lease before it runs out, after the answer (waitUntil), so that a steady stream of
+ * calls well under quota never waits for the object.
+ */
+function refreshAhead(q: QuotaCall, key: string, l: Local) {
+  const now = Date.now();
+  if (l.refreshing || (l.tokens > 2 && l.until - now > 50)) return;
+  l.refreshing = true;
+  q.defer(askForLease(q, key, l, now).finally(() => (l.refreshing = false)));
+}
+
+/** Asks the object for a lease: 0 = tokens are in the pool now, > 0 = ms until one may be, "open" = the object failed. */
+async function askForLease(q: QuotaCall, key: string, l: Local, asked: number): Promise<number | "open"> {
+  // Enough for those waiting and for this isolate's demand over a lease (at least a second's
+  // worth), within a quarter of the quota so that the other isolates get their share.
+  const perLease = Math.ceil(Math.max(l.demand.now, l.demand.before) * Math.max(1, q.quota.perSeconds / 5));
+  let waiting = 0;
+  for (const n of l.waiting.values()) waiting += n;
+  const want = Math.max(1, Math.min(Math.ceil(q.quota.requests / 4), Math.max(waiting, perLease)));
+  const shedNow = l.shed;
+  l.shed = 0;
+  try {
+    const a = await stub(q.env, key).lease({ quota: plain(q.quota), want, holdMs: q.holdMs, shed: shedNow });
+    l.pausedUntil = Math.max(l.pausedUntil, a.pausedUntil);
+    l.roomy = a.granted >= want && a.pausedUntil <= Date.now();
+    if (a.granted === 0) return a.retryInMs;
+    // A lease is timed from when it was asked for, so this isolate never outlives the object's
+    // view of it; tokens left from an earlier lease make the pool end when that lease ends.
+    const until = asked + a.leaseMs;
+    l.until = l.tokens > 0 && l.until > Date.now() ? Math.min(l.until, until) : until;
+    l.tokens += a.granted;
+    return 0;
+  } catch {
+    // The object unreachable: the guard fails open rather than failing every call.
+    return "open";
+  }
+}
+
+const plain = (q: QuotaConfig): QuotaConfig => ({ requests: q.requests, perSeconds: q.perSeconds, ...(q.daily !== undefined ? { daily: q.daily } : {}), ...(q.concurrency !== undefined ? { concurrency: q.concurrency } : {}) });
+
+function shed(q: QuotaCall, key: string, l: Local): Admission {
+  l.shed++;
+  // Shed counts ride on the next lease; a connector that only sheds flushes them after a second.
+  if (!l.shedFlushing) {
+    l.shedFlushing = true;
+    q.defer(
+      sleep(1000).then(async () => {
+        l.shedFlushing = false;
+        const n = l.shed;
+        l.shed = 0;
+        if (n > 0) await stub(q.env, key).shed(n).catch(() => undefined);
+      }),
+    );
+  }
+  return { ok: false };
+}
+
+/** After a CRM call: its time, so that waiters know how much deadline a call needs. */
+export function observeCall(tenant: string, connector: string, ms: number) {
+  const l = local.get(nameOf(tenant, connector));
+  if (l) l.callMs = Math.round(l.callMs * 0.8 + ms * 0.2);
+}
+
+/** A 429 or rate-limit headers at zero: pause here at once and everywhere through the object. */
+export function pause(env: CircuitEnv, tenant: string, connector: string, ms: number, defer: (p: Promise<unknown>) => void) {
+  if (!env.CIRCUIT) return;
+  const key = nameOf(tenant, connector);
+  const l = entry(key);
+  l.roomy = false;
+  const until = Date.now() + Math.min(600_000, Math.max(0, ms));
+  l.pausedUntil = Math.max(l.pausedUntil, until);
+  l.tokens = 0;
+  defer(stub(env, key).throttled({ until }).catch(() => undefined));
+}
+
+export async function quotaUsage(env: CircuitEnv, tenant: string, connector: string, quota: QuotaConfig): Promise<QuotaUsage | null> {
+  if (!env.CIRCUIT) return null;
+  return stub(env, nameOf(tenant, connector)).usage(plain(quota));
+}
+
+/** The usage resource's body; the connector's admin page shows the same. */
+export async function connectorUsageOf(env: CircuitEnv, tenant: string, id: string, config: { kind: string; quota?: QuotaConfig | undefined }): Promise<ConnectorUsage> {
+  const { source, ...quota } = effectiveQuota(config);
+  const seen = await quotaUsage(env, tenant, id, quota);
+  return {
+    connector: id,
+    quota: { ...quota, source },
+    ...(seen ?? { windowSeconds: quota.perSeconds, limit: quota.requests, inWindow: 0, dailyUsed: 0, dailyLimit: quota.daily ?? null, shedLastHour: 0, pausedUntil: null, last429: null }),
+  };
+}
+
+/** Tests: this isolate forgets its leases and pauses, as a fresh isolate elsewhere would start. */
+export function forgetLocalQuota() {
+  local.clear();
+}

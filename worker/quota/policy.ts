@@ -1,0 +1,98 @@
+import type { QuotaConfig, QuotaUsage } from "../../shared/quota.js";
+
+/**
+ * The admission budget of one tenant + connector, held by its Durable Object. Pure.
+ *
+ * Isolates lease tokens in batches (see client.ts). A lease's tokens may be spent at any time
+ * until the lease ends, so a grant keeps counting against the window until `until + window`:
+ * then any window of `perSeconds` at the CRM holds only calls of grants that were all alive
+ * when the last of them was granted, and that grant was checked against the limit. The price
+ * is that a token blocks the budget for `window + lease`; leases are kept short (a fifth of
+ * the window) so the loss stays small.
+ */
+export type Grant = { at: number; until: number; hold: number; n: number };
+
+export type QuotaState = {
+  grants: Grant[];
+  day: string;
+  dayUsed: number;
+  pausedUntil: number;
+  last429: { at: number; retryAfterSeconds: number } | null;
+  /** Calls shed, per minute (epoch minute → count), the last hour only. */
+  shed: Map<number, number>;
+};
+
+export const initialQuota = (): QuotaState => ({ grants: [], day: "", dayUsed: 0, pausedUntil: 0, last429: null, shed: new Map() });
+
+/** Calls reach the CRM a little after we decide: network jitter, counted against the window. */
+export const JITTER_MS = 100;
+
+export const leaseMs = (q: QuotaConfig) => Math.min(2000, Math.max(100, Math.round((q.perSeconds * 1000) / 5)));
+
+export type LeaseAnswer = { granted: number; leaseMs: number; retryInMs: number; pausedUntil: number };
+
+const utcDay = (now: number) => new Date(now).toISOString().slice(0, 10);
+
+/** Up to `want` tokens now; none → how long until one could be granted. `holdMs`: how long a call may run. */
+export function lease(s: QuotaState, q: QuotaConfig, want: number, holdMs: number, now: number): LeaseAnswer {
+  const windowMs = q.perSeconds * 1000 + JITTER_MS;
+  s.grants = s.grants.filter((g) => g.until + windowMs > now || g.until + g.hold > now);
+  if (s.day !== utcDay(now)) {
+    s.day = utcDay(now);
+    s.dayUsed = 0;
+  }
+  const length = leaseMs(q);
+  const none = (retryInMs: number): LeaseAnswer => ({ granted: 0, leaseMs: length, retryInMs: Math.max(1, Math.ceil(retryInMs)), pausedUntil: s.pausedUntil });
+  if (now < s.pausedUntil) return none(s.pausedUntil - now);
+  if (q.daily !== undefined && s.dayUsed >= q.daily) return none(Date.parse(`${s.day}T00:00:00Z`) + 86_400_000 - now);
+
+  const inWindow = s.grants.filter((g) => g.until + windowMs > now);
+  let room = q.requests - inWindow.reduce((sum, g) => sum + g.n, 0);
+  let nextFree = room > 0 ? 0 : Math.min(...inWindow.map((g) => g.until + windowMs)) - now;
+  if (q.concurrency !== undefined) {
+    const running = s.grants.filter((g) => g.until + g.hold > now);
+    const free = q.concurrency - running.reduce((sum, g) => sum + g.n, 0);
+    if (free <= 0) nextFree = Math.max(nextFree, Math.min(...running.map((g) => g.until + g.hold)) - now);
+    room = Math.min(room, free);
+  }
+  if (q.daily !== undefined) room = Math.min(room, q.daily - s.dayUsed);
+  const n = Math.min(Math.max(1, want), room);
+  if (n <= 0) return none(nextFree);
+  // Far under quota a longer lease costs nothing (it only holds its tokens longer) and spares
+  // the isolates their trips here: up to a whole window while a quarter of the limit is in use.
+  const used = q.requests - room + n;
+  const granted = used * 4 <= q.requests ? Math.max(length, Math.min(q.perSeconds * 1000, 10_000)) : length;
+  s.grants.push({ at: now, until: now + granted, hold: holdMs, n });
+  s.dayUsed += n;
+  return { granted: n, leaseMs: granted, retryInMs: 0, pausedUntil: s.pausedUntil };
+}
+
+/** A CRM said "too many": nobody calls it until `until`. */
+export function throttled(s: QuotaState, until: number, now: number): void {
+  s.pausedUntil = Math.max(s.pausedUntil, until);
+  s.last429 = { at: now, retryAfterSeconds: Math.max(0, Math.round((until - now) / 1000)) };
+}
+
+export function recordShed(s: QuotaState, n: number, now: number): void {
+  const minute = Math.floor(now / 60_000);
+  s.shed.set(minute, (s.shed.get(minute) ?? 0) + n);
+  for (const m of s.shed.keys()) if (m <= minute - 60) s.shed.delete(m);
+}
+
+
+export function usage(s: QuotaState, q: QuotaConfig, now: number): QuotaUsage {
+  const windowMs = q.perSeconds * 1000;
+  const minute = Math.floor(now / 60_000);
+  let shed = 0;
+  for (const [m, n] of s.shed) if (m > minute - 60) shed += n;
+  return {
+    windowSeconds: q.perSeconds,
+    limit: q.requests,
+    inWindow: s.grants.filter((g) => g.at + windowMs > now).reduce((sum, g) => sum + g.n, 0),
+    dailyUsed: s.day === utcDay(now) ? s.dayUsed : 0,
+    dailyLimit: q.daily ?? null,
+    shedLastHour: shed,
+    pausedUntil: s.pausedUntil > now ? new Date(s.pausedUntil).toISOString() : null,
+    last429: s.last429 ? { at: new Date(s.last429.at).toISOString(), retryAfterSeconds: s.last429.retryAfterSeconds } : null,
+  };
+}
