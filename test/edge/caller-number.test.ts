@@ -61,7 +61,8 @@ describe("phone lookup contract, every CRM kind against its fake", () => {
     it(`${kind}: finds the stored forms its search matches, names the customer, and never guesses`, async () => {
       const t = await newTenant(kind.slice(0, 6));
       const f = fake(kind);
-      await putConnector(t, "crm", { ...fx.config(f.base), ...mode2(fx.planPath) });
+      // Sixteen lookups back to back: above the smallest plans' quotas (Pipedrive 10 per 2 s), which is not what this test is about.
+      await putConnector(t, "crm", { ...fx.config(f.base), ...mode2(fx.planPath), quota: { requests: 1000, perSeconds: 1 } });
       await putNode(t, "n", { interaction: "crm_destination", connector: "crm", identifyBy: "caller_number", defaultCountry: "ES" });
       for (const key of ALL) {
         const res = await byNumber(t, "n", CALLERS[key]);
