@@ -17,3 +17,12 @@ declare class URLSearchParams {
   constructor(init?: Record<string, string> | string);
   toString(): string;
 }
+// shared/bounded-wait.ts: HTML's timers (a number in Workers, a Timeout object in Node: opaque here)
+// and DOM's AbortSignal, as much of them as a deadline needs.
+interface AbortSignal {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+declare function setTimeout(handler: () => void, timeout?: number): unknown;
+declare function clearTimeout(id: unknown): void;

@@ -1,3 +1,4 @@
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import type { CachePolicy } from "../../shared/connector.js";
 import { sha256Hex } from "../security/crypto.js";
 
@@ -47,14 +48,11 @@ export function isUsableStale(entry: CachedDecision, policy: CachePolicy, now: n
  * effect at once; a one-id purge reaches other isolates within this window, well inside
  * KV's own propagation time.
  */
-const L1_MS = 1000;
-const L1_MAX = 10_000;
-const l1 = new Map<string, { entry: CachedDecision | null; until: number }>();
+const l1 = new BoundedCache<string, CachedDecision>({ max: 10_000, ttlMs: 1000 });
 
 export async function readCached(kv: KVNamespace, key: string): Promise<CachedDecision | null> {
-  const now = Date.now();
   const near = l1.get(key);
-  if (near && near.until > now) return near.entry;
+  if (near) return near;
   let entry: CachedDecision | null;
   try {
     entry = await kv.get<CachedDecision>(key, "json");
@@ -63,10 +61,7 @@ export async function readCached(kv: KVNamespace, key: string): Promise<CachedDe
     return null;
   }
   // Misses are not kept: the next call must see the entry its own CRM call just wrote.
-  if (entry) {
-    if (l1.size >= L1_MAX) l1.clear();
-    l1.set(key, { entry, until: now + L1_MS });
-  }
+  if (entry) l1.set(key, entry);
   return entry;
 }
 
@@ -75,7 +70,7 @@ export function forgetCached(key: string): void {
 }
 
 export async function writeCached(kv: KVNamespace, key: string, entry: CachedDecision, policy: CachePolicy): Promise<void> {
-  l1.set(key, { entry, until: Date.now() + L1_MS });
+  l1.set(key, entry);
   const keepSeconds = Math.ceil(freshFor(entry, policy) / 1000) + policy.staleIfErrorSeconds;
   if (keepSeconds <= 0) return;
   // KV refuses expirations under 60 s; freshness is checked against `at`, so keeping it longer is harmless.

@@ -1,3 +1,4 @@
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import type { CircuitBreaker } from "./breaker.js";
 import { POLICY } from "./policy.js";
 
@@ -7,7 +8,7 @@ import { POLICY } from "./policy.js";
  * reported in batches and only while failures were seen recently, so the ratio stays honest.
  */
 type Local = { openUntil: number; lastFailure: number; pendingOk: number; flushing: boolean };
-const local = new Map<string, Local>();
+const local = new BoundedCache<string, Local>({ max: 5000 });
 
 const nameOf = (tenant: string, connector: string) => `${tenant}\u0000${connector}`;
 
@@ -22,7 +23,6 @@ function stub(env: CircuitEnv, key: string) {
 function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
-    if (local.size > 5000) local.clear();
     l = { openUntil: 0, lastFailure: 0, pendingOk: 0, flushing: false };
     local.set(key, l);
   }

@@ -1,10 +1,12 @@
+import type { Reason } from "../../shared/reasons.js";
+
 /**
  * Why a CRM lookup failed. The code is the `X-Bridge-Reason` header, the decision log's
  * reason and the metric label alike (SPEC 3).
  */
 export class CrmError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: Reason,
     message: string,
     /** Seconds a CRM asked us to wait (429 Retry-After). */
     readonly retryAfterSeconds?: number,

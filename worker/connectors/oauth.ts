@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { BoundedCache } from "../../shared/bounded-cache.js";
+import { boundedWait } from "../../shared/bounded-wait.js";
 import { sha256Hex } from "../security/crypto.js";
 import { CrmError, crmStatusError } from "./errors.js";
 import { crmFetch } from "./http.js";
@@ -24,9 +26,8 @@ type Token = { value: string; expiresAt: number };
 // Per isolate: a token lives as long as the isolate or its expiry, whichever ends first.
 // Keyed by tenant, connector and a hash of the credentials, so a changed secret never reuses
 // the old token and two tenants never share one.
-const tokens = new Map<string, Token>();
+const tokens = new BoundedCache<string, Token>({ max: 2000 });
 const fetching = new Map<string, Promise<Token>>();
-const MAX_TOKENS = 2000;
 /** The longest any connector may wait (SPEC 4: timeoutMs max 10 000). */
 const TOKEN_TIMEOUT_MS = 10_000;
 
@@ -76,7 +77,8 @@ async function requestToken(ctx: LookupContext, grant: OAuthGrant, opts: OAuthOp
 /** A valid access token: the cached one, or one fetched once however many lookups ask at the same time. */
 async function accessToken(key: string, ctx: LookupContext, grant: OAuthGrant, opts: OAuthOptions): Promise<string> {
   const cached = tokens.get(key);
-  if (cached && cached.expiresAt > Date.now()) return cached.value;
+  // Kept only until expiresAt (the cache's TTL).
+  if (cached) return cached.value;
   let flight = fetching.get(key);
   if (!flight) {
     // The shared request has its own deadline: the first caller's short budget (X-Deadline-Ms)
@@ -84,8 +86,7 @@ async function accessToken(key: string, ctx: LookupContext, grant: OAuthGrant, o
     const shared = { ...ctx, http: { ...ctx.http, signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS) } };
     flight = requestToken(shared, grant, opts).then(
       (t) => {
-        if (tokens.size >= MAX_TOKENS) tokens.delete(tokens.keys().next().value!);
-        tokens.set(key, t);
+        tokens.set(key, t, t.expiresAt - Date.now());
         return t;
       },
     );
@@ -93,20 +94,8 @@ async function accessToken(key: string, ctx: LookupContext, grant: OAuthGrant, o
     const forget = () => fetching.delete(key);
     flight.then(forget, forget);
   }
-  return (await untilAborted(flight, ctx.http.signal)).value;
-}
-
-/** Waits for a shared promise, but no longer than this caller's own deadline. */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new CrmError("crm_timeout", "CRM did not answer in time"));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new CrmError("crm_timeout", "CRM did not answer in time"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener("abort", onAbort), reject(e)),
-    );
-  });
+  // Waits no longer than this caller's own deadline.
+  return (await boundedWait(flight, { signal: ctx.http.signal }, () => new CrmError("crm_timeout", "CRM did not answer in time"))).value;
 }
 
 function dropToken(key: string, value: string) {

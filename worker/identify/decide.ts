@@ -1,15 +1,19 @@
 import type { ContractReply } from "../../shared/contract.js";
-import { parseDestination } from "../../shared/destination.js";
+import { decideMode } from "../../shared/decision.js";
 import type { Interaction } from "../../shared/node.js";
+import type { Reason } from "../../shared/reasons.js";
 import type { DecisionEntry } from "../store/decisions.js";
 import type { ChainResult } from "./lookup-customer.js";
 
-export type Decided = { reply: ContractReply; outcome: DecisionEntry["outcome"]; reason: string | null };
+export type Decided = { reply: ContractReply; outcome: DecisionEntry["outcome"]; reason: Reason | null };
 
 const ok = (destination: string): ContractReply => ({ status: "ok", destination });
 const fail = (): ContractReply => ({ status: "fail", destination: "false" });
 
-/** The node's mode applied to what the CRM chain said (SPEC 2 and 6 step 4). */
+/**
+ * The shared mode decision as the contract reply. A clean answer (true, false, a route) carries
+ * no reason: `X-Bridge-Reason` and the decision log name only what went wrong.
+ */
 export function decide(interaction: Exclude<Interaction, "none">, chain: ChainResult): Decided {
   if (!chain.ok) return { reply: fail(), outcome: "failure", reason: chain.reason };
   const decided = decideFound(interaction, chain.decision);
@@ -18,15 +22,17 @@ export function decide(interaction: Exclude<Interaction, "none">, chain: ChainRe
 }
 
 function decideFound(interaction: Exclude<Interaction, "none">, d: string): Decided {
-  if (interaction === "crm_true_false") {
-    // Only "true" is success; "false" and any destination are failure.
-    return d === "true"
-      ? { reply: ok("true"), outcome: "success", reason: null }
-      : { reply: ok("false"), outcome: "failure", reason: d === "false" ? null : "destination_in_true_false_mode" };
+  const m = decideMode(interaction, { ok: true, status: "ok", destination: d });
+  switch (m.outcome) {
+    case "success":
+      return { reply: ok("true"), outcome: "success", reason: null };
+    case "route":
+      // The CRM's own spelling goes out: OMniLeads reads it, the edge only checked it.
+      return { reply: ok(d), outcome: "route", reason: null };
+    case "failure":
+      if (!m.clean) return { reply: fail(), outcome: "failure", reason: m.reason };
+      return { reply: ok("false"), outcome: "failure", reason: m.reason === "crm_false" ? null : m.reason };
   }
-  if (d === "true") return { reply: ok("true"), outcome: "success", reason: null };
-  if (d === "false") return { reply: ok("false"), outcome: "failure", reason: null };
-  return parseDestination(d) ? { reply: ok(d), outcome: "route", reason: null } : { reply: fail(), outcome: "failure", reason: "crm_bad_reply" };
 }
 
 /**

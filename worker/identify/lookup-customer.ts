@@ -1,3 +1,4 @@
+import { boundedWait } from "../../shared/bounded-wait.js";
 import type { CachePolicy } from "../../shared/connector.js";
 import { CUSTOMER_ID_PATTERN } from "../../shared/ids.js";
 import type { PhoneQuery } from "../../shared/phone.js";
@@ -15,18 +16,19 @@ import type { LookupResult } from "../connectors/types.js";
 import { applyRules } from "../rules/engine.js";
 import type { StoredConnector } from "../store/connectors.js";
 import type { RuleSet } from "../../shared/rules.js";
+import type { Reason } from "../../shared/reasons.js";
 
 export type CacheStatus = "HIT" | "MISS" | "STALE" | "BYPASS";
 
 /** One connector's part in a decision, as the decision log and the test endpoint show it. */
 export type Step =
-  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: string; crmMs?: number; quotaMs?: number }
-  | { connector: string; result: "error"; cache: CacheStatus; reason: string; crmMs?: number; quotaMs?: number };
+  | { connector: string; result: "found" | "notFound"; decision: string; cache: CacheStatus; rule?: number | string; matches?: number; reason?: Reason; crmMs?: number; quotaMs?: number }
+  | { connector: string; result: "error"; cache: CacheStatus; reason: Reason; crmMs?: number; quotaMs?: number };
 
 export type ChainResult =
   /** `notFound`: no connector found the customer; the decision is a `notFound` rule's. `customerId`: a caller-number lookup's matched customer, when the record (or webhook) says who. */
   | { ok: true; decision: string; cache: CacheStatus; steps: Step[]; notFound?: true; customerId?: string }
-  | { ok: false; reason: string; steps: Step[] };
+  | { ok: false; reason: Reason; steps: Step[] };
 
 export interface LookupEnv {
   kv: KVNamespace;
@@ -88,15 +90,7 @@ export async function callConnector(c: StoredConnector, customerId: string, tena
   return { result, cached: toCached(result, rules, idPath) };
 }
 
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new CrmError("crm_timeout", "CRM did not answer in time")), Math.max(0, ms));
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
-    );
-  });
-}
+const crmTimeout = () => new CrmError("crm_timeout", "CRM did not answer in time");
 
 async function runStep(env: LookupEnv, c: StoredConnector, customerId: string, phone?: PhoneQuery): Promise<Step & { entry?: CachedDecision }> {
   const policy: CachePolicy = c.config.cache;
@@ -158,7 +152,7 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string, p
   }
   try {
     // A shared flight may have started under a longer budget than this caller has left.
-    const entry = await withDeadline(flight, stepEnd - Date.now());
+    const entry = await boundedWait(flight, { ms: stepEnd - Date.now() }, crmTimeout);
     return { ...stepOf(c.id, entry, "MISS"), ...times(waitStarted, quotaWait.ms) };
   } catch (e) {
     const reason = e instanceof CrmError ? e.code : "crm_error";
@@ -172,7 +166,7 @@ function times(started: number, quotaMs: number): { crmMs: number; quotaMs?: num
   return quotaMs > 0 ? { crmMs: Math.max(0, total - quotaMs), quotaMs } : { crmMs: total };
 }
 
-function stepOf(connector: string, entry: CachedDecision, cache: CacheStatus, reason?: string): Step & { entry: CachedDecision } {
+function stepOf(connector: string, entry: CachedDecision, cache: CacheStatus, reason?: Reason): Step & { entry: CachedDecision } {
   return {
     connector,
     result: entry.f ? "found" : "notFound",
@@ -186,7 +180,7 @@ function stepOf(connector: string, entry: CachedDecision, cache: CacheStatus, re
 }
 
 /** A failing or slow CRM is answered from the last good entry while it is within staleIfErrorSeconds. */
-function fallback(connector: string, cached: CachedDecision | null, policy: CachePolicy, reason: string): Step {
+function fallback(connector: string, cached: CachedDecision | null, policy: CachePolicy, reason: Reason): Step {
   if (cached && isUsableStale(cached, policy, Date.now())) return stepOf(connector, cached, "STALE", reason);
   return { connector, result: "error", cache: "MISS", reason };
 }

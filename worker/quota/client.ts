@@ -1,3 +1,4 @@
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import { effectiveQuota, type ConnectorUsage, type QuotaConfig, type QuotaUsage } from "../../shared/quota.js";
 import type { CircuitEnv } from "../circuit/client.js";
 
@@ -48,7 +49,7 @@ type Local = {
   shedFlushing: boolean;
 };
 
-const local = new Map<string, Local>();
+const local = new BoundedCache<string, Local>({ max: 5000 });
 /** Calls waiting per isolate and connector; beyond, calls are shed without waiting. */
 export const MAX_WAITING = 64;
 /** How long a call well under quota waits for the object before going ahead (see acquire). */
@@ -70,7 +71,6 @@ function stub(env: CircuitEnv, key: string) {
 function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
-    if (local.size > 5000) local.clear();
     l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, shed: 0, shedFlushing: false };
     local.set(key, l);
   }

@@ -1,3 +1,4 @@
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import type { RE2JS } from "re2js";
 import { compilePattern, type Condition, type Rule, type RuleSet } from "../../shared/rules.js";
 import { readPath } from "../connectors/record.js";
@@ -33,7 +34,7 @@ function compare(a: unknown, b: unknown): number | null {
  */
 export const MAX_FIELD_TEXT = 1000;
 // Compiled programs are kept (about 30 KB each); see matchText for their DFA states.
-const regexCache = new Map<string, RE2JS | null>();
+const regexCache = new BoundedCache<string, RE2JS | null>({ max: 200 });
 function regex(pattern: string, flags: "i" | undefined): RE2JS | null {
   const key = `${flags ?? ""}/${pattern}`;
   let re = regexCache.get(key);
@@ -45,7 +46,6 @@ function regex(pattern: string, flags: "i" | undefined): RE2JS | null {
     } catch {
       re = null;
     }
-    if (regexCache.size >= 200) regexCache.clear();
     regexCache.set(key, re);
   }
   return re;

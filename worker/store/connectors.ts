@@ -1,3 +1,4 @@
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import { ApiError } from "../http/errors.js";
 import { connectorConfig, connectorModule, type ConnectorConfig } from "../connectors/registry.js";
 import { keepStoredSecrets, mergeSecrets, splitSecrets, type SecretEntries } from "../connectors/secrets.js";
@@ -54,8 +55,7 @@ async function openSecrets(keys: SealingKeys, tenant: string, row: Row): Promise
 
 // Decrypted configs by row, reused while the row is byte-for-byte the same (rev, config and
 // ciphertext all match), so a hot identify path does no AES work and can never see a stale config.
-const unsealed = new Map<string, { row: Row; connector: StoredConnector }>();
-const MAX_UNSEALED = 1000;
+const unsealed = new BoundedCache<string, { row: Row; connector: StoredConnector }>({ max: 1000 });
 
 /** Decrypted, ready for a lookup. Stored rows were validated on the way in, so they are trusted here. */
 export async function unsealConnector(encKey: SealingKeys, tenant: string, row: Row): Promise<StoredConnector> {
@@ -64,7 +64,6 @@ export async function unsealConnector(encKey: SealingKeys, tenant: string, row: 
   if (hit && hit.row.rev === row.rev && hit.row.config === row.config && hit.row.secrets === row.secrets) return hit.connector;
   const masked = JSON.parse(row.config) as ConnectorConfig;
   const connector = { id: row.id, config: mergeSecrets(masked, await openSecrets(encKey, tenant, row)), rev: row.rev };
-  if (unsealed.size >= MAX_UNSEALED) unsealed.clear();
   unsealed.set(cacheKey, { row: { ...row }, connector });
   return connector;
 }

@@ -1,3 +1,4 @@
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import { connectorNames, nodeConfig, type NodeConfig } from "../../shared/node.js";
 import { ApiError } from "../http/errors.js";
 import { unsealConnector, validationError, type SealingKeys, type StoredConnector } from "./connectors.js";
@@ -59,8 +60,7 @@ type ContextRows = { keyRow: KeyRow | null; nodeRow: { config: string } | undefi
  * The price: a change made by another isolate (a revoked key, a purge, a new mapping) reaches
  * this one within that second; changes made here are seen at once (localEpoch).
  */
-const CONTEXT_MS = 1000;
-const contexts = new Map<string, { rows: ContextRows; until: number; epoch: number }>();
+const contexts = new BoundedCache<string, { rows: ContextRows; epoch: number }>({ max: 5000, ttlMs: 1000 });
 
 /**
  * What identify needs, in one D1 round trip: the caller's key row, the node, and its
@@ -68,9 +68,8 @@ const contexts = new Map<string, { rows: ContextRows; until: number; epoch: numb
  */
 export async function loadIdentifyContext(db: D1Database, encKey: SealingKeys, keyId: string, tenant: string, id: string) {
   const cacheKey = `${keyId}\u0000${tenant}\u0000${id}`;
-  const now = Date.now();
   let hit = contexts.get(cacheKey);
-  if (!hit || hit.until <= now || hit.epoch !== localEpoch()) {
+  if (!hit || hit.epoch !== localEpoch()) {
     const epoch = localEpoch();
     const [keyRes, nodeRes, connRes] = await db.batch<Record<string, unknown>>([
       keyLookup(db, keyId),
@@ -88,8 +87,7 @@ export async function loadIdentifyContext(db: D1Database, encKey: SealingKeys, k
       nodeRow: nodeRes?.results[0] as { config: string } | undefined,
       connRows: (connRes?.results ?? []) as ContextRows["connRows"],
     };
-    hit = { rows, until: now + CONTEXT_MS, epoch };
-    if (contexts.size > 5000) contexts.clear();
+    hit = { rows, epoch };
     contexts.set(cacheKey, hit);
   }
   const { keyRow, nodeRow, connRows } = hit.rows;

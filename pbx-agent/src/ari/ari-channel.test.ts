@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { AriClient } from "./ari-client.js";
-import { AriCalls } from "./ari-channel.js";
+import { ARI_REST_TIMEOUT_MS, AriCalls, bounded } from "./ari-channel.js";
 
 /** A stand-in for ari-client that records REST calls and answers them at once. */
 function stubClient() {
@@ -82,5 +82,29 @@ describe("AriCalls", () => {
     await calls.open("a").play("sound:x").ended;
     const none = new AriCalls(() => null, () => 0);
     await expect(none.open("b").answer()).rejects.toThrow("ari_disconnected");
+  });
+});
+
+describe("bounded: an ARI REST call lost with its connection", () => {
+  it("fails after ARI_REST_TIMEOUT_MS naming the call, not before", async () => {
+    vi.useFakeTimers();
+    try {
+      const waiting = bounded(new Promise<never>(() => undefined), "answer");
+      const seen = waiting.then(() => "resolved", (e: unknown) => (e instanceof Error ? e.message : "?"));
+      await vi.advanceTimersByTimeAsync(ARI_REST_TIMEOUT_MS - 1);
+      let early: string | null = null;
+      void seen.then((m) => (early = m));
+      await Promise.resolve();
+      expect(early).toBeNull();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await seen).toBe("ari_timeout: answer");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("passes the answer through, and a non-Error refusal becomes an Error", async () => {
+    await expect(bounded(Promise.resolve(7), "x")).resolves.toBe(7);
+    await expect(bounded(Promise.reject("Channel not found"), "x")).rejects.toThrow(new Error("Channel not found"));
   });
 });

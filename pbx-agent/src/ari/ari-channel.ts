@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { boundedWait } from "../../../shared/bounded-wait.js";
 import type { DialplanTarget } from "../../../shared/destinations-file.js";
 import type { CallChannel, CallStop, Playback } from "../call/call-channel.js";
 import type { AriClient, AriEvent } from "./ari-client.js";
@@ -66,19 +67,8 @@ export class AriCalls {
 export const ARI_REST_TIMEOUT_MS = 5000;
 
 export function bounded<T>(p: PromiseLike<T>, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`ari_timeout: ${what}`)), ARI_REST_TIMEOUT_MS);
-    Promise.resolve(p).then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
+  const asError = (e: unknown) => Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  return boundedWait(Promise.resolve(p).then(undefined, asError), { ms: ARI_REST_TIMEOUT_MS }, () => new Error(`ari_timeout: ${what}`));
 }
 
 function need(calls: AriCalls): AriClient {

@@ -31,6 +31,22 @@ describe("decide (SPEC 6 step 4)", () => {
     expect(v.destination).toEqual(destination);
   });
 
+  it.each([
+    ["none", null, null],
+    ["crm_true_false", null, "no_crm"],
+    ["crm_true_false", reply("true"), "crm_true"],
+    ["crm_true_false", reply("false"), "crm_false"],
+    // The edge's code for the same case (shared/decision.ts): one name on both sides.
+    ["crm_true_false", reply("3,7"), "crm_destination_on_true_false"],
+    ["crm_true_false", reply("true", "fail"), "crm_fail"],
+    ["crm_destination", reply("2,7"), "crm_destination"],
+    ["crm_destination", reply("0,7"), "crm_bad_reply"],
+    ["crm_destination", { ok: false, reason: "edge_http_503", ms: 1 }, "edge_http_503"],
+    ["crm_destination", { ok: false, reason: "edge_timeout", ms: 2000 }, "edge_timeout"],
+  ] as const)("%s with %o logs reason %s", (interaction, lookup, reason) => {
+    expect(decide(node(interaction), lookup as LookupResult | null).reason).toBe(reason);
+  });
+
   it("any CRM body: a crash never, the failure destination unless it is a clean ok answer", () => {
     const body = fc.oneof(
       fc.string(),

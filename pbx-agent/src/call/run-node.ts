@@ -1,6 +1,7 @@
 import type { Destination } from "../../../shared/destination.js";
 import type { DestinationsFile, DialplanTarget } from "../../../shared/destinations-file.js";
 import { isValidCustomerId, maskId } from "../../../shared/ids.js";
+import type { Reason } from "../../../shared/reasons.js";
 import type { LookupResult, LookupTarget, lookupCustomer } from "../edge/client.js";
 import type { NodeLookup, RunnableNode } from "../nodes/node-source.js";
 import type { AgentMetrics } from "../observability/metrics.js";
@@ -30,7 +31,7 @@ export type CallReport = {
   node: string;
   chain: string[];
   outcome: Outcome;
-  reason: string | null;
+  reason: Reason | null;
   /** Masked to the last 2 digits (never the full id in a log). */
   customerId: string | null;
   attempts: number;
@@ -40,7 +41,7 @@ export type CallReport = {
   timings: { totalMs: number; edgeMs: number | null; inputEndToRouteMs: number | null };
 };
 
-type Decided = { outcome: Outcome; reason: string | null; destination: Destination | null; digits: string | null };
+type Decided = { outcome: Outcome; reason: Reason | null; destination: Destination | null; digits: string | null };
 
 /**
  * ARI plays only media URIs (`sound:`, `recording:`, `digits:`…); a bare file name, as
@@ -196,7 +197,7 @@ export async function runCall(channel: CallChannel, tenant: string, nodeId: stri
       report.route = "none";
     } else {
       // Asterisk refused a command (trace 02: 404 once the channel is gone) with no hang-up event yet.
-      const reason = `ari_error:${e instanceof Error ? e.message.slice(0, 120) : String(e)}`;
+      const reason: Reason = `ari_error:${e instanceof Error ? e.message.slice(0, 120) : String(e)}`;
       report.outcome = "failure";
       report.route = "none";
       if (!routing) {

@@ -2,12 +2,13 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SLUG_PATTERN } from "../../../shared/ids.js";
 import { node as nodeSchema, type NodeConfig, type NodesFile } from "../../../shared/node.js";
+import type { BaseReason } from "../../../shared/reasons.js";
 import type { NodeFetchResult } from "../edge/client.js";
 
 /** A node ready to run: its config plus where it lives. */
 export type RunnableNode = NodeConfig & { id: string; tenant: string };
 export type NodeOrigin = "file" | "memory" | "edge" | "stale" | "disk";
-export type NodeLookup = { node: RunnableNode; origin: NodeOrigin } | { node: null; reason: string };
+export type NodeLookup = { node: RunnableNode; origin: NodeOrigin } | { node: null; reason: BaseReason };
 
 export type NodeSourceOptions = {
   nodesFile: NodesFile | null;
