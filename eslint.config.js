@@ -1,5 +1,12 @@
 import js from "@eslint/js";
+import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
+import importX from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
+
+/** A folder's forbidden imports, by the folder they point into (relative specifiers only: the code has no aliases). */
+const keepOut = (folders, why) => ({
+  "no-restricted-imports": ["error", { patterns: folders.map((f) => ({ group: [`**/${f}/*`, `**/${f}`], message: why })) }],
+});
 
 export default tseslint.config(
   { ignores: ["node_modules", ".wrangler", "dist", "test-output", "**/*.d.ts", "worker-configuration.d.ts"] },
@@ -27,6 +34,16 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  // The layers (DEVELOPERS.md): routes/ and ui/ go through services/; store/ only stores and knows no HTTP.
+  { files: ["worker/store/**"], rules: keepOut(["http", "services", "routes", "ui"], "store/ only stores: it may not know HTTP or the services above it") },
+  { files: ["worker/routes/**", "worker/ui/**"], rules: keepOut(["store"], "routes/ and ui/ call the services (worker/services/), never the store") },
+  {
+    // No import circles anywhere in the edge, shared code or the agent (type-only imports included).
+    files: ["worker/**/*.{ts,tsx}", "shared/**/*.ts", "pbx-agent/**/*.ts"],
+    plugins: { "import-x": importX },
+    settings: { ...importX.flatConfigs.typescript.settings, "import-x/resolver": undefined, "import-x/resolver-next": [createTypeScriptImportResolver({ project: "tsconfig.json" })] },
+    rules: { "import-x/no-cycle": "error" },
   },
   { files: ["**/*.mjs", "**/*.cjs", "scripts/**"], rules: { "@typescript-eslint/no-require-imports": "off" } },
 );

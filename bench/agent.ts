@@ -13,6 +13,7 @@ import { percentile, round, type BenchOptions, type Figure } from "./figures.js"
  * The PBX agent under load: the real agent (`pbx-agent/src/main.ts`) in its own process, so its
  * memory and CPU are its own, driven by the fake Asterisk and an instant fake edge in this one.
  *   route:    last digit → routing command (`continue`), instant edge, modest concurrency.
+ *   callerid: call answered → routing command for a node identifying by caller number, instant edge.
  *   hold:     N calls in flight at once (waiting for digits), then all finish: RSS per call, CPU per call, calls/s.
  *   deadline: an edge that never answers; lateness of the routing command past EDGE_TIMEOUT_MS after the last digit.
  */
@@ -54,6 +55,10 @@ export async function runAgentBench(opts: BenchOptions): Promise<Figure[]> {
   edge.setIdentify("bench", "fast", { reply: { status: "ok", destination: "true" } });
   edge.setIdentify("bench", "hold", { reply: { status: "ok", destination: "true" } });
   edge.setIdentify("bench", "never", { hang: true });
+  // Issue 12: the caller's number identifies them; no prompt, no digits.
+  edge.setNode("bench", "bynumber", { ...base, name: "bynumber", interaction: "crm_true_false", connector: "c", identifyBy: "caller_number" });
+  edge.setIdentify("bench", "bynumber", { reply: { status: "ok", destination: "true" } });
+  edge.callers.set("+34911234567", { idContact: "5550123" });
 
   // PlaybackFinished is not visible with recording off: follow it through the channel's prompt timer instead.
   const promptMs = 150;
@@ -135,6 +140,19 @@ export async function runAgentBench(opts: BenchOptions): Promise<Figure[]> {
       const edgeMs = (agentSide["fast.edge"] ?? []).slice(50);
       process.stderr.write(`internal p50 ${percentile(internal, 50)} p90 ${percentile(internal, 90)} p99 ${percentile(internal, 99)}; edge p50 ${percentile(edgeMs, 50)} p90 ${percentile(edgeMs, 90)} p99 ${percentile(edgeMs, 99)}\n`);
     }
+
+    // 1b. Route by caller number, instant edge: call answered → routing command, on the agent's clock
+    // (its inputEndToRouteMs: a number route's input ends at the answer). GET variable + edge + routing.
+    const calleridN = opts.quick ? 300 : 2000;
+    await runPool(Array.from({ length: calleridN + 50 }, (_, i) => i), 10, async () => {
+      const id = asterisk.placeCall({ args: ["bench", "bynumber"], callerNumber: "+34911234567" });
+      await asterisk.waitFor(() => asterisk.channelState(id).state !== "inStasis", 10_000, `routing of ${id}`);
+      if (asterisk.channelState(id).state !== "continued") throw new Error(`call ${id} not routed: ${JSON.stringify(asterisk.channelState(id))}`);
+    });
+    await idle(200);
+    const callerid = (agentSide.bynumber ?? []).slice(50);
+    figures.push({ name: "agent.callerid_route_p50_ms", value: round(percentile(callerid, 50)), unit: "ms" });
+    figures.push({ name: "agent.callerid_route_p99_ms", value: round(percentile(callerid, 99)), unit: "ms" });
 
     // 2. N calls in flight at once.
     const holdN = opts.quick ? 300 : 1000;

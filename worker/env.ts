@@ -3,6 +3,7 @@
 /// <reference path="./worker-configuration.d.ts" />
 import { z } from "zod";
 import type { Principal } from "./http/auth.js";
+import { log } from "./observability/log.js";
 import { fromBase64 } from "./security/crypto.js";
 
 /**
@@ -49,7 +50,7 @@ export function misconfiguration(env: Partial<Env>): string | null {
     problem = r.success ? null : r.error.issues.map((i) => i.message).join("; ");
     checked.set(env, problem);
     // One log line per isolate, not one per request.
-    if (problem) console.error(JSON.stringify({ level: "error", msg: "misconfigured", problem }));
+    if (problem) log({ event: "error", msg: "misconfigured", problem });
   }
   return problem;
 }

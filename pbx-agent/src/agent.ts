@@ -4,7 +4,7 @@ import type { AriClient, AriEvent } from "./ari/ari-client.js";
 import { AriCalls, bounded, type AriCallChannel } from "./ari/ari-channel.js";
 import { startAriConnection, type AriConnection } from "./ari/connection.js";
 import { heartbeatVariable, PeerWatch } from "./ari/peers.js";
-import { runCall, type CallDeps, type CallReport } from "./call/run-node.js";
+import { mediaUri, runCall, type CallDeps, type CallReport } from "./call/run-node.js";
 import type { AgentConfig } from "./config/env.js";
 import { fetchNode, lookupCustomer } from "./edge/client.js";
 import { NodeSource } from "./nodes/node-source.js";
@@ -54,7 +54,7 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
       : null,
     onEdgeError: (tenant, node, reason) => log.warn({ tenant, node, reason }, "node config: edge unavailable, using a stored copy if any"),
   });
-  const deps: CallDeps = { nodes, destinations: config.destinations, edge, edgeTimeoutMs: config.edgeTimeoutMs, lookup: lookupCustomer, now, metrics };
+  const deps: CallDeps = { nodes, destinations: config.destinations, edge, edgeTimeoutMs: config.edgeTimeoutMs, lookup: lookupCustomer, now, metrics, confirmCallerMedia: config.confirmCallerMedia.split(",").map((m) => mediaUri(m.trim())).join(",") };
 
   let connection: AriConnection | null = null;
   const calls = new AriCalls(() => connection?.client() ?? null, now);
@@ -86,7 +86,7 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
       const id = ev.channel?.id;
       if (!id || calls.calls.has(id) || orphans.has(id)) return;
       const [tenant = "", node = ""] = ev.args ?? [];
-      const ch = calls.open(id);
+      const ch = calls.open(id, ev.channel?.caller?.number ?? "");
       // A call arriving while we shut down is not started only to be cut: straight to its failure destination.
       if (draining) ch.end({ code: "shutdown" });
       startCall(ch, tenant, node);

@@ -58,6 +58,25 @@ describe("control API", () => {
     expect((await post(`${control.url}/calls/nope/dtmf`, { digits: "1" })).status).toBe(404);
     expect((await post(`${control.url}/calls`, { tenant: "acme" })).status).toBe(400);
   });
+
+  it("places calls with a caller: a number, a withheld one as Asterisk 22 shows it, a dialplan-set variable", async () => {
+    fake = await startFakeAsterisk({ playbackMs: 50 });
+    control = await startControlServer(fake);
+    app = await connectRawApp(fake);
+    const known = (await post(`${control.url}/calls`, { tenant: "acme", node: "plain", callerNumber: "+34911234567", callerName: "Ana" })).body.channelId as string;
+    expect((await app.nextEvent("StasisStart")).channel).toMatchObject({ id: known, caller: { name: "Ana", number: "+34911234567" } });
+    const withheld = (
+      await post(`${control.url}/calls`, { tenant: "acme", node: "plain", callerNumber: "", callerName: "Anonymous", callerPresentation: "prohib_passed_screen", variables: { CRM_BRIDGE_CALLER_NUMBER: "0911234567" } })
+    ).body.channelId as string;
+    const start = await app.nextEvent("StasisStart");
+    // The Channel model's CallerID is name and number only: the presentation is a dialplan function away.
+    expect(start.channel).toMatchObject({ id: withheld, caller: { name: "Anonymous", number: "" } });
+    expect(Object.keys((start.channel as { caller: object }).caller)).toEqual(["name", "number"]);
+    expect((await app.rest("GET", `/channels/${withheld}/variable?variable=CALLERID(pres)`)).body).toEqual({ value: "prohib_passed_screen" });
+    expect((await app.rest("GET", `/channels/${known}/variable?variable=CALLERID(pres)`)).body).toEqual({ value: "allowed_not_screened" });
+    expect((await app.rest("GET", `/channels/${withheld}/variable?variable=CRM_BRIDGE_CALLER_NUMBER`)).body).toEqual({ value: "0911234567" });
+    expect((await app.rest("GET", `/channels/${known}/variable?variable=CRM_BRIDGE_CALLER_NUMBER`)).status).toBe(404);
+  });
 });
 
 describe("npm run fake-asterisk", () => {

@@ -41,6 +41,9 @@ const str = (v: unknown, name: string): string => {
   return v;
 };
 
+const isStringRecord = (v: unknown): v is Record<string, string> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
+
 export async function startControlServer(fake: FakeAsterisk, port = 0, host = "127.0.0.1"): Promise<ControlServer> {
   const route = async (req: IncomingMessage): Promise<[number, unknown]> => {
     const url = new URL(req.url ?? "/", "http://control");
@@ -55,6 +58,9 @@ export async function startControlServer(fake: FakeAsterisk, port = 0, host = "1
         const channelId = fake.placeCall({
           args,
           ...(typeof body.callerNumber === "string" ? { callerNumber: body.callerNumber } : {}),
+          ...(typeof body.callerName === "string" ? { callerName: body.callerName } : {}),
+          ...(typeof body.callerPresentation === "string" ? { callerPresentation: body.callerPresentation } : {}),
+          ...(isStringRecord(body.variables) ? { variables: body.variables } : {}),
           ...(typeof body.app === "string" ? { app: body.app } : {}),
         });
         return [201, { channelId }];

@@ -73,6 +73,8 @@ interface ChannelRecord {
   queue: Command[];
   current?: PlaybackRecord;
   peerId?: string;
+  /** CALLERID(pres): not in the Channel JSON (Asterisk's CallerID model is name and number only). */
+  callerPres?: string;
   /** For the `;1` half: the `;2` half that is in Stasis. */
   stasisHalfId?: string;
 }
@@ -82,6 +84,8 @@ export interface PlaceCallOptions {
   app: string;
   callerNumber?: string;
   callerName?: string;
+  callerPresentation?: string;
+  variables?: Record<string, string>;
   context?: string;
   exten?: string;
 }
@@ -170,7 +174,8 @@ export class Pbx {
         id, name: `${localName};2`, state: "Ring", protocol_id: base.protocol_id, caller: base.caller, connected: { ...base.connected },
         accountcode: "", dialplan: { context, exten, priority: 3, app_name: "Stasis", app_data: [o.app, ...o.args].join(",") }, creationtime: base.creationtime, language: base.language,
       },
-      app: o.app, args: o.args, phase: { state: "inStasis" }, vars: new Map(), queue: [], peerId,
+      app: o.app, args: o.args, phase: { state: "inStasis" }, vars: new Map(Object.entries(o.variables ?? {})), queue: [], peerId,
+      callerPres: o.callerPresentation ?? "allowed_not_screened",
     };
     this.channels.set(peerId, peer);
     this.channels.set(id, ch);
@@ -321,8 +326,8 @@ export class Pbx {
     if (!variable) return err(400, { message: "Variable name is required" });
     const ch = this.channels.get(channelId);
     if (!ch) return err(404, { message: "Provided channel was not found" });
-    const fn = /^CALLERID\((num|name)\)$/.exec(variable);
-    if (fn) return { status: 200, body: { value: fn[1] === "num" ? ch.json.caller.number : ch.json.caller.name } };
+    const fn = /^CALLERID\((num|name|pres)\)$/.exec(variable);
+    if (fn) return { status: 200, body: { value: fn[1] === "num" ? ch.json.caller.number : fn[1] === "name" ? ch.json.caller.name : (ch.callerPres ?? "allowed_not_screened") } };
     if (variable.endsWith(")")) return err(500, { message: "Unable to read provided function" });
     const value = ch.vars.get(variable) ?? ch.vars.get(`_${variable}`) ?? ch.vars.get(`__${variable}`);
     return value === undefined ? err(404, { message: "Provided variable was not found" }) : { status: 200, body: { value } };

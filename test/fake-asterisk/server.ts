@@ -68,6 +68,13 @@ export interface PlaceCallOptions {
   args: string[];
   callerNumber?: string;
   callerName?: string;
+  /**
+   * CALLERID(pres), readable through GET /channels/{id}/variable. A withheld caller as Asterisk
+   * 22 shows it: `callerNumber: ""`, `callerName: "Anonymous"`, `callerPresentation: "prohib_passed_screen"`.
+   */
+  callerPresentation?: string;
+  /** Channel variables the dialplan set before Stasis() (e.g. CRM_BRIDGE_CALLER_NUMBER). */
+  variables?: Record<string, string>;
   app?: string;
   context?: string;
   exten?: string;
@@ -418,6 +425,8 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
         app: o.app ?? defaultApp,
         ...(o.callerNumber !== undefined ? { callerNumber: o.callerNumber } : {}),
         ...(o.callerName !== undefined ? { callerName: o.callerName } : {}),
+        ...(o.callerPresentation !== undefined ? { callerPresentation: o.callerPresentation } : {}),
+        ...(o.variables !== undefined ? { variables: o.variables } : {}),
         ...(o.context !== undefined ? { context: o.context } : {}),
         ...(o.exten !== undefined ? { exten: o.exten } : {}),
       }),

@@ -17,10 +17,13 @@ export type WholePath = {
   tenant: { id: string; admin: string; agent: string };
   api(method: string, path: string, body?: unknown, token?: string): Promise<Response>;
   /** A call into Stasis(crm-bridge,tenant,node) that types `digits`; resolves with where it landed. */
-  call(node: string, digits: string, opts?: { timeoutMs?: number; gapMs?: number }): Promise<Landed>;
+  call(node: string, digits: string, opts?: CallOptions): Promise<Landed>;
   restartEdge(): Promise<void>;
   close(): Promise<void>;
 };
+
+/** `caller`: the fake Asterisk's caller fields (callerNumber, callerName, callerPresentation); `prompt: false` for calls routed without one. */
+export type CallOptions = { timeoutMs?: number; gapMs?: number; caller?: Record<string, string>; prompt?: boolean };
 
 export type Landed = { channelId: string; state: string; context?: string; extension?: string; vars: Record<string, string> };
 
@@ -98,12 +101,12 @@ export async function startWholePath(opts: { edgeTimeoutMs?: number; playbackMs?
     }
   })();
 
-  const call = async (node: string, digits: string, o: { timeoutMs?: number; gapMs?: number } = {}): Promise<Landed> => {
-    const placed = await fetch(`${control}/calls`, { method: "POST", body: JSON.stringify({ tenant: "acme", node }) });
+  const call = async (node: string, digits: string, o: CallOptions = {}): Promise<Landed> => {
+    const placed = await fetch(`${control}/calls`, { method: "POST", body: JSON.stringify({ tenant: "acme", node, ...o.caller }) });
     if (placed.status !== 201) throw new Error(`place call: ${placed.status} ${await placed.text()}`);
     const { channelId } = (await placed.json()) as { channelId: string };
     // A caller types after hearing the prompt begin.
-    for (let i = 0; !prompted.has(channelId); i++) {
+    for (let i = 0; o.prompt !== false && !prompted.has(channelId); i++) {
       if (i > 500) throw new Error(`no prompt on ${channelId}`);
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -4,14 +4,14 @@ import type { AppEnv } from "../env.js";
 import { secretsEqual } from "../security/crypto.js";
 import { parseKeyToken, touchKey, verifyKey, type KeyRecord } from "../store/keys.js";
 import { tenantExists } from "../store/tenants.js";
-import { ApiError, notFound } from "./errors.js";
+import { DomainError, notFound } from "../services/errors.js";
 import { failedAuthLimited, tooManyFailedAuth } from "./limits.js";
 
 export type Principal = { kind: "operator" } | ({ kind: "key" } & KeyRecord);
 export type Allowed = "operator" | Role;
 
-const unauthorized = () => new ApiError(401, "unauthorized", "a valid key is required");
-export const operatorOnly = () => new ApiError(403, "forbidden", "the operator token manages tenants and keys only");
+const unauthorized = () => new DomainError("unauthorized", "a valid key is required");
+export const operatorOnly = () => new DomainError("forbidden", "the operator token manages tenants and keys only");
 
 /** Whether a token is the operator's. A token shaped like a tenant key never is: no comparison on the hot path. */
 export async function isOperatorToken(c: Context<AppEnv>, token: string): Promise<boolean> {
@@ -59,7 +59,7 @@ export function requireAuth(allowed: Allowed[], opts: { tenantMayBeNew?: boolean
 /** The checks every verified tenant key passes, wherever its row was loaded. */
 export function admitKey(c: Context<AppEnv>, key: KeyRecord, tenant: string | undefined, allowed: Allowed[]): KeyRecord {
   if (tenant !== undefined && key.tenant !== tenant) throw notFound("tenant");
-  if (!allowed.includes(key.role)) throw new ApiError(403, "forbidden", `a ${key.role} key cannot do this`);
+  if (!allowed.includes(key.role)) throw new DomainError("forbidden", `a ${key.role} key cannot do this`);
   c.set("principal", { kind: "key", ...key });
   c.executionCtx.waitUntil(touchKey(c.env.DB, key).catch(() => undefined));
   return key;

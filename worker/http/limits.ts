@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv, Env } from "../env.js";
 import { parseKeyToken } from "../store/keys.js";
-import { ApiError } from "./errors.js";
+import { DomainError } from "../services/errors.js";
 
 /**
  * Per-tenant limits on the Workers Rate Limiting binding (counted per data centre). A missing
@@ -13,7 +13,7 @@ export async function limitIdentify(c: Context<AppEnv>, tenant: string): Promise
   const { success } = await limiter.limit({ key: tenant });
   if (!success) {
     c.header("Retry-After", "10");
-    throw new ApiError(429, "rate_limited", "too many identify calls for this tenant; retry shortly");
+    throw new DomainError("rate_limited", "too many identify calls for this tenant; retry shortly");
   }
 }
 
@@ -60,4 +60,4 @@ export async function failedAuthLimited<E extends { Bindings: Env }>(c: Context<
   return !success;
 }
 
-export const tooManyFailedAuth = () => new ApiError(429, "too_many_failed_auth", "too many failed authentications; retry later");
+export const tooManyFailedAuth = () => new DomainError("too_many_failed_auth", "too many failed authentications; retry later");

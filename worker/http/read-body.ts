@@ -1,5 +1,5 @@
 import { readCappedBytes } from "../../shared/read-capped.js";
-import { ApiError } from "./errors.js";
+import { DomainError } from "../services/errors.js";
 
 /**
  * The only way the edge reads a request body (lint forbids the others): at most `limit`
@@ -7,14 +7,14 @@ import { ApiError } from "./errors.js";
  * chunked body (no Content-Length) is cut off at the cap instead of being buffered whole.
  */
 export async function readBodyBytes(req: Request, limit: number): Promise<Uint8Array> {
-  const tooLarge = () => new ApiError(413, "body_too_large", `request bodies here are at most ${limit} bytes`);
+  const tooLarge = () => new DomainError("body_too_large", `request bodies here are at most ${limit} bytes`);
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > limit) throw tooLarge();
   let bytes: Uint8Array | null;
   try {
     bytes = await readCappedBytes(req.body, limit);
   } catch {
-    throw new ApiError(400, "bad_body", "the request body broke off");
+    throw new DomainError("bad_body", "the request body broke off");
   }
   if (bytes === null) throw tooLarge();
   return bytes;

@@ -1,5 +1,5 @@
 import { formFields, mediaType, readBodyBytes } from "../http/read-body.js";
-import { ApiError } from "../http/errors.js";
+import { DomainError } from "../services/errors.js";
 
 export const MAX_IDENTIFY_BODY = 8 * 1024;
 
@@ -41,7 +41,7 @@ export async function readIdentifyBody(req: Request): Promise<IdentifyBody> {
   const type = mediaType(req);
   const known = ["", "application/x-www-form-urlencoded", "application/json", "text/plain", "multipart/form-data"];
   if (!known.includes(type) && !type.endsWith("+json")) {
-    throw new ApiError(415, "unsupported_media_type", "send application/x-www-form-urlencoded, application/json or text/plain");
+    throw new DomainError("unsupported_media_type", "send application/x-www-form-urlencoded, application/json or text/plain");
   }
   const bytes = await readBodyBytes(req, MAX_IDENTIFY_BODY);
   if (type === "multipart/form-data") {
@@ -52,7 +52,7 @@ export async function readIdentifyBody(req: Request): Promise<IdentifyBody> {
   if (type === "application/x-www-form-urlencoded") return fromForm(text);
   if (type === "application/json" || type.endsWith("+json")) {
     const v = fromJson(text);
-    if (v === undefined) throw new ApiError(400, "bad_json", "body is not valid JSON");
+    if (v === undefined) throw new DomainError("bad_json", "body is not valid JSON");
     return v;
   }
   // text/plain or no type: whichever of the two forms it holds.

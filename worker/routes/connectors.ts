@@ -1,23 +1,15 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { slug } from "../../shared/ids.js";
-import { connectorUsage, effectiveQuota } from "../../shared/quota.js";
-import { connectorUsageOf, quotaUsage } from "../quota/client.js";
+import { connectorUsage } from "../../shared/quota.js";
 import { connectorConfig } from "../connectors/registry.js";
 import type { AppEnv } from "../env.js";
 import { requireAuth } from "../http/auth.js";
 import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
-import { ApiError, notFound } from "../http/errors.js";
-import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector, sealingKeys } from "../store/connectors.js";
-import { readJson } from "./read-json.js";
+import * as connectors from "../services/connectors.js";
+import { serviceContext as svc } from "../services/context.js";
+import { readJson, savedStatus } from "./read-json.js";
 
 const params = tenantParam.extend({ connector: z.string() });
-
-function connectorId(raw: string | undefined): string {
-  const id = slug.safeParse(raw);
-  if (!id.success) throw new ApiError(400, "invalid_connector_id", "connector ids are lower-case letters, digits and '-'");
-  return id.data;
-}
 
 export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
   const admin = requireAuth(["admin"]);
@@ -34,43 +26,21 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
     },
     admin,
     async (c) => {
-      const id = connectorId(c.req.param("connector"));
-      const r = await putConnector(c.env.DB, sealingKeys(c.env), c.req.param("tenant")!, id, await readJson(c.req.raw));
-      // Wakes the connector's guard object now, so that the first identify does not pay for its start.
-      await quotaUsage(c.env, c.req.param("tenant")!, id, effectiveQuota(r.config)).catch(() => null);
-      return c.json({ id, ...r.config }, r.created ? 201 : 200);
+      const r = await connectors.putConnector(svc(c), c.req.param("tenant")!, connectors.parseConnectorId(c.req.param("connector")), await readJson(c.req.raw));
+      return c.json(r.connector, savedStatus(r));
     },
   );
   documented(
     app,
-    {
-      method: "get",
-      path: "/v1/tenants/{tenant}/connectors",
-      summary: "List connectors (secrets masked)",
-      security,
-      request: { params: tenantParam },
-      responses: { 200: ok(z.object({ connectors: z.array(connectorConfig) })) },
-    },
+    { method: "get", path: "/v1/tenants/{tenant}/connectors", summary: "List connectors (secrets masked)", security, request: { params: tenantParam }, responses: { 200: ok(z.object({ connectors: z.array(connectorConfig) })) } },
     admin,
-    async (c) => c.json({ connectors: await listMaskedConnectors(c.env.DB, c.req.param("tenant")!) }),
+    async (c) => c.json({ connectors: await connectors.listConnectors(svc(c), c.req.param("tenant")!) }),
   );
   documented(
     app,
-    {
-      method: "get",
-      path: "/v1/tenants/{tenant}/connectors/{connector}",
-      summary: "One connector (secrets masked)",
-      security,
-      request: { params },
-      responses: { 200: ok(connectorConfig) },
-    },
+    { method: "get", path: "/v1/tenants/{tenant}/connectors/{connector}", summary: "One connector (secrets masked)", security, request: { params }, responses: { 200: ok(connectorConfig) } },
     admin,
-    async (c) => {
-      const id = c.req.param("connector")!;
-      const config = await getMaskedConnector(c.env.DB, c.req.param("tenant")!, id);
-      if (!config) throw notFound("connector");
-      return c.json({ id, ...config });
-    },
+    async (c) => c.json(await connectors.getConnector(svc(c), c.req.param("tenant")!, c.req.param("connector")!)),
   );
   documented(
     app,
@@ -83,12 +53,7 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
       responses: { 200: ok(connectorUsage) },
     },
     admin,
-    async (c) => {
-      const id = c.req.param("connector")!;
-      const config = await getMaskedConnector(c.env.DB, c.req.param("tenant")!, id);
-      if (!config) throw notFound("connector");
-      return c.json(await connectorUsageOf(c.env, c.req.param("tenant")!, id, config));
-    },
+    async (c) => c.json(await connectors.connectorUsage(svc(c), c.req.param("tenant")!, c.req.param("connector")!)),
   );
   documented(
     app,
@@ -102,7 +67,7 @@ export function connectorRoutes(app: OpenAPIHono<AppEnv>) {
     },
     admin,
     async (c) => {
-      if (!(await deleteConnector(c.env.DB, c.req.param("tenant")!, c.req.param("connector")!))) throw notFound("connector");
+      await connectors.deleteConnector(svc(c), c.req.param("tenant")!, c.req.param("connector")!);
       return c.body(null, 204);
     },
   );

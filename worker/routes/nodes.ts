@@ -1,13 +1,12 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { node, nodeConfig } from "../../shared/node.js";
-import { slug } from "../../shared/ids.js";
 import type { AppEnv } from "../env.js";
 import { requireAuth } from "../http/auth.js";
 import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
-import { ApiError, notFound } from "../http/errors.js";
-import { deleteNode, getNode, listNodes, putNode } from "../store/nodes.js";
-import { readJson } from "./read-json.js";
+import { serviceContext as svc } from "../services/context.js";
+import * as nodes from "../services/nodes.js";
+import { readJson, savedStatus } from "./read-json.js";
 
 const params = tenantParam.extend({ node: z.string() });
 
@@ -16,44 +15,31 @@ export function nodeRoutes(app: OpenAPIHono<AppEnv>) {
   const reader = requireAuth(["admin", "agent"]);
   documented(
     app,
-    {
-      method: "put",
-      path: "/v1/tenants/{tenant}/nodes/{node}",
-      summary: "Create or replace a customer-id node",
-      security,
-      request: { params, ...jsonBody(nodeConfig) },
-      responses: { 200: ok(node, "Replaced"), 201: ok(node, "Created") },
-    },
+    { method: "put", path: "/v1/tenants/{tenant}/nodes/{node}", summary: "Create or replace a customer-id node", security, request: { params, ...jsonBody(nodeConfig) }, responses: { 200: ok(node, "Replaced"), 201: ok(node, "Created") } },
     admin,
     async (c) => {
-      const id = slug.safeParse(c.req.param("node"));
-      if (!id.success) throw new ApiError(400, "invalid_node_id", "node ids are lower-case letters, digits and '-'");
-      const r = await putNode(c.env.DB, c.req.param("tenant")!, id.data, await readJson(c.req.raw));
-      return c.json(r.node, r.created ? 201 : 200);
+      const r = await nodes.putNode(svc(c), c.req.param("tenant")!, nodes.parseNodeId(c.req.param("node")), await readJson(c.req.raw));
+      return c.json(r.node, savedStatus(r));
     },
   );
   documented(
     app,
     { method: "get", path: "/v1/tenants/{tenant}/nodes", summary: "List nodes", security, request: { params: tenantParam }, responses: { 200: ok(z.object({ nodes: z.array(node) })) } },
     reader,
-    async (c) => c.json({ nodes: await listNodes(c.env.DB, c.req.param("tenant")!) }),
+    async (c) => c.json({ nodes: await nodes.listNodes(svc(c), c.req.param("tenant")!) }),
   );
   documented(
     app,
     { method: "get", path: "/v1/tenants/{tenant}/nodes/{node}", summary: "One node (agents read it too)", security, request: { params }, responses: { 200: ok(node) } },
     reader,
-    async (c) => {
-      const n = await getNode(c.env.DB, c.req.param("tenant")!, c.req.param("node")!);
-      if (!n) throw notFound("node");
-      return c.json(n);
-    },
+    async (c) => c.json(await nodes.getNode(svc(c), c.req.param("tenant")!, c.req.param("node")!)),
   );
   documented(
     app,
     { method: "delete", path: "/v1/tenants/{tenant}/nodes/{node}", summary: "Delete a node", security, request: { params }, responses: { 204: { description: "Deleted" } } },
     admin,
     async (c) => {
-      if (!(await deleteNode(c.env.DB, c.req.param("tenant")!, c.req.param("node")!))) throw notFound("node");
+      await nodes.deleteNode(svc(c), c.req.param("tenant")!, c.req.param("node")!);
       return c.body(null, 204);
     },
   );

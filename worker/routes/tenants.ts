@@ -1,15 +1,14 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { SLUG_PATTERN } from "../../shared/ids.js";
 import { createdKey, keyInfo, keyInput, tenantInput } from "../../shared/tenant.js";
 import type { AppEnv } from "../env.js";
 import { requireAuth } from "../http/auth.js";
 import { documented, jsonBody, ok, security, tenantParam } from "../http/documented.js";
-import { ApiError, notFound } from "../http/errors.js";
-import { resealAll, sealingKeys, validationError } from "../store/connectors.js";
-import { createKey, listKeys, revokeKey } from "../store/keys.js";
-import { deleteTenant, forgetTenantCache, listTenants, upsertTenant } from "../store/tenants.js";
-import { readJson } from "./read-json.js";
+import { resealSecrets } from "../services/connectors.js";
+import { serviceContext as svc } from "../services/context.js";
+import * as keys from "../services/keys.js";
+import { deleteTenant, listTenants, parseTenantId, putTenant } from "../services/tenants.js";
+import { readJson, savedStatus } from "./read-json.js";
 
 const tenantSummary = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
 const deletedTenant = z.object({
@@ -35,7 +34,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
       responses: { 200: ok(resealReport) },
     },
     requireAuth(["operator"]),
-    async (c) => c.json(await resealAll(c.env.DB, sealingKeys(c.env))),
+    async (c) => c.json(await resealSecrets(svc(c))),
   );
 
   documented(
@@ -48,7 +47,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
       responses: { 200: ok(z.object({ tenants: z.array(tenantSummary) })) },
     },
     requireAuth(["operator"]),
-    async (c) => c.json({ tenants: await listTenants(c.env.DB) }),
+    async (c) => c.json({ tenants: await listTenants(svc(c)) }),
   );
 
   documented(
@@ -62,14 +61,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
       responses: { 200: ok(deletedTenant, "Deleted") },
     },
     requireAuth(["operator"]),
-    async (c) => {
-      const tenant = c.req.param("tenant")!;
-      const deleted = await deleteTenant(c.env.DB, tenant);
-      if (!deleted) throw notFound("tenant");
-      // Entries are unreachable already (see forgetTenantCache); a KV failure must not undo the delete.
-      const cacheEntriesDeleted = await forgetTenantCache(c.env.CACHE, tenant).catch(() => 0);
-      return c.json({ id: tenant, deleted, cacheEntriesDeleted });
-    },
+    async (c) => c.json(await deleteTenant(svc(c), c.req.param("tenant")!)),
   );
 
   documented(
@@ -84,12 +76,9 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
     },
     requireAuth(["operator"], { tenantMayBeNew: true }),
     async (c) => {
-      const tenant = c.req.param("tenant")!;
-      if (!SLUG_PATTERN.test(tenant)) throw new ApiError(400, "invalid_tenant_id", "tenant ids are lower-case letters, digits and '-'");
-      const body = tenantInput.safeParse(await readJson(c.req.raw));
-      if (!body.success) throw validationError(body.error);
-      const { created } = await upsertTenant(c.env.DB, tenant, body.data.name);
-      return c.json({ id: tenant, name: body.data.name }, created ? 201 : 200);
+      const tenant = parseTenantId(c.req.param("tenant")!);
+      const r = await putTenant(svc(c), tenant, await readJson(c.req.raw));
+      return c.json(r.tenant, savedStatus(r));
     },
   );
 
@@ -104,11 +93,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
       responses: { 201: ok(createdKey, "Created") },
     },
     requireAuth(["operator", "admin"]),
-    async (c) => {
-      const body = keyInput.safeParse(await readJson(c.req.raw));
-      if (!body.success) throw validationError(body.error);
-      return c.json(await createKey(c.env.DB, c.req.param("tenant")!, body.data.role), 201);
-    },
+    async (c) => c.json(await keys.issueKey(svc(c), c.req.param("tenant")!, await readJson(c.req.raw)), 201),
   );
 
   documented(
@@ -122,7 +107,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
       responses: { 200: ok(z.object({ keys: z.array(keyInfo) })) },
     },
     requireAuth(["operator", "admin"]),
-    async (c) => c.json({ keys: await listKeys(c.env.DB, c.req.param("tenant")!) }),
+    async (c) => c.json({ keys: await keys.listKeys(svc(c), c.req.param("tenant")!) }),
   );
 
   documented(
@@ -137,7 +122,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
     },
     requireAuth(["operator", "admin"]),
     async (c) => {
-      if (!(await revokeKey(c.env.DB, c.req.param("tenant")!, c.req.param("id")!))) throw notFound("key");
+      await keys.revokeKey(svc(c), c.req.param("tenant")!, c.req.param("id")!);
       return c.body(null, 204);
     },
   );

@@ -1,36 +1,33 @@
 import { BoundedCache } from "../../shared/bounded-cache.js";
-import { connectorNames, nodeConfig, type NodeConfig } from "../../shared/node.js";
-import { ApiError } from "../http/errors.js";
-import { unsealConnector, validationError, type SealingKeys, type StoredConnector } from "./connectors.js";
+import { connectorNames, type NodeConfig } from "../../shared/node.js";
+import { unsealConnector, type SealingKeys, type StoredConnector } from "./connectors.js";
 import { keyLookup, type KeyRow } from "./keys.js";
 import { changed, localEpoch } from "./local-epoch.js";
+
+/** The names among `names` that are connectors of the tenant. */
+export async function existingConnectors(db: D1Database, tenant: string, names: string[]): Promise<string[]> {
+  if (!names.length) return [];
+  const { results } = await db
+    .prepare("SELECT id FROM connectors WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))")
+    .bind(tenant, JSON.stringify(names))
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
 
 /** A stored node; rows written before a field with a default existed read as that default. */
 function storedConfig(json: string): NodeConfig {
   return { identifyBy: "dtmf", confirmCaller: false, ...(JSON.parse(json) as Partial<NodeConfig>) } as NodeConfig;
 }
 
-export async function putNode(db: D1Database, tenant: string, id: string, input: unknown) {
-  const parsed = nodeConfig.safeParse(input);
-  if (!parsed.success) throw validationError(parsed.error);
-  const config = parsed.data;
-  if (config.url !== undefined) throw new ApiError(400, "validation_failed", "url: only agent NODES_FILE nodes may name a url; use a webhook connector");
-  const names = connectorNames(config);
-  if (names.length) {
-    const { results } = await db
-      .prepare("SELECT id FROM connectors WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))")
-      .bind(tenant, JSON.stringify(names))
-      .all<{ id: string }>();
-    const missing = names.filter((n) => !results.some((r) => r.id === n));
-    if (missing.length) throw new ApiError(400, "validation_failed", `connector: no connector named ${missing.join(", ")}`);
-  }
+/** Create or replace a validated node; its chain is kept apart so connector deletes can see who uses them. */
+export async function saveNode(db: D1Database, tenant: string, id: string, config: NodeConfig) {
   const existed = await db.prepare("SELECT 1 FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id).first();
   await db
     .prepare(
       `INSERT INTO nodes (tenant_id, id, config, connectors) VALUES (?1, ?2, ?3, ?4)
        ON CONFLICT(tenant_id, id) DO UPDATE SET config = ?3, connectors = ?4, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
     )
-    .bind(tenant, id, JSON.stringify(config), JSON.stringify(names))
+    .bind(tenant, id, JSON.stringify(config), JSON.stringify(connectorNames(config)))
     .run();
   changed();
   return { created: !existed, node: { id, ...config } };
@@ -66,7 +63,7 @@ const contexts = new BoundedCache<string, { rows: ContextRows; epoch: number }>(
  * What identify needs, in one D1 round trip: the caller's key row, the node, and its
  * connectors in chain order, decrypted. The key is checked by the caller (auth stays in http/).
  */
-export async function loadIdentifyContext(db: D1Database, encKey: SealingKeys, keyId: string, tenant: string, id: string) {
+export async function loadIdentifyContext(db: D1Database, keys: SealingKeys, keyId: string, tenant: string, id: string) {
   const cacheKey = `${keyId}\u0000${tenant}\u0000${id}`;
   let hit = contexts.get(cacheKey);
   if (!hit || hit.epoch !== localEpoch()) {
@@ -94,7 +91,7 @@ export async function loadIdentifyContext(db: D1Database, encKey: SealingKeys, k
   // Connectors are only unsealed for a key of this very tenant: nothing is decrypted for a stranger.
   const load = async () => {
     if (!nodeRow) return null;
-    const connectors: StoredConnector[] = await Promise.all(connRows.map((r) => unsealConnector(encKey, tenant, r)));
+    const connectors: StoredConnector[] = await Promise.all(connRows.map((r) => unsealConnector(keys, tenant, r)));
     return { node: { id, ...storedConfig(nodeRow.config) }, connectors };
   };
   return { keyRow, load };

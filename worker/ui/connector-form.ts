@@ -1,5 +1,6 @@
 import { connectorModule, connectorModules, type ConnectorConfig } from "../connectors/registry.js";
 import { splitSecrets } from "../connectors/secrets.js";
+import type { Issue } from "../services/errors.js";
 import type { FieldErrors } from "./fields.js";
 
 /** The connector form's raw fields and their way to and from the PUT body; the schema does the checking. */
@@ -76,12 +77,11 @@ export function formToInput(f: ConnectorForm, errors: FieldErrors, badJson: stri
 }
 
 /** zod issues on the common fields go next to them; everything kind-specific goes under the JSON box. */
-export function connectorIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): FieldErrors {
+export function connectorIssues(issues: readonly Issue[]): FieldErrors {
   const out: FieldErrors = {};
-  for (const i of issues) {
-    const path = i.path.map(String).join(".");
+  for (const { path, message } of issues) {
     const field = (COMMON as readonly string[]).includes(path) ? path : "config";
-    const line = field === "config" && path ? `${path}: ${i.message}` : i.message;
+    const line = field === "config" && path ? `${path}: ${message}` : message;
     out[field] = out[field] ? `${out[field]}; ${line}` : line;
   }
   return out;

@@ -1,13 +1,12 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { readFormFields } from "../http/read-body.js";
+import type { ServiceContext } from "../services/context.js";
 import type { Dict, Lang } from "./i18n.js";
 import type { Session } from "./session.js";
 
-/** An in-process request to the worker's own HTTP API, as the signed-in key. */
-export type ApiCall = (method: string, path: string, body?: unknown) => Promise<Response>;
-
-export type UiVariables = AppEnv["Variables"] & { lang: Lang; t: Dict; session: Session; form: Record<string, string>; api: ApiCall };
+/** `svc`: the signed-in key's context for the services, which the pages call like the API does. */
+export type UiVariables = AppEnv["Variables"] & { lang: Lang; t: Dict; session: Session; form: Record<string, string>; svc: ServiceContext };
 export type UiEnv = { Bindings: AppEnv["Bindings"]; Variables: UiVariables };
 export type UiApp = Hono<UiEnv>;
 export type UiContext = Context<UiEnv>;

@@ -1,27 +1,17 @@
+import type { Issue } from "../services/errors.js";
+
 /** Field errors by form-field name ("successDestination.id"); "" holds errors about the whole form. */
 export type FieldErrors = Record<string, string>;
 
-/** zod issues → the form field they belong to: the issue path joined with "." is the control's name. */
-export function issuesToFields(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>, prefix = ""): FieldErrors {
+/**
+ * A service's validation issues by field; with `known`, an issue at any other path goes under ""
+ * (the form's summary) instead of beside a control that does not exist.
+ */
+export function issuesToFields(issues: readonly Issue[], known?: readonly string[]): FieldErrors {
   const out: FieldErrors = {};
   for (const i of issues) {
-    const key = prefix + i.path.map(String).join(".");
+    const key = !known || known.includes(i.path) ? i.path : "";
     out[key] ??= i.message;
-  }
-  return out;
-}
-
-/**
- * The store's 400s read "path: message; path: message" (validationError); this splits them
- * back into fields so checks made only by the store (a connector that does not exist) land
- * next to their control like the zod ones.
- */
-export function storeMessageToFields(message: string, known: readonly string[]): FieldErrors {
-  const out: FieldErrors = {};
-  for (const part of message.split("; ")) {
-    const m = /^([\w.]+): (.*)$/.exec(part);
-    const field = m && known.includes(m[1]!) ? m[1]! : "";
-    out[field] ??= m && field ? m[2]! : part;
   }
   return out;
 }

@@ -2,13 +2,16 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../env.js";
-import { ApiError } from "../http/errors.js";
-import { touchKey } from "../store/keys.js";
+import { statusOf } from "../http/errors.js";
+import { serviceContext } from "../services/context.js";
+import { DomainError } from "../services/errors.js";
+import { touchKey } from "../services/keys.js";
 import { readForm, type UiContext, type UiEnv } from "./context.js";
 import { csrfMatches } from "./csrf.js";
 import { ENHANCE_JS } from "./enhance.js";
 import { dict, LANG_COOKIE, pickLang } from "./i18n.js";
 import { Layout } from "./layout.js";
+import { log } from "../observability/log.js";
 import { connectorPages } from "./pages/connectors.js";
 import { decisionPages } from "./pages/decisions.js";
 import { csrfRefused, notFoundPage } from "./pages/errors.js";
@@ -21,20 +24,22 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; i
 
 function errorPage(err: Error, c: UiContext) {
   const t = c.get("t") ?? dict("en");
-  const known = err instanceof ApiError;
-  if (!known) console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), msg: "ui unhandled", error: err.name }));
+  const known = err instanceof DomainError;
+  // Another tenant's object and a missing one look alike: the page's own 404.
+  if (known && err.code === "not_found" && c.get("session")) return notFoundPage(c);
+  if (!known) log({ event: "error", msg: "unhandled", requestId: c.get("requestId"), where: "ui", error: err.name });
   return c.html(
     <Layout t={t} lang={c.get("lang") ?? "en"} title={known ? err.message : "Internal error"} current="nodes" path="/ui/nodes">
       <p>
         <a href="/ui/nodes">{t.nav.nodes}</a>
       </p>
     </Layout>,
-    known ? err.status : 500,
+    known ? statusOf(err) : 500,
   );
 }
 
 /** The admin pages (SPEC 8), server-rendered, under /ui. */
-export function createUi(api: Pick<OpenAPIHono<AppEnv>, "request">) {
+export function createUi() {
   const ui = new Hono<UiEnv>();
   ui.onError(errorPage);
   ui.use(async (c, next) => {
@@ -70,17 +75,8 @@ export function createUi(api: Pick<OpenAPIHono<AppEnv>, "request">) {
     }
     c.set("session", session);
     c.set("principal", { kind: "key", ...session.key });
-    c.set("api", (method, path, body) =>
-      Promise.resolve(
-        api.request(
-          path,
-          { method, headers: { authorization: `Bearer ${session.token}`, "content-type": "application/json" }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) },
-          c.env,
-          c.executionCtx,
-        ),
-      ),
-    );
-    c.executionCtx.waitUntil(touchKey(c.env.DB, session.key).catch(() => undefined));
+    c.set("svc", serviceContext(c));
+    touchKey(c.get("svc"), session.key);
     if (c.req.method !== "GET" && c.req.method !== "HEAD" && !(await csrfMatches(session.csrf, await readForm(c)))) return csrfRefused(c);
     await next();
   });
@@ -94,5 +90,5 @@ export function createUi(api: Pick<OpenAPIHono<AppEnv>, "request">) {
 }
 
 export function uiRoutes(app: OpenAPIHono<AppEnv>) {
-  app.route("/ui", createUi(app));
+  app.route("/ui", createUi());
 }

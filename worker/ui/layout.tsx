@@ -129,3 +129,19 @@ export function Banner(p: { kind: "ok" | "err"; children?: Child }) {
 export function CsrfField(p: { token: string }) {
   return <input type="hidden" name={CSRF_FIELD} value={p.token} />;
 }
+
+/** A table with one header row of column titles; the body rows are the children. */
+export function Table(p: { head: string[]; children?: Child }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          {p.head.map((h) => (
+            <th scope="col">{h}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{p.children}</tbody>
+    </table>
+  );
+}

@@ -2,24 +2,22 @@ import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
 import type { Env } from "../env.js";
-import { ApiError } from "../http/errors.js";
+import { DomainError } from "../services/errors.js";
 import { decrypt, encrypt, fromBase64, randomToken, toBase64 } from "../security/crypto.js";
-import { checkKey, parseKeyToken, type KeyRecord } from "../store/keys.js";
-import { createSession, deleteSession, sessionKeyLookup } from "../store/sessions.js";
+import { closeSession, openSession, sessionKey as keyOfSession, type KeyRecord } from "../services/keys.js";
 
 export const SESSION_COOKIE = "cb_session";
 const SESSION_HOURS = 8;
 const AAD = "crm-bridge ui session v1";
 
 /**
- * What the sealed cookie holds: the key (the pages call the API with it), the session's row in
+ * What the sealed cookie holds: the key (re-checked on every request), the session's row in
  * D1 and its CSRF token. Every request re-checks key and row, so revoking the key or logging out
  * ends the session at once, even for a copy of the cookie.
  */
 type Sealed = { k: string; s: string; c: string; e: number };
 
-/** `token` is the raw key, kept only in memory for this request: the pages call the API with it, never render it. */
-export type Session = { id: string; key: KeyRecord; token: string; csrf: string; expiresAt: number };
+export type Session = { id: string; key: KeyRecord; csrf: string; expiresAt: number };
 
 export const cookieOptions = (maxAgeSeconds?: number): CookieOptions => ({
   httpOnly: true,
@@ -34,7 +32,7 @@ export const cookieOptions = (maxAgeSeconds?: number): CookieOptions => ({
 const derived = new Map<string, Promise<string>>();
 function sessionKey(env: Env): Promise<string> {
   const root = env.ENCRYPTION_KEY;
-  if (!root) throw new ApiError(503, "encryption_key_missing", "the worker secret ENCRYPTION_KEY is not set");
+  if (!root) throw new DomainError("encryption_key_missing", "the worker secret ENCRYPTION_KEY is not set");
   let k = derived.get(root);
   if (!k) {
     k = (async () => {
@@ -54,7 +52,7 @@ function sessionKey(env: Env): Promise<string> {
 /** Records and seals a fresh session for an already verified admin key and sets the cookie. */
 export async function startSession<E extends { Bindings: Env }>(c: Context<E>, rawKey: string, key: KeyRecord): Promise<void> {
   const expiresAt = Date.now() + SESSION_HOURS * 3600_000;
-  const id = await createSession(c.env.DB, key.id, expiresAt);
+  const id = await openSession(c.env, key.id, expiresAt);
   const payload: Sealed = { k: rawKey, s: id, c: randomToken(24), e: expiresAt };
   const sealed = await encrypt(await sessionKey(c.env), JSON.stringify(payload), AAD);
   setCookie(c, SESSION_COOKIE, sealed, cookieOptions(SESSION_HOURS * 3600));
@@ -63,7 +61,7 @@ export async function startSession<E extends { Bindings: Env }>(c: Context<E>, r
 /** Drops the cookie and, for a live session, its row: a kept copy of the cookie is then worthless. */
 export async function endSession<E extends { Bindings: Env }>(c: Context<E>, session?: Session): Promise<void> {
   deleteCookie(c, SESSION_COOKIE, cookieOptions());
-  if (session) await deleteSession(c.env.DB, session.id);
+  if (session) await closeSession(c.env, session.id);
 }
 
 /**
@@ -81,9 +79,7 @@ export async function readSession<E extends { Bindings: Env }>(c: Context<E>): P
   }
   const { k, s, c: csrf, e } = payload;
   if (typeof k !== "string" || typeof s !== "string" || typeof csrf !== "string" || typeof e !== "number" || e < Date.now()) return null;
-  const parsed = parseKeyToken(k);
-  if (!parsed) return null;
-  const key = await checkKey(await sessionKeyLookup(c.env.DB, s, parsed.id), parsed.secret);
+  const key = await keyOfSession(c.env, s, k);
   if (!key || key.role !== "admin") return null;
-  return { id: s, key, token: k, csrf, expiresAt: e };
+  return { id: s, key, csrf, expiresAt: e };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { boundedWait } from "../../../shared/bounded-wait.js";
 import type { DialplanTarget } from "../../../shared/destinations-file.js";
-import type { CallChannel, CallStop, Playback } from "../call/call-channel.js";
+import { CALLER_NUMBER_VARIABLE, type CallChannel, type CallStop, type Playback } from "../call/call-channel.js";
 import type { AriClient, AriEvent } from "./ari-client.js";
 
 /**
@@ -24,8 +24,9 @@ export class AriCalls {
     return `${this.prefix}-${(this.seq++).toString(36)}`;
   }
 
-  open(id: string): AriCallChannel {
-    const ch = new AriCallChannel(id, this);
+  /** `callerNumber`: StasisStart's `channel.caller.number`. */
+  open(id: string, callerNumber = ""): AriCallChannel {
+    const ch = new AriCallChannel(id, this, callerNumber);
     this.calls.set(id, ch);
     return ch;
   }
@@ -86,10 +87,12 @@ export class AriCallChannel implements CallChannel {
   /** Keys pressed before the first collection listens (while the call is being answered). */
   private typedAhead: Array<{ digit: string; at: number }> | null = [];
   readonly openedAt: number;
+  private callerNumberRead: Promise<string> | null = null;
 
   constructor(
     readonly id: string,
     private readonly calls: AriCalls,
+    private readonly stasisCallerNumber = "",
   ) {
     this.openedAt = calls.now();
   }
@@ -125,6 +128,22 @@ export class AriCallChannel implements CallChannel {
 
   async answer(): Promise<void> {
     await bounded(need(this.calls).channels.answer({ channelId: this.id }), "answer");
+  }
+
+  callerNumber(): Promise<string> {
+    // One ARI round trip, only for nodes that identify by number; unset (404) or empty means
+    // the dialplan left it to CALLERID(num), which StasisStart already carried.
+    this.callerNumberRead ??= (async () => {
+      const c = this.calls.client();
+      if (!c) return this.stasisCallerNumber;
+      try {
+        const v = await bounded(c.channels.getChannelVar({ channelId: this.id, variable: CALLER_NUMBER_VARIABLE }), "getChannelVar");
+        return v.value?.trim() ? v.value : this.stasisCallerNumber;
+      } catch {
+        return this.stasisCallerNumber;
+      }
+    })();
+    return this.callerNumberRead;
   }
 
   play(media: string): Playback {

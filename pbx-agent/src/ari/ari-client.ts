@@ -16,6 +16,7 @@ export interface AriClient extends EventEmitter {
     continueInDialplan(p: { channelId: string; context: string; extension: string; priority: number }): PromiseLike<unknown>;
     hangup(p: { channelId: string; reason?: string }): PromiseLike<unknown>;
     get(p: { channelId: string }): PromiseLike<AriChannelJson>;
+    getChannelVar(p: { channelId: string; variable: string }): PromiseLike<{ value: string }>;
   };
   playbacks: { stop(p: { playbackId: string }): PromiseLike<unknown> };
   asterisk: {
@@ -29,6 +30,8 @@ export interface AriClient extends EventEmitter {
 export type AriChannelJson = {
   id: string;
   state?: string;
+  /** Asterisk's CallerID model: a withheld caller is `number: ""` (name often "Anonymous"). */
+  caller?: { name?: string; number?: string };
   dialplan?: { context?: string; exten?: string; priority?: number; app_name?: string; app_data?: string };
 };
 

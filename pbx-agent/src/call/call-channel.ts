@@ -13,6 +13,9 @@ export class CallStopped extends Error {
   }
 }
 
+/** Set by the dialplan before Stasis() when the trunk carries the caller's number somewhere CALLERID(num) does not show. */
+export const CALLER_NUMBER_VARIABLE = "CRM_BRIDGE_CALLER_NUMBER";
+
 export type Playback = {
   /** Settles when Asterisk reports the playback finished (done, stopped or failed) or the call ends. */
   readonly ended: Promise<void>;
@@ -29,6 +32,12 @@ export interface CallChannel {
   /** Aborted (reason: a CallStop) when the caller hangs up or the agent shuts down. */
   readonly signal: AbortSignal;
   answer(): Promise<void>;
+  /**
+   * The calling number as the PBX has it (raw, maybe empty or "anonymous"): the channel variable
+   * CALLER_NUMBER_VARIABLE when the dialplan set it (trunks that carry the number elsewhere),
+   * else StasisStart's `channel.caller.number`. Never rejects.
+   */
+  callerNumber(): Promise<string>;
   play(media: string): Playback;
   /** Subscribes to the caller's key presses; returns the unsubscribe. `at` is on the agent's monotonic clock. */
   onDtmf(listener: (digit: string, at: number) => void): () => void;

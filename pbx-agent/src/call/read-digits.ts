@@ -6,8 +6,10 @@ import { initialCollectState, stepCollect, type CollectAction, type CollectEvent
  * Plays `prompt` (null: none) and collects one try of digits on `channel`, driving the pure
  * collector with real timers. Everything it starts (DTMF listener, timer, abort listener,
  * playback) is released before it settles. Rejects with CallStopped when the call stops.
+ * `typed`: keys the caller pressed before this try listened (during a caller-number lookup);
+ * they count as if pressed when it starts, so the wait for the next key is a full one.
  */
-export function readDigits(channel: CallChannel, prompt: string | null, settings: CollectSettings, now: () => number): Promise<CollectResult> {
+export function readDigits(channel: CallChannel, prompt: string | null, settings: CollectSettings, now: () => number, typed: ReadonlyArray<{ digit: string; at: number }> = []): Promise<CollectResult> {
   return new Promise<CollectResult>((resolve, reject) => {
     const stop = stopOf(channel.signal);
     if (stop) return reject(new CallStopped(stop));
@@ -54,7 +56,9 @@ export function readDigits(channel: CallChannel, prompt: string | null, settings
     const offDtmf = channel.onDtmf((digit, at) => run({ type: "dtmf", digit, at }));
     channel.signal.addEventListener("abort", onAbort, { once: true });
 
-    run({ type: "start", at: now(), prompt: prompt !== null });
+    const startedAt = now();
+    run({ type: "start", at: startedAt, prompt: prompt !== null });
+    for (const t of typed) run({ type: "dtmf", digit: t.digit, at: Math.max(t.at, startedAt) });
     if (prompt !== null && !settled) {
       playing = true;
       playback = channel.play(prompt);

@@ -6,7 +6,7 @@ import type { DialplanTarget } from "../../../shared/destinations-file.js";
 import type { LookupResult, lookupCustomer } from "../edge/client.js";
 import type { NodeLookup } from "../nodes/node-source.js";
 import type { CallChannel, CallStop, Playback } from "./call-channel.js";
-import { mediaUri, runCall, type CallDeps } from "./run-node.js";
+import { callerNumberToSend, DEFAULT_CONFIRM_CALLER_MEDIA, mediaUri, runCall, type CallDeps } from "./run-node.js";
 
 /** The caller: for the n-th prompt played, which keys to press and when (ms after the prompt starts), or hang up. */
 type Script = (media: string, n: number) => { keys?: Array<[number, string]>; hangupAt?: number };
@@ -21,9 +21,16 @@ class MemoryChannel implements CallChannel {
   private listeners = new Set<(d: string, at: number) => void>();
   private plays = 0;
   private routed = false;
-  constructor(private readonly script: Script) {}
+  constructor(
+    private readonly script: Script,
+    private readonly caller = "",
+  ) {}
   async answer() {
     this.commands.push("answer");
+  }
+  async callerNumber() {
+    this.commands.push("callerNumber");
+    return this.caller;
   }
   play(media: string): Playback {
     this.commands.push(`play ${media}`);
@@ -87,7 +94,9 @@ const base = { audio: "sound:enter-id", successDestination: { type: 1, id: 10 },
 
 function deps(defs: Record<string, NodeConfigInput>, answer?: (id: string, signal?: AbortSignal) => Promise<LookupResult>): CallDeps & { asked: string[] } {
   const asked: string[] = [];
-  const lookup: typeof lookupCustomer = async (target, id, opts) => {
+  const lookup: typeof lookupCustomer = async (target, who, opts) => {
+    // A number lookup shows as "tel:<number>" beside the typed ids.
+    const id = typeof who === "string" ? who : `tel:${who.callerNumber}`;
     asked.push(id);
     return answer ? answer(id, opts.signal) : { ok: false, reason: "edge_unreachable", ms: 0 };
   };
@@ -264,6 +273,181 @@ describe("runCall, the caller hangs up", () => {
     const r = await run(ch, deps({ n: cd }, reply("true")));
     expect(r).toMatchObject({ outcome: "failure", reason: "shutdown" });
     expect(ch.commands.at(-1)).toBe("continue crm-bridge-route,3-20,1");
+  });
+});
+
+describe("runCall, identification by caller number (issue 12)", () => {
+  const KNOWN = "+34911234567";
+  const byNumber = (answers: Record<string, LookupResult>, typed: LookupResult = { ok: true, reply: { status: "ok", destination: "true" }, ms: 5 }) => async (id: string) =>
+    id.startsWith("tel:") ? (answers[id.slice(4)] ?? { ok: true, reply: { status: "ok", destination: "false" }, ms: 5 }) : typed;
+  const found = (destination = "true", idContact = "5550123"): LookupResult => ({ ok: true, reply: { status: "ok", destination, idContact }, ms: 5 });
+  const tf = { ...base, name: "n", interaction: "crm_true_false", connector: "crm" } as const;
+  const plays = (ch: MemoryChannel) => ch.commands.filter((c) => c.startsWith("play"));
+
+  it("known number: routed at once, no prompt, the ids set to the matched customer", async () => {
+    const ch = new MemoryChannel(() => ({}), KNOWN);
+    const d = deps({ n: { ...tf, identifyBy: "caller_number_then_dtmf" } }, byNumber({ [KNOWN]: found() }));
+    const r = await run(ch, d);
+    expect(r).toMatchObject({ outcome: "success", reason: "crm_true", identifiedBy: "caller_number", callerLookup: "found", customerId: "*****23", attempts: 0 });
+    expect(d.asked).toEqual([`tel:${KNOWN}`]);
+    expect(plays(ch)).toEqual([]);
+    expect(ch.commands).toEqual([
+      "answer",
+      "callerNumber",
+      "set __OMLCODCLI=5550123",
+      "set CUSTOMER_ID=5550123",
+      "set CRM_BRIDGE_OUTCOME=success",
+      "set CRM_BRIDGE_DEST_TYPE=1",
+      "set CRM_BRIDGE_DEST_ID=10",
+      "continue crm-bridge-route,1-10,1",
+    ]);
+    expect(ch.dtmfListeners).toBe(0);
+  });
+
+  it("known number, the CRM's answer about that customer decides (crm_destination, false)", async () => {
+    const cdNode = { ...tf, interaction: "crm_destination", identifyBy: "caller_number" } as const;
+    const r1 = await run(new MemoryChannel(() => ({}), KNOWN), deps({ n: cdNode }, byNumber({ [KNOWN]: found("2,7") })));
+    expect(r1).toMatchObject({ outcome: "crm", destination: { type: 2, id: 7 }, identifiedBy: "caller_number" });
+    const r2 = await run(new MemoryChannel(() => ({}), KNOWN), deps({ n: { ...cdNode, interaction: "crm_true_false" } }, byNumber({ [KNOWN]: found("false") })));
+    expect(r2).toMatchObject({ outcome: "failure", reason: "crm_false", identifiedBy: "caller_number" });
+  });
+
+  it("mode none with caller_number: a known number is success, an unknown one the failure destination", async () => {
+    const none = { ...base, name: "n", interaction: "none", connector: "crm", identifyBy: "caller_number" } as const;
+    const ch = new MemoryChannel(() => ({}), KNOWN);
+    const r = await run(ch, deps({ n: none }, byNumber({ [KNOWN]: found("true", "42") })));
+    expect(r).toMatchObject({ outcome: "success", identifiedBy: "caller_number" });
+    expect(ch.commands).toContain("set CUSTOMER_ID=42");
+    const ch2 = new MemoryChannel(() => ({}), "+34911000000");
+    const r2 = await run(ch2, deps({ n: none }, byNumber({ [KNOWN]: found() })));
+    expect(r2).toMatchObject({ outcome: "failure", reason: "caller_number_not_found", destination: { type: 3, id: 20 }, identifiedBy: null });
+    expect(plays(ch2)).toEqual([]);
+    expect(ch2.commands.some((c) => c.includes("CUSTOMER_ID"))).toBe(false);
+  });
+
+  it("unknown, ambiguous (no idContact, status fail) and edge failures: then_dtmf prompts, caller_number fails", async () => {
+    const cases: Array<[string, LookupResult, string, string]> = [
+      ["unknown", { ok: true, reply: { status: "ok", destination: "false" }, ms: 1 }, "caller_number_not_found", "failure"],
+      ["ambiguous", { ok: true, reply: { status: "fail", destination: "false" }, ms: 1 }, "caller_number_not_found", "failure"],
+      ["edge down", { ok: false, reason: "edge_unreachable", ms: 1 }, "edge_unreachable", "failure"],
+      ["edge slow", { ok: false, reason: "edge_timeout", ms: 2000 }, "edge_timeout", "timeout"],
+    ];
+    for (const [what, answer, reason, outcome] of cases) {
+      const ch = new MemoryChannel(() => ({ keys: keys("4321#") }), KNOWN);
+      const d = deps({ n: { ...tf, identifyBy: "caller_number_then_dtmf" } }, byNumber({ [KNOWN]: answer }));
+      const r = await run(ch, d);
+      expect(r, what).toMatchObject({ outcome: "success", identifiedBy: "dtmf", customerId: "**21", attempts: 1 });
+      expect(d.asked, what).toEqual([`tel:${KNOWN}`, "4321"]);
+      expect(plays(ch), what).toEqual(["play sound:enter-id"]);
+
+      const ch2 = new MemoryChannel(() => ({ keys: keys("4321#") }), KNOWN);
+      const r2 = await run(ch2, deps({ n: { ...tf, identifyBy: "caller_number" } }, byNumber({ [KNOWN]: answer })));
+      expect(r2, what).toMatchObject({ outcome, reason, destination: { type: 3, id: 20 }, attempts: 0 });
+      expect(plays(ch2), what).toEqual([]);
+    }
+  });
+
+  it("withheld and unusable numbers never reach the edge", async () => {
+    for (const raw of ["", "anonymous", "Restricted", "sip:anonymous@anonymous.invalid", "+0000000", "12"]) {
+      const ch = new MemoryChannel(() => ({ keys: keys("4321#") }), raw);
+      const d = deps({ n: { ...tf, identifyBy: "caller_number_then_dtmf" } }, byNumber({}));
+      const r = await run(ch, d);
+      expect(r, raw).toMatchObject({ outcome: "success", identifiedBy: "dtmf", callerLookup: "unusable" });
+      expect(d.asked, raw).toEqual(["4321"]);
+
+      const d2 = deps({ n: { ...tf, identifyBy: "caller_number" } }, byNumber({}));
+      const r2 = await run(new MemoryChannel(() => ({}), raw), d2);
+      expect(r2, raw).toMatchObject({ outcome: "failure", reason: "caller_number_unusable" });
+      expect(d2.asked, raw).toEqual([]);
+    }
+  });
+
+  it("confirmCaller: 1 accepts; another key or silence falls back to the prompt", async () => {
+    const node = { n: { ...tf, identifyBy: "caller_number", confirmCaller: true } } as const;
+    const accept = new MemoryChannel((m) => ({ keys: m === DEFAULT_CONFIRM_CALLER_MEDIA ? [[800, "1"]] : keys("4321#") }), KNOWN);
+    const r = await run(accept, deps(node, byNumber({ [KNOWN]: found() })));
+    expect(r).toMatchObject({ outcome: "success", identifiedBy: "caller_number", callerLookup: "found" });
+    expect(plays(accept)).toEqual([`play ${DEFAULT_CONFIRM_CALLER_MEDIA}`]);
+    expect(accept.commands).toContain("set CUSTOMER_ID=5550123");
+
+    const refusals: Array<[string, Array<[number, string]>]> = [["2", [[800, "2"]]], ["silence", []]];
+    for (const [what, confirmKeys] of refusals) {
+      const ch = new MemoryChannel((m) => ({ keys: m === DEFAULT_CONFIRM_CALLER_MEDIA ? [...confirmKeys] : keys("4321#") }), KNOWN);
+      const d = deps(node, byNumber({ [KNOWN]: found() }));
+      const r2 = await run(ch, d);
+      expect(r2, what).toMatchObject({ outcome: "success", identifiedBy: "dtmf", callerLookup: "refused", customerId: "**21" });
+      expect(plays(ch), what).toEqual([`play ${DEFAULT_CONFIRM_CALLER_MEDIA}`, "play sound:enter-id"]);
+      expect(ch.commands, what).toContain("set CUSTOMER_ID=4321");
+      expect(ch.commands, what).not.toContain("set CUSTOMER_ID=5550123");
+      expect(d.asked, what).toEqual([`tel:${KNOWN}`, "4321"]);
+      // Silence: the confirm waits its 5 s (CONFIRM_TIMEOUT_MS), then the prompt.
+      if (what === "silence") expect(r2.timings.totalMs).toBeGreaterThanOrEqual(5000);
+    }
+  });
+
+  it("type-ahead: keys pressed during the number lookup are the id when the prompt follows (not played)", async () => {
+    const ch = new MemoryChannel(() => ({}), KNOWN);
+    const d = deps({ n: { ...tf, identifyBy: "caller_number_then_dtmf", expectedLength: 4 } }, async (id) => {
+      if (!id.startsWith("tel:")) return { ok: true, reply: { status: "ok", destination: "true" }, ms: 5 };
+      for (const k of "1234") {
+        await new Promise((r) => setTimeout(r, 50));
+        ch.press(k);
+      }
+      return { ok: true, reply: { status: "ok", destination: "false" }, ms: 200 };
+    });
+    const r = await run(ch, d);
+    expect(r).toMatchObject({ outcome: "success", identifiedBy: "dtmf", customerId: "**34", attempts: 1 });
+    expect(d.asked).toEqual([`tel:${KNOWN}`, "1234"]);
+    expect(plays(ch)).toEqual([]);
+  });
+
+  it("type-ahead, partial: the prompt's wait continues the typed digits; with confirmCaller a match typed over is not confirmed", async () => {
+    const ch = new MemoryChannel(() => ({}), KNOWN);
+    setTimeout(() => ch.press("9"), 10);
+    setTimeout(() => ch.press("8"), 400);
+    setTimeout(() => ch.press("7"), 500);
+    setTimeout(() => ch.press("#"), 600);
+    const d = deps({ n: { ...tf, identifyBy: "caller_number_then_dtmf", confirmCaller: true } }, async (id) => {
+      if (!id.startsWith("tel:")) return { ok: true, reply: { status: "ok", destination: "true" }, ms: 5 };
+      await new Promise((r) => setTimeout(r, 100));
+      return found();
+    });
+    const r = await run(ch, d);
+    expect(r).toMatchObject({ outcome: "success", identifiedBy: "dtmf", callerLookup: "typed_ahead", customerId: "*87" });
+    expect(d.asked).toEqual([`tel:${KNOWN}`, "987"]);
+    expect(plays(ch)).toEqual([]);
+  });
+
+  it("hang-up during the number lookup: the request aborted, abandoned, nothing sent after; shutdown: the failure destination", async () => {
+    let aborted = false;
+    const ch = new MemoryChannel(() => ({}), KNOWN);
+    setTimeout(() => ch.end({ code: "hangup" }), 300);
+    const d = deps({ n: { ...tf, identifyBy: "caller_number_then_dtmf" } }, (_id, signal) =>
+      new Promise<LookupResult>((resolve) => signal?.addEventListener("abort", () => ((aborted = true), resolve({ ok: false, reason: "aborted", ms: 1 })))),
+    );
+    const r = await run(ch, d);
+    expect(aborted).toBe(true);
+    expect(r.outcome).toBe("abandoned");
+    expect(ch.commands).toEqual(["answer", "callerNumber"]);
+
+    const ch2 = new MemoryChannel(() => ({}), KNOWN);
+    setTimeout(() => ch2.end({ code: "shutdown" }), 300);
+    const d2 = deps({ n: { ...tf, identifyBy: "caller_number_then_dtmf" } }, (_id, signal) =>
+      new Promise<LookupResult>((resolve) => signal?.addEventListener("abort", () => resolve({ ok: false, reason: "aborted", ms: 1 }))),
+    );
+    const r2 = await run(ch2, d2);
+    expect(r2).toMatchObject({ outcome: "failure", reason: "shutdown" });
+    expect(ch2.commands.at(-1)).toBe("continue crm-bridge-route,3-20,1");
+  });
+
+  it("the number sent: E.164 with the node's country, as given when only the edge knows the country, nothing when unusable", () => {
+    expect(callerNumberToSend("911 23 45 67", "ES")).toBe("+34911234567");
+    expect(callerNumberToSend("+34 911 23 45 67", undefined)).toBe("+34911234567");
+    expect(callerNumberToSend(" 911234567 ", undefined)).toBe("911234567");
+    expect(callerNumberToSend("12", "ES")).toBeNull();
+    expect(callerNumberToSend("+0000000", undefined)).toBeNull();
+    expect(callerNumberToSend("Anonymous", undefined)).toBeNull();
+    expect(callerNumberToSend("", undefined)).toBeNull();
   });
 });
 

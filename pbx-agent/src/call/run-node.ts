@@ -1,8 +1,9 @@
 import type { Destination } from "../../../shared/destination.js";
 import type { DestinationsFile, DialplanTarget } from "../../../shared/destinations-file.js";
-import { isValidCustomerId, maskId } from "../../../shared/ids.js";
+import { CUSTOMER_ID_PATTERN, isValidCustomerId, maskId } from "../../../shared/ids.js";
+import { normalizeCallerNumber } from "../../../shared/phone.js";
 import type { Reason } from "../../../shared/reasons.js";
-import type { LookupResult, LookupTarget, lookupCustomer } from "../edge/client.js";
+import type { LookupResult, LookupSubject, LookupTarget, lookupCustomer } from "../edge/client.js";
 import type { NodeLookup, RunnableNode } from "../nodes/node-source.js";
 import type { AgentMetrics } from "../observability/metrics.js";
 import { resolveRoute, routingVariables, type Outcome, type Route } from "../routing/route-call.js";
@@ -23,7 +24,11 @@ export type CallDeps = {
   now: () => number;
   metrics?: AgentMetrics | null;
   confirmTimeoutMs?: number;
+  /** CONFIRM_CALLER_SOUND: asked before routing on a caller-number match when the node has `confirmCaller`. */
+  confirmCallerMedia?: string;
 };
+
+export const DEFAULT_CONFIRM_CALLER_MEDIA = "sound:if-correct-press,sound:digits/1";
 
 export type CallReport = {
   callId: string;
@@ -37,9 +42,22 @@ export type CallReport = {
   attempts: number;
   destination: Destination | null;
   route: Route["kind"] | "fallback" | "none";
+  /** How the customer was identified: by the typed id, by the calling number, or not at all. */
+  identifiedBy: "dtmf" | "caller_number" | null;
+  /** What the caller-number step gave (null: the node identifies by DTMF only). Never the number itself. */
+  callerLookup: CallerLookup | null;
   nodeOrigin: string | null;
   timings: { totalMs: number; edgeMs: number | null; inputEndToRouteMs: number | null };
+  /** The X-Request-Id of the edge's answer: its identify log line carries the same requestId. */
+  edgeRequestId: string | null;
 };
+
+/**
+ * found / not_found (the edge answered without a customer: unknown or ambiguous) / unusable
+ * (withheld, empty or malformed: the edge is not asked) / an edge failure / refused or
+ * typed_ahead (a match the caller did not confirm, or typed over) .
+ */
+export type CallerLookup = "found" | "not_found" | "unusable" | "no_crm" | "refused" | "typed_ahead" | Exclude<LookupResult, { ok: true }>["reason"];
 
 type Decided = { outcome: Outcome; reason: Reason | null; destination: Destination | null; digits: string | null };
 
@@ -60,14 +78,107 @@ export function readBackMedia(digits: string): string {
   return [...digits].map((d) => `sound:digits/${d}`).join(",");
 }
 
-/** One node's part of the call: prompt, tries, confirm, lookup, decision (SPEC 6 steps 2–4). */
+/** Where a node's lookups go: its CRM url, else the edge's identify endpoint; null when neither is there. */
+function lookupTarget(node: RunnableNode, deps: CallDeps): LookupTarget | null {
+  if (node.url) return { kind: "url", url: node.url };
+  if (deps.edge) return { kind: "edge", baseUrl: deps.edge.baseUrl, key: deps.edge.key, tenant: node.tenant, node: node.id };
+  return null;
+}
+
+/** One lookup, metered; a hang-up during it ends the call. */
+async function ask(channel: CallChannel, target: LookupTarget, who: LookupSubject, deadlineAt: number, deps: CallDeps, report: CallReport, kind: string): Promise<LookupResult> {
+  const result = await deps.lookup(target, who, { deadlineAt, signal: channel.signal, now: deps.now, requestId: channel.id });
+  report.timings.edgeMs = Math.round(((report.timings.edgeMs ?? 0) + result.ms) * 10) / 10;
+  report.edgeRequestId = result.requestId ?? report.edgeRequestId ?? null;
+  deps.metrics?.edgeLatency.observe({ kind, result: result.ok ? "ok" : result.reason }, result.ms / 1000);
+  if (!result.ok && result.reason === "edge_timeout") deps.metrics?.edgeTimeouts.inc();
+  if (!result.ok && result.reason === "aborted") throw new CallStopped(stopOf(channel.signal) ?? { code: "hangup" });
+  return result;
+}
+
+/**
+ * What the caller's number says we can send: E.164 when it reads as one with the node's country;
+ * the number as the PBX gave it when only the edge can tell (national format, no node country:
+ * the tenant's country applies there); null when no country could make it usable (empty,
+ * withheld, letters, an invalid international number), so the edge is not asked at all.
+ */
+export function callerNumberToSend(raw: string, defaultCountry: string | undefined): string | null {
+  const r = normalizeCallerNumber(raw, defaultCountry);
+  if (r.ok) return r.e164;
+  const text = raw.trim();
+  if (defaultCountry || !/^[0-9 ()./-]+$/.test(text) || !/[0-9]{3}/.test(text)) return null;
+  return text;
+}
+
+type Typed = Array<{ digit: string; at: number }>;
+type ByNumber = { found: true; idContact: string; result: LookupResult } | { found: false; why: CallerLookup; result: LookupResult | null };
+
+/** SPEC 6 / issue 12: one edge request with the calling number, under the same deadline as a typed id's. */
+async function identifyByNumber(channel: CallChannel, node: RunnableNode, deps: CallDeps, report: CallReport): Promise<ByNumber> {
+  const startedAt = deps.now();
+  const number = callerNumberToSend(await channel.callerNumber(), node.defaultCountry);
+  if (number === null) return { found: false, why: "unusable", result: null };
+  const target = lookupTarget(node, deps);
+  // A `url` CRM speaks only the OMniLeads contract (idContact); NODES_FILE refuses that pairing at load.
+  if (!target || target.kind === "url") return { found: false, why: "no_crm", result: null };
+  const result = await ask(channel, target, { callerNumber: number }, startedAt + deps.edgeTimeoutMs, deps, report, "identify_caller");
+  if (!result.ok) return { found: false, why: result.reason, result };
+  const id = result.reply.idContact;
+  // Only a reply naming the one matched customer identifies the caller; unknown and ambiguous numbers carry none.
+  if (result.reply.status !== "ok" || id === undefined || !CUSTOMER_ID_PATTERN.test(id)) return { found: false, why: "not_found", result };
+  return { found: true, idContact: id, result };
+}
+
+/** One node's part of the call: caller number, prompt, tries, confirm, lookup, decision (SPEC 6 steps 2–4). */
 async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDeps, report: CallReport, mark: { inputEnd: number | null }): Promise<Decided> {
   const now = deps.now;
+  // Keys pressed while the number is looked up: the caller is typing their id, and the prompt that may follow gets them.
+  let typed: Typed = [];
+  if (node.identifyBy !== "dtmf") {
+    // A number route has no input: its "input end" is the answer, so inputEndToRouteMs reads answer → routing command.
+    const answeredAt = now();
+    const off = channel.onDtmf((digit, at) => void typed.push({ digit, at }));
+    let byNumber: ByNumber;
+    try {
+      byNumber = await identifyByNumber(channel, node, deps, report);
+    } finally {
+      off();
+    }
+    report.callerLookup = byNumber.found ? "found" : byNumber.why;
+    if (byNumber.found) {
+      let accepted = !node.confirmCaller;
+      let inputEnd = answeredAt;
+      if (node.confirmCaller && typed.length > 0) report.callerLookup = "typed_ahead";
+      else if (node.confirmCaller) {
+        const c = await readDigits(channel, deps.confirmCallerMedia ?? DEFAULT_CONFIRM_CALLER_MEDIA, { expectedLength: 1, timeoutMs: deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS }, now);
+        accepted = c.digits === "1";
+        inputEnd = c.endedAt;
+        if (!accepted) report.callerLookup = "refused";
+      }
+      if (accepted) {
+        mark.inputEnd = inputEnd;
+        report.identifiedBy = "caller_number";
+        report.customerId = maskId(byNumber.idContact);
+        // As if the customer had typed their id: the same decision, from the reply about them.
+        return { ...decide(node, node.interaction === "none" ? null : byNumber.result), digits: byNumber.idContact };
+      }
+    } else if (node.identifyBy === "caller_number") {
+      mark.inputEnd = now();
+      const why = byNumber.why;
+      const timedOut = why === "edge_timeout";
+      // Here `why` is never found/refused/typed_ahead (those need a match); every other value is a shared reason.
+      const reason = (why === "not_found" || why === "unusable" ? `caller_number_${why}` : why) as Reason;
+      return { outcome: timedOut ? "timeout" : "failure", reason, destination: node.failureDestination, digits: null };
+    }
+  }
   let digits: string | null = null;
   let inputEnd = 0;
   for (let attempt = 1; attempt <= node.attempts; attempt++) {
     report.attempts++;
-    const r = await readDigits(channel, mediaUri(node.audio), { expectedLength: node.expectedLength, timeoutMs: node.timeoutSeconds * 1000 }, now);
+    const early = typed;
+    typed = [];
+    // Keys already typed skip the prompt: it would only be cut at once by them (barge-in).
+    const r = await readDigits(channel, early.length ? null : mediaUri(node.audio), { expectedLength: node.expectedLength, timeoutMs: node.timeoutSeconds * 1000 }, now, early);
     if (!isValidCustomerId(r.digits, node.expectedLength)) continue;
     inputEnd = r.endedAt;
     if (node.confirm) {
@@ -82,19 +193,11 @@ async function runOneNode(channel: CallChannel, node: RunnableNode, deps: CallDe
   mark.inputEnd = digits === null ? now() : inputEnd;
   if (digits === null) return { outcome: "invalid", reason: "attempts_exhausted", destination: node.failureDestination, digits: null };
   report.customerId = maskId(digits);
+  report.identifiedBy = "dtmf";
   if (node.interaction === "none") return { ...decide(node, null), digits };
 
-  let target: LookupTarget | null = null;
-  if (node.url) target = { kind: "url", url: node.url };
-  else if (deps.edge) target = { kind: "edge", baseUrl: deps.edge.baseUrl, key: deps.edge.key, tenant: node.tenant, node: node.id };
-  let result: LookupResult | null = null;
-  if (target) {
-    result = await deps.lookup(target, digits, { deadlineAt: inputEnd + deps.edgeTimeoutMs, signal: channel.signal, now, requestId: channel.id });
-    report.timings.edgeMs = Math.round(result.ms * 10) / 10;
-    deps.metrics?.edgeLatency.observe({ kind: target.kind === "edge" ? "identify" : "crm_url", result: result.ok ? "ok" : result.reason }, result.ms / 1000);
-    if (!result.ok && result.reason === "edge_timeout") deps.metrics?.edgeTimeouts.inc();
-    if (!result.ok && result.reason === "aborted") throw new CallStopped(stopOf(channel.signal) ?? { code: "hangup" });
-  }
+  const target = lookupTarget(node, deps);
+  const result = target ? await ask(channel, target, digits, inputEnd + deps.edgeTimeoutMs, deps, report, target.kind === "edge" ? "identify" : "crm_url") : null;
   return { ...decide(node, result), digits };
 }
 
@@ -116,8 +219,11 @@ export async function runCall(channel: CallChannel, tenant: string, nodeId: stri
     attempts: 0,
     destination: null,
     route: "none",
+    identifiedBy: null,
+    callerLookup: null,
     nodeOrigin: null,
     timings: { totalMs: 0, edgeMs: null, inputEndToRouteMs: null },
+    edgeRequestId: null,
   };
   const mark = { inputEnd: null as number | null };
   let current: RunnableNode | null = null;

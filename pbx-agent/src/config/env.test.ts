@@ -54,6 +54,25 @@ describe("loadConfig", () => {
     expect(e.message).toContain(words);
   });
 
+  it("CONFIRM_CALLER_SOUND: Asterisk's 'if correct press one' unless set", () => {
+    expect(loadConfig(base).confirmCallerMedia).toBe("sound:if-correct-press,sound:digits/1");
+    expect(loadConfig({ ...base, CONFIRM_CALLER_SOUND: "sound:custom/is-this-you" }).confirmCallerMedia).toBe("sound:custom/is-this-you");
+  });
+
+  it("NODES_FILE: a CRM url node cannot identify by caller number (its CRM only knows idContact)", () => {
+    const file = (n: object) => {
+      const path = join(dir, `nodes-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(path, JSON.stringify({ acme: { n1: { name: "n1", interaction: "crm_true_false", successDestination: { type: 1, id: 1 }, failureDestination: { type: 3, id: 2 }, ...n } } }));
+      return path;
+    };
+    const e = failure({ ...base, NODES_FILE: file({ url: "https://crm.example/oml", identifyBy: "caller_number_then_dtmf" }) });
+    expect(e.variable).toBe("NODES_FILE");
+    expect(e.message).toContain("acme.n1.identifyBy");
+    expect(e.message).toContain("connector");
+    expect(loadConfig({ ...base, NODES_FILE: file({ url: "https://crm.example/oml" }) }).nodesFile?.acme?.n1?.identifyBy).toBe("dtmf");
+    expect(loadConfig({ ...base, NODES_FILE: file({ connector: "crm", identifyBy: "caller_number", confirmCaller: true, defaultCountry: "ES" }) }).nodesFile?.acme?.n1).toMatchObject({ identifyBy: "caller_number", confirmCaller: true, defaultCountry: "ES" });
+  });
+
   it("lists every missing required setting at once", () => {
     const e = failure({});
     expect(e.missing.flatMap((m) => m.variables)).toEqual(["ARI_USERNAME", "ARI_PASSWORD", "DESTINATIONS_FILE", "EDGE_URL", "EDGE_KEY"]);

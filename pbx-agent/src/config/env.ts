@@ -32,6 +32,8 @@ export const agentEnv = z
     NODE_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
     SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
     ARI_RECONNECT_MAX_MS: int(100, 300_000).default(30_000),
+    // Asterisk core sounds: "If this is correct, press" + "one". Comma-separated media play as one playlist.
+    CONFIRM_CALLER_SOUND: z.string().trim().min(1).max(500).default("sound:if-correct-press,sound:digits/1"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((e, ctx) => {
@@ -53,6 +55,8 @@ export type AgentConfig = {
   metrics: { port: number; host: string } | null;
   nodeCacheTtlMs: number;
   shutdownGraceMs: number;
+  /** Played before routing on a caller-number match for nodes with `confirmCaller`; "1" accepts. */
+  confirmCallerMedia: string;
   logLevel: AgentEnv["LOG_LEVEL"];
 };
 
@@ -109,6 +113,23 @@ function readJsonFile<T>(variable: string, path: string, schema: z.ZodType<T>): 
   return parsed.data;
 }
 
+/**
+ * A `url` node is asked exactly as OMniLeads asks (`idContact` only): an unmodified OMniLeads CRM
+ * web service has no idea what a `callerNumber` is and would answer about an empty id. Caller-number
+ * identification needs the edge (a connector that can search by phone), so it is refused here
+ * rather than failing every call.
+ */
+function checkUrlNodes(path: string, file: NodesFile): NodesFile {
+  for (const [tenant, nodes] of Object.entries(file)) {
+    for (const [id, n] of Object.entries(nodes)) {
+      if (n.url !== undefined && n.identifyBy !== "dtmf") {
+        throw new ConfigError("NODES_FILE", `${path} is invalid at ${tenant}.${id}.identifyBy: "${n.identifyBy}" needs a connector on the edge; a node with a CRM url is asked for the typed id only (use "dtmf")`);
+      }
+    }
+  }
+  return file;
+}
+
 /** Parses the environment and the files it names; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): AgentConfig {
   // Empty strings come from `FOO=` in unit files and compose files; treat them as unset.
@@ -129,11 +150,12 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
     edge: e.EDGE_URL && e.EDGE_KEY ? { url: e.EDGE_URL.replace(/\/+$/, ""), key: e.EDGE_KEY } : null,
     edgeTimeoutMs: e.EDGE_TIMEOUT_MS,
     destinations: readJsonFile("DESTINATIONS_FILE", e.DESTINATIONS_FILE, destinationsFile),
-    nodesFile: e.NODES_FILE ? readJsonFile("NODES_FILE", e.NODES_FILE, nodesFile) : null,
+    nodesFile: e.NODES_FILE ? checkUrlNodes(e.NODES_FILE, readJsonFile("NODES_FILE", e.NODES_FILE, nodesFile)) : null,
     stateDir: e.STATE_DIR,
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     nodeCacheTtlMs: e.NODE_CACHE_TTL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    confirmCallerMedia: e.CONFIRM_CALLER_SOUND,
     logLevel: e.LOG_LEVEL,
   };
 }

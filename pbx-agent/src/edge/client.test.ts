@@ -36,10 +36,26 @@ describe("lookupCustomer against the edge", () => {
     expect(seen.headers["x-request-id"]).toBeUndefined();
   });
 
+  it("a caller-number lookup: callerNumber in the same form encoding, same headers, the matched idContact back", async () => {
+    edge.setIdentify("acme", "n1", { reply: { status: "ok", destination: "true" } });
+    edge.callers.set("+34911234567", { idContact: "5550123" });
+    const r = await lookupCustomer(target("n1"), { callerNumber: "+34911234567" }, soon(2000));
+    expect(r).toMatchObject({ ok: true, reply: { status: "ok", destination: "true", idContact: "5550123" } });
+    const seen = edge.requests.at(-1)!;
+    expect(seen.body).toBe("callerNumber=%2B34911234567");
+    expect(seen.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(Number(seen.headers["x-deadline-ms"])).toBeGreaterThan(1500);
+    const unknown = await lookupCustomer(target("n1"), { callerNumber: "+34911999999" }, soon(2000));
+    expect(unknown).toMatchObject({ ok: true, reply: { status: "ok", destination: "false" } });
+    expect(unknown.ok && unknown.reply.idContact).toBeUndefined();
+  });
+
   it("sends the call's id as X-Request-Id in the shape the edge keeps (so wrangler tail can filter on it)", async () => {
     edge.setIdentify("acme", "n1", { reply: { status: "ok", destination: "true" } });
-    await lookupCustomer(target("n1"), "12345", { ...soon(2000), requestId: "1733050000.123" });
+    const r = await lookupCustomer(target("n1"), "12345", { ...soon(2000), requestId: "1733050000.123" });
     expect(edge.requests.at(-1)!.headers["x-request-id"]).toBe("1733050000-123");
+    // The id the edge answered with is kept: it is the requestId of the edge's log line for this call.
+    expect(r.requestId).toBe("1733050000-123");
     expect(edgeRequestId("a".repeat(300))).toHaveLength(255);
   });
 

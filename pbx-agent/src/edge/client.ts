@@ -5,9 +5,10 @@ import { node as nodeSchema, type Node } from "../../../shared/node.js";
 /** Why a CRM answer could not be used; logged and counted, never thrown past the call. */
 export type LookupFailure = "edge_timeout" | "edge_unreachable" | `edge_http_${number}` | "edge_bad_reply" | "edge_reply_too_large" | "aborted";
 
+/** `requestId`: the X-Request-Id the edge answered with, the key to its log line for this call. */
 export type LookupResult =
-  | { ok: true; reply: ContractReply; ms: number }
-  | { ok: false; reason: LookupFailure; ms: number };
+  | { ok: true; reply: ContractReply; ms: number; requestId?: string | undefined }
+  | { ok: false; reason: LookupFailure; ms: number; requestId?: string | undefined };
 
 export type LookupTarget =
   /** The edge's identify endpoint for one tenant's node, with an agent key. */
@@ -39,12 +40,20 @@ function identifyUrl(t: Extract<LookupTarget, { kind: "edge" }>): string {
   return `${t.baseUrl}/v1/tenants/${encodeURIComponent(t.tenant)}/nodes/${encodeURIComponent(t.node)}/identify`;
 }
 
+/** Who is looked up: the typed id (a string, as OMniLeads posts it) or the calling number (issue 12). */
+export type LookupSubject = string | { callerNumber: string };
+
+/** The form body: `idContact=…` exactly as OMniLeads sends it, or `callerNumber=…` for a number lookup. */
+export function lookupBody(who: LookupSubject): string {
+  return typeof who === "string" ? encodeContractForm(who) : new URLSearchParams({ callerNumber: who.callerNumber }).toString();
+}
+
 /**
- * Asks for a decision about `idContact` with the exact OMniLeads form POST (SPEC 2a).
+ * Asks for a decision about `who` with the exact OMniLeads form POST (SPEC 2a).
  * Whatever the network does, this settles by `deadlineAt`: a timer aborts the request
  * and the body read, and is cleared as soon as the answer is in.
  */
-export async function lookupCustomer(target: LookupTarget, idContact: string, opts: LookupOptions): Promise<LookupResult> {
+export async function lookupCustomer(target: LookupTarget, who: LookupSubject, opts: LookupOptions): Promise<LookupResult> {
   const now = opts.now ?? Date.now;
   const started = now();
   const remaining = opts.deadlineAt - started;
@@ -72,15 +81,17 @@ export async function lookupCustomer(target: LookupTarget, idContact: string, op
   }
   const elapsed = () => now() - started;
   try {
-    const res = await fetch(url, { method: "POST", headers, body: encodeContractForm(idContact), signal: controller.signal, redirect: "error" });
+    const res = await fetch(url, { method: "POST", headers, body: lookupBody(who), signal: controller.signal, redirect: "error" });
+    const echoed = res.headers.get("x-request-id");
+    const requestId = echoed ? { requestId: echoed } : {};
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => undefined);
-      return { ok: false, reason: `edge_http_${res.status}`, ms: elapsed() };
+      return { ok: false, reason: `edge_http_${res.status}`, ms: elapsed(), ...requestId };
     }
     const text = await readCappedText(res.body, MAX_REPLY_BYTES);
-    if (text === null) return { ok: false, reason: "edge_reply_too_large", ms: elapsed() };
+    if (text === null) return { ok: false, reason: "edge_reply_too_large", ms: elapsed(), ...requestId };
     const parsed = parseContractReply(text);
-    return parsed.ok ? { ok: true, reply: parsed.reply, ms: elapsed() } : { ok: false, reason: "edge_bad_reply", ms: elapsed() };
+    return parsed.ok ? { ok: true, reply: parsed.reply, ms: elapsed(), ...requestId } : { ok: false, reason: "edge_bad_reply", ms: elapsed(), ...requestId };
   } catch {
     if (timedOut) return { ok: false, reason: "edge_timeout", ms: elapsed() };
     if (opts.signal?.aborted) return { ok: false, reason: "aborted", ms: elapsed() };

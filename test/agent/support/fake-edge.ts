@@ -4,10 +4,13 @@ import type { NodeConfigInput } from "../../../shared/node.js";
 
 /** How the fake edge answers identify for one node. */
 export type IdentifyBehaviour =
-  | { reply: { status: string; destination: string } | string; delayMs?: number }
+  | { reply: { status: string; destination: string; idContact?: string } | string; delayMs?: number }
   | { status: number; delayMs?: number }
   | { hang: true }
   | ((idContact: string) => IdentifyBehaviour);
+
+/** How the fake edge answers a caller-number lookup (`callerNumber=` in the form body) for one number. */
+export type CallerAnswer = { idContact: string; destination?: string } | "ambiguous";
 
 export type SeenRequest = { method: string; path: string; headers: IncomingMessage["headers"]; body: string; at: number };
 
@@ -19,6 +22,14 @@ export interface FakeEdge {
   requests: SeenRequest[];
   setNode(tenant: string, id: string, node: NodeConfigInput): void;
   setIdentify(tenant: string, id: string, b: IdentifyBehaviour): void;
+  /**
+   * Caller-number lookups, any node: a known number answers `ok` with the customer's `idContact`
+   * (destination "true" unless given); "ambiguous" is `fail` without one; an unknown number is
+   * `ok`/"false" without one, as the edge answers a number no customer has.
+   */
+  callers: Map<string, CallerAnswer>;
+  /** Caller-number lookups answer after this many ms. */
+  callerDelayMs: number;
   /** Node GETs answer 503 while down (identify too). */
   down: boolean;
   /** Node GETs answer after this many ms. */
@@ -36,6 +47,8 @@ export async function startFakeEdge(opts: { key?: string } = {}): Promise<FakeEd
     key,
     nodes: new Map(),
     identify: new Map(),
+    callers: new Map(),
+    callerDelayMs: 0,
     requests: [],
     down: false,
     nodeDelayMs: 0,
@@ -67,6 +80,8 @@ export async function startFakeEdge(opts: { key?: string } = {}): Promise<FakeEd
     else go();
   };
   const server = createServer(async (req, res) => {
+    // Like the edge: the caller's X-Request-Id comes back (a fresh one when none was sent).
+    res.setHeader("x-request-id", req.headers["x-request-id"] ?? crypto.randomUUID());
     let body = "";
     for await (const c of req) body += c;
     const path = new URL(req.url ?? "/", "http://x").pathname;
@@ -78,9 +93,17 @@ export async function startFakeEdge(opts: { key?: string } = {}): Promise<FakeEd
     const k = `${m[1]}/${m[2]}`;
     if (m[3]) {
       if (req.method !== "POST") return send(res, 405, {});
+      const form = new URLSearchParams(body);
+      const callerNumber = form.get("callerNumber");
+      if (callerNumber !== null && !form.has("idContact")) {
+        if (!edge.nodes.has(k) && !edge.identify.has(k)) return send(res, 404, { error: { code: "not_found", message: "no node" } });
+        const c = edge.callers.get(callerNumber);
+        const reply = c === undefined ? { status: "ok", destination: "false" } : c === "ambiguous" ? { status: "fail", destination: "false" } : { status: "ok", destination: c.destination ?? "true", idContact: c.idContact };
+        return answer(res, { reply, delayMs: edge.callerDelayMs }, callerNumber);
+      }
       const b = edge.identify.get(k);
       if (!b) return send(res, 404, { error: { code: "not_found", message: "no node" } });
-      return answer(res, b, new URLSearchParams(body).get("idContact") ?? "");
+      return answer(res, b, form.get("idContact") ?? "");
     }
     const n = edge.nodes.get(k);
     if (edge.nodeDelayMs > 0) await new Promise((r) => setTimeout(r, edge.nodeDelayMs));

@@ -7,7 +7,7 @@ import { startAgent, type Agent, type AgentOptions } from "../../../pbx-agent/sr
 import type { CallReport } from "../../../pbx-agent/src/call/run-node.js";
 import type { AgentConfig } from "../../../pbx-agent/src/config/env.js";
 import { createLogger } from "../../../pbx-agent/src/observability/log.js";
-import { startFakeAsterisk, type FakeAsterisk, type FakeAsteriskOptions } from "../../fake-asterisk/index.js";
+import { startFakeAsterisk, type FakeAsterisk, type FakeAsteriskOptions, type PlaceCallOptions } from "../../fake-asterisk/index.js";
 import { startFakeEdge, type FakeEdge } from "./fake-edge.js";
 
 export const DESTINATIONS = destinationsFile.parse({
@@ -38,8 +38,8 @@ export type Rig = {
   reports: CallReport[];
   /** The agent's JSON log lines. */
   logs: string[];
-  /** Places a call into `Stasis(crm-bridge,<tenant>,<node>)`. */
-  call(node: string, tenant?: string): string;
+  /** Places a call into `Stasis(crm-bridge,<tenant>,<node>)`, from `caller` when given. */
+  call(node: string, tenant?: string, caller?: CallerOptions): string;
   report(channelId: string, timeoutMs?: number): Promise<CallReport>;
   /** Waits for the n-th (0-based) PlaybackStarted / PlaybackFinished on the channel. */
   playback(channelId: string, which: "PlaybackStarted" | "PlaybackFinished", n?: number, timeoutMs?: number): Promise<{ id: string; media: string }>;
@@ -48,6 +48,8 @@ export type Rig = {
   node(id: string, n: NodeConfigInput, tenant?: string): void;
   close(): Promise<void>;
 };
+
+export type CallerOptions = Pick<PlaceCallOptions, "callerNumber" | "callerName" | "callerPresentation" | "variables">;
 
 export type RigOptions = {
   asterisk?: FakeAsteriskOptions;
@@ -80,6 +82,7 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
     metrics: { port: 0, host: "127.0.0.1" },
     nodeCacheTtlMs: o.nodeCacheTtlMs ?? 30_000,
     shutdownGraceMs: o.shutdownGraceMs ?? 10_000,
+    confirmCallerMedia: "sound:if-correct-press,sound:digits/1",
     logLevel: "silent",
   };
   const reports: CallReport[] = [];
@@ -121,7 +124,7 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
     config,
     reports,
     logs,
-    call: (node, tenant = "acme") => asterisk.placeCall({ args: [tenant, node] }),
+    call: (node, tenant = "acme", caller = {}) => asterisk.placeCall({ args: [tenant, node], ...caller }),
     report: (id, timeoutMs = 10_000) => until(() => reports.find((r) => r.callId === id), timeoutMs, `report of ${id}`),
     playback: async (id, which, n = 0, timeoutMs = 10_000) => {
       const pb = await asterisk.waitFor(() => playbackEvents(id, which)[n], timeoutMs, `${which} #${n} on ${id}`);

@@ -1,9 +1,9 @@
 import type { ConnectorConfig } from "../../connectors/registry.js";
+import { testConnector, type TestReply } from "../../services/connectors.js";
+import { DomainError } from "../../services/errors.js";
 import { tenantOf, type UiContext } from "../context.js";
 
-export type TryResult =
-  | { ok: true; decision: string; rule?: number | string; matches: number; fields: Record<string, unknown>; ms: number; result: "found" | "notFound" }
-  | { ok: false; reason: string; ms?: number };
+export type TryResult = TestReply | { ok: false; reason: string; ms?: undefined };
 
 export function TryResultView(p: { c: UiContext; result: TryResult; config: ConnectorConfig }) {
   const t = p.c.get("t").connector;
@@ -73,13 +73,12 @@ export function TryResultView(p: { c: UiContext; result: TryResult; config: Conn
 }
 
 
-/**
- * "Try an id" runs the connector test endpoint itself (in-process, as this session's key), so
- * the page shows exactly what the API answers; an error answer becomes a failed try with its code.
- */
+/** "Try an id" runs the same service as the API's connector test; a refused try (a bad id) shows its code. */
 export async function tryId(c: UiContext, connector: string, idContact: string): Promise<TryResult> {
-  const res = await c.get("api")("POST", `/v1/tenants/${tenantOf(c)}/connectors/${encodeURIComponent(connector)}/test`, { idContact });
-  if (res.ok) return (await res.json()) as TryResult;
-  const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
-  return { ok: false, reason: body?.error?.code ?? `http_${res.status}` };
+  try {
+    return await testConnector(c.get("svc"), tenantOf(c), connector, { idContact });
+  } catch (e) {
+    if (e instanceof DomainError) return { ok: false, reason: e.code };
+    throw e;
+  }
 }

@@ -1,9 +1,9 @@
 import { slug } from "../../../shared/ids.js";
 import { connectorNames } from "../../../shared/node.js";
-import { connectorConfig, connectorModules, type ConnectorConfig } from "../../connectors/registry.js";
-import { ApiError } from "../../http/errors.js";
-import { deleteConnector, getMaskedConnector, listMaskedConnectors, putConnector, sealingKeys, SecretRequired } from "../../store/connectors.js";
-import { listNodes } from "../../store/nodes.js";
+import { connectorModules, type ConnectorConfig } from "../../connectors/registry.js";
+import { checkConnector, connectorUsage, connectorUsers, deleteConnector, findConnector, listConnectors, putConnector } from "../../services/connectors.js";
+import { DomainError, SecretRequired } from "../../services/errors.js";
+import { listNodes } from "../../services/nodes.js";
 import { SECRET_PREFIX, configToForm, connectorIssues, formToInput, maskedEcho, secretPaths, type ConnectorForm } from "../connector-form.js";
 import { connectorTemplate as template } from "../connector-template.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
@@ -12,9 +12,9 @@ import { zodErrorMap } from "../i18n.js";
 import { Banner, CsrfField, Layout } from "../layout.js";
 import { TryResultView, tryId, type TryResult } from "./connector-try.js";
 import { QuotaUsageView } from "./connector-usage.js";
-import { connectorUsageOf } from "../../quota/client.js";
 import type { ConnectorUsage } from "../../../shared/quota.js";
 import { notFoundPage } from "./errors.js";
+import { ListPage } from "./list.js";
 
 type PageProps = {
   c: UiContext;
@@ -161,15 +161,13 @@ function TextAreaFieldWithTemplates(p: { value: string; errors: FieldErrors; lab
   );
 }
 
-async function nodesUsing(c: UiContext, connector: string): Promise<string[]> {
-  return (await listNodes(c.env.DB, tenantOf(c))).filter((n) => connectorNames(n).includes(connector)).map((n) => n.id);
-}
+const nodesUsing = (c: UiContext, connector: string) => connectorUsers(c.get("svc"), tenantOf(c), connector);
 
 async function editPage(c: UiContext, id: string, extra: Partial<PageProps> = {}, status: 200 | 400 | 409 = 200) {
-  const stored = await getMaskedConnector(c.env.DB, tenantOf(c), id);
+  const stored = await findConnector(c.get("svc"), tenantOf(c), id);
   if (!stored) return notFoundPage(c);
   return c.html(
-    <ConnectorPage c={c} form={configToForm(id, stored)} errors={{}} editing={id} stored={stored} usedBy={await nodesUsing(c, id)} usage={await connectorUsageOf(c.env, tenantOf(c), id, stored).catch(() => null)} {...extra} />,
+    <ConnectorPage c={c} form={configToForm(id, stored)} errors={{}} editing={id} stored={stored} usedBy={await nodesUsing(c, id)} usage={await connectorUsage(c.get("svc"), tenantOf(c), id).catch(() => null)} {...extra} />,
     status,
   );
 }
@@ -180,7 +178,8 @@ async function saveConnector(c: UiContext, editing: string | null) {
   const form = await readForm(c);
   const errors: FieldErrors = {};
   let id = editing;
-  const stored = editing ? await getMaskedConnector(c.env.DB, tenant, editing) : null;
+  const svc = c.get("svc");
+  const stored = editing ? await findConnector(svc, tenant, editing) : null;
   if (editing && !stored) return notFoundPage(c);
   if (!id) {
     const raw = (form.id ?? "").trim();
@@ -188,25 +187,27 @@ async function saveConnector(c: UiContext, editing: string | null) {
     if (!raw) errors.id = t.connector.idRequired;
     else if (!parsedId.success) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
     else if (parsedId.data === "new") errors.id = t.common.reserved;
-    else if (await getMaskedConnector(c.env.DB, tenant, parsedId.data)) errors.id = t.connector.exists;
+    else if (await findConnector(svc, tenant, parsedId.data)) errors.id = t.connector.exists;
     else id = parsedId.data;
   }
   const input = formToInput(form, errors, t.connector.badJson);
   if (input) {
-    const parsed = connectorConfig.safeParse(input, { error: zodErrorMap(c.get("lang")) });
-    if (!parsed.success) for (const [k, m] of Object.entries(connectorIssues(parsed.error.issues))) errors[k] ??= m;
-  }
-  if (input && id && !Object.keys(errors).length) {
+    const parse = { error: zodErrorMap(c.get("lang")) };
     try {
-      await putConnector(c.env.DB, sealingKeys(c.env), tenant, id, input);
-      return c.redirect(`/ui/connectors?saved=${encodeURIComponent(id)}`, 303);
+      // Without an id the config is still checked, so the page shows every error at once.
+      if (id && !Object.keys(errors).length) {
+        await putConnector(svc, tenant, id, input, parse);
+        return c.redirect(`/ui/connectors?saved=${encodeURIComponent(id)}`, 303);
+      }
+      checkConnector(input, parse);
     } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 400) throw e;
       if (e instanceof SecretRequired) {
         // Next to each secret to type again, and above the settings that moved.
         errors.config = `${t.connector.secretMoved}: ${e.destinations.join(", ")}`;
         for (const s of e.secrets) errors[SECRET_PREFIX + s] = t.connector.secretRetypeMoved;
-      } else errors.config = e.message;
+      } else if (e instanceof DomainError && e.code === "validation_failed") {
+        for (const [k, m] of Object.entries(connectorIssues(e.issues))) errors[k] ??= m;
+      } else throw e;
     }
   }
   // Typed secret values are never sent back, not even after an error: the page only says where one goes.
@@ -223,50 +224,31 @@ export function connectorPages(ui: UiApp) {
   ui.get("/connectors", async (c) => {
     const t = c.get("t");
     const tenant = tenantOf(c);
-    const [connectors, nodes] = await Promise.all([listMaskedConnectors(c.env.DB, tenant), listNodes(c.env.DB, tenant)]);
-    const deleted = c.req.query("deleted");
-    const saved = c.req.query("saved");
+    const [connectors, nodes] = await Promise.all([listConnectors(c.get("svc"), tenant), listNodes(c.get("svc"), tenant)]);
     return c.html(
-      <Layout t={t} lang={c.get("lang")} title={t.connector.listTitle} current="connectors" path="/ui/connectors" tenant={tenant} csrf={c.get("session").csrf}>
-        {deleted ? <Banner kind="ok">{`${t.common.deleted} ${deleted}`}</Banner> : null}
-        {saved ? <Banner kind="ok">{`${t.common.saved} ${saved}`}</Banner> : null}
-        <p>
-          <a class="button" href="/ui/connectors/new">
-            {t.connector.add}
-          </a>
-        </p>
-        {connectors.length ? (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t.common.id}</th>
-                <th scope="col">{t.connector.kind}</th>
-                <th scope="col">{t.connector.timeoutMs}</th>
-                <th scope="col">{t.connector.usedBy}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {connectors.map((x) => (
-                <tr>
-                  <td>
-                    <a href={`/ui/connectors/${x.id}`}>{x.id}</a>
-                  </td>
-                  <td>{x.kind}</td>
-                  <td>{x.timeoutMs}</td>
-                  <td>
-                    {nodes
-                      .filter((n) => connectorNames(n).includes(x.id))
-                      .map((n) => n.id)
-                      .join(", ") || "—"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p>{t.connector.empty}</p>
-        )}
-      </Layout>,
+      <ListPage
+        c={c}
+        current="connectors"
+        title={t.connector.listTitle}
+        add={t.connector.add}
+        empty={t.connector.empty}
+        head={[t.common.id, t.connector.kind, t.connector.timeoutMs, t.connector.usedBy]}
+        rows={connectors.map((x) => (
+          <tr>
+            <td>
+              <a href={`/ui/connectors/${x.id}`}>{x.id}</a>
+            </td>
+            <td>{x.kind}</td>
+            <td>{x.timeoutMs}</td>
+            <td>
+              {nodes
+                .filter((n) => connectorNames(n).includes(x.id))
+                .map((n) => n.id)
+                .join(", ") || "—"}
+            </td>
+          </tr>
+        ))}
+      />,
     );
   });
 
@@ -285,14 +267,13 @@ export function connectorPages(ui: UiApp) {
   ui.post("/connectors/:connector/delete", async (c) => {
     const id = c.req.param("connector");
     const t = c.get("t");
-    const users = await nodesUsing(c, id);
-    const refused = (names: string) => editPage(c, id, { banner: { kind: "err", text: `${t.connector.inUse} ${names}` } }, 409);
-    if (users.length) return refused(users.join(", "));
     try {
-      if (!(await deleteConnector(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
+      await deleteConnector(c.get("svc"), tenantOf(c), id);
     } catch (e) {
-      // A node that started using it meanwhile: the store refuses and names it.
-      if (e instanceof ApiError && e.code === "connector_in_use") return refused((await nodesUsing(c, id)).join(", "));
+      // In use: the page names the nodes, as the service's message does.
+      if (e instanceof DomainError && e.code === "connector_in_use") {
+        return editPage(c, id, { banner: { kind: "err", text: `${t.connector.inUse} ${(await nodesUsing(c, id)).join(", ")}` } }, 409);
+      }
       throw e;
     }
     return c.redirect(`/ui/connectors?deleted=${encodeURIComponent(id)}`, 303);
@@ -300,7 +281,7 @@ export function connectorPages(ui: UiApp) {
 
   ui.post("/connectors/:connector/try", async (c) => {
     const id = c.req.param("connector");
-    if (!(await getMaskedConnector(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
+    if (!(await findConnector(c.get("svc"), tenantOf(c), id))) return notFoundPage(c);
     const idContact = ((await readForm(c)).idContact ?? "").trim();
     return editPage(c, id, { tried: { id: idContact, result: await tryId(c, id, idContact) } });
   });

@@ -1,9 +1,9 @@
-import { listDecisions } from "../../store/decisions.js";
-import { listNodes } from "../../store/nodes.js";
+import { listDecisions } from "../../services/cache.js";
+import { listNodes } from "../../services/nodes.js";
 import { bucketize, OUTCOMES, OutcomeChart, percentile, type Bucket } from "../chart.js";
 import { tenantOf, type UiApp } from "../context.js";
 import { SelectField } from "../fields.js";
-import { Layout } from "../layout.js";
+import { Layout, Table } from "../layout.js";
 
 const HOUR = 3600_000;
 const TABLE_ROWS = 100;
@@ -26,7 +26,7 @@ export function decisionPages(ui: UiApp) {
     const outcomeQ = c.req.query("outcome");
     const outcome = outcomeQ && (OUTCOMES as readonly string[]).includes(outcomeQ) ? outcomeQ : undefined;
     // The store keeps at most 1000 rows per tenant, so one read serves the table and both charts.
-    const [entries, nodes] = await Promise.all([listDecisions(c.env.DB, tenant, { limit: 1000, node, outcome }), listNodes(c.env.DB, tenant)]);
+    const [entries, nodes] = await Promise.all([listDecisions(c.get("svc"), tenant, { limit: 1000, node, outcome }), listNodes(c.get("svc"), tenant)]);
     const now = Date.now();
     const hour = bucketize(entries, now, HOUR, 12);
     const day = bucketize(entries, now, 24 * HOUR, 24);
@@ -51,36 +51,22 @@ export function decisionPages(ui: UiApp) {
         </div>
         <p class="hint">{d.capped}</p>
         {entries.length ? (
-          <table>
-            <thead>
+          <Table head={[d.time, d.node, d.maskedId, d.outcome, d.destination, d.reason, d.cache, d.ms]}>
+            {entries.slice(0, TABLE_ROWS).map((e) => (
               <tr>
-                <th scope="col">{d.time}</th>
-                <th scope="col">{d.node}</th>
-                <th scope="col">{d.maskedId}</th>
-                <th scope="col">{d.outcome}</th>
-                <th scope="col">{d.destination}</th>
-                <th scope="col">{d.reason}</th>
-                <th scope="col">{d.cache}</th>
-                <th scope="col">{d.ms}</th>
+                <td>
+                  <time datetime={e.at}>{e.at.replace("T", " ").slice(0, 19)}</time>
+                </td>
+                <td>{e.node}</td>
+                <td class="mono">{e.maskedId}</td>
+                <td>{outcomeLabel(e.outcome)}</td>
+                <td class="mono">{e.destination}</td>
+                <td>{e.reason ? <code>{e.reason}</code> : "—"}</td>
+                <td>{e.cache}</td>
+                <td>{e.ms}</td>
               </tr>
-            </thead>
-            <tbody>
-              {entries.slice(0, TABLE_ROWS).map((e) => (
-                <tr>
-                  <td>
-                    <time datetime={e.at}>{e.at.replace("T", " ").slice(0, 19)}</time>
-                  </td>
-                  <td>{e.node}</td>
-                  <td class="mono">{e.maskedId}</td>
-                  <td>{outcomeLabel(e.outcome)}</td>
-                  <td class="mono">{e.destination}</td>
-                  <td>{e.reason ? <code>{e.reason}</code> : "—"}</td>
-                  <td>{e.cache}</td>
-                  <td>{e.ms}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         ) : (
           <p>{d.empty}</p>
         )}

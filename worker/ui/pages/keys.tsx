@@ -1,9 +1,9 @@
 import { role } from "../../../shared/tenant.js";
-import { createKey, listKeys, revokeKey } from "../../store/keys.js";
+import { DomainError } from "../../services/errors.js";
+import { issueKey, listKeys, revokeKey } from "../../services/keys.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
 import { SelectField } from "../fields.js";
-import { Banner, CsrfField, Layout } from "../layout.js";
-import { notFoundPage } from "./errors.js";
+import { Banner, CsrfField, Layout, Table } from "../layout.js";
 
 async function KeysPage(p: { c: UiContext; created?: { id: string; key: string; role: string } }) {
   const { c } = p;
@@ -11,7 +11,7 @@ async function KeysPage(p: { c: UiContext; created?: { id: string; key: string; 
   const k = t.keys;
   const csrf = c.get("session").csrf;
   const mine = c.get("session").key.id;
-  const keys = await listKeys(c.env.DB, tenantOf(c));
+  const keys = await listKeys(c.get("svc"), tenantOf(c));
   const when = (s: string | null) => (s ? s.replace("T", " ").slice(0, 19) : k.never);
   return (
     <Layout t={t} lang={c.get("lang")} title={k.title} current="keys" path="/ui/keys" tenant={tenantOf(c)} csrf={csrf}>
@@ -28,41 +28,30 @@ async function KeysPage(p: { c: UiContext; created?: { id: string; key: string; 
         <SelectField name="role" label={k.role} value="agent" errors={{}} options={role.options.map((r) => ({ value: r, label: r }))} />
         <button type="submit">{k.create}</button>
       </form>
-      <table>
-        <thead>
+      <Table head={[k.id, k.role, k.created, k.lastUsed, t.common.actions]}>
+        {keys.map((key) => (
           <tr>
-            <th scope="col">{k.id}</th>
-            <th scope="col">{k.role}</th>
-            <th scope="col">{k.created}</th>
-            <th scope="col">{k.lastUsed}</th>
-            <th scope="col">{t.common.actions}</th>
+            <td class="mono">
+              {key.id} {key.id === mine ? k.yours : ""}
+            </td>
+            <td>{key.role}</td>
+            <td>{when(key.createdAt)}</td>
+            <td>{when(key.lastUsedAt)}</td>
+            <td>
+              {key.revokedAt ? (
+                `${k.revoked} ${when(key.revokedAt)}`
+              ) : (
+                <form method="post" action={`/ui/keys/${key.id}/revoke`}>
+                  <CsrfField token={csrf} />
+                  <button type="submit" class="danger" aria-label={`${k.revoke} ${key.id}`}>
+                    {k.revoke}
+                  </button>
+                </form>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {keys.map((key) => (
-            <tr>
-              <td class="mono">
-                {key.id} {key.id === mine ? k.yours : ""}
-              </td>
-              <td>{key.role}</td>
-              <td>{when(key.createdAt)}</td>
-              <td>{when(key.lastUsedAt)}</td>
-              <td>
-                {key.revokedAt ? (
-                  `${k.revoked} ${when(key.revokedAt)}`
-                ) : (
-                  <form method="post" action={`/ui/keys/${key.id}/revoke`}>
-                    <CsrfField token={csrf} />
-                    <button type="submit" class="danger" aria-label={`${k.revoke} ${key.id}`}>
-                      {k.revoke}
-                    </button>
-                  </form>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
     </Layout>
   );
 }
@@ -71,14 +60,15 @@ export function keyPages(ui: UiApp) {
   ui.get("/keys", async (c) => c.html(await KeysPage({ c })));
   // The new key is rendered in this very answer (no redirect), so it never sits in a URL or history entry.
   ui.post("/keys", async (c) => {
-    const parsed = role.safeParse((await readForm(c)).role);
-    if (!parsed.success) return c.html(await KeysPage({ c }), 400);
-    const created = await createKey(c.env.DB, tenantOf(c), parsed.data);
-    return c.html(await KeysPage({ c, created }), 201);
+    const created = await issueKey(c.get("svc"), tenantOf(c), { role: (await readForm(c)).role }).catch((e: unknown) => {
+      if (e instanceof DomainError && e.code === "validation_failed") return null;
+      throw e;
+    });
+    return created ? c.html(await KeysPage({ c, created }), 201) : c.html(await KeysPage({ c }), 400);
   });
   ui.post("/keys/:id/revoke", async (c) => {
     const id = c.req.param("id");
-    if (!(await revokeKey(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
+    await revokeKey(c.get("svc"), tenantOf(c), id);
     return c.redirect(id === c.get("session").key.id ? "/ui/login" : "/ui/keys", 303);
   });
 }

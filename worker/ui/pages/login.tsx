@@ -1,5 +1,5 @@
 import { failedAuthLimited } from "../../http/limits.js";
-import { verifyKey } from "../../store/keys.js";
+import { verifyKey } from "../../services/keys.js";
 import type { UiApp, UiContext } from "../context.js";
 import { readForm } from "../context.js";
 import { loginCsrfMatches, loginCsrfToken } from "../csrf.js";
@@ -52,7 +52,7 @@ export function loginPages(ui: UiApp) {
     const form = await readForm(c);
     if (!(await loginCsrfMatches(c, form))) return c.html(<LoginPage c={c} error={t.login.expired} next={next} />, 403);
     const raw = (form.key ?? "").trim();
-    const key = raw ? await verifyKey(c.env.DB, raw) : null;
+    const key = raw ? await verifyKey(c.env, raw) : null;
     if (!key || key.role !== "admin") {
       // One answer for every key that cannot sign in (unknown, wrong, revoked, agent), so this form
       // tells nothing about a key; each miss counts against this client and that key like the API's.

@@ -1,14 +1,15 @@
 import { DESTINATION_TYPES, type Destination } from "../../../shared/destination.js";
 import { slug, slugFromName } from "../../../shared/ids.js";
-import { connectorNames, identifyBy, interaction, nodeConfig, type Node } from "../../../shared/node.js";
-import { ApiError } from "../../http/errors.js";
-import { listMaskedConnectors } from "../../store/connectors.js";
-import { deleteNode, getNode, listNodes, putNode } from "../../store/nodes.js";
+import { connectorNames, identifyBy, interaction, type Node } from "../../../shared/node.js";
+import { listConnectors } from "../../services/connectors.js";
+import { DomainError } from "../../services/errors.js";
+import { checkNode, deleteNode, findNode, listNodes, putNode } from "../../services/nodes.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
-import { CheckboxField, FormErrors, SelectField, TextField, issuesToFields, storeMessageToFields, type FieldErrors } from "../fields.js";
+import { CheckboxField, FormErrors, SelectField, TextField, issuesToFields, type FieldErrors } from "../fields.js";
 import { zodErrorMap, type Dict } from "../i18n.js";
-import { Banner, CsrfField, Layout } from "../layout.js";
+import { CsrfField, Layout } from "../layout.js";
 import { notFoundPage } from "./errors.js";
+import { ListPage } from "./list.js";
 
 type NodeForm = Record<string, string>;
 const FIELDS = [
@@ -161,20 +162,15 @@ function NodeFormPage(p: { c: UiContext; form: NodeForm; errors: FieldErrors; co
           <TextField name="defaultCountry" label={n.defaultCountry} hint={n.defaultCountryHint} value={v("defaultCountry")} errors={errors} />
         </div>
         <CheckboxField name="confirmCaller" label={n.confirmCaller} hint={n.confirmCallerHint} checked={form.confirmCaller === "on"} errors={errors} />
-        <fieldset>
-          <legend>{n.success}</legend>
-          <div class="row">
-            <SelectField name="successDestination.type" label={n.successType} value={v("successDestination.type")} errors={errors} options={typeOptions} />
-            <TextField name="successDestination.id" type="number" min={1} label={n.successId} value={v("successDestination.id")} errors={errors} />
-          </div>
-        </fieldset>
-        <fieldset>
-          <legend>{n.failure}</legend>
-          <div class="row">
-            <SelectField name="failureDestination.type" label={n.failureType} value={v("failureDestination.type")} errors={errors} options={typeOptions} />
-            <TextField name="failureDestination.id" type="number" min={1} label={n.failureId} value={v("failureDestination.id")} errors={errors} />
-          </div>
-        </fieldset>
+        {(["success", "failure"] as const).map((which) => (
+          <fieldset>
+            <legend>{n[which]}</legend>
+            <div class="row">
+              <SelectField name={`${which}Destination.type`} label={n[`${which}Type`]} value={v(`${which}Destination.type`)} errors={errors} options={typeOptions} />
+              <TextField name={`${which}Destination.id`} type="number" min={1} label={n[`${which}Id`]} value={v(`${which}Destination.id`)} errors={errors} />
+            </div>
+          </fieldset>
+        ))}
         <div class="actions">
           <button type="submit">{t.common.save}</button>
           <a href="/ui/nodes">{t.common.cancel}</a>
@@ -193,10 +189,10 @@ function NodeFormPage(p: { c: UiContext; form: NodeForm; errors: FieldErrors; co
 }
 
 async function connectorIds(c: UiContext) {
-  return (await listMaskedConnectors(c.env.DB, tenantOf(c))).map((x) => x.id);
+  return (await listConnectors(c.get("svc"), tenantOf(c))).map((x) => x.id);
 }
 
-/** Validates with the shared schema, then lets the store save (it also checks that the connectors exist). */
+/** The page checks only the id; the node service validates the rest, and its issues land beside their fields. */
 async function saveNode(c: UiContext, editing: string | null) {
   const t = c.get("t");
   const form = await readForm(c);
@@ -210,22 +206,23 @@ async function saveNode(c: UiContext, editing: string | null) {
       if ((form.id ?? "").trim() || (form.name ?? "").trim()) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
     } else if (parsedId.data === "new") {
       errors.id = t.common.reserved;
-    } else if (await getNode(c.env.DB, tenant, parsedId.data)) {
+    } else if (await findNode(c.get("svc"), tenant, parsedId.data)) {
       errors.id = t.node.exists;
     } else id = parsedId.data;
   }
   const input = formToNodeInput(form);
-  const parsed = nodeConfig.safeParse(input, { error: zodErrorMap(c.get("lang")) });
-  if (!parsed.success) for (const [k, m] of Object.entries(issuesToFields(parsed.error.issues))) errors[k] ??= m;
-  if (!Object.keys(errors).length && id) {
-    try {
-      await putNode(c.env.DB, tenant, id, input);
+  const parse = { error: zodErrorMap(c.get("lang")) };
+  try {
+    // Without an id the node is still checked, so the page shows every error at once.
+    if (id && !Object.keys(errors).length) {
+      await putNode(c.get("svc"), tenant, id, input, parse);
       // Back to the list, where the saved node shows among the others.
       return c.redirect(`/ui/nodes?saved=${encodeURIComponent(id)}`, 303);
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 400) throw e;
-      Object.assign(errors, storeMessageToFields(e.message, FIELDS));
     }
+    checkNode(input, parse);
+  } catch (e) {
+    if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
+    for (const [k, m] of Object.entries(issuesToFields(e.issues, FIELDS))) errors[k] ??= m;
   }
   return c.html(<NodeFormPage c={c} form={form} errors={errors} connectors={await connectorIds(c)} editing={editing} />, 400);
 }
@@ -233,49 +230,28 @@ async function saveNode(c: UiContext, editing: string | null) {
 export function nodePages(ui: UiApp) {
   ui.get("/nodes", async (c) => {
     const t = c.get("t");
-    const nodes = await listNodes(c.env.DB, tenantOf(c));
-    const deleted = c.req.query("deleted");
-    const saved = c.req.query("saved");
+    const nodes = await listNodes(c.get("svc"), tenantOf(c));
     return c.html(
-      <Layout t={t} lang={c.get("lang")} title={t.node.listTitle} current="nodes" path="/ui/nodes" tenant={tenantOf(c)} csrf={c.get("session").csrf}>
-        {deleted ? <Banner kind="ok">{`${t.common.deleted} ${deleted}`}</Banner> : null}
-        {saved ? <Banner kind="ok">{`${t.common.saved} ${saved}`}</Banner> : null}
-        <p>
-          <a class="button" href="/ui/nodes/new">
-            {t.node.add}
-          </a>
-        </p>
-        {nodes.length ? (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t.common.id}</th>
-                <th scope="col">{t.node.name}</th>
-                <th scope="col">{t.node.interaction}</th>
-                <th scope="col">{t.node.connector}</th>
-                <th scope="col">{t.node.success}</th>
-                <th scope="col">{t.node.failure}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {nodes.map((n) => (
-                <tr>
-                  <td>
-                    <a href={`/ui/nodes/${n.id}`}>{n.id}</a>
-                  </td>
-                  <td>{n.name}</td>
-                  <td>{t.node.interactions[n.interaction]}</td>
-                  <td>{connectorNames(n).join(" → ") || "—"}</td>
-                  <td>{destLabel(t, n.successDestination)}</td>
-                  <td>{destLabel(t, n.failureDestination)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p>{t.node.empty}</p>
-        )}
-      </Layout>,
+      <ListPage
+        c={c}
+        current="nodes"
+        title={t.node.listTitle}
+        add={t.node.add}
+        empty={t.node.empty}
+        head={[t.common.id, t.node.name, t.node.interaction, t.node.connector, t.node.success, t.node.failure]}
+        rows={nodes.map((n) => (
+          <tr>
+            <td>
+              <a href={`/ui/nodes/${n.id}`}>{n.id}</a>
+            </td>
+            <td>{n.name}</td>
+            <td>{t.node.interactions[n.interaction]}</td>
+            <td>{connectorNames(n).join(" → ") || "—"}</td>
+            <td>{destLabel(t, n.successDestination)}</td>
+            <td>{destLabel(t, n.failureDestination)}</td>
+          </tr>
+        ))}
+      />,
     );
   });
 
@@ -283,17 +259,17 @@ export function nodePages(ui: UiApp) {
   ui.post("/nodes/new", (c) => saveNode(c, null));
 
   ui.get("/nodes/:node", async (c) => {
-    const node = await getNode(c.env.DB, tenantOf(c), c.req.param("node"));
+    const node = await findNode(c.get("svc"), tenantOf(c), c.req.param("node"));
     if (!node) return notFoundPage(c);
     return c.html(<NodeFormPage c={c} form={nodeToForm(node)} errors={{}} connectors={await connectorIds(c)} editing={node.id} />);
   });
   ui.post("/nodes/:node", async (c) => {
-    if (!(await getNode(c.env.DB, tenantOf(c), c.req.param("node")))) return notFoundPage(c);
+    if (!(await findNode(c.get("svc"), tenantOf(c), c.req.param("node")))) return notFoundPage(c);
     return saveNode(c, c.req.param("node"));
   });
   ui.post("/nodes/:node/delete", async (c) => {
     const id = c.req.param("node");
-    if (!(await deleteNode(c.env.DB, tenantOf(c), id))) return notFoundPage(c);
+    await deleteNode(c.get("svc"), tenantOf(c), id);
     return c.redirect(`/ui/nodes?deleted=${encodeURIComponent(id)}`, 303);
   });
 }

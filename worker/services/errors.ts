@@ -1,0 +1,90 @@
+import type { z } from "zod";
+import { SLUG_PATTERN } from "../../shared/ids.js";
+
+/**
+ * What went wrong, in the domain's words: a stable snake_case code (STYLE) and a message, never an
+ * HTTP status. `http/errors.ts` turns a code into a status once; the admin pages map the same
+ * errors onto their fields.
+ */
+export type DomainCode =
+  // the caller
+  | "unauthorized"
+  | "forbidden"
+  | "admin_key_in_url"
+  | "too_many_failed_auth"
+  | "rate_limited"
+  // the request
+  | "validation_failed"
+  | "invalid_tenant_id"
+  | "invalid_connector_id"
+  | "invalid_node_id"
+  | "invalid_id"
+  | "missing_id_contact"
+  | "caller_number_unusable"
+  | "bad_json"
+  | "bad_body"
+  | "body_too_large"
+  | "unsupported_media_type"
+  | "secret_required"
+  // the data
+  | "not_found"
+  | "connector_in_use"
+  // the deployment
+  | "encryption_key_missing";
+
+/** One input problem at a path of the payload ("cache.ttlSeconds", "connector"), for field-level display. */
+export type Issue = { path: string; message: string };
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainCode,
+    message: string,
+    /** For validation_failed: each problem at its path, so a form can show it next to its field. */
+    readonly issues: readonly Issue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A stored secret kept by "***" while where it is sent changed: it must be typed again, so a
+ * tenant admin who never knew it cannot send it to a server of their choosing.
+ */
+export class SecretRequired extends DomainError {
+  constructor(
+    readonly secrets: string[],
+    readonly destinations: string[],
+  ) {
+    super("secret_required", `${destinations.join(", ")} changed: re-enter ${secrets.join(", ")} (a stored secret is only sent where it was entered for)`);
+  }
+}
+
+export const notFound = (what: string) => new DomainError("not_found", `${what} not found`);
+
+type ZodLikeIssue = { path: PropertyKey[]; message: string };
+
+/** A failed schema parse as one validation error: the first few issues in the message, all of them by path. */
+export function validationFailed(issues: ReadonlyArray<ZodLikeIssue | Issue>): DomainError {
+  const list = issues.map((i) => ({ path: typeof i.path === "string" ? i.path : i.path.map(String).join("."), message: i.message }));
+  const text = list
+    .slice(0, 5)
+    .map((i) => `${i.path || "body"}: ${i.message}`)
+    .join("; ");
+  return new DomainError("validation_failed", text, list);
+}
+
+/** Options for a schema parse, e.g. an error map that puts zod's messages in the page's language. */
+export type ParseParams = Parameters<z.ZodType["safeParse"]>[1];
+
+/** `input` as `schema` reads it, or validation_failed naming every issue by path. */
+export function parseOrFail<S extends z.ZodType>(schema: S, input: unknown, params?: ParseParams): z.output<S> {
+  const r = schema.safeParse(input, params);
+  if (!r.success) throw validationFailed(r.error.issues);
+  return r.data;
+}
+
+/** An id from a URL: lower-case letters, digits and '-' (SLUG_PATTERN), else `code`. */
+export function parseId(raw: string | undefined, code: Extract<DomainCode, `invalid_${string}_id`>, what: string): string {
+  if (raw === undefined || !SLUG_PATTERN.test(raw)) throw new DomainError(code, `${what} ids are lower-case letters, digits and '-'`);
+  return raw;
+}
