@@ -15,7 +15,7 @@ import { percentile, round, type BenchOptions, type Figure } from "./figures.js"
  */
 
 /** RSS in MB of every workerd process under this one (wrangler runs workerd as a child). Linux /proc only. */
-function workerdRssMb(): number {
+export function workerdRssMb(): number {
   const parent = new Map<number, number>();
   const comm = new Map<number, string>();
   for (const d of readdirSync("/proc")) {

@@ -4,7 +4,7 @@ import { runEdgeBench } from "./edge.js";
 import type { BenchOptions, Figure } from "./figures.js";
 
 /**
- * `npm run bench [-- --quick] [-- --only edge,agent,connectors,quota]`: runs every part in one process,
+ * `npm run bench [-- --quick] [-- --only edge,agent,connectors,quota,tenants]`: runs every part in one process,
  * prints one JSON line per figure (SPEC 7) and rewrites the figures table in BENCHMARKS.md.
  */
 const quick = process.argv.includes("--quick");
@@ -19,6 +19,7 @@ for (const [name, file, fn] of [
   ["agent", "./agent.ts", "runAgentBench"],
   ["connectors", "./connectors.ts", "runConnectorBench"],
   ["quota", "./quota.ts", "runQuotaBench"],
+  ["tenants", "./tenants.ts", "runTenantsBench"],
 ] as const) {
   if (existsSync(join(import.meta.dirname, file))) {
     const mod = (await import(file)) as Record<string, (o: BenchOptions) => Promise<Figure[]>>;

@@ -10,6 +10,7 @@ import { healthRoutes } from "./routes/health.js";
 import { identifyRoutes } from "./routes/identify.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { bumpOnWrite } from "./tenant/bump-on-write.js";
 import { uiRoutes } from "./ui/index.js";
 
 export function createApp() {
@@ -24,6 +25,7 @@ export function createApp() {
     return next();
   });
   app.onError(onError);
+  app.use(bumpOnWrite);
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such path"));
 
   healthRoutes(app);

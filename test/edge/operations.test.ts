@@ -1,8 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { tenantHome } from "../../worker/tenant/home.js";
 import { call, crmPath, identify, json, newTenant, OPERATOR, putConnector, putNode } from "./helpers.js";
 
-/** A tenant with a key of each role, a connector with a sealed secret, a node, a cached decision and a decision row. */
+/** The tenant's decisions live in its own Durable Object, not in D1 (docs/scale.md). */
+const homeDecisions = (tenant: string) => tenantHome(env, tenant).list({ limit: 1000 });
+
+/** A tenant with a key of each role, a connector with a sealed secret, a node, a cached decision and a logged decision. */
 async function busyTenant() {
   const t = await newTenant("del");
   await putConnector(t, "crm", { kind: "webhook", url: crmPath("contract", "true"), auth: { type: "bearer", token: "crm-secret-4f1d" } });
@@ -11,9 +15,9 @@ async function busyTenant() {
   expect(first.headers.get("x-cache")).toBe("MISS");
   // Decisions and the KV write happen after the answer: wait until both are there.
   for (let i = 0; i < 100; i++) {
-    const row = await env.DB.prepare("SELECT 1 FROM decisions WHERE tenant_id = ?").bind(t.id).first();
+    const logged = await homeDecisions(t.id);
     const kv = await env.CACHE.list({ prefix: `d:${t.id}:` });
-    if (row && kv.keys.length) break;
+    if (logged.length && kv.keys.length) break;
     await new Promise((r) => setTimeout(r, 25));
   }
   expect((await identify(t, "n", "12345")).headers.get("x-cache")).toBe("HIT");
@@ -52,7 +56,8 @@ describe("operator: list and delete tenants", () => {
   it("DELETE removes every row that mentions the tenant, its cache entries, and its keys stop working", async () => {
     const t = await busyTenant();
     const other = await busyTenant();
-    expect(Object.keys(await rowsMentioning(t.id)).sort()).toEqual(["api_keys", "connectors", "decisions", "nodes", "tenants"]);
+    expect(Object.keys(await rowsMentioning(t.id)).sort()).toEqual(["api_keys", "connectors", "nodes", "tenants"]);
+    expect((await homeDecisions(t.id)).length).toBeGreaterThanOrEqual(1);
 
     // Only the operator may delete a tenant, not the tenant's own admin.
     expect((await call("DELETE", `/v1/tenants/${t.id}`, { token: t.admin })).status).toBe(403);
@@ -65,13 +70,15 @@ describe("operator: list and delete tenants", () => {
     expect(body.cacheEntriesDeleted).toBeGreaterThanOrEqual(1);
 
     expect(await rowsMentioning(t.id)).toEqual({});
+    expect(await homeDecisions(t.id)).toEqual([]);
     expect((await env.CACHE.list({ prefix: `d:${t.id}:` })).keys).toEqual([]);
     expect((await identify(t, "n", "12345")).status).toBe(401);
     expect((await call("GET", `/v1/tenants/${t.id}/connectors`, { token: t.admin })).status).toBe(401);
     expect((await call("DELETE", `/v1/tenants/${t.id}`, { token: OPERATOR })).status).toBe(404);
 
     // The neighbour is untouched.
-    expect(Object.keys(await rowsMentioning(other.id)).length).toBe(5);
+    expect(Object.keys(await rowsMentioning(other.id)).length).toBe(4);
+    expect((await homeDecisions(other.id)).length).toBeGreaterThanOrEqual(1);
     expect((await identify(other, "n", "12345")).headers.get("x-cache")).toBe("HIT");
   });
 

@@ -57,11 +57,11 @@ export function requireAuth(allowed: Allowed[], opts: { tenantMayBeNew?: boolean
 }
 
 /** The checks every verified tenant key passes, wherever its row was loaded. */
-export function admitKey(c: Context<AppEnv>, key: KeyRecord, tenant: string | undefined, allowed: Allowed[]): KeyRecord {
+export function admitKey(c: Context<AppEnv>, key: KeyRecord, tenant: string | undefined, allowed: Allowed[], touch = true): KeyRecord {
   if (tenant !== undefined && key.tenant !== tenant) throw notFound("tenant");
   if (!allowed.includes(key.role)) throw new DomainError("forbidden", `a ${key.role} key cannot do this`);
   c.set("principal", { kind: "key", ...key });
-  c.executionCtx.waitUntil(touchKey(c.env.DB, key).catch(() => undefined));
+  if (touch) c.executionCtx.waitUntil(touchKey(c.env.DB, key).catch(() => undefined));
   return key;
 }
 

@@ -57,5 +57,5 @@ export type DecisionFilter = z.input<typeof decisionsQuery>;
 export function listDecisions(ctx: ServiceContext, tenant: string, query: unknown) {
   const q = decisionsQuery.safeParse(query);
   if (!q.success) throw new DomainError("validation_failed", "limit is 1–1000; outcome is success, failure, route or invalid");
-  return readDecisions(ctx.env.DB, tenant, q.data);
+  return readDecisions(ctx.env, tenant, q.data);
 }

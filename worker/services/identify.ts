@@ -64,7 +64,7 @@ export async function identify(c: Context<AppEnv>): Promise<IdentifyAnswer> {
     const lookupMs = looked ? Date.now() - lookupStarted : 0;
 
     const ms = Date.now() - started;
-    record(c, { tenant, node: node.id, maskedId, decided, cache, steps, started, ms });
+    record(c, { tenant, node: node.id, maskedId, decided, cache, steps, started, ms, keyId: context.keyId });
     const crmMs = steps.reduce((sum, s) => sum + (s.crmMs ?? 0), 0);
     const quotaMs = steps.reduce((sum, s) => sum + (s.quotaMs ?? 0), 0);
     // Workers' clock moves only across I/O, so these are I/O times: D1, cache + CRM, the quota guard, the CRM alone.
@@ -110,13 +110,14 @@ async function authenticate(c: Context<AppEnv>) {
 
 /** Step 2: key row, node and connectors in one read; the key must be a live agent or admin key of this tenant. */
 async function loadContext(c: Context<AppEnv>, cred: Awaited<ReturnType<typeof authenticate>>, tenant: string, nodeId: string) {
-  const ctx = await loadIdentifyContext(c.env.DB, sealingKeys(c.env), cred.id, tenant, nodeId);
+  const ctx = await loadIdentifyContext(c.env, sealingKeys(c.env), cred.id, tenant, nodeId);
   const key = await checkKey(ctx.keyRow, cred.secret);
   if (!key) return refuseCredential(c, cred.token);
-  const principal = admitKey(c, key, tenant, ["agent", "admin"]);
+  // Last use is recorded by the tenant's object with the decision log, not by a D1 write per call.
+  const principal = admitKey(c, key, tenant, ["agent", "admin"], false);
   if (cred.inUrl && principal.role === "admin") throw adminKeyInUrl();
   await limitIdentify(c, tenant);
-  return { load: ctx.load, cacheGen: principal.cacheGen };
+  return { load: ctx.load, cacheGen: principal.cacheGen, keyId: key.id };
 }
 
 /** Step 3: the idContact and/or callerNumber, in any encoding SPEC 2a allows. */
@@ -167,16 +168,17 @@ function lookupEnv(c: Context<AppEnv>, cacheGeneration: number, tenant: string, 
   };
 }
 
-type Outcome = { tenant: string; node: string; maskedId: string; decided: Decided; cache: CacheStatus; steps: Step[]; started: number; ms: number };
+type Outcome = { tenant: string; node: string; maskedId: string; decided: Decided; cache: CacheStatus; steps: Step[]; started: number; ms: number; keyId: string };
 
-/** Step 7: the decision log (D1, for the admin pages) and one log line (Workers Logs, for the operator). */
+/** Step 7: the decision log (the tenant's TenantHome object, for the admin pages) and one log line (Workers Logs, for the operator). */
 function record(c: Context<AppEnv>, o: Outcome): void {
   const { maskedId } = o;
   const { reply, outcome, reason } = o.decided;
   logDecision(
-    c.env.DB,
+    c.env,
     o.tenant,
     { at: new Date(o.started).toISOString(), node: o.node, maskedId, outcome, status: reply.status, destination: reply.destination, reason, cache: o.cache, ms: o.ms, steps: o.steps },
+    o.keyId,
     (p) => c.executionCtx.waitUntil(p),
   );
   log({ event: "identify", requestId: c.get("requestId"), tenant: o.tenant, node: o.node, outcome, status: reply.status, reason, cache: o.cache, ms: o.ms, maskedId });

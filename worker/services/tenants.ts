@@ -2,6 +2,7 @@ import { tenantInput } from "../../shared/tenant.js";
 import * as store from "../store/tenants.js";
 import { logChange, type ServiceContext } from "./context.js";
 import { notFound, parseId, parseOrFail } from "./errors.js";
+import { tenantHome } from "../tenant/home.js";
 
 export const parseTenantId = (raw: string | undefined) => parseId(raw, "invalid_tenant_id", "tenant");
 
@@ -26,7 +27,12 @@ export function listTenants(ctx: ServiceContext) {
 export async function deleteTenant(ctx: ServiceContext, id: string) {
   const started = Date.now();
   const deleted = await store.deleteTenant(ctx.env.DB, id);
+  // The decision log lives in the tenant's own object (docs/scale.md), wiped after D1 so a
+  // failure here is retried by repeating the DELETE (a 404 then, with the object wiped all the
+  // same). Its version moves too: every isolate drops its copy of the tenant's keys.
+  const home = await tenantHome(ctx.env, id).wipe();
   if (!deleted) throw notFound("tenant");
+  deleted.decisions = (deleted.decisions ?? 0) + home.decisions;
   // Entries are unreachable already (see forgetTenantCache); a KV failure must not undo the delete.
   const cacheEntriesDeleted = await store.forgetTenantCache(ctx.env.CACHE, id).catch(() => 0);
   logChange(ctx, id, "tenant.delete", id, "deleted", started);

@@ -1,7 +1,8 @@
-import { BoundedCache } from "../../shared/bounded-cache.js";
 import { connectorNames, type NodeConfig } from "../../shared/node.js";
 import { unsealConnector, type SealingKeys, type StoredConnector } from "./connectors.js";
 import { keyLookup, type KeyRow } from "./keys.js";
+import type { Env } from "../env.js";
+import { tenantHome } from "../tenant/home.js";
 import { changed, localEpoch } from "./local-epoch.js";
 
 /** The names among `names` that are connectors of the tenant. */
@@ -52,22 +53,59 @@ export async function deleteNode(db: D1Database, tenant: string, id: string): Pr
 type ContextRows = { keyRow: KeyRow | null; nodeRow: { config: string } | undefined; connRows: Array<{ id: string; config: string; secrets: string | null; rev: number }> };
 
 /**
- * Identify's D1 rows, kept for one second per key + node. Under load that turns a D1 round trip
- * per call (a far region away when D1's primary is elsewhere) into one per second per isolate.
- * The price: a change made by another isolate (a revoked key, a purge, a new mapping) reaches
- * this one within that second; changes made here are seen at once (localEpoch).
+ * Identify's D1 rows per key + node, kept while the tenant's config version (held by its
+ * TenantHome object, bumped after every config write) is unchanged: in steady state an identify
+ * makes no D1 query. The version is re-checked at most once a second per tenant per isolate, so
+ * a change made by another isolate (a revoked key, a purge, a new mapping) reaches this one
+ * within that second; changes made here are seen at once (localEpoch). docs/scale.md.
  */
-const contexts = new BoundedCache<string, { rows: ContextRows; epoch: number }>({ max: 5000, ttlMs: 1000 });
+export const RECHECK_MS = 1000;
+/**
+ * A copy is read again after this long even if the version did not move: writes that bypass
+ * the worker (`wrangler d1 execute`, a Time Travel restore) bump no version, and reach identify
+ * within this bound (docs/operations.md). At most one D1 batch per key + node per isolate per hour.
+ */
+export const MAX_COPY_MS = 3600_000;
+const contexts = new Map<string, { rows: ContextRows; version: number; epoch: number; readAt: number }>();
+const versions = new Map<string, { version: number; until: number }>();
+const MAX_ENTRIES = 5000;
+
+/** Counted by the many-tenant bench and tests; a module counter costs nothing on the hot path. */
+export const hotPathCounters = { d1Batches: 0, versionChecks: 0 };
+/** How many copies the isolate holds (bounded by MAX_ENTRIES each): the bench's memory figure. */
+export const copiesHeld = () => ({ contexts: contexts.size, versions: versions.size });
 
 /**
- * What identify needs, in one D1 round trip: the caller's key row, the node, and its
- * connectors in chain order, decrypted. The key is checked by the caller (auth stays in http/).
+ * The tenant's config version as this isolate last confirmed it, re-asked after RECHECK_MS.
+ * Each request asks for itself (no shared promise: workerd must not await another request's
+ * I/O); an unreachable object yields NaN, which matches nothing, so D1 is read as before.
  */
-export async function loadIdentifyContext(db: D1Database, keys: SealingKeys, keyId: string, tenant: string, id: string) {
+async function tenantVersion(env: Pick<Env, "TENANT_HOME">, tenant: string, now: number): Promise<number> {
+  const known = versions.get(tenant);
+  if (known && known.until > now) return known.version;
+  hotPathCounters.versionChecks++;
+  const version = await tenantHome(env, tenant)
+    .version()
+    .catch(() => NaN);
+  if (versions.size >= MAX_ENTRIES) versions.clear();
+  versions.set(tenant, { version, until: now + RECHECK_MS });
+  return version;
+}
+
+/**
+ * What identify needs: the caller's key row, the node, and its connectors in chain order,
+ * decrypted; one D1 round trip when the tenant's config changed, none otherwise. The key is
+ * checked by the caller (auth stays in http/).
+ */
+export async function loadIdentifyContext(env: Pick<Env, "DB" | "TENANT_HOME">, keys: SealingKeys, keyId: string, tenant: string, id: string) {
+  const db = env.DB;
   const cacheKey = `${keyId}\u0000${tenant}\u0000${id}`;
+  const epoch = localEpoch();
+  const now = Date.now();
+  const version = await tenantVersion(env, tenant, now);
   let hit = contexts.get(cacheKey);
-  if (!hit || hit.epoch !== localEpoch()) {
-    const epoch = localEpoch();
+  if (!hit || hit.epoch !== epoch || hit.version !== version || now - hit.readAt > MAX_COPY_MS) {
+    hotPathCounters.d1Batches++;
     const [keyRes, nodeRes, connRes] = await db.batch<Record<string, unknown>>([
       keyLookup(db, keyId),
       db.prepare("SELECT id, config FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id),
@@ -84,7 +122,10 @@ export async function loadIdentifyContext(db: D1Database, keys: SealingKeys, key
       nodeRow: nodeRes?.results[0] as { config: string } | undefined,
       connRows: (connRes?.results ?? []) as ContextRows["connRows"],
     };
-    hit = { rows, epoch };
+    // Read after the version: a write landing in between leaves a copy newer than its version,
+    // which the next check replaces; never an older copy under a newer version.
+    hit = { rows, version, epoch, readAt: now };
+    if (contexts.size >= MAX_ENTRIES) contexts.clear();
     contexts.set(cacheKey, hit);
   }
   const { keyRow, nodeRow, connRows } = hit.rows;

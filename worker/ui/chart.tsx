@@ -35,6 +35,22 @@ export function bucketize(entries: ReadonlyArray<{ at: string; outcome: string; 
   return buckets;
 }
 
+/**
+ * Replaces the buckets' counts with per-minute counts (every call, not only the newest rows the
+ * log keeps). A minute is counted in the bucket holding its middle; latency lines stay as they are.
+ */
+export function countMinutes(buckets: Bucket[], minutes: ReadonlyArray<{ minute: number; outcome: string; n: number }>, now: number, windowMs: number): Bucket[] {
+  const size = windowMs / buckets.length;
+  const start = now - windowMs;
+  const out = buckets.map((b) => ({ ...b, counts: { success: 0, route: 0, failure: 0, invalid: 0 } }));
+  for (const m of minutes) {
+    const at = m.minute * 60_000 + 30_000;
+    if (!(at > start && at <= now + 30_000) || !(OUTCOMES as readonly string[]).includes(m.outcome)) continue;
+    out[Math.min(buckets.length - 1, Math.floor((at - start) / size))]!.counts[m.outcome as Outcome] += m.n;
+  }
+  return out;
+}
+
 const W = 480;
 const H = 170;
 const PAD = { l: 34, r: 44, t: 10, b: 22 };

@@ -152,7 +152,7 @@ const en = {
     chartSummary: (n: number, p50: number, p99: number) => `${n} decisions, p50 ${p50} ms, p99 ${p99} ms`,
     latency: "latency",
     outcomes: { success: "success", route: "route", failure: "failure", invalid: "invalid" } as Record<string, string>,
-    capped: "Times in UTC. The log keeps each tenant's newest 1000 decisions.",
+    capped: "Times in UTC. The table shows the newest decisions (1000 are kept); the bars count every call.",
   },
   keys: {
     title: "Keys",
@@ -317,7 +317,7 @@ const es: Dict = {
     chartSummary: (n: number, p50: number, p99: number) => `${n} decisiones, p50 ${p50} ms, p99 ${p99} ms`,
     latency: "latencia",
     outcomes: { success: "éxito", route: "destino", failure: "falla", invalid: "inválido" },
-    capped: "Horas en UTC. El registro guarda las 1000 decisiones más recientes de cada tenant.",
+    capped: "Horas en UTC. La tabla muestra las decisiones más recientes (se guardan 1000); las barras cuentan todas las llamadas.",
   },
   keys: {
     title: "Claves",

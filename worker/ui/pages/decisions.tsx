@@ -1,6 +1,7 @@
 import { listDecisions } from "../../services/cache.js";
 import { listNodes } from "../../services/nodes.js";
-import { bucketize, OUTCOMES, OutcomeChart, percentile, type Bucket } from "../chart.js";
+import { tenantHome } from "../../tenant/home.js";
+import { bucketize, countMinutes, OUTCOMES, OutcomeChart, percentile, type Bucket } from "../chart.js";
 import { tenantOf, type UiApp } from "../context.js";
 import { SelectField } from "../fields.js";
 import { Layout, Table } from "../layout.js";
@@ -25,11 +26,18 @@ export function decisionPages(ui: UiApp) {
     const node = c.req.query("node") || undefined;
     const outcomeQ = c.req.query("outcome");
     const outcome = outcomeQ && (OUTCOMES as readonly string[]).includes(outcomeQ) ? outcomeQ : undefined;
-    // The store keeps at most 1000 rows per tenant, so one read serves the table and both charts.
-    const [entries, nodes] = await Promise.all([listDecisions(c.get("svc"), tenant, { limit: 1000, node, outcome }), listNodes(c.get("svc"), tenant)]);
+    // The log keeps at most 1000 rows per tenant: one read serves the table and the latency lines.
+    // Its per-minute counts cover every call, so the bars use them unless a node is chosen (they
+    // are not kept per node).
     const now = Date.now();
-    const hour = bucketize(entries, now, HOUR, 12);
-    const day = bucketize(entries, now, 24 * HOUR, 24);
+    const [entries, nodes, minutes] = await Promise.all([
+      listDecisions(c.get("svc"), tenant, { limit: 1000, node, outcome }),
+      listNodes(c.get("svc"), tenant),
+      node ? null : tenantHome(c.env, tenant).minutes(now - 24 * HOUR),
+    ]);
+    const counted = (b: Bucket[], windowMs: number) => (minutes ? countMinutes(b, outcome ? minutes.filter((m) => m.outcome === outcome) : minutes, now, windowMs) : b);
+    const hour = counted(bucketize(entries, now, HOUR, 12), HOUR);
+    const day = counted(bucketize(entries, now, 24 * HOUR, 24), 24 * HOUR);
     const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
     const outcomeLabel = (o: string) => d.outcomes[o] ?? o;
     return c.html(
