@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { startFakeCrm } from "../test/support/fake-crm.js";
 import { startEdge } from "../test/support/start-edge.js";
+import { seedBenchTenant } from "./local-edge.js";
 import { percentile, round, type BenchOptions, type Figure } from "./figures.js";
 
 /**
@@ -79,19 +80,10 @@ export async function runEdgeBench(opts: BenchOptions): Promise<Figure[]> {
   const crm = await startFakeCrm();
   const edge = await startEdge();
   try {
-    const op = { authorization: `Bearer ${edge.operatorToken}`, "content-type": "application/json" };
-    const put = async (path: string, body: unknown, headers: Record<string, string> = op) => {
-      const r = await fetch(`${edge.url}${path}`, { method: path.endsWith("/keys") ? "POST" : "PUT", headers, body: JSON.stringify(body) });
-      if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-      return r.json() as Promise<{ key: string }>;
-    };
-    await put("/v1/tenants/bench", { name: "bench" });
-    const admin = (await put("/v1/tenants/bench/keys", { role: "admin" })).key;
-    const agent = (await put("/v1/tenants/bench/keys", { role: "agent" })).key;
-    const adm = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
+    const { put, agentKey: agent } = await seedBenchTenant(edge, "bench");
     const crmUrl = `${crm.url}/u/bench/contract/true`;
-    await put("/v1/tenants/bench/connectors/crm", { kind: "webhook", url: crmUrl, cache: { ttlSeconds: 3600, negativeTtlSeconds: 10, staleIfErrorSeconds: 0 } }, adm);
-    await put("/v1/tenants/bench/nodes/n", { name: "n", interaction: "crm_true_false", connector: "crm", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } }, adm);
+    await put("/v1/tenants/bench/connectors/crm", { kind: "webhook", url: crmUrl, cache: { ttlSeconds: 3600, negativeTtlSeconds: 10, staleIfErrorSeconds: 0 } });
+    await put("/v1/tenants/bench/nodes/n", { name: "n", interaction: "crm_true_false", connector: "crm", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } });
     const identifyUrl = `${edge.url}/v1/tenants/bench/nodes/n/identify`;
     const headers = { authorization: `Bearer ${agent}`, "content-type": "application/x-www-form-urlencoded", "user-agent": "OMniLeads" };
     const ask = (id: string) => fetch(identifyUrl, { method: "POST", headers, body: `idContact=${id}` });
@@ -112,8 +104,8 @@ export async function runEdgeBench(opts: BenchOptions): Promise<Figure[]> {
     const hitSeq = await latencies(n, () => ask("12345"));
 
     // A CRM answering 1 MiB records (sent in two halves 300 ms apart, so the burst overlaps).
-    await put("/v1/tenants/bench/connectors/big", { kind: "rest", url: `${crm.url}/u/bench-big/rest/big-1024/{idContact}`, recordPath: "data.customer", timeoutMs: 10_000, cache: { ttlSeconds: 0, negativeTtlSeconds: 0, staleIfErrorSeconds: 0 } }, adm);
-    await put("/v1/tenants/bench/nodes/big", { name: "big", interaction: "crm_true_false", connector: "big", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } }, adm);
+    await put("/v1/tenants/bench/connectors/big", { kind: "rest", url: `${crm.url}/u/bench-big/rest/big-1024/{idContact}`, recordPath: "data.customer", timeoutMs: 10_000, cache: { ttlSeconds: 0, negativeTtlSeconds: 0, staleIfErrorSeconds: 0 } });
+    await put("/v1/tenants/bench/nodes/big", { name: "big", interaction: "crm_true_false", connector: "big", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } });
     const askBig = (id: string) => fetch(`${edge.url}/v1/tenants/bench/nodes/big/identify`, { method: "POST", headers, body: `idContact=${id}` });
     await (await askBig("1")).arrayBuffer();
     await new Promise((r) => setTimeout(r, 500));

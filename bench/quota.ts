@@ -1,5 +1,6 @@
 import { startFakeCrm } from "../test/support/fake-crm.js";
 import { startEdge } from "../test/support/start-edge.js";
+import { seedBenchTenant } from "./local-edge.js";
 import { percentile, round, type BenchOptions, type Figure } from "./figures.js";
 
 /**
@@ -26,24 +27,15 @@ export async function runQuotaBench(opts: BenchOptions): Promise<Figure[]> {
   const crm = await startFakeCrm();
   const edge = await startEdge();
   try {
-    const op = { authorization: `Bearer ${edge.operatorToken}`, "content-type": "application/json" };
-    const put = async (path: string, body: unknown, headers: Record<string, string> = op) => {
-      const r = await fetch(`${edge.url}${path}`, { method: path.endsWith("/keys") ? "POST" : "PUT", headers, body: JSON.stringify(body) });
-      if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-      return r.json() as Promise<{ key: string }>;
-    };
-    await put("/v1/tenants/qbench", { name: "qbench" });
-    const admin = (await put("/v1/tenants/qbench/keys", { role: "admin" })).key;
-    const agent = (await put("/v1/tenants/qbench/keys", { role: "agent" })).key;
-    const adm = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
+    const { put, agentKey: agent } = await seedBenchTenant(edge, "qbench");
     const limited = `${crm.url}/u/qbench/rest/quota-${QUOTA}-1000-found/{idContact}`;
     // A short TTL so that repeat callers need the CRM again within the run; stale answers are allowed for 5 minutes.
     const cache = { ttlSeconds: 5, negativeTtlSeconds: 5, staleIfErrorSeconds: 300 };
-    await put("/v1/tenants/qbench/connectors/crm", { kind: "rest", url: limited, recordPath: "data.customer", quota: { requests: QUOTA, perSeconds: 1 }, cache, rules: [], default: "true", notFound: "false" }, adm);
+    await put("/v1/tenants/qbench/connectors/crm", { kind: "rest", url: limited, recordPath: "data.customer", quota: { requests: QUOTA, perSeconds: 1 }, cache, rules: [], default: "true", notFound: "false" });
     const fast = `${crm.url}/u/qbench-fast/rest/found/{idContact}`;
-    await put("/v1/tenants/qbench/connectors/fast", { kind: "rest", url: fast, recordPath: "data.customer", quota: { requests: 100_000, perSeconds: 1 }, cache: { ttlSeconds: 0, negativeTtlSeconds: 0, staleIfErrorSeconds: 0 }, rules: [], default: "true", notFound: "false" }, adm);
-    for (const node of ["n1", "n2"]) await put(`/v1/tenants/qbench/nodes/${node}`, { name: node, interaction: "crm_true_false", connector: "crm", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } }, adm);
-    await put("/v1/tenants/qbench/nodes/fast", { name: "fast", interaction: "crm_true_false", connector: "fast", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } }, adm);
+    await put("/v1/tenants/qbench/connectors/fast", { kind: "rest", url: fast, recordPath: "data.customer", quota: { requests: 100_000, perSeconds: 1 }, cache: { ttlSeconds: 0, negativeTtlSeconds: 0, staleIfErrorSeconds: 0 }, rules: [], default: "true", notFound: "false" });
+    for (const node of ["n1", "n2"]) await put(`/v1/tenants/qbench/nodes/${node}`, { name: node, interaction: "crm_true_false", connector: "crm", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } });
+    await put("/v1/tenants/qbench/nodes/fast", { name: "fast", interaction: "crm_true_false", connector: "fast", successDestination: { type: 1, id: 1 }, failureDestination: { type: 1, id: 2 } });
     const headers = { authorization: `Bearer ${agent}`, "content-type": "application/x-www-form-urlencoded", "x-deadline-ms": String(DEADLINE_MS) };
     const ask = (node: string, id: string) => fetch(`${edge.url}/v1/tenants/qbench/nodes/${node}/identify`, { method: "POST", headers, body: `idContact=${id}` });
 

@@ -23,6 +23,15 @@ const afterPrompt = async (rig: Rig, id: string, digits: string, n = 0) => {
   await rig.asterisk.sendDtmf(id, digits, { gapMs: 20 });
 };
 
+/** Types 321, then answers the read-back with `key` once it has started. */
+const answerReadBack =
+  (key: string): Case["caller"] =>
+  async (r, id) => {
+    await afterPrompt(r, id, "321", 0);
+    await r.playback(id, "PlaybackStarted", 1);
+    await r.asterisk.sendDtmf(id, key);
+  };
+
 const CASES: Record<string, Case> = {
   "valid first try": { node: { expectedLength: 4 }, caller: (r, id) => afterPrompt(r, id, "1234"), outcome: "success", attempts: 1, id: "1234" },
   "valid on a later attempt": {
@@ -58,11 +67,7 @@ const CASES: Record<string, Case> = {
   },
   confirmed: {
     node: { confirm: true, expectedLength: 3 },
-    caller: async (r, id) => {
-      await afterPrompt(r, id, "321", 0);
-      await r.playback(id, "PlaybackStarted", 1);
-      await r.asterisk.sendDtmf(id, "1");
-    },
+    caller: answerReadBack("1"),
     outcome: "success",
     attempts: 1,
     id: "321",
@@ -73,11 +78,7 @@ const CASES: Record<string, Case> = {
   },
   "not confirmed": {
     node: { confirm: true, expectedLength: 3 },
-    caller: async (r, id) => {
-      await afterPrompt(r, id, "321", 0);
-      await r.playback(id, "PlaybackStarted", 1);
-      await r.asterisk.sendDtmf(id, "2");
-    },
+    caller: answerReadBack("2"),
     outcome: "invalid",
     attempts: 1,
   },

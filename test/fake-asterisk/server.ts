@@ -350,64 +350,72 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
 
   let port = await listen(options.port ?? 0);
 
-  const waitFor = <T>(check: () => T | undefined | null | false, timeoutMs = 5000, what = "condition"): Promise<T> =>
+  // Every waiter settles once: on its event, or after timeoutMs with the last few events,
+  // which say what the fake saw instead. Either way it unsubscribes.
+  const waitUntil = <T>(
+    timeoutMs: number,
+    what: string,
+    already: () => T | undefined | null | false,
+    subscribe: (settle: (v: T) => void, fail: (e: Error) => void) => () => void,
+  ): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      const now = check();
+      const now = already();
       if (now) {
         resolve(now);
         return;
       }
+      const timer = setTimeout(() => {
+        unsubscribe();
+        const recent = events.slice(-8).map((e) => e.event.type).join(", ");
+        reject(new Error(`fake Asterisk: timed out after ${timeoutMs} ms waiting for ${what} (last events: ${recent || "none"})`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+      };
+      const unsubscribe = subscribe(
+        (v) => {
+          done();
+          resolve(v);
+        },
+        (e) => {
+          done();
+          reject(e);
+        },
+      );
+    });
+
+  const waitFor = <T>(check: () => T | undefined | null | false, timeoutMs = 5000, what = "condition"): Promise<T> =>
+    waitUntil(timeoutMs, what, check, (settle, fail) => {
       const onChange = (): void => {
         let v: T | undefined | null | false;
         try {
           v = check();
         } catch (e) {
-          cleanup();
-          reject(e instanceof Error ? e : new Error(String(e)));
+          fail(e instanceof Error ? e : new Error(String(e)));
           return;
         }
-        if (v) {
-          cleanup();
-          resolve(v);
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        const recent = events.slice(-8).map((e) => e.event.type).join(", ");
-        reject(new Error(`fake Asterisk: timed out after ${timeoutMs} ms waiting for ${what} (last events: ${recent || "none"})`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        changes.off("change", onChange);
+        if (v) settle(v);
       };
       changes.on("change", onChange);
+      return () => changes.off("change", onChange);
     });
 
   // Looks at each new record once (not the whole log on every change): hundreds
   // of concurrent calls each waiting on their own event stay linear.
   const waitForRecord = <R>(kind: `event:${AriEventType}` | "command", log: readonly R[], match: (r: R) => boolean, timeoutMs = 5000, what: string = kind): Promise<R> =>
-    new Promise<R>((resolve, reject) => {
-      const found = log.find(match);
-      if (found) {
-        resolve(found);
-        return;
-      }
-      const onRecord = (r: R): void => {
-        if (!match(r)) return;
-        cleanup();
-        resolve(r);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        const recent = events.slice(-8).map((e) => e.event.type).join(", ");
-        reject(new Error(`fake Asterisk: timed out after ${timeoutMs} ms waiting for ${what} (last events: ${recent || "none"})`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        records.off(kind, onRecord);
-      };
-      records.on(kind, onRecord);
-    });
+    waitUntil(
+      timeoutMs,
+      what,
+      () => log.find(match),
+      (settle) => {
+        const onRecord = (r: R): void => {
+          if (match(r)) settle(r);
+        };
+        records.on(kind, onRecord);
+        return () => records.off(kind, onRecord);
+      },
+    );
 
   const fake: FakeAsterisk = {
     get url() {

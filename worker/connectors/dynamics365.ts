@@ -36,6 +36,8 @@ export const dynamics365 = defineConnector({
       tokenUrl,
       clientId: z.string().min(1).max(500),
       clientSecret: secret,
+      /** Set by "Connect with Dynamics 365": delegated access as the consenting user instead of the app's own. */
+      refreshToken: secret.optional(),
       /** Defaults to "<orgUrl>/.default". */
       scope: z.string().min(1).max(500).optional(),
       ...idPathField,
@@ -61,7 +63,7 @@ export const dynamics365 = defineConnector({
     const url = joinUrl(config.orgUrl, `/api/data/${config.apiVersion}/${config.entitySet}?${params.join("&")}`);
     const res = await withAccessToken(
       ctx,
-      { tokenUrl: config.tokenUrl, clientId: config.clientId, clientSecret: config.clientSecret, scope: config.scope ?? `${new URL(config.orgUrl).origin}/.default` },
+      { tokenUrl: config.tokenUrl, clientId: config.clientId, clientSecret: config.clientSecret, refreshToken: config.refreshToken, scope: config.scope ?? `${new URL(config.orgUrl).origin}/.default` },
       { defaultTtlSeconds: 3600 },
       (token) => crmRequest(url, { Authorization: `Bearer ${token}`, "OData-MaxVersion": "4.0", "OData-Version": "4.0" }, ctx),
     );

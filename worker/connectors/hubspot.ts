@@ -3,6 +3,7 @@ import { commonConnectorFields, crmBaseUrl, idPathField, secret } from "../../sh
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
+import { oauthRefresh, withAccessToken } from "./oauth.js";
 import { rulePaths } from "./rule-paths.js";
 import { defineConnector } from "./types.js";
 
@@ -24,8 +25,10 @@ export const hubspot = defineConnector({
     .object({
       kind: z.literal("hubspot"),
       baseUrl: crmBaseUrl.default("https://api.hubapi.com"),
-      /** A private-app access token (or an OAuth access token managed elsewhere). */
-      accessToken: secret,
+      /** A private-app access token (or an OAuth access token managed elsewhere); or `oauth`. */
+      accessToken: secret.optional(),
+      /** Set by "Connect with HubSpot": the app and its refresh token. */
+      oauth: oauthRefresh("https://api.hubapi.com/oauth/v1/token").optional(),
       /** contacts, companies, deals, tickets, or a custom object type id such as 2-123456. */
       object: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).default("contacts"),
       idProperty: propertyName,
@@ -35,7 +38,8 @@ export const hubspot = defineConnector({
       ...commonConnectorFields,
       ...ruleSet,
     })
-    .strict(),
+    .strict()
+    .refine((c) => (c.accessToken === undefined) !== (c.oauth === undefined), { message: "either accessToken or oauth", path: ["accessToken"] }),
   async lookup(config, ctx) {
     // Search returns only default properties unless asked: ask for every one the rules read.
     const fromRules = rulePaths(config.rules)
@@ -52,19 +56,22 @@ export const hubspot = defineConnector({
           ...["hs_searchable_calculated_phone_number", "hs_searchable_calculated_mobile_number"].map((p) => ({ filters: [{ propertyName: p, operator: "EQ", value: phone.national }] })),
         ]
       : [{ filters: [{ propertyName: config.idProperty, operator: "EQ", value: ctx.customerId }] }];
-    const res = await crmRequest(
-      joinUrl(config.baseUrl, `/crm/v3/objects/${config.object}/search`),
-      { Authorization: `Bearer ${config.accessToken}`, "Content-Type": "application/json" },
-      ctx,
-      {
-        method: "POST",
-        body: JSON.stringify({
-          filterGroups,
-          properties,
-          limit: phone ? 2 : 1,
-        }),
-      },
-    );
+    const call = (token: string) =>
+      crmRequest(
+        joinUrl(config.baseUrl, `/crm/v3/objects/${config.object}/search`),
+        { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        ctx,
+        {
+          method: "POST",
+          body: JSON.stringify({
+            filterGroups,
+            properties,
+            limit: phone ? 2 : 1,
+          }),
+        },
+      );
+    // HubSpot access tokens live 30 minutes (expires_in says so; this is only the fallback).
+    const res = config.oauth ? await withAccessToken(ctx, config.oauth, { defaultTtlSeconds: 1800 }, call) : await call(config.accessToken!);
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(searchReply, crmJson(res));

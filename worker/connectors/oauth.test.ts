@@ -31,6 +31,13 @@ describe("OAuth access tokens", () => {
     expect(Object.fromEntries(second!)).toEqual({ grant_type: "client_credentials", client_id: "client", client_secret: "s3cret-value", scope: "https://org/.default" });
   });
 
+  it("Pipedrive's client goes in an Authorization: Basic header, not in the form", async () => {
+    await withAccessToken(ctx(), { ...grant, clientAuth: "basic" }, { defaultTtlSeconds: 60 }, () => okReply());
+    const init = fetchSpy.mock.calls[0]![1] as RequestInit;
+    expect((init.headers as Record<string, string>).Authorization).toBe(`Basic ${btoa("client:s3cret-value")}`);
+    expect(Object.fromEntries(new URLSearchParams(String(init.body)))).toEqual({ grant_type: "refresh_token", refresh_token: "r3fresh-value" });
+  });
+
   it("is cached per tenant + connector + credentials until shortly before expires_in", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const seen: string[] = [];

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { BoundedCache } from "../../shared/bounded-cache.js";
 import { boundedWait } from "../../shared/bounded-wait.js";
+import { secret, tokenUrl } from "../../shared/connector.js";
+import { basicAuth } from "./http.js";
 import { sha256Hex } from "../security/crypto.js";
 import { CrmError, crmStatusError } from "./errors.js";
 import { crmFetch } from "./http.js";
@@ -14,7 +16,25 @@ export type OAuthGrant = {
   clientSecret: string;
   refreshToken?: string | undefined;
   scope?: string | undefined;
+  /** Pipedrive takes the client in an Authorization: Basic header, not in the form. */
+  clientAuth?: "body" | "basic" | undefined;
 };
+
+/**
+ * An OAuth app and the refresh token "Connect with …" obtained (worker/oauth-connect/): the
+ * access token is fetched and renewed from it like every other OAuth connector's.
+ */
+export const oauthRefresh = (defaultTokenUrl?: string) =>
+  z
+    .object({
+      // Zendesk's token endpoint is on each account's own subdomain: no default there.
+      tokenUrl: defaultTokenUrl ? tokenUrl.default(defaultTokenUrl) : tokenUrl,
+      clientId: z.string().min(1).max(500),
+      clientSecret: secret,
+      refreshToken: secret,
+    })
+    .strict();
+export type OAuthRefresh = z.infer<ReturnType<typeof oauthRefresh>>;
 
 export type OAuthOptions = {
   /** Lifetime assumed when the endpoint sends no expires_in (Salesforce never does). */
@@ -38,21 +58,23 @@ const tokenReply = z.object({
 });
 
 async function keyOf(ctx: LookupContext, grant: OAuthGrant): Promise<string> {
-  const creds = await sha256Hex(JSON.stringify([grant.tokenUrl, grant.clientId, grant.clientSecret, grant.refreshToken ?? "", grant.scope ?? ""]));
+  const creds = await sha256Hex(JSON.stringify([grant.tokenUrl, grant.clientId, grant.clientSecret, grant.refreshToken ?? "", grant.scope ?? "", grant.clientAuth ?? "body"]));
   return `${ctx.tenant}\u0000${ctx.connectorId}\u0000${creds}`;
 }
 
 async function requestToken(ctx: LookupContext, grant: OAuthGrant, opts: OAuthOptions): Promise<Token> {
-  const form = new URLSearchParams({
-    grant_type: grant.refreshToken ? "refresh_token" : "client_credentials",
-    client_id: grant.clientId,
-    client_secret: grant.clientSecret,
-  });
+  const form = new URLSearchParams({ grant_type: grant.refreshToken ? "refresh_token" : "client_credentials" });
+  const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" };
+  if (grant.clientAuth === "basic") headers.Authorization = basicAuth(grant.clientId, grant.clientSecret);
+  else {
+    form.set("client_id", grant.clientId);
+    form.set("client_secret", grant.clientSecret);
+  }
   if (grant.refreshToken) form.set("refresh_token", grant.refreshToken);
   if (grant.scope) form.set("scope", grant.scope);
   const res = await crmFetch(
     grant.tokenUrl,
-    { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" }, body: form.toString() },
+    { method: "POST", headers, body: form.toString() },
     { ...ctx.http, maxBytes: REPLY_CAP.token },
   );
   // OAuth servers answer a bad client or grant with 400 (RFC 6749 5.2): that is a credentials problem.

@@ -3,6 +3,7 @@ import { commonConnectorFields, crmBaseUrl, idPathField, secret } from "../../sh
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
+import { oauthRefresh, withAccessToken } from "./oauth.js";
 import { defineConnector } from "./types.js";
 
 const searchReply = z.object({
@@ -33,20 +34,29 @@ export const pipedrive = defineConnector({
     .object({
       kind: z.literal("pipedrive"),
       baseUrl: crmBaseUrl.default("https://api.pipedrive.com"),
-      apiToken: secret,
+      /** A personal API token; or `oauth`. */
+      apiToken: secret.optional(),
+      /** Set by "Connect with Pipedrive": the app and its refresh token. */
+      oauth: oauthRefresh("https://oauth.pipedrive.com/oauth/token").optional(),
       /** The custom field's key (a 40-character hash for custom fields). */
       field: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, "a Pipedrive field key"),
       ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
-    .strict(),
+    .strict()
+    .refine((c) => (c.apiToken === undefined) !== (c.oauth === undefined), { message: "either apiToken or oauth", path: ["apiToken"] }),
   async lookup(config, ctx) {
-    const headers = { "x-api-token": config.apiToken };
+    const oauth = config.oauth;
+    // Pipedrive's token endpoint takes the client as HTTP Basic; API calls take the bearer token.
+    const get = (url: string) =>
+      oauth
+        ? withAccessToken(ctx, { ...oauth, clientAuth: "basic" }, { defaultTtlSeconds: 3600 }, (token) => crmRequest(url, { Authorization: `Bearer ${token}` }, ctx))
+        : crmRequest(url, { "x-api-token": config.apiToken! }, ctx);
     const phone = ctx.callerNumber;
     // By number: the person search on the phone field, exact match, on the E.164 form.
     const query = new URLSearchParams(phone ? { term: phone.e164, fields: "phone", exact_match: "true", limit: "2" } : { term: ctx.customerId, fields: "custom_fields", exact_match: "true", limit: "10" });
-    const found = await crmRequest(joinUrl(config.baseUrl, `/api/v2/persons/search?${query}`), headers, ctx);
+    const found = await get(joinUrl(config.baseUrl, `/api/v2/persons/search?${query}`));
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (found.status === 404) return { kind: "notFound" };
     const search = crmShape(searchReply, crmJson(found));
@@ -54,12 +64,12 @@ export const pipedrive = defineConnector({
     if (phone) {
       // Search hits hold only a few fields: the rules and the customer id need the whole person.
       if (ids[0] === undefined) return { kind: "notFound" };
-      const res = await crmRequest(joinUrl(config.baseUrl, `/api/v2/persons/${ids[0]}`), headers, ctx);
+      const res = await get(joinUrl(config.baseUrl, `/api/v2/persons/${ids[0]}`));
       if (res.status === 404) return { kind: "notFound" };
       return { kind: "record", record: crmShape(personReply, crmJson(res)).data, matches: ids.length };
     }
     for (const id of ids.slice(0, MAX_PERSONS_CHECKED)) {
-      const res = await crmRequest(joinUrl(config.baseUrl, `/api/v2/persons/${id}`), headers, ctx);
+      const res = await get(joinUrl(config.baseUrl, `/api/v2/persons/${id}`));
       // Deleted between the search and the read: try the next hit.
       if (res.status === 404) continue;
       const person = crmShape(personReply, crmJson(res)).data;

@@ -5,6 +5,7 @@ import { crmRequest, joinUrl } from "./crm-call.js";
 import { CrmError } from "./errors.js";
 import { zendeskQuery } from "./escape.js";
 import { basicAuth, crmJson, crmShape } from "./http.js";
+import { oauthRefresh, withAccessToken } from "./oauth.js";
 import { defineConnector } from "./types.js";
 
 /** Digits only, or refused: the search syntax has no quoting for a bare phone term. */
@@ -30,14 +31,21 @@ export const zendesk = defineConnector({
       subdomain: destination(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "the <subdomain> of <subdomain>.zendesk.com"), "name"),
       /** Overrides https://<subdomain>.zendesk.com (a host mapping, tests). */
       baseUrl: crmBaseUrl.optional(),
-      email: z.string().min(3).max(254),
-      apiToken: secret,
+      /** API token auth (email + apiToken); or `oauth`. */
+      email: z.string().min(3).max(254).optional(),
+      apiToken: secret.optional(),
+      /** Set by "Connect with Zendesk": the app and its refresh token (tokenUrl: https://<subdomain>.zendesk.com/oauth/tokens). */
+      oauth: oauthRefresh().optional(),
       field: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, "external_id or a user field key").default("external_id"),
       ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
-    .strict(),
+    .strict()
+    .refine((c) => (c.oauth === undefined) === (c.email !== undefined && c.apiToken !== undefined) && (c.oauth === undefined || c.email === undefined), {
+      message: "either email and apiToken, or oauth",
+      path: ["apiToken"],
+    }),
   async lookup(config, ctx) {
     const base = config.baseUrl ?? `https://${config.subdomain}.zendesk.com`;
     // By number: Zendesk documents `phone:*<digits>` (no "+", no formatting; the leading * matches
@@ -47,12 +55,11 @@ export const zendesk = defineConnector({
       : config.field === "external_id"
         ? { external_id: ctx.customerId }
         : { query: zendeskQuery(config.field, ctx.customerId) };
-    const res = await crmRequest(
-      joinUrl(base, `/api/v2/users/search?${new URLSearchParams(query)}`),
-      // API token auth: Basic with "{email}/token" as the user name.
-      { Authorization: basicAuth(`${config.email}/token`, config.apiToken) },
-      ctx,
-    );
+    const url = joinUrl(base, `/api/v2/users/search?${new URLSearchParams(query)}`);
+    const res = config.oauth
+      ? await withAccessToken(ctx, config.oauth, { defaultTtlSeconds: 3600 }, (token) => crmRequest(url, { Authorization: `Bearer ${token}` }, ctx))
+      : // API token auth: Basic with "{email}/token" as the user name.
+        await crmRequest(url, { Authorization: basicAuth(`${config.email}/token`, config.apiToken!) }, ctx);
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(usersReply, crmJson(res));

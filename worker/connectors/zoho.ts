@@ -2,6 +2,7 @@ import { z } from "zod";
 import { commonConnectorFields, crmBaseUrl, idPathField, secret, tokenUrl } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
+import { CrmError } from "./errors.js";
 import { zohoCriteriaValue } from "./escape.js";
 import { crmJson, crmShape } from "./http.js";
 import { withAccessToken } from "./oauth.js";
@@ -30,13 +31,15 @@ export const zoho = defineConnector({
       idField: apiName,
       clientId: z.string().min(1).max(500),
       clientSecret: secret,
-      refreshToken: secret,
+      /** Absent until "Connect with Zoho" obtained it; lookups answer crm_auth meanwhile. */
+      refreshToken: secret.optional(),
       ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
     .strict(),
   async lookup(config, ctx) {
+    if (!config.refreshToken) throw new CrmError("crm_auth", "not connected yet: use Connect with Zoho on the connector page");
     // By number: the search API's own `phone` parameter, which searches every phone field of the module.
     const query: Record<string, string> = ctx.callerNumber ? { phone: ctx.callerNumber.e164, per_page: "2" } : { criteria: `(${config.idField}:equals:${zohoCriteriaValue(ctx.customerId)})` };
     const url = joinUrl(config.apiDomain, `/crm/v6/${config.module}/search?${new URLSearchParams(query)}`);

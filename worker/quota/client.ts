@@ -1,6 +1,7 @@
 import { BoundedCache } from "../../shared/bounded-cache.js";
 import { effectiveQuota, type ConnectorUsage, type QuotaConfig, type QuotaUsage } from "../../shared/quota.js";
 import type { CircuitEnv } from "../circuit/client.js";
+import { JITTER_MS, leaseMs, maxGrant } from "./policy.js";
 
 /**
  * The isolate's side of the quota guard: one admission point per tenant + connector (its
@@ -37,6 +38,11 @@ type Local = {
   line: number[];
   ticket: number;
   refreshing: boolean;
+  /** Lease requests in flight from this isolate, and when the oldest began. */
+  asking: number;
+  askingSince: number;
+  /** Tokens those requests asked for: calls they cover wait for them rather than ask too. */
+  pending: number;
   /** The last lease gave all that was asked, with no pause: the connector is well under quota. */
   roomy: boolean;
   /** A call let through while the object was slow to answer, its lease still out. */
@@ -52,6 +58,8 @@ type Local = {
 const local = new BoundedCache<string, Local>({ max: 5000 });
 /** Calls waiting per isolate and connector; beyond, calls are shed without waiting. */
 export const MAX_WAITING = 64;
+/** …and while the connector is well under quota (see acquire). */
+const MAX_WAITING_ROOMY = 1024;
 /** How long a call well under quota waits for the object before going ahead (see acquire). */
 const OPTIMISTIC_AFTER_MS = 20;
 /**
@@ -59,6 +67,12 @@ const OPTIMISTIC_AFTER_MS = 20;
  * outside the budget cannot make the CRM refuse: a tight quota (HubSpot's 4/s) always waits.
  */
 const OPTIMISTIC_MIN_RATE = 50;
+/** While another lease request is in flight, a refused call looks at the pool again this often. */
+const ASK_POLL_MS = 5;
+/** A lease request older than this is presumed lost (its request cancelled): stop waiting on it. */
+const ASK_STALE_MS = 1000;
+/** A leased token is used at most this long before its lease ends (see askForLease). */
+const EXPIRY_MARGIN_MS = Math.round(JITTER_MS / 2);
 /** Never plan on a CRM call shorter than this when deciding whether waiting is still worth it. */
 const MIN_CALL_MS = 25;
 
@@ -71,7 +85,7 @@ function stub(env: CircuitEnv, key: string) {
 function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
-    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, shed: 0, shedFlushing: false };
+    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, shed: 0, shedFlushing: false };
     local.set(key, l);
   }
   return l;
@@ -117,26 +131,42 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
     return { ok: true };
   }
   const giveUpAt = q.stepDeadline - Math.max(MIN_CALL_MS, l.callMs);
-  // At the quota's pace, the calls already in line here come first.
-  const interval = (q.quota.perSeconds * 1000) / q.quota.requests;
-  if (Date.now() + l.line.length * interval > giveUpAt) return shed(q, key, l);
+  // The calls already in line here come first: a window serves `requests` of them at once (a
+  // burst within the quota need not be spread out), those beyond wait for later windows.
+  const windowMs = q.quota.perSeconds * 1000;
+  const lineWait = (ahead: number) => Math.floor(ahead / q.quota.requests) * windowMs;
+  if (Date.now() + lineWait(l.line.length) > giveUpAt) return shed(q, key, l);
   let total = 0;
   for (const n of l.waiting.values()) total += n;
-  const share = Math.ceil(MAX_WAITING / (l.waiting.size + (l.waiting.has(q.node) ? 0 : 1)));
-  if (total >= MAX_WAITING || (l.waiting.get(q.node) ?? 0) >= share) return shed(q, key, l);
+  // Well under quota the calls in line are only waiting for a lease on its way (a cold start's
+  // burst), not for the CRM's budget: the room is then as large as a window's quota.
+  const room = l.roomy ? Math.max(MAX_WAITING, Math.min(q.quota.requests, MAX_WAITING_ROOMY)) : MAX_WAITING;
+  const share = Math.ceil(room / (l.waiting.size + (l.waiting.has(q.node) ? 0 : 1)));
+  if (total >= room || (l.waiting.get(q.node) ?? 0) >= share) return shed(q, key, l);
   l.waiting.set(q.node, (l.waiting.get(q.node) ?? 0) + 1);
   const ticket = ++l.ticket;
   l.line.push(ticket);
+  let refused = false;
   try {
     for (;;) {
       const now = Date.now();
       if (take(l, now)) return { ok: true };
       const ahead = l.line.indexOf(ticket);
-      if (now >= giveUpAt || l.pausedUntil > giveUpAt || now + ahead * interval > giveUpAt) return shed(q, key, l);
+      if (now >= giveUpAt || l.pausedUntil > giveUpAt || now + lineWait(ahead) > giveUpAt) return shed(q, key, l);
       if (now < l.pausedUntil) {
         await sleep(l.pausedUntil - now);
         continue;
       }
+      let waiting = 0;
+      for (const n of l.waiting.values()) waiting += n;
+      if ((refused || l.pending >= waiting) && l.asking > 0 && now - l.askingSince < ASK_STALE_MS) {
+        // A lease on its way asked enough for every call waiting here, or this call was refused
+        // while one is on its way: that answer may be the tokens this call needs, so look at
+        // the pool again shortly rather than ask (or give up) now.
+        await sleep(ASK_POLL_MS);
+        continue;
+      }
+      refused = false;
       const asking = askForLease(q, key, l, now);
       let a: number | "open" | "slow";
       if (l.roomy && !l.optimistic && q.quota.requests / q.quota.perSeconds >= OPTIMISTIC_MIN_RATE) {
@@ -150,7 +180,12 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
         }
       } else a = await asking;
       if (a === "open") return { ok: true };
-      if (a > 0 && Date.now() + a + l.line.indexOf(ticket) * interval > giveUpAt) return shed(q, key, l);
+      // Another call's lease may have filled the pool while this one was refused (concurrent
+      // asks: one takes the room, the others are told to wait): the pool comes first.
+      if (take(l, Date.now())) return { ok: true };
+      if (a > 0) refused = true;
+      if (a > 0 && l.asking > 0 && Date.now() - l.askingSince < ASK_STALE_MS) continue;
+      if (a > 0 && Date.now() + a + lineWait(l.line.indexOf(ticket)) > giveUpAt) return shed(q, key, l);
       // A little jitter so that the calls told the same time do not all ask at once.
       if (a > 0) await sleep(a + Math.floor(Math.random() * 10));
     }
@@ -176,13 +211,19 @@ function refreshAhead(q: QuotaCall, key: string, l: Local) {
 /** Asks the object for a lease: 0 = tokens are in the pool now, > 0 = ms until one may be, "open" = the object failed. */
 async function askForLease(q: QuotaCall, key: string, l: Local, asked: number): Promise<number | "open"> {
   // Enough for those waiting and for this isolate's demand over a lease (at least a second's
-  // worth), within a quarter of the quota so that the other isolates get their share.
-  const perLease = Math.ceil(Math.max(l.demand.now, l.demand.before) * Math.max(1, q.quota.perSeconds / 5));
+  // worth), within a quarter of the quota so that the other isolates get their share. Demand
+  // is sized to the lease's length, not the window's: a token unused when its lease ends still
+  // counts for a whole window, and on a long window (Dynamics' 300 s) over-asking burns the
+  // budget for minutes.
+  const perLease = Math.ceil(Math.max(l.demand.now, l.demand.before) * Math.max(1, leaseMs(q.quota) / 1000));
   let waiting = 0;
   for (const n of l.waiting.values()) waiting += n;
-  const want = Math.max(1, Math.min(Math.ceil(q.quota.requests / 4), Math.max(waiting, perLease)));
+  const want = Math.max(1, Math.min(maxGrant(q.quota), Math.max(waiting, perLease)));
   const shedNow = l.shed;
   l.shed = 0;
+  if (l.asking === 0) l.askingSince = Date.now();
+  l.asking++;
+  l.pending += want;
   try {
     const a = await stub(q.env, key).lease({ quota: plain(q.quota), want, holdMs: q.holdMs, shed: shedNow });
     l.pausedUntil = Math.max(l.pausedUntil, a.pausedUntil);
@@ -190,13 +231,19 @@ async function askForLease(q: QuotaCall, key: string, l: Local, asked: number): 
     if (a.granted === 0) return a.retryInMs;
     // A lease is timed from when it was asked for, so this isolate never outlives the object's
     // view of it; tokens left from an earlier lease make the pool end when that lease ends.
-    const until = asked + a.leaseMs;
+    // Tokens expire here EXPIRY_MARGIN_MS before the object's lease ends: the object counts a
+    // lease's tokens until its end plus the window plus JITTER_MS, so a call taken late on a
+    // loaded isolate still reaches the CRM inside the window it was counted in.
+    const until = asked + a.leaseMs - Math.min(EXPIRY_MARGIN_MS, a.leaseMs / 4);
     l.until = l.tokens > 0 && l.until > Date.now() ? Math.min(l.until, until) : until;
     l.tokens += a.granted;
     return 0;
   } catch {
     // The object unreachable: the guard fails open rather than failing every call.
     return "open";
+  } finally {
+    l.asking--;
+    l.pending -= want;
   }
 }
 

@@ -24,10 +24,17 @@ export type QuotaState = {
 
 export const initialQuota = (): QuotaState => ({ grants: [], day: "", dayUsed: 0, pausedUntil: 0, last429: null, shed: new Map() });
 
-/** Calls reach the CRM a little after we decide: network jitter, counted against the window. */
-export const JITTER_MS = 100;
+/** Calls reach the CRM a little after we decide (a loaded isolate, the network): counted against the window. */
+export const JITTER_MS = 200;
 
 export const leaseMs = (q: QuotaConfig) => Math.min(2000, Math.max(100, Math.round((q.perSeconds * 1000) / 5)));
+
+/**
+ * The most one lease may hold: a quarter of the window's requests and of the concurrency, so
+ * that other isolates (and this one after a 429 drops its tokens) still find room. Leased
+ * tokens hold concurrency until their lease ends, spent or not.
+ */
+export const maxGrant = (q: QuotaConfig) => Math.max(1, Math.ceil(Math.min(q.requests, q.concurrency ?? q.requests) / 4));
 
 export type LeaseAnswer = { granted: number; leaseMs: number; retryInMs: number; pausedUntil: number };
 
@@ -56,7 +63,7 @@ export function lease(s: QuotaState, q: QuotaConfig, want: number, holdMs: numbe
     room = Math.min(room, free);
   }
   if (q.daily !== undefined) room = Math.min(room, q.daily - s.dayUsed);
-  const n = Math.min(Math.max(1, want), room);
+  const n = Math.min(Math.max(1, Math.min(want, maxGrant(q))), room);
   if (n <= 0) return none(nextFree);
   // Far under quota a longer lease costs nothing (it only holds its tokens longer) and spares
   // the isolates their trips here: up to a whole window while a quarter of the limit is in use.

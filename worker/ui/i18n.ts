@@ -167,6 +167,27 @@ const en = {
     shownOnce: "The new key, shown only now: copy it.",
     yours: "(this session)",
   },
+  oauth: {
+    title: (crm: string) => `Connect with ${crm}`,
+    button: (crm: string) => `Connect with ${crm}`,
+    hint: "Sign in at the CRM and approve access; the tokens are stored encrypted in this connector and renewed automatically.",
+    clientId: "Client id of your OAuth app",
+    clientSecret: "Client secret",
+    clientSecretKept: "Empty keeps the stored secret of this client id.",
+    operatorApp: "Empty: the app set up by the operator is used.",
+    redirect: "Register this redirect URI in the app:",
+    going: (crm: string) => `Taking you to ${crm} to approve access…`,
+    continue: (crm: string) => `Continue to ${crm}`,
+    back: "Back to the connector",
+    connected: (crm: string) => `Connected with ${crm}: the tokens are stored.`,
+    failed: {
+      denied: "Access was refused at the CRM, so nothing changed. Click Connect again to retry.",
+      expired: "This consent link has expired or was already used. Start again from the connector page.",
+      refused: "The CRM refused the authorization (wrong client id or secret, or a redirect URI not registered in the app). Nothing changed.",
+      no_client: "Enter the client id and secret of your OAuth app.",
+      crm_error: "The CRM's token endpoint did not answer as expected. Nothing changed; try again later.",
+    },
+  },
 };
 export type Dict = typeof en;
 
@@ -331,6 +352,27 @@ const es: Dict = {
     revoke: "Revocar",
     shownOnce: "La clave nueva, solo se muestra ahora: cópiela.",
     yours: "(esta sesión)",
+  },
+  oauth: {
+    title: (crm: string) => `Conectar con ${crm}`,
+    button: (crm: string) => `Conectar con ${crm}`,
+    hint: "Inicie sesión en el CRM y apruebe el acceso; los tokens se guardan cifrados en este conector y se renuevan solos.",
+    clientId: "Id de cliente de su aplicación OAuth",
+    clientSecret: "Secreto de cliente",
+    clientSecretKept: "Vacío conserva el secreto guardado de este id de cliente.",
+    operatorApp: "Vacío: se usa la aplicación que configuró el operador.",
+    redirect: "Registre esta URI de redirección en la aplicación:",
+    going: (crm: string) => `Le llevamos a ${crm} para aprobar el acceso…`,
+    continue: (crm: string) => `Continuar a ${crm}`,
+    back: "Volver al conector",
+    connected: (crm: string) => `Conectado con ${crm}: los tokens están guardados.`,
+    failed: {
+      denied: "Se rechazó el acceso en el CRM, así que nada cambió. Pulse Conectar otra vez para reintentar.",
+      expired: "Este enlace de autorización caducó o ya se usó. Empiece de nuevo desde la página del conector.",
+      refused: "El CRM rechazó la autorización (id o secreto de cliente incorrecto, o una URI de redirección no registrada en la aplicación). Nada cambió.",
+      no_client: "Escriba el id y el secreto de cliente de su aplicación OAuth.",
+      crm_error: "El endpoint de tokens del CRM no respondió como se esperaba. Nada cambió; inténtelo más tarde.",
+    },
   },
 };
 

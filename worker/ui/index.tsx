@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../env.js";
 import { statusOf } from "../http/errors.js";
+import { oauthCallbackRoute, oauthRoutes } from "../oauth-connect/routes.js";
 import { serviceContext } from "../services/context.js";
 import { DomainError } from "../services/errors.js";
 import { touchKey } from "../services/keys.js";
@@ -65,6 +66,7 @@ export function createUi() {
     return c.redirect(back && /^\/ui\/[A-Za-z0-9/_-]*(\?[A-Za-z0-9=&%._-]*)?$/.test(back) ? back : "/ui/nodes", 303);
   });
   loginPages(ui);
+  oauthCallbackRoute(ui);
 
   ui.use(async (c, next) => {
     const session = await readSession(c);
@@ -83,6 +85,7 @@ export function createUi() {
   logoutRoute(ui);
   nodePages(ui);
   connectorPages(ui);
+  oauthRoutes(ui);
   decisionPages(ui);
   keyPages(ui);
   ui.all("*", (c) => notFoundPage(c));

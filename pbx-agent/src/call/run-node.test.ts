@@ -119,21 +119,24 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** The channel's commands when the call is answered, `first` gets the id, and the node routes `id` to 1-10. */
+const answeredThenSucceeded = (first: string, id: string): string[] => [
+  "answer",
+  first,
+  `set __OMLCODCLI=${id}`,
+  `set CUSTOMER_ID=${id}`,
+  "set CRM_BRIDGE_OUTCOME=success",
+  "set CRM_BRIDGE_DEST_TYPE=1",
+  "set CRM_BRIDGE_DEST_ID=10",
+  "continue crm-bridge-route,1-10,1",
+];
+
 describe("runCall, mode none", () => {
   it("valid first try: answer, prompt, variables, continue to success", async () => {
     const ch = new MemoryChannel(() => ({ keys: keys("4321#") }));
     const r = await run(ch, deps({ n: { ...base, name: "n", interaction: "none" } }));
     expect(r).toMatchObject({ outcome: "success", customerId: "**21", attempts: 1, route: "dialplan" });
-    expect(ch.commands).toEqual([
-      "answer",
-      "play sound:enter-id",
-      "set __OMLCODCLI=4321",
-      "set CUSTOMER_ID=4321",
-      "set CRM_BRIDGE_OUTCOME=success",
-      "set CRM_BRIDGE_DEST_TYPE=1",
-      "set CRM_BRIDGE_DEST_ID=10",
-      "continue crm-bridge-route,1-10,1",
-    ]);
+    expect(ch.commands).toEqual(answeredThenSucceeded("play sound:enter-id", "4321"));
     expect(ch.dtmfListeners).toBe(0);
   });
 
@@ -291,16 +294,7 @@ describe("runCall, identification by caller number (issue 12)", () => {
     expect(r).toMatchObject({ outcome: "success", reason: "crm_true", identifiedBy: "caller_number", callerLookup: "found", customerId: "*****23", attempts: 0 });
     expect(d.asked).toEqual([`tel:${KNOWN}`]);
     expect(plays(ch)).toEqual([]);
-    expect(ch.commands).toEqual([
-      "answer",
-      "callerNumber",
-      "set __OMLCODCLI=5550123",
-      "set CUSTOMER_ID=5550123",
-      "set CRM_BRIDGE_OUTCOME=success",
-      "set CRM_BRIDGE_DEST_TYPE=1",
-      "set CRM_BRIDGE_DEST_ID=10",
-      "continue crm-bridge-route,1-10,1",
-    ]);
+    expect(ch.commands).toEqual(answeredThenSucceeded("callerNumber", "5550123"));
     expect(ch.dtmfListeners).toBe(0);
   });
 

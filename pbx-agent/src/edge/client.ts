@@ -48,6 +48,23 @@ export function lookupBody(who: LookupSubject): string {
   return typeof who === "string" ? encodeContractForm(who) : new URLSearchParams({ callerNumber: who.callerNumber }).toString();
 }
 
+/** An abort controller that fires after `ms`; `timedOut` tells that abort from any other failure. */
+function abortAfter(ms: number): { controller: AbortController; timer: ReturnType<typeof setTimeout>; readonly timedOut: boolean } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error("edge_timeout"));
+  }, ms);
+  return {
+    controller,
+    timer,
+    get timedOut() {
+      return timedOut;
+    },
+  };
+}
+
 /**
  * Asks for a decision about `who` with the exact OMniLeads form POST (SPEC 2a).
  * Whatever the network does, this settles by `deadlineAt`: a timer aborts the request
@@ -60,12 +77,8 @@ export async function lookupCustomer(target: LookupTarget, who: LookupSubject, o
   if (opts.signal?.aborted) return { ok: false, reason: "aborted", ms: 0 };
   if (remaining <= 0) return { ok: false, reason: "edge_timeout", ms: 0 };
 
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error("edge_timeout"));
-  }, remaining);
+  const deadline = abortAfter(remaining);
+  const controller = deadline.controller;
   const onCallAbort = () => controller.abort(opts.signal?.reason);
   opts.signal?.addEventListener("abort", onCallAbort, { once: true });
 
@@ -93,11 +106,11 @@ export async function lookupCustomer(target: LookupTarget, who: LookupSubject, o
     const parsed = parseContractReply(text);
     return parsed.ok ? { ok: true, reply: parsed.reply, ms: elapsed(), ...requestId } : { ok: false, reason: "edge_bad_reply", ms: elapsed(), ...requestId };
   } catch {
-    if (timedOut) return { ok: false, reason: "edge_timeout", ms: elapsed() };
+    if (deadline.timedOut) return { ok: false, reason: "edge_timeout", ms: elapsed() };
     if (opts.signal?.aborted) return { ok: false, reason: "aborted", ms: elapsed() };
     return { ok: false, reason: "edge_unreachable", ms: elapsed() };
   } finally {
-    clearTimeout(timer);
+    clearTimeout(deadline.timer);
     opts.signal?.removeEventListener("abort", onCallAbort);
   }
 }
@@ -108,16 +121,11 @@ export type NodeFetchResult =
 
 /** `GET /v1/tenants/:t/nodes/:n` with the agent key; the reply is parsed with the shared node schema. */
 export async function fetchNode(edge: { baseUrl: string; key: string }, tenant: string, nodeId: string, timeoutMs: number): Promise<NodeFetchResult> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error("edge_timeout"));
-  }, timeoutMs);
+  const deadline = abortAfter(timeoutMs);
   try {
     const res = await fetch(`${edge.baseUrl}/v1/tenants/${encodeURIComponent(tenant)}/nodes/${encodeURIComponent(nodeId)}`, {
       headers: { Authorization: `Bearer ${edge.key}`, Accept: "application/json" },
-      signal: controller.signal,
+      signal: deadline.controller.signal,
       redirect: "error",
     });
     if (res.status === 404) {
@@ -142,8 +150,8 @@ export async function fetchNode(edge: { baseUrl: string; key: string }, tenant: 
     const parsed = nodeSchema.safeParse(known);
     return parsed.success ? { ok: true, node: parsed.data } : { ok: false, reason: "edge_bad_reply" };
   } catch {
-    return { ok: false, reason: timedOut ? "edge_timeout" : "edge_unreachable" };
+    return { ok: false, reason: deadline.timedOut ? "edge_timeout" : "edge_unreachable" };
   } finally {
-    clearTimeout(timer);
+    clearTimeout(deadline.timer);
   }
 }

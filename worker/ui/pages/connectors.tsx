@@ -14,6 +14,7 @@ import { TryResultView, tryId, type TryResult } from "./connector-try.js";
 import { QuotaUsageView } from "./connector-usage.js";
 import type { ConnectorUsage } from "../../../shared/quota.js";
 import { notFoundPage } from "./errors.js";
+import { ConnectBlock } from "../../oauth-connect/routes.js";
 import { ListPage } from "./list.js";
 
 type PageProps = {
@@ -104,6 +105,7 @@ function ConnectorPage(p: PageProps) {
       {p.editing ? (
         <>
           {p.usage ? <QuotaUsageView c={c} usage={p.usage} /> : null}
+          {p.stored ? <ConnectBlock c={c} id={p.editing} config={p.stored} /> : null}
           <section class="card" aria-labelledby="try-title">
             <h2 id="try-title" style="margin-top:0">
               {k.tryTitle}

@@ -1,0 +1,194 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { connectorConfig, type ConnectorConfig } from "../../worker/connectors/registry.js";
+import { pickClient } from "../../worker/oauth-connect/flow.js";
+import { providerFor } from "../../worker/oauth-connect/providers.js";
+import { call, json, newTenant, putConnector } from "./helpers.js";
+
+/** Keeps cookies, never follows redirects, echoes the page's CSRF token (as test/edge/ui.test.ts). */
+class Browser {
+  cookies = new Map<string, string>();
+  csrf = "";
+  async fetch(method: string, path: string, form?: Record<string, string>): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    const body = form ? new URLSearchParams(form).toString() : undefined;
+    if (form) headers["content-type"] = "application/x-www-form-urlencoded";
+    const res = await (exports as unknown as { default: Fetcher }).default.fetch(`http://edge.test${path}`, { method, headers, body, redirect: "manual" });
+    for (const sc of res.headers.getAll("set-cookie")) {
+      const [pair] = sc.split(";");
+      const eq = pair!.indexOf("=");
+      if (pair!.slice(eq + 1) === "" || /max-age=0/i.test(sc)) this.cookies.delete(pair!.slice(0, eq));
+      else this.cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+    }
+    return res;
+  }
+  async page(path: string) {
+    const res = await this.fetch("GET", path);
+    const html = await res.text();
+    const m = /name="_csrf" value="([^"]+)"/.exec(html);
+    if (m) this.csrf = m[1]!;
+    return { res, html };
+  }
+  post(path: string, form: Record<string, string>) {
+    return this.fetch("POST", path, { _csrf: this.csrf, ...form });
+  }
+  static async signedIn(key: string) {
+    const b = new Browser();
+    await b.page("/ui/login");
+    expect((await b.post("/ui/login", { key })).status).toBe(303);
+    await b.page("/ui/connectors");
+    return b;
+  }
+  /** Starts a consent and returns the authorize URL the hop page sends the browser to. */
+  async start(connector: string, form: Record<string, string> = { clientId: "cid", clientSecret: "csecret" }): Promise<URL> {
+    const res = await this.post(`/ui/connectors/${connector}/oauth`, form);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const to = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(html)?.[1];
+    expect(to).toBeDefined();
+    return new URL(to!.replace(/&amp;/g, "&"));
+  }
+  /** The browser coming back from the CRM: the callback's hop, then /ui/oauth/finish. */
+  async back(query: Record<string, string>) {
+    const hop = await this.fetch("GET", `/ui/oauth/callback?${new URLSearchParams(query)}`);
+    const to = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(await hop.text())?.[1]?.replace(/&amp;/g, "&");
+    expect(to).toMatch(/^\/ui\/oauth\/finish\?/);
+    return this.fetch("GET", to!);
+  }
+}
+
+const hubspot = { kind: "hubspot", baseUrl: "http://127.0.0.1:9/hubspot", accessToken: "pat-original", idProperty: "customer_id", default: "true" };
+
+async function setUp() {
+  const t = await newTenant("oauth");
+  await putConnector(t, "hs", hubspot);
+  return t;
+}
+
+const storedConfig = async (t: { id: string; admin: string }) => json(await call("GET", `/v1/tenants/${t.id}/connectors/hs`, { token: t.admin }));
+
+describe("Connect with …: state bound to session and tenant", () => {
+  it("the authorize URL carries a state, the fixed redirect URI and the kind's scope; PKCE only where the CRM takes it", async () => {
+    const t = await setUp();
+    const b = await Browser.signedIn(t.admin);
+    const url = await b.start("hs");
+    expect(url.origin + url.pathname).toBe("http://127.0.0.1:9/hubspot/oauth/authorize");
+    expect(url.searchParams.get("redirect_uri")).toBe("http://edge.test/ui/oauth/callback");
+    expect(url.searchParams.get("client_id")).toBe("cid");
+    expect(url.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(url.searchParams.get("code_challenge")).toBeNull();
+    // Only a hash of the state is stored, and the client secret is sealed.
+    const rows = await env.DB.prepare("SELECT state_hash, sealed FROM oauth_states WHERE tenant_id = ?").bind(t.id).all<{ state_hash: string; sealed: string }>();
+    expect(rows.results).toHaveLength(1);
+    expect(JSON.stringify(rows.results)).not.toContain(url.searchParams.get("state")!);
+    expect(JSON.stringify(rows.results)).not.toContain("csecret");
+
+    await putConnector(t, "sf", { kind: "salesforce", instanceUrl: "https://x.my.salesforce.com", sobject: "Contact", idField: "Phone", auth: { type: "bearer", token: "x" }, default: "true" });
+    const sf = await b.start("sf");
+    expect(sf.origin + sf.pathname).toBe("https://login.salesforce.com/services/oauth2/authorize");
+    expect(sf.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(sf.searchParams.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("another tenant's session, or another session of the same tenant, cannot use the state; the owner still can", async () => {
+    const t = await setUp();
+    const other = await newTenant("oauth-other");
+    await putConnector(other, "hs", hubspot);
+    const owner = await Browser.signedIn(t.admin);
+    const state = (await owner.start("hs")).searchParams.get("state")!;
+
+    const intruder = await Browser.signedIn(other.admin);
+    const foreign = await intruder.back({ state, code: "stolen-code" });
+    expect(foreign.status).toBe(400);
+    expect(await foreign.text()).toContain("expired or was already used");
+
+    const secondSession = await Browser.signedIn(t.admin);
+    const sameTenant = await secondSession.back({ state, code: "stolen-code" });
+    expect(sameTenant.status).toBe(400);
+
+    // Neither attempt consumed it: the owner's own answer still lands on the connector page.
+    const own = await owner.back({ state, error: "access_denied" });
+    expect(own.status).toBe(303);
+    expect(own.headers.get("location")).toBe("/ui/connectors/hs?oauth=denied");
+    const page = await owner.page("/ui/connectors/hs?oauth=denied");
+    expect(page.html).toContain("Access was refused at the CRM");
+    // Single use: the same state again is refused.
+    expect((await owner.back({ state, error: "access_denied" })).status).toBe(400);
+    expect((await storedConfig(t)).accessToken).toBe("***");
+  });
+
+  it("an expired state is refused and nothing is changed", async () => {
+    const t = await setUp();
+    const b = await Browser.signedIn(t.admin);
+    const state = (await b.start("hs")).searchParams.get("state")!;
+    await env.DB.prepare("UPDATE oauth_states SET expires_at = ? WHERE tenant_id = ?").bind(Date.now() - 1, t.id).run();
+    const res = await b.back({ state, code: "late-code" });
+    expect(res.headers.get("location")).toBe("/ui/connectors/hs?oauth=expired");
+    expect((await b.page("/ui/connectors/hs?oauth=expired")).html).toContain("expired or was already used");
+    expect(await storedConfig(t)).toMatchObject({ accessToken: "***" });
+  });
+
+  it("the Spanish page explains a refused consent in Spanish", async () => {
+    const t = await setUp();
+    const b = await Browser.signedIn(t.admin);
+    b.cookies.set("cb_lang", "es");
+    const page = await b.page("/ui/connectors/hs?oauth=denied");
+    expect(page.html).toContain("Se rechazó el acceso en el CRM");
+    expect(page.html).toContain("Conectar con HubSpot");
+  });
+
+  it("without a client typed or configured by the operator, Connect asks for one", async () => {
+    const t = await setUp();
+    const b = await Browser.signedIn(t.admin);
+    const res = await b.post("/ui/connectors/hs/oauth", { clientId: "", clientSecret: "" });
+    expect(res.headers.get("location")).toBe("/ui/connectors/hs?oauth=no_client");
+  });
+
+  it("the callback without a session only hops to our own finish page (no open redirect)", async () => {
+    const res = await call("GET", "/ui/oauth/callback?state=x&code=y&next=https://evil.example/");
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('content="0;url=/ui/oauth/finish?state=x&amp;code=y"');
+    expect(html).not.toContain("evil.example");
+  });
+});
+
+describe("which client a consent uses", () => {
+  const provider = providerFor({ ...hubspot, accessToken: undefined, oauth: { tokenUrl: "https://api.hubapi.com/oauth/v1/token", clientId: "stored-id", clientSecret: "stored-secret", refreshToken: "r" } } as never)!;
+  it("typed first, then the stored secret of the same client id, then the operator's app", () => {
+    expect(pickClient({ clientId: "a", clientSecret: "b" }, provider, null)).toEqual({ clientId: "a", clientSecret: "b" });
+    expect(pickClient({ clientId: "stored-id", clientSecret: "" }, provider, null)).toEqual({ clientId: "stored-id", clientSecret: "stored-secret" });
+    // Another client id never gets the stored secret.
+    expect(pickClient({ clientId: "other-id", clientSecret: "" }, provider, { clientId: "op", clientSecret: "ops" })).toBeNull();
+    expect(pickClient({}, provider, { clientId: "op", clientSecret: "ops" })).toEqual({ clientId: "op", clientSecret: "ops" });
+    expect(pickClient({}, provider, null)).toBeNull();
+  });
+});
+
+describe("each CRM kind's consent endpoints, and the config a consent leaves behind", () => {
+  const granted = { clientId: "app-id", clientSecret: "app-secret", refreshToken: "refresh-1" };
+  const common = { default: "true" };
+  const cases: Array<{ config: Record<string, unknown>; authorize: string; token: string; pkce: boolean }> = [
+    { config: { kind: "hubspot", accessToken: "pat", idProperty: "customer_id", ...common }, authorize: "https://app.hubspot.com/oauth/authorize", token: "https://api.hubapi.com/oauth/v1/token", pkce: false },
+    { config: { kind: "pipedrive", apiToken: "tok", field: "abc", ...common }, authorize: "https://oauth.pipedrive.com/oauth/authorize", token: "https://oauth.pipedrive.com/oauth/token", pkce: false },
+    { config: { kind: "zendesk", subdomain: "acme", email: "a@b.c", apiToken: "tok", ...common }, authorize: "https://acme.zendesk.com/oauth/authorizations/new", token: "https://acme.zendesk.com/oauth/tokens", pkce: true },
+    { config: { kind: "zoho", accountsUrl: "https://accounts.zoho.eu", module: "Contacts", idField: "Phone", clientId: "x", clientSecret: "y", ...common }, authorize: "https://accounts.zoho.eu/oauth/v2/auth", token: "https://accounts.zoho.eu/oauth/v2/token", pkce: false },
+    { config: { kind: "salesforce", instanceUrl: "https://acme.my.salesforce.com", sobject: "Contact", idField: "Phone", auth: { type: "bearer", token: "t" }, ...common }, authorize: "https://login.salesforce.com/services/oauth2/authorize", token: "https://login.salesforce.com/services/oauth2/token", pkce: true },
+    { config: { kind: "dynamics365", orgUrl: "https://acme.crm4.dynamics.com", idField: "telephone1", tokenUrl: "https://login.microsoftonline.com/tid/oauth2/v2.0/token", clientId: "x", clientSecret: "y", ...common }, authorize: "https://login.microsoftonline.com/tid/oauth2/v2.0/authorize", token: "https://login.microsoftonline.com/tid/oauth2/v2.0/token", pkce: true },
+  ];
+  for (const k of cases) {
+    it(`${String(k.config.kind)}: documented endpoints, and the applied config is valid with the tokens in its secret fields`, () => {
+      const before = connectorConfig.parse(k.config);
+      const p = providerFor(before)!;
+      expect([p.authorizeUrl, p.tokenUrl, p.pkce]).toEqual([k.authorize, k.token, k.pkce]);
+      const after = connectorConfig.parse(p.apply({ tokenUrl: p.tokenUrl, ...granted })) as ConnectorConfig;
+      expect(JSON.stringify(after)).toContain("refresh-1");
+      // Applied again (a reconnect), the kind still has exactly one way to authenticate.
+      expect(connectorConfig.safeParse(providerFor(after)!.apply({ tokenUrl: p.tokenUrl, ...granted })).success).toBe(true);
+    });
+  }
+  it("kinds without an authorization-code flow get no card", () => {
+    expect(providerFor(connectorConfig.parse({ kind: "rest", url: "https://crm.example/{idContact}", default: "true" }))).toBeNull();
+  });
+});
