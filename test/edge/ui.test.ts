@@ -437,54 +437,168 @@ describe("admin pages: languages", () => {
   });
 });
 
-const restConnector = (url: string, token = "s3cret-token") => ({
+const unescape = (s: string) => s.replaceAll("&quot;", '"').replaceAll("&#39;", "'").replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+const attr = (tag: string, name: string) => {
+  const m = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
+  return m ? unescape(m[1]!) : undefined;
+};
+
+/** What a browser would submit from the form posting to `action`, as the page drew it (no script). */
+function formValues(html: string, action: string): Record<string, string> {
+  const start = html.indexOf(`<form method="post" action="${action}"`);
+  const form = html.slice(start, html.indexOf("</form>", start));
+  const out: Record<string, string> = {};
+  for (const [tag] of form.matchAll(/<input\b[^>]*>/g)) {
+    const name = attr(tag, "name");
+    const type = attr(tag, "type") ?? "text";
+    if (!name || (type === "checkbox" && !/\schecked\b/.test(tag))) continue;
+    out[name] = attr(tag, "value") ?? "";
+  }
+  for (const m of form.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/g)) {
+    const name = attr(m[1]!, "name")!;
+    const options = [...m[2]!.matchAll(/<option\b([^>]*)>/g)].map((o) => ({ value: attr(o[1]!, "value") ?? "", selected: /\sselected\b/.test(o[1]!) }));
+    out[name] = (options.find((o) => o.selected) ?? options[0])?.value ?? "";
+  }
+  for (const m of form.matchAll(/<textarea\b([^>]*)>([\s\S]*?)<\/textarea>/g)) out[attr(m[1]!, "name")!] = unescape(m[2]!);
+  return out;
+}
+
+const restForm = (url: string, token = "s3cret-token") => ({
+  _view: "form",
   id: "",
   kind: "rest",
+  method: "GET",
+  url,
+  recordPath: "data.customer",
+  "auth.type": "bearer",
+  "auth.token": token,
   timeoutMs: "1500",
-  "cache.ttlSeconds": "60",
-  "cache.negativeTtlSeconds": "10",
-  "cache.staleIfErrorSeconds": "300",
-  config: JSON.stringify({
-    method: "GET",
-    url,
-    recordPath: "data.customer",
-    auth: { type: "bearer", token },
-    rules: [{ when: { path: "plan", op: "eq", value: "gold" }, destination: "1,3" }],
-    default: "true",
-    notFound: "false",
-  }),
+  "rules.0.when.t": "cmp",
+  "rules.0.when.path": "plan",
+  "rules.0.when.op": "eq",
+  "rules.0.when.vt": "text",
+  "rules.0.when.value": "gold",
+  "rules.0.destination.kind": "route",
+  "rules.0.destination.type": "1",
+  "rules.0.destination.id": "3",
+  "default.kind": "true",
+  "notFound.kind": "false",
 });
 
+/** Each kind's required fields, typed into its generated form; everything else is the form's defaults. */
+const KIND_INPUT: Record<string, Record<string, string>> = {
+  webhook: { url: "https://crm.example/omnileads" },
+  rest: { url: "https://crm.example/c/{idContact}", "auth.type": "bearer", "auth.token": "t0ken" },
+  hubspot: { accessToken: "pat-1", idProperty: "customer_id" },
+  salesforce: { instanceUrl: "https://acme.my.salesforce.com", sobject: "Contact", idField: "Customer_Id__c", "auth.type": "bearer", "auth.token": "sf" },
+  zoho: { module: "Contacts", idField: "Customer_Id", clientId: "1000.x", clientSecret: "cs", refreshToken: "rt" },
+  pipedrive: { apiToken: "pd", field: "abc123" },
+  zendesk: { subdomain: "acme", email: "ops@acme.example", apiToken: "zd" },
+  freshdesk: { domain: "acme", apiKey: "fd", field: "customer_id" },
+  dynamics365: { orgUrl: "https://acme.crm4.dynamics.com", idField: "new_customerid", tokenUrl: "https://login.microsoftonline.com/t/oauth2/v2.0/token", clientId: "app", clientSecret: "cs" },
+};
+const SECRET_FIELDS = new Set(["auth.token", "accessToken", "clientSecret", "refreshToken", "apiToken", "apiKey"]);
+
 describe("admin pages: connectors", () => {
+  it("creates every kind through its generated form, no JSON typed, with the documented defaults", async () => {
+    const t = await newTenant("ui");
+    const b = new Browser();
+    await b.signIn(t.admin);
+    for (const [kind, typed] of Object.entries(KIND_INPUT)) {
+      const { html } = await b.page(`/ui/connectors/new?kind=${kind}`);
+      expect(html).not.toContain('name="config"');
+      const res = await b.post("/ui/connectors/new", { ...formValues(html, "/ui/connectors/new"), ...typed, id: `c-${kind}` });
+      expect(res.status, `${kind}: ${res.status === 400 ? /id="form-errors">[\s\S]*?<\/div>/.exec(await res.text())?.[0] : ""}`).toBe(303);
+      const api = await json<Record<string, unknown>>(await call("GET", `/v1/tenants/${t.id}/connectors/c-${kind}`, { token: t.admin }));
+      const expected = Object.entries(typed).reduce<Record<string, unknown>>((o, [k, v]) => {
+        const [head, tail] = k.split(".") as [string, string | undefined];
+        const value = SECRET_FIELDS.has(k) ? "***" : v;
+        if (tail) o[head] = { ...(o[head] as object), [tail]: value };
+        else o[head] = value;
+        return o;
+      }, {});
+      expect(api).toMatchObject({ kind, timeoutMs: 1500, cache: { ttlSeconds: 60, negativeTtlSeconds: 10, staleIfErrorSeconds: 300 }, ...expected });
+      expect(api).not.toHaveProperty("quota");
+      if (kind !== "webhook") expect(api).toMatchObject({ rules: [], default: "true", notFound: "false" });
+    }
+    const hubspot = await json<Record<string, unknown>>(await call("GET", `/v1/tenants/${t.id}/connectors/c-hubspot`, { token: t.admin }));
+    expect(hubspot).toMatchObject({ baseUrl: "https://api.hubapi.com", object: "contacts" });
+  });
+
   it("creates a connector; its secret is write-only and kept when the field is left empty", async () => {
     const t = await newTenant("ui");
     const url = `${crmPath("rest", "found")}/{idContact}`;
     const b = new Browser();
     await b.signIn(t.admin);
-    const { html: form } = await b.page("/ui/connectors/new");
-    for (const label of ["Id", "Kind", "Timeout (ms)", "Connector settings (JSON)"]) expect(() => control(form, label)).not.toThrow();
-    const res = await b.post("/ui/connectors/new", { ...restConnector(url), id: "rest-crm" });
+    const { html: form } = await b.page("/ui/connectors/new?kind=rest");
+    for (const label of ["Id", "Kind", "Timeout (ms)", "URL", "Token", "Default destination: destination"]) expect(() => control(form, label)).not.toThrow();
+    expect(control(form, "Cache time (seconds)")).toContain('value="60"');
+    expect(control(form, "Token")).toContain('type="password"');
+    const res = await b.post("/ui/connectors/new", { ...restForm(url), id: "rest-crm" });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/ui/connectors?saved=rest-crm");
     const { html } = await b.page("/ui/connectors/rest-crm");
     expect(html).not.toContain("s3cret-token");
-    expect(control(html, "New value for auth.token")).toContain('type="password"');
-    expect(html).toContain("auth.token is set; leave empty to keep it");
+    expect(control(html, "Token")).toContain('type="password"');
+    expect(control(html, "Token")).toContain('value=""');
+    expect(html).toContain("stored — leave empty to keep");
 
-    // Saving the page as shown (secret "***", field empty) keeps the stored secret.
-    const config = /<textarea[^>]*name="config"[^>]*>([^<]*)<\/textarea>/.exec(html)![1]!.replaceAll("&quot;", '"');
-    const again = await b.post("/ui/connectors/rest-crm", { ...restConnector(url), id: "rest-crm", config, "secret:auth.token": "", timeoutMs: "2000" });
+    // Saving the page as shown (the secret field empty) keeps the stored secret.
+    const shown = formValues(html, "/ui/connectors/rest-crm");
+    expect(shown["auth.token"]).toBe("");
+    const again = await b.post("/ui/connectors/rest-crm", { ...shown, timeoutMs: "2000" });
     expect(again.status).toBe(303);
     const tried = await b.post("/ui/connectors/rest-crm/try", { idContact: "12340" });
     expect(tried.status).toBe(200);
     expect((await crmCalls(url.replace("{idContact}", "12340"))).last?.headers.authorization).toBe("Bearer s3cret-token");
     // A value typed into the secret field replaces it.
     await b.page("/ui/connectors/rest-crm");
-    expect((await b.post("/ui/connectors/rest-crm", { ...restConnector(url), id: "rest-crm", config, "secret:auth.token": "new-token", timeoutMs: "2000" })).status).toBe(303);
+    expect((await b.post("/ui/connectors/rest-crm", { ...shown, "auth.token": "new-token", timeoutMs: "2000" })).status).toBe(303);
     await b.post("/ui/connectors/rest-crm/try", { idContact: "12340" });
     expect((await crmCalls(url.replace("{idContact}", "12340"))).last?.headers.authorization).toBe("Bearer new-token");
     const api = await json(await call("GET", `/v1/tenants/${t.id}/connectors/rest-crm`, { token: t.admin }));
     expect(api).toMatchObject({ timeoutMs: 2000, auth: { type: "bearer", token: "***" } });
+    // The Spanish page labels the same form in Spanish and says the same of the stored secret.
+    const es = new Browser({ "accept-language": "es" });
+    await es.signIn(t.admin);
+    const { html: esHtml } = await es.page("/ui/connectors/rest-crm");
+    expect(control(esHtml, "Ruta del registro")).toContain('value="data.customer"');
+    expect(esHtml).toContain("guardado — déjelo vacío para conservarlo");
+    expect(esHtml).toContain("Editar como JSON");
+  });
+
+  it("edits rules with the builder (add, group, reorder) and round-trips the API's JSON exactly", async () => {
+    const t = await newTenant("ui");
+    const b = new Browser();
+    await b.signIn(t.admin);
+    const rules = [
+      { when: { all: [{ path: "properties.plan", op: "in", value: ["gold", 3, null] }, { not: { path: "vip", op: "exists", value: false } }] }, destination: "1,3" },
+      { when: { path: "name", op: "matches", value: "^a.*z$", flags: "i" }, destination: "false" },
+    ];
+    const config = { kind: "rest", url: "https://crm.example/c/{idContact}", headers: { "X-Api-Key": "k3y" }, rules, default: "4,9", notFound: "true", quota: { requests: 5, perSeconds: 2 } };
+    await putConnector(t, "crm", config);
+    const before = await json<Record<string, unknown>>(await call("GET", `/v1/tenants/${t.id}/connectors/crm`, { token: t.admin }));
+    const { html } = await b.page("/ui/connectors/crm");
+    expect(html).not.toContain("k3y");
+    // Saved untouched, the form gives back exactly what the API holds.
+    expect((await b.post("/ui/connectors/crm", formValues(html, "/ui/connectors/crm"))).status).toBe(303);
+    expect(await json(await call("GET", `/v1/tenants/${t.id}/connectors/crm`, { token: t.admin }))).toEqual(before);
+
+    // Move rule 2 up, then add a rule: each button answers the page, nothing saved yet.
+    let page = await b.post("/ui/connectors/crm", { ...formValues(html, "/ui/connectors/crm"), _act: "up:rules.1" });
+    expect(page.status).toBe(200);
+    let fields = formValues(await page.text(), "/ui/connectors/crm");
+    expect(fields["rules.0.when.path"]).toBe("name");
+    page = await b.post("/ui/connectors/crm", { ...fields, _act: "add-rule" });
+    fields = formValues(await page.text(), "/ui/connectors/crm");
+    expect(fields["rules.2.when.t"]).toBe("cmp");
+    page = await b.post("/ui/connectors/crm", { ...fields, "rules.2.when.t": "any", _act: "refresh" });
+    fields = formValues(await page.text(), "/ui/connectors/crm");
+    Object.assign(fields, { "rules.2.when.0.path": "tier", "rules.2.when.0.vt": "json", "rules.2.when.0.op": "gte", "rules.2.when.0.value": "2", "rules.2.destination.kind": "route", "rules.2.destination.type": "3", "rules.2.destination.id": "7" });
+    expect((await b.post("/ui/connectors/crm", fields)).status).toBe(303);
+    const after = await json<Record<string, unknown>>(await call("GET", `/v1/tenants/${t.id}/connectors/crm`, { token: t.admin }));
+    expect(after.rules).toEqual([rules[1], rules[0], { when: { any: [{ path: "tier", op: "gte", value: 2 }] }, destination: "3,7" }]);
+    expect(after).toMatchObject({ headers: { "X-Api-Key": "***" }, default: "4,9", notFound: "true", quota: { requests: 5, perSeconds: 2 } });
   });
 
   it("'try an id' shows the fields read, the rule that matched, the decision and the time", async () => {
@@ -492,8 +606,8 @@ describe("admin pages: connectors", () => {
     const url = `${crmPath("rest", "found")}/{idContact}`;
     const b = new Browser();
     await b.signIn(t.admin);
-    await b.page("/ui/connectors/new");
-    await b.post("/ui/connectors/new", { ...restConnector(url), id: "crm" });
+    await b.page("/ui/connectors/new?kind=rest");
+    await b.post("/ui/connectors/new", { ...restForm(url), id: "crm" });
     await b.page("/ui/connectors/crm");
     const res = await b.post("/ui/connectors/crm/try", { idContact: "12342" });
     const html = await res.text();
@@ -507,22 +621,31 @@ describe("admin pages: connectors", () => {
     expect(bad).toContain("invalid_id");
   });
 
-  it("shows common-field errors beside their control and schema errors under the JSON box", async () => {
+  it("shows each schema error beside its control, in the form and in the JSON view, and saves nothing", async () => {
     const t = await newTenant("ui");
     const b = new Browser();
     await b.signIn(t.admin);
-    await b.page("/ui/connectors/new");
-    const broken = await b.post("/ui/connectors/new", { ...restConnector("https://crm.example/x"), id: "c1", timeoutMs: "99999" });
+    await b.page("/ui/connectors/new?kind=rest");
+    const broken = await b.post("/ui/connectors/new", { ...restForm("https://crm.example/x"), id: "c1", timeoutMs: "99999", "rules.0.when.op": "in" });
     expect(broken.status).toBe(400);
     const html = await broken.text();
-    expect(control(html, "Timeout (ms)")).toContain('aria-describedby="f-timeoutMs-err"');
-    expect(control(html, "Connector settings (JSON)")).toContain("f-config-err");
-    expect(html).toMatch(/id="f-config-err">url: [^<]*\{idContact\}/);
+    expect(control(html, "Timeout (ms)")).toContain('aria-describedby="f-timeoutMs-err');
+    expect(html).toMatch(/id="f-url-err">[^<]*\{idContact\}/);
+    expect(html).toMatch(/id="f-rules-0-when-value-err">in takes an array of values/);
     // A typed secret is never echoed back.
     expect(html).not.toContain("s3cret-token");
-    const notJson = await b.post("/ui/connectors/new", { ...restConnector("x"), id: "c1", config: "{nope" });
+    const { html: jsonPage } = await b.page("/ui/connectors/new?kind=rest&view=json");
+    expect(control(jsonPage, "Connector settings (JSON)")).toBeTruthy();
+    const notJson = await b.post("/ui/connectors/new", { _view: "json", id: "c1", config: "{nope" });
     expect(await notJson.text()).toMatch(/id="f-config-err">Not valid JSON/);
+    const badJson = await b.post("/ui/connectors/new", { _view: "json", id: "c1", config: JSON.stringify({ kind: "rest", url: "https://x.example/a", auth: { type: "bearer", token: "s3cret-token" } }) });
+    const badHtml = await badJson.text();
+    expect(badHtml).toMatch(/id="f-config-err">url: [^<]*\{idContact\}/);
+    expect(badHtml).not.toContain("s3cret-token");
     expect((await call("GET", `/v1/tenants/${t.id}/connectors`, { token: t.admin }).then((r) => json<{ connectors: unknown[] }>(r))).connectors).toEqual([]);
+    // The JSON view saves through the same validation.
+    const ok = await b.post("/ui/connectors/new", { _view: "json", id: "c1", config: JSON.stringify({ kind: "webhook", url: "https://x.example/a" }) });
+    expect(ok.status).toBe(303);
   });
 
   it("refuses to delete a connector in use, naming the nodes, and deletes it once free", async () => {

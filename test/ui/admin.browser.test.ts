@@ -97,31 +97,32 @@ describe("admin pages in a real browser", () => {
   it("creates a connector through the form and tries an id", async () => {
     await page.goto(`${edge.url}/ui/connectors/new`);
     await page.getByLabel("Id", { exact: true }).fill("crm");
-    // Progressive enhancement: an untouched settings box follows the chosen kind's template.
+    // Choosing a kind loads its form (the "Change kind" button does it without JavaScript).
     await page.getByLabel("Kind", { exact: true }).selectOption("hubspot");
-    expect(await page.getByLabel("Connector settings (JSON)").inputValue()).toContain('"idProperty"');
+    await page.waitForURL(/kind=hubspot/);
+    await expect.poll(() => page.getByLabel("Id property", { exact: true }).count()).toBe(1);
     await page.getByLabel("Kind", { exact: true }).selectOption("rest");
-    await page.getByLabel("Connector settings (JSON)").fill(
-      JSON.stringify(
-        {
-          method: "GET",
-          url: `${crm.url}/u/browser/rest/found/{idContact}`,
-          recordPath: "data.customer",
-          auth: { type: "bearer", token: "crm-secret-token" },
-          rules: [{ when: { path: "plan", op: "eq", value: "gold" }, destination: "1,3" }],
-          default: "true",
-          notFound: "false",
-        },
-        null,
-        2,
-      ),
-    );
+    await page.waitForURL(/kind=rest/);
+    // No JSON typed: the fields, then a rule from the builder.
+    await page.getByLabel("Id", { exact: true }).fill("crm");
+    await page.getByRole("button", { name: "Add rule" }).click();
+    await page.getByLabel("Rule 1: field path", { exact: true }).fill("plan");
+    await page.getByLabel("Rule 1: value", { exact: true }).fill("gold");
+    await page.getByLabel("Rule 1: destination", { exact: true }).selectOption("route");
+    await page.getByLabel("Rule 1: destination type", { exact: true }).selectOption("1");
+    await page.getByLabel("Rule 1: destination id", { exact: true }).fill("3");
+    await page.getByLabel("URL", { exact: true }).fill(`${crm.url}/u/browser/rest/found/{idContact}`);
+    await page.getByLabel("Record path", { exact: true }).fill("data.customer");
+    await page.getByLabel("Authentication: Type", { exact: true }).selectOption("bearer");
+    await page.getByLabel("Token", { exact: true }).fill("crm-secret-token");
+    await shot(page, "01b-connector-form");
     await page.getByRole("button", { name: "Save" }).click();
     await page.waitForURL(/\/ui\/connectors\?saved=crm$/);
     await page.getByRole("link", { name: "crm", exact: true }).click();
     await page.waitForURL(/\/ui\/connectors\/crm$/);
     expect(await page.content()).not.toContain("crm-secret-token");
-    await expect.poll(() => page.getByText("auth.token is set; leave empty to keep it").count()).toBe(1);
+    expect(await page.getByLabel("Token", { exact: true }).inputValue()).toBe("");
+    await expect.poll(() => page.getByText("stored — leave empty to keep").count()).toBeGreaterThan(0);
     await page.getByLabel("Customer id").fill("12342");
     await page.getByRole("button", { name: "Try" }).click();
     const result = page.locator("#try-result");

@@ -17,14 +17,10 @@ document.addEventListener("DOMContentLoaded", function () {
     name.addEventListener("input", show);
     show();
   }
-  // A new connector's settings start from the chosen kind's example while the box is untouched.
-  var kind = document.getElementById("f-kind"), cfg = document.getElementById("f-config");
-  if (kind && cfg && cfg.dataset.templates) {
-    var templates = JSON.parse(cfg.dataset.templates), pristine = cfg.value;
-    kind.addEventListener("change", function () {
-      if (cfg.value !== pristine) return;
-      cfg.value = pristine = templates[kind.value] || "{}";
-    });
+  // Choosing a connector kind loads its form at once (without JavaScript, "Change kind" does).
+  var kindSwitch = document.getElementById("kind-switch");
+  if (kindSwitch) {
+    kindSwitch.querySelector("select").addEventListener("change", function () { kindSwitch.submit(); });
   }
 });
 `;

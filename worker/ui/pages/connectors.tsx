@@ -1,47 +1,93 @@
+import { DEFAULT_QUOTAS, type ConnectorUsage } from "../../../shared/quota.js";
 import { slug } from "../../../shared/ids.js";
 import { connectorNames } from "../../../shared/node.js";
-import { connectorModules, type ConnectorConfig } from "../../connectors/registry.js";
+import { connectorModule, connectorModules, type ConnectorConfig, type ConnectorKind } from "../../connectors/registry.js";
+import { splitSecrets } from "../../connectors/secrets.js";
 import { checkConnector, connectorUsage, connectorUsers, deleteConnector, findConnector, listConnectors, putConnector } from "../../services/connectors.js";
 import { DomainError, SecretRequired } from "../../services/errors.js";
 import { listNodes } from "../../services/nodes.js";
-import { SECRET_PREFIX, configToForm, connectorIssues, formToInput, maskedEcho, secretPaths, type ConnectorForm } from "../connector-form.js";
-import { connectorTemplate as template } from "../connector-template.js";
+import { configToFields, fieldsToConfig, formFields, type FormField } from "../connector-fields.js";
+import { formText, type FormText } from "../connector-form-text.js";
+import { ConnectorFields, isStoredSecret } from "../connector-form-view.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
-import { FormErrors, SelectField, TextAreaField, TextField, controlId, type FieldErrors } from "../fields.js";
+import { controlId, FormErrors, SelectField, TextAreaField, TextField, type FieldErrors } from "../fields.js";
 import { zodErrorMap } from "../i18n.js";
 import { Banner, CsrfField, Layout } from "../layout.js";
+import { applyAction, fillEmptyGroups, rulesFromFields, rulesToFields, type Fields } from "../rule-draft.js";
 import { TryResultView, tryId, type TryResult } from "./connector-try.js";
 import { QuotaUsageView } from "./connector-usage.js";
-import type { ConnectorUsage } from "../../../shared/quota.js";
 import { notFoundPage } from "./errors.js";
 import { ConnectBlock } from "../../oauth-connect/routes.js";
 import { ListPage } from "./list.js";
 
+/** The JSON box as sent back after an error: typed secrets replaced by "***", like stored ones. */
+function maskedEcho(input: Record<string, unknown>): string {
+  const kind = input.kind;
+  const secrets = typeof kind === "string" && connectorModules.some((m) => m.kind === kind) ? connectorModule(kind).secrets : [];
+  return JSON.stringify(splitSecrets(input, secrets).masked, null, 2);
+}
+
+type Mode = "form" | "json";
+
 type PageProps = {
   c: UiContext;
-  form: ConnectorForm;
+  id: string;
+  kind: ConnectorKind;
+  mode: Mode;
+  /** Form mode: the flat form fields; JSON mode: `config`. */
+  values: Fields;
   errors: FieldErrors;
   editing: string | null;
   stored: ConnectorConfig | null;
   usedBy: string[];
   banner?: { kind: "ok" | "err"; text: string } | undefined;
   tried?: { id: string; result: TryResult } | undefined;
-  /** Secrets typed into a form that failed: masked in the echo, so they get a field to be typed again. */
-  typedSecrets?: string[] | undefined;
   usage?: ConnectorUsage | null | undefined;
 };
 
+// The registry lists webhook first; typed as the union, which the module list cannot be without a cast.
+const FIRST_KIND: ConnectorKind = "webhook";
+const isKind = (k: unknown): k is ConnectorKind => typeof k === "string" && connectorModules.some((m) => m.kind === k);
+
+function pageUrl(editing: string | null, kind: string, mode: Mode): string {
+  const q = new URLSearchParams({ kind, ...(mode === "json" ? { view: "json" } : {}) });
+  return `${editing ? `/ui/connectors/${editing}` : "/ui/connectors/new"}?${q}`;
+}
+
+/** Control name → label, for the error summary's links. */
+function labelsOf(fields: FormField[], text: FormText, out: Record<string, string> = {}): Record<string, string> {
+  for (const f of fields) {
+    const l = text.fields[f.key]?.[0] ?? f.key;
+    if (f.kind === "group") labelsOf(f.fields, text, out);
+    else if (f.kind === "union") {
+      out[`${f.name}.${f.discriminator}`] = `${l}: ${text.authType}`;
+      for (const v of f.variants) labelsOf(v.fields, text, out);
+    } else if (f.kind === "decision") out[`${f.name}.kind`] = `${l}: ${text.destination}`;
+    else if (f.kind !== "rules" && f.kind !== "record") out[f.name] = l;
+  }
+  return out;
+}
+
 function ConnectorPage(p: PageProps) {
-  const { c, form, errors } = p;
+  const { c, errors } = p;
   const t = c.get("t");
+  const text = formText(c.get("lang"));
   const k = t.connector;
   const csrf = c.get("session").csrf;
-  const v = (name: string) => form[name] ?? "";
-  const storedSecrets = secretPaths(p.stored);
-  const secrets = [...new Set([...storedSecrets, ...(p.typedSecrets ?? [])])];
-  const kinds = connectorModules.map((m) => ({ value: m.kind, label: m.kind }));
-  const templates = p.editing ? undefined : JSON.stringify(Object.fromEntries(connectorModules.map((m) => [m.kind, template(m.kind)])));
-  const tryId = controlId("idContact");
+  const schema = connectorModule(p.kind).schema;
+  const fields = formFields(schema);
+  const hasRules = fields.some((f) => f.kind === "rules");
+  const sameKind = p.stored?.kind === p.kind ? p.stored : null;
+  const quota = DEFAULT_QUOTAS[p.kind];
+  const ctx = {
+    text,
+    values: p.values,
+    errors,
+    stored: (name: string) => isStoredSecret(sameKind, name),
+    destinationTypes: t.destinationTypes,
+    placeholders: quota ? Object.fromEntries(Object.entries(quota).map(([q, n]) => [`quota.${q}`, String(n)])) : {},
+  };
+  const action = p.editing ? `/ui/connectors/${p.editing}` : "/ui/connectors/new";
   return (
     <Layout
       t={t}
@@ -53,50 +99,34 @@ function ConnectorPage(p: PageProps) {
       csrf={csrf}
     >
       {p.banner ? <Banner kind={p.banner.kind}>{p.banner.text}</Banner> : null}
-      <FormErrors
-        errors={errors}
-        title={t.common.fixErrors}
-        labels={{
-          id: t.common.id,
-          kind: k.kind,
-          timeoutMs: k.timeoutMs,
-          "cache.ttlSeconds": k.ttl,
-          "cache.negativeTtlSeconds": k.negativeTtl,
-          "cache.staleIfErrorSeconds": k.stale,
-          config: k.config,
-          ...Object.fromEntries(secrets.map((s) => [SECRET_PREFIX + s, `${k.secretNew} ${s}`])),
-        }}
-      />
+      <FormErrors errors={errors} title={t.common.fixErrors} labels={{ id: t.common.id, kind: k.kind, config: text.json, ...labelsOf(fields, text) }} />
       {p.editing && p.usedBy.length ? <p>{`${k.usedBy}: ${p.usedBy.join(", ")}`}</p> : null}
-      <form method="post" action={p.editing ? `/ui/connectors/${p.editing}` : "/ui/connectors/new"} class="card" novalidate>
+      {p.mode === "form" ? (
+        // A GET form: choosing a kind reloads the page with that kind's fields (works without JavaScript).
+        <form method="get" action={action} class="inline" id="kind-switch">
+          <SelectField name="kind" label={k.kind} value={p.kind} errors={errors} options={connectorModules.map((m) => ({ value: m.kind, label: m.kind }))} />
+          <button type="submit" class="secondary">
+            {text.changeKind}
+          </button>
+        </form>
+      ) : null}
+      <p>
+        <a href={pageUrl(p.editing, p.kind, p.mode === "form" ? "json" : "form")}>{p.mode === "form" ? text.editAsJson : text.editAsForm}</a>
+      </p>
+      <form method="post" action={action} class="card" novalidate>
+        {/* Enter in a field saves: the first submit button of a form is its default. */}
+        <button type="submit" hidden tabindex={-1} aria-hidden="true" />
         <CsrfField token={csrf} />
-        <div class="row">
-          <TextField name="id" label={t.common.id} value={v("id")} errors={errors} readonly={!!p.editing} required />
-          <SelectField name="kind" label={k.kind} value={v("kind")} errors={errors} options={kinds} />
-        </div>
-        <div class="row">
-          <TextField name="timeoutMs" type="number" min={50} max={10000} label={k.timeoutMs} value={v("timeoutMs")} errors={errors} />
-          <TextField name="cache.ttlSeconds" type="number" min={0} label={k.ttl} value={v("cache.ttlSeconds")} errors={errors} />
-          <TextField name="cache.negativeTtlSeconds" type="number" min={0} label={k.negativeTtl} value={v("cache.negativeTtlSeconds")} errors={errors} />
-          <TextField name="cache.staleIfErrorSeconds" type="number" min={0} label={k.stale} value={v("cache.staleIfErrorSeconds")} errors={errors} />
-        </div>
-        <TextAreaFieldWithTemplates value={v("config")} errors={errors} label={k.config} hint={k.configHint} templates={templates} />
-        {secrets.length ? (
-          <fieldset>
-            <legend>{k.secrets}</legend>
-            {secrets.map((s) => (
-              <TextField
-                name={SECRET_PREFIX + s}
-                type="password"
-                label={`${k.secretNew} ${s}`}
-                hint={storedSecrets.includes(s) ? `${s} ${k.secretSet}` : k.secretRetype}
-                value=""
-                errors={errors}
-                autocomplete="new-password"
-              />
-            ))}
-          </fieldset>
-        ) : null}
+        <input type="hidden" name="_view" value={p.mode} />
+        <TextField name="id" label={t.common.id} value={p.id} errors={errors} readonly={!!p.editing} required />
+        {p.mode === "json" ? (
+          <TextAreaField name="config" rows={20} label={text.json} hint={text.jsonHint} value={p.values.config ?? ""} errors={errors} />
+        ) : (
+          <>
+            <input type="hidden" name="kind" value={p.kind} />
+            <ConnectorFields fields={fields} rules={hasRules ? rulesFromFields(p.values) : null} ctx={ctx} />
+          </>
+        )}
         <div class="actions">
           <button type="submit">{t.common.save}</button>
           <a href="/ui/connectors">{t.common.cancel}</a>
@@ -113,8 +143,8 @@ function ConnectorPage(p: PageProps) {
             <form method="post" action={`/ui/connectors/${p.editing}/try`} class="inline">
               <CsrfField token={csrf} />
               <div class="field">
-                <label for={tryId}>{k.tryId}</label>
-                <input id={tryId} name="idContact" type="text" inputmode="numeric" autocomplete="off" value={p.tried?.id ?? ""} required />
+                <label for={controlId("idContact")}>{k.tryId}</label>
+                <input id={controlId("idContact")} name="idContact" type="text" inputmode="numeric" autocomplete="off" value={p.tried?.id ?? ""} required />
               </div>
               <button type="submit">{k.tryButton}</button>
             </form>
@@ -132,57 +162,79 @@ function ConnectorPage(p: PageProps) {
   );
 }
 
-function TextAreaFieldWithTemplates(p: { value: string; errors: FieldErrors; label: string; hint: string; templates: string | undefined }) {
-  if (!p.templates) return <TextAreaField name="config" label={p.label} hint={p.hint} value={p.value} errors={p.errors} />;
-  // The templates ride on the textarea as data, so the script needs no inline code (CSP).
-  const id = controlId("config");
-  const error = p.errors.config;
-  return (
-    <div class="field">
-      <label for={id}>{p.label}</label>
-      <textarea
-        id={id}
-        name="config"
-        rows={14}
-        spellcheck={false}
-        data-templates={p.templates}
-        aria-invalid={error ? "true" : undefined}
-        aria-describedby={[error ? `${id}-err` : "", `${id}-hint`].filter(Boolean).join(" ")}
-      >
-        {p.value}
-      </textarea>
-      {error ? (
-        <p class="error" id={`${id}-err`}>
-          {error}
-        </p>
-      ) : null}
-      <p class="hint" id={`${id}-hint`}>
-        {p.hint}
-      </p>
-    </div>
-  );
+/** What a page shows for a config: the form's fields (the schema's defaults where it is silent) or its JSON. */
+function valuesFor(kind: ConnectorKind, mode: Mode, config: unknown): Fields {
+  if (mode === "json") return { config: JSON.stringify({ ...(config as object), kind }, null, 2) };
+  return configToFields(formFields(connectorModule(kind).schema), config);
 }
 
 const nodesUsing = (c: UiContext, connector: string) => connectorUsers(c.get("svc"), tenantOf(c), connector);
 
+const modeOf = (v: string | undefined): Mode => (v === "json" ? "json" : "form");
+
 async function editPage(c: UiContext, id: string, extra: Partial<PageProps> = {}, status: 200 | 400 | 409 = 200) {
   const stored = await findConnector(c.get("svc"), tenantOf(c), id);
   if (!stored) return notFoundPage(c);
+  const asked = c.req.query("kind");
+  const kind = isKind(asked) ? asked : stored.kind;
+  const mode = modeOf(c.req.query("view"));
+  // Another kind keeps what the two have in common (rules, timeout, cache); its secrets are typed anew.
+  const base = kind === stored.kind ? stored : { ...stored, kind };
   return c.html(
-    <ConnectorPage c={c} form={configToForm(id, stored)} errors={{}} editing={id} stored={stored} usedBy={await nodesUsing(c, id)} usage={await connectorUsage(c.get("svc"), tenantOf(c), id).catch(() => null)} {...extra} />,
+    <ConnectorPage
+      c={c}
+      id={id}
+      kind={kind}
+      mode={mode}
+      values={valuesFor(kind, mode, base)}
+      errors={{}}
+      editing={id}
+      stored={stored}
+      usedBy={await nodesUsing(c, id)}
+      usage={await connectorUsage(c.get("svc"), tenantOf(c), id).catch(() => null)}
+      {...extra}
+    />,
     status,
   );
 }
 
+/** A zod issue's path as the form's control name: group children by index, not's child as "n". */
+export function issueField(path: readonly PropertyKey[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < path.length; i++) {
+    const s = String(path[i]);
+    if (s === "all" || s === "any") continue;
+    if (s === "not") out.push("n");
+    // A header's name is data, not a control: its errors go to the headers block.
+    else if (out[0] === "headers" && out.length === 1) break;
+    else out.push(s);
+  }
+  return out.join(".");
+}
+
 async function saveConnector(c: UiContext, editing: string | null) {
   const t = c.get("t");
+  const text = formText(c.get("lang"));
   const tenant = tenantOf(c);
   const form = await readForm(c);
   const errors: FieldErrors = {};
+  const mode = modeOf(form._view);
   let id = editing;
   const svc = c.get("svc");
   const stored = editing ? await findConnector(svc, tenant, editing) : null;
   if (editing && !stored) return notFoundPage(c);
+  const usedBy = editing ? await nodesUsing(c, editing) : [];
+  const page = (kind: ConnectorKind, values: Fields, status: 200 | 400) =>
+    c.html(<ConnectorPage c={c} id={editing ?? form.id ?? ""} kind={kind} mode={mode} values={values} errors={errors} editing={editing} stored={stored} usedBy={usedBy} />, status);
+
+  // A rule-builder button: the same page with the rules rearranged, nothing saved.
+  const act = form._act;
+  if (mode === "form" && act && isKind(form.kind)) {
+    const rules = applyAction(rulesFromFields(form), act).map((r) => ({ ...r, when: fillEmptyGroups(r.when) }));
+    const rest = Object.fromEntries(Object.entries(form).filter(([k]) => !k.startsWith("rules.")));
+    return page(form.kind, rulesToFields(rules, rest), 200);
+  }
+
   if (!id) {
     const raw = (form.id ?? "").trim();
     const parsedId = slug.safeParse(raw, { error: zodErrorMap(c.get("lang")) });
@@ -192,11 +244,28 @@ async function saveConnector(c: UiContext, editing: string | null) {
     else if (await findConnector(svc, tenant, parsedId.data)) errors.id = t.connector.exists;
     else id = parsedId.data;
   }
-  const input = formToInput(form, errors, t.connector.badJson);
+
+  let input: Record<string, unknown> | null = null;
+  if (mode === "json") {
+    try {
+      const v: unknown = JSON.parse(form.config ?? "");
+      if (v && typeof v === "object" && !Array.isArray(v)) input = v as Record<string, unknown>;
+      else errors.config = `${t.connector.badJson} {…}`;
+    } catch (e) {
+      errors.config = `${t.connector.badJson} ${e instanceof Error ? e.message : ""}`.trim();
+    }
+  } else if (isKind(form.kind)) {
+    const parse = { stored: stored?.kind === form.kind ? stored : null, errors: {} as Fields, badJson: text.badJson };
+    input = { kind: form.kind, ...fieldsToConfig(formFields(connectorModule(form.kind).schema), form, parse) };
+    Object.assign(errors, parse.errors);
+  } else errors.kind = t.connector.kind;
+
+  const fieldOf = (path: string) => (mode === "json" ? "config" : issueField(path.split(".")) || "");
   if (input) {
+    // One validation, the service's, in the page's language: the issues land beside their controls.
     const parse = { error: zodErrorMap(c.get("lang")) };
     try {
-      // Without an id the config is still checked, so the page shows every error at once.
+      // Without an id (or with the form's own errors) the config is still checked, so the page shows every error at once.
       if (id && !Object.keys(errors).length) {
         await putConnector(svc, tenant, id, input, parse);
         return c.redirect(`/ui/connectors?saved=${encodeURIComponent(id)}`, 303);
@@ -204,22 +273,22 @@ async function saveConnector(c: UiContext, editing: string | null) {
       checkConnector(input, parse);
     } catch (e) {
       if (e instanceof SecretRequired) {
-        // Next to each secret to type again, and above the settings that moved.
-        errors.config = `${t.connector.secretMoved}: ${e.destinations.join(", ")}`;
-        for (const s of e.secrets) errors[SECRET_PREFIX + s] = t.connector.secretRetypeMoved;
+        // Next to each secret to type again, and in the summary the settings that moved.
+        errors[""] = `${t.connector.secretMoved}: ${e.destinations.join(", ")}`;
+        for (const s of e.secrets) errors[mode === "json" ? "config" : s] = t.connector.secretRetypeMoved;
       } else if (e instanceof DomainError && e.code === "validation_failed") {
-        for (const [k, m] of Object.entries(connectorIssues(e.issues))) errors[k] ??= m;
+        for (const i of e.issues) {
+          const f = fieldOf(i.path);
+          const line = mode === "json" && i.path ? `${i.path}: ${i.message}` : i.message;
+          errors[f] = errors[f] ? `${errors[f]}; ${line}` : line;
+        }
       } else throw e;
     }
   }
-  // Typed secret values are never sent back, not even after an error: the page only says where one goes.
-  const echoed = Object.fromEntries(Object.entries(form).filter(([k]) => !k.startsWith(SECRET_PREFIX)));
-  if (input) echoed.config = maskedEcho(input);
-  const typedSecrets = input ? secretPaths(input as { kind: string }) : [];
-  return c.html(
-    <ConnectorPage c={c} form={echoed} errors={errors} editing={editing} stored={stored} usedBy={editing ? await nodesUsing(c, editing) : []} typedSecrets={typedSecrets} />,
-    400,
-  );
+  const kind = isKind(input?.kind) ? input.kind : isKind(form.kind) ? form.kind : (stored?.kind ?? FIRST_KIND);
+  // Typed secret values are never sent back, not even after an error: the echo masks them.
+  const echoed = mode === "json" ? { config: input ? maskedEcho(input) : (form.config ?? "") } : form;
+  return page(kind, echoed, 400);
 }
 
 export function connectorPages(ui: UiApp) {
@@ -255,9 +324,10 @@ export function connectorPages(ui: UiApp) {
   });
 
   ui.get("/connectors/new", (c) => {
-    const kind = connectorModules[0].kind;
-    const form: ConnectorForm = { id: "", kind, timeoutMs: "1500", "cache.ttlSeconds": "60", "cache.negativeTtlSeconds": "10", "cache.staleIfErrorSeconds": "300", config: template(kind) };
-    return c.html(<ConnectorPage c={c} form={form} errors={{}} editing={null} stored={null} usedBy={[]} />);
+    const asked = c.req.query("kind");
+    const kind = isKind(asked) ? asked : FIRST_KIND;
+    const mode = modeOf(c.req.query("view"));
+    return c.html(<ConnectorPage c={c} id="" kind={kind} mode={mode} values={valuesFor(kind, mode, {})} errors={{}} editing={null} stored={null} usedBy={[]} />);
   });
   ui.post("/connectors/new", (c) => saveConnector(c, null));
 
