@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Interaction } from "../../shared/node.js";
+import type { IdentifyBy, Interaction } from "../../shared/node.js";
 
 export type Lang = "en" | "es";
 export const LANGS: readonly Lang[] = ["en", "es"];
@@ -52,6 +52,16 @@ const en = {
     attempts: "Attempts",
     confirm: "Confirm the id",
     confirmHint: "Read the digits back; the caller presses 1 to confirm.",
+    identifyBy: "Identify by",
+    identifyByOptions: {
+      dtmf: "The id the caller types",
+      caller_number: "The caller's number only (never a prompt)",
+      caller_number_then_dtmf: "The caller's number, then the id prompt",
+    } satisfies Record<IdentifyBy, string>,
+    confirmCaller: "Confirm the caller",
+    confirmCallerHint: "On a number match, the caller presses 1 before routing; anything else falls back to the id prompt.",
+    defaultCountry: "Default country",
+    defaultCountryHint: "ISO code (ES, AR, MX…) for caller numbers without a country code.",
     successType: "Success destination type",
     successId: "Success destination id",
     failureType: "Failure destination type",
@@ -228,6 +238,16 @@ const es: Dict = {
     attempts: "Intentos",
     confirm: "Confirmar el id",
     confirmHint: "Se repiten los dígitos; quien llama pulsa 1 para confirmar.",
+    identifyBy: "Identificar por",
+    identifyByOptions: {
+      dtmf: "El id que marca quien llama",
+      caller_number: "Solo el número de quien llama (nunca se pide el id)",
+      caller_number_then_dtmf: "El número de quien llama y, si no basta, el id",
+    },
+    confirmCaller: "Confirmar al llamante",
+    confirmCallerHint: "Si el número coincide, quien llama pulsa 1 antes de enrutar; cualquier otra cosa vuelve a pedir el id.",
+    defaultCountry: "País por defecto",
+    defaultCountryHint: "Código ISO (ES, AR, MX…) para números sin código de país.",
     successType: "Tipo de destino en caso de éxito",
     successId: "Id de destino en caso de éxito",
     failureType: "Tipo de destino en caso de falla",
