@@ -222,8 +222,13 @@ export function fieldsToConfig(fields: FormField[], f: Fields, p: Parse): Record
       }
       case "group": {
         const inner = fieldsToConfig(x.fields, f, { ...p, stored: get(p.stored, x.key) });
-        // An optional block left wholly empty is absent (its default applies).
-        set(x.key, x.optional && !Object.keys(inner).length ? undefined : inner);
+        // An optional block where nothing but its prefilled defaults is set (e.g. HubSpot's `oauth`
+        // with only its documented token URL) was left empty: it is absent, its default applies.
+        const typed = Object.keys(inner).filter((k) => {
+          const field = x.fields.find((ff) => ff.key === k);
+          return !(field && "default" in field && JSON.stringify(field.default) === JSON.stringify(inner[k]));
+        });
+        set(x.key, x.optional && !typed.length ? undefined : inner);
         break;
       }
       case "union": {
