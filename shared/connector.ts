@@ -55,6 +55,13 @@ export const commonConnectorFields = {
   quota: quotaConfig.optional(),
 };
 
+/**
+ * Where a found record holds the customer id, for caller-number lookups: the answer carries
+ * it so the agent sets the id as if it had been typed. A dot path into the record as the CRM
+ * returns it; each kind defaults to its configured id field.
+ */
+export const idPathField = { idPath: z.string().regex(/^[A-Za-z0-9_$-]{1,100}(\.[A-Za-z0-9_$-]{1,100}){0,9}$/, "a dot path such as properties.customer_id").optional() };
+
 /** An absolute http(s) URL; whether it may be reached is decided at call time (SSRF rules). */
 export const crmUrl = z.url({ protocol: /^https?$/ }).max(2000);
 /** A CRM's base URL: where its secrets go. */

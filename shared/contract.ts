@@ -24,7 +24,7 @@ export type ContractRequest = z.infer<typeof contractRequest>;
 export const contractReply = z.object({
   status: z.enum(["ok", "fail"]),
   destination: decision,
-  idContact: z.string().regex(CUSTOMER_ID_PATTERN).optional().catch(undefined),
+  idContact: z.string().regex(CUSTOMER_ID_PATTERN).optional(),
 });
 export type ContractReply = z.infer<typeof contractReply>;
 
@@ -41,6 +41,11 @@ export function parseContractReply(text: string): { ok: true; reply: ContractRep
     json = JSON.parse(text);
   } catch {
     return { ok: false, problem: "bad_json" };
+  }
+  // A CRM echoing some other idContact (a name, a number) must not turn a good answer into a bad one.
+  if (json !== null && typeof json === "object" && "idContact" in json) {
+    const { idContact, ...rest } = json as Record<string, unknown>;
+    json = typeof idContact === "string" && CUSTOMER_ID_PATTERN.test(idContact) ? { ...rest, idContact } : rest;
   }
   const parsed = contractReply.safeParse(json);
   return parsed.success ? { ok: true, reply: parsed.data } : { ok: false, problem: "bad_shape" };

@@ -48,6 +48,9 @@ describe("CRM reply parsing (SPEC 2)", () => {
   it("classifies the failure", () => {
     expect(parseContractReply('{"status":"ok","destination":"1,2"}')).toEqual({ ok: true, reply: { status: "ok", destination: "1,2" } });
     expect(parseContractReply("<html>")).toEqual({ ok: false, problem: "bad_json" });
+    expect(parseContractReply('{"status":"ok","destination":"true","idContact":"123"}')).toEqual({ ok: true, reply: { status: "ok", destination: "true", idContact: "123" } });
+    expect(parseContractReply('{"status":"ok","destination":"true","idContact":"Ann"}')).toEqual({ ok: true, reply: { status: "ok", destination: "true" } });
+    expect(parseContractReply('{"status":"ok","destination":"true","idContact":5}')).toEqual({ ok: true, reply: { status: "ok", destination: "true" } });
     expect(parseContractReply('{"status":"ok","destination":1}')).toEqual({ ok: false, problem: "bad_shape" });
     expect(parseContractReply('{"status":"maybe","destination":"true"}')).toEqual({ ok: false, problem: "bad_shape" });
     expect(parseContractReply('{"status":"ok"}')).toEqual({ ok: false, problem: "bad_shape" });

@@ -41,7 +41,27 @@ export function normalizeCallerNumber(raw: string, defaultCountry?: string | nul
   return E164_PATTERN.test(e164) ? { ok: true, e164 } : UNUSABLE;
 }
 
-/** The digits of an E.164 number, without the "+": what digit-matching CRM searches compare. */
-export function e164Digits(e164: string): string {
-  return e164.replace(/^\+/, "");
+
+/** An E.164 number in the forms CRM phone searches take. */
+export type PhoneQuery = {
+  e164: string;
+  /** Country calling code and national number, digits only ("34911234567"). */
+  digits: string;
+  /** The national significant number, digits only ("911234567"): what suffix and "without country code" searches compare. */
+  national: string;
+  /** "34". */
+  callingCode: string;
+};
+
+export function phoneQuery(e164: string): PhoneQuery {
+  const parsed = parsePhoneNumberFromString(e164);
+  const national = parsed?.nationalNumber ?? e164.replace(/^\+/, "");
+  const callingCode = parsed?.countryCallingCode ?? "";
+  return { e164, digits: e164.replace(/^\+/, ""), national, callingCode };
+}
+
+/** Logs and pages show a caller number like an id: its last 2 digits, and a "+" saying it is a number. */
+export function maskNumber(e164: string): string {
+  const digits = e164.replace(/^\+/, "");
+  return `+${"*".repeat(Math.max(0, digits.length - 2))}${digits.slice(-2)}`;
 }

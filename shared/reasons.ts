@@ -26,6 +26,8 @@ export const REASONS = [
   "not_found",
   "edge_busy",
   "caller_number_unusable",
+  "caller_number_not_found",
+  "phone_lookup_unsupported",
   "ambiguous",
   // The mode decision (SPEC 6 step 4): what the answer meant.
   "crm_true",

@@ -38,6 +38,11 @@ describe("GET /openapi.json", () => {
     // The node body is the shared zod schema: its enum and bounds appear as generated, not hand-written.
     const nodeBody = JSON.stringify(doc.paths["/v1/tenants/{tenant}/nodes/{node}"]!.put!.requestBody);
     expect(nodeBody).toContain("crm_destination");
+    expect(nodeBody).toContain("caller_number_then_dtmf");
+    expect(nodeBody).toContain("confirmCaller");
+    expect(nodeBody).toContain("defaultCountry");
+    const identifyBody = JSON.stringify(doc.paths["/v1/tenants/{tenant}/nodes/{node}/identify"]!.post!.requestBody);
+    expect(identifyBody).toContain("callerNumber");
     expect(nodeBody).toContain("expectedLength");
     const identify = JSON.stringify(doc.paths["/v1/tenants/{tenant}/nodes/{node}/identify"]!.post!.requestBody);
     expect(identify).toContain("application/x-www-form-urlencoded");

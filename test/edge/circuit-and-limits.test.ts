@@ -60,7 +60,9 @@ describe("identify rate limit", () => {
     await limitIdentify(c, "acme");
     await limitIdentify(c, "acme");
     const err = await limitIdentify(c, "acme").catch((e: unknown) => e);
-    expect(err).toMatchObject({ status: 429, code: "rate_limited" });
+    expect(err).toMatchObject({ code: "rate_limited" });
+    const { STATUS } = await import("../../worker/http/errors.js");
+    expect(STATUS.rate_limited).toBe(429);
     expect(headers.get("Retry-After")).toBe("10");
     expect(calls).toEqual(["acme", "acme", "acme"]);
   });

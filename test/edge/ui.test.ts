@@ -77,6 +77,9 @@ const NODE_LABELS = [
   "Timeout (seconds)",
   "Attempts",
   "Confirm the id",
+  "Identify by",
+  "Default country",
+  "Confirm the caller",
   "Success destination type",
   "Success destination id",
   "Failure destination type",
@@ -126,7 +129,8 @@ describe("admin pages: session", () => {
     expect(cookie).toMatch(/Secure/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).toMatch(/Path=\/ui/);
-    const secret = t.admin.split("_").at(-1)!;
+    // The secret is everything after "cbk_<id>_" (base64url may itself hold "_").
+    const secret = t.admin.replace(/^cbk_[^_]+_/, "");
     expect(decodeURIComponent(cookie)).not.toContain(secret);
     const { res: page, html } = await b.page("/ui/nodes");
     expect(page.status).toBe(200);
@@ -181,6 +185,21 @@ describe("admin pages: session", () => {
     expect(banner(last)).toBe("Demasiados intentos fallidos desde aquí; espere un minuto y vuelva a intentarlo.");
     await b.signIn(t.admin);
     expect((await b.fetch("GET", "/ui/nodes")).status).toBe(200);
+  });
+
+  it("the node form saves identification by caller number (identifyBy, confirmCaller, defaultCountry)", async () => {
+    const t = await newTenant("ui");
+    await putConnector(t, "crm", { kind: "webhook", url: "https://crm.example.com/ident", sendCallerNumber: true });
+    const b = new Browser();
+    await b.signIn(t.admin);
+    await b.page("/ui/nodes/new");
+    const res = await b.post("/ui/nodes/new", { ...validNode, connector: "crm", identifyBy: "caller_number_then_dtmf", confirmCaller: "on", defaultCountry: "es" });
+    expect(res.status).toBe(303);
+    const saved = await json(await call("GET", `/v1/tenants/${t.id}/nodes/ventas-vip`, { token: t.admin }));
+    expect(saved).toMatchObject({ identifyBy: "caller_number_then_dtmf", confirmCaller: true, defaultCountry: "ES" });
+    const { html } = await b.page("/ui/nodes/ventas-vip");
+    expect(control(html, "Confirm the caller")).toContain("checked");
+    expect(html).toMatch(/<option value="caller_number_then_dtmf" selected/);
   });
 
   it("logging out ends the session on the server: a kept cookie and CSRF token are refused", async () => {

@@ -16,12 +16,17 @@ export type CachedDecision = {
   at: number;
   rule?: number | string;
   m?: number;
+  /** Caller-number lookups: the matched customer's id, read from the record. */
+  id?: string;
 };
 
-export type CacheKeyParts = { tenant: string; generation: number; connector: string; rev: number; customerId: string };
+/** `callerNumber` (E.164) set: the entry of a number lookup, never confused with an id's. */
+export type CacheKeyParts = { tenant: string; generation: number; connector: string; rev: number; customerId: string; callerNumber?: string };
 
-/** The tenant is part of every key, and the id only as a hash. */
+/** The tenant is part of every key, and the id or number only as a hash. */
 export async function cacheKey(p: CacheKeyParts): Promise<string> {
+  // Id keys stay as they were (entries survive the upgrade); a number key says so in the hashed text and the key.
+  if (p.callerNumber !== undefined) return `d:${p.tenant}:${p.generation}:${p.connector}:${p.rev}:n:${await sha256Hex(`${p.tenant}\u0000tel\u0000${p.callerNumber}`)}`;
   return `d:${p.tenant}:${p.generation}:${p.connector}:${p.rev}:${await sha256Hex(`${p.tenant}\u0000${p.customerId}`)}`;
 }
 

@@ -87,5 +87,6 @@ export function report(env: CircuitEnv, tenant: string, connector: string, ok: b
  * Reasons that say nothing about the CRM's health: our own refusal, our own budget, and
  * throttling (a CRM's 429 or the quota guard shedding) — a healthy CRM at its quota is not a
  * failing one, and opening the circuit on it would send every call to the failure destination.
+ * phone_lookup_unsupported: a connector configured without number lookups is no sign of a sick CRM.
  */
-export const NOT_CRM_FAULTS = new Set(["url_not_allowed", "circuit_open", "edge_busy", "crm_rate_limited", "crm_quota"]);
+export const NOT_CRM_FAULTS = new Set(["url_not_allowed", "circuit_open", "edge_busy", "crm_rate_limited", "crm_quota", "phone_lookup_unsupported"]);

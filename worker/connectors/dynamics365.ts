@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmBaseUrl, secret, tokenUrl } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, idPathField, secret, tokenUrl } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { odataString } from "./escape.js";
@@ -40,12 +40,19 @@ export const dynamics365 = defineConnector({
       refreshToken: secret.optional(),
       /** Defaults to "<orgUrl>/.default". */
       scope: z.string().min(1).max(500).optional(),
+      ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
     .strict(),
   async lookup(config, ctx) {
-    const params = [`$filter=${encodeURIComponent(`${config.idField} eq ${odataString(ctx.customerId)}`)}`, "$top=1", "$count=true"];
+    const phone = ctx.callerNumber;
+    // By number: eq on the telephone columns, which compares the stored text exactly; asked in
+    // the unformatted forms numbers are commonly stored in (formatted ones are not found). $top=2: unique or not.
+    const filter = phone
+      ? [...new Set([phone.e164, phone.digits, phone.national])].flatMap((v) => ["telephone1", "mobilephone"].map((col) => `${col} eq ${odataString(v)}`)).join(" or ")
+      : `${config.idField} eq ${odataString(ctx.customerId)}`;
+    const params = [`$filter=${encodeURIComponent(filter)}`, phone ? "$top=2" : "$top=1", "$count=true"];
     if (config.select) {
       // $select narrows the columns; the rules' columns must survive it.
       const fromRules = rulePaths(config.rules)
@@ -67,4 +74,5 @@ export const dynamics365 = defineConnector({
     if (!first) return { kind: "notFound" };
     return { kind: "record", record: first, matches: Math.max(reply["@odata.count"] ?? 0, reply.value.length) };
   },
+  defaultIdPath: (config) => config.idField,
 });

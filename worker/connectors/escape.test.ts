@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseFreshdeskQuery, parseODataEq, parseSoqlEquality, parseZendeskQuery, parseZohoCriteria } from "../../test/support/fake-crms/query-syntax.js";
 import { CrmError } from "./errors.js";
-import { freshdeskQuery, odataString, soqlString, zendeskQuery, zohoCriteriaValue } from "./escape.js";
+import { freshdeskQuery, odataString, soqlString, soslTerm, zendeskQuery, zohoCriteriaValue } from "./escape.js";
 
 // Strings built mostly from the characters that matter to some query language, plus any unicode.
 const SPECIAL = ["'", '"', "\\", "(", ")", ",", ":", " ", "\n", "\r", "\t", "\b", "\f", "\u0000", "%", "_", "*", "or", "OR", "eq", "and", "--", "LIMIT"];
@@ -27,6 +27,30 @@ function refusedOr<T>(build: () => T, check: (v: T) => void) {
 }
 
 describe("query escaping: no value can change the query around it", () => {
+  it("SOSL search term: every reserved character escaped, so braces never close the FIND term", () => {
+    fc.assert(
+      fc.property(hostile, (v) =>
+        refusedOr(
+          () => soslTerm(v),
+          (t) => {
+            // Unescape pairwise: what remains must be the value, and no bare reserved character is left.
+            let out = "";
+            for (let i = 0; i < t.length; i++) {
+              if (t[i] === "\\") out += t[++i] ?? "";
+              else {
+                expect("?&|!{}[]()^~*:\\\"'+-").not.toContain(t[i]);
+                out += t[i];
+              }
+            }
+            expect(out).toBe(v);
+          },
+        ),
+      ),
+      runs,
+    );
+    expect(soslTerm("911234567")).toBe("911234567");
+  });
+
   it("SOQL string literal", () => {
     fc.assert(
       fc.property(hostile, (v) => {

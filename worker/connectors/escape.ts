@@ -14,6 +14,16 @@ export function soqlString(value: string): string {
   return `'${value.replace(/['"\\\n\r\t\b\f]/g, (c) => SOQL_ESCAPES[c]!)}'`;
 }
 
+// SOSL FIND reserved characters, each escaped with a backslash (SOSL reference, "FIND clause").
+const SOSL_RESERVED = /[?&|!{}[\]()^~*:\\"'+-]/g;
+
+/** A SOSL search term inside FIND {…}: reserved characters escaped; braces cannot close the term. */
+export function soslTerm(value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters have no escape in SOSL: refuse them
+  if (/[\u0000-\u001f\u007f]/.test(value) || value.length > 400) throw new CrmError("invalid_query_value", "the value holds characters SOSL cannot carry");
+  return value.replace(SOSL_RESERVED, (c) => `\\${c}`);
+}
+
 /** An OData string literal, quotes included: a single quote is written twice (OData ABNF, SQUOTE-in-string). */
 export function odataString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
@@ -39,8 +49,13 @@ function refuse(): never {
 
 /** Freshdesk `query="<field>:'<value>'"`, outer double quotes included. */
 export function freshdeskQuery(field: string, value: string): string {
+  return `"${freshdeskTerm(field, value)}"`;
+}
+
+/** One `<field>:'<value>'` term of a Freshdesk query, to be joined with OR / AND inside the outer quotes. */
+export function freshdeskTerm(field: string, value: string): string {
   if (UNQUOTABLE.test(value) || value.length > 400) refuse();
-  return `"${field}:'${value}'"`;
+  return `${field}:'${value}'`;
 }
 
 /** Zendesk search syntax: `<field>:"<value>"`, a phrase so spaces and operators stay inside the value. */

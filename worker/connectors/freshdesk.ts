@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { commonConnectorFields, crmBaseUrl, destination, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, destination, idPathField, secret } from "../../shared/connector.js";
+import type { PhoneQuery } from "../../shared/phone.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
-import { freshdeskQuery } from "./escape.js";
+import { freshdeskQuery, freshdeskTerm } from "./escape.js";
 import { basicAuth, crmJson, crmShape } from "./http.js";
 import { defineConnector } from "./types.js";
 
@@ -10,6 +11,16 @@ const searchReply = z.object({
   results: z.array(z.record(z.string(), z.unknown())),
   total: z.number().int().nonnegative().optional(),
 });
+
+/**
+ * Freshdesk's filter compares phone and mobile as stored, character for character, so the
+ * number is asked in the unformatted forms it is commonly stored in: E.164, international
+ * digits and national digits. A number stored with spaces or dashes is not found (docs/connectors.md).
+ */
+function freshdeskPhoneQuery(phone: PhoneQuery): string {
+  const forms = [...new Set([phone.e164, phone.digits, phone.national])];
+  return `"${["phone", "mobile"].flatMap((f) => forms.map((v) => freshdeskTerm(f, v))).join(" OR ")}"`;
+}
 
 /** Freshdesk API v2 contact search with its query language; the API key is the Basic user name. */
 export const freshdesk = defineConnector({
@@ -24,6 +35,7 @@ export const freshdesk = defineConnector({
       apiKey: secret,
       /** A contact field name as the search API knows it (custom fields without the cf_ prefix). */
       field: z.string().regex(/^[a-z0-9_]{1,100}$/, "a Freshdesk contact field name"),
+      ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
@@ -32,7 +44,7 @@ export const freshdesk = defineConnector({
     const host = config.domain.endsWith(".freshdesk.com") ? config.domain : `${config.domain}.freshdesk.com`;
     const base = config.baseUrl ?? `https://${host}`;
     const res = await crmRequest(
-      joinUrl(base, `/api/v2/search/contacts?${new URLSearchParams({ query: freshdeskQuery(config.field, ctx.customerId) })}`),
+      joinUrl(base, `/api/v2/search/contacts?${new URLSearchParams({ query: ctx.callerNumber ? freshdeskPhoneQuery(ctx.callerNumber) : freshdeskQuery(config.field, ctx.customerId) })}`),
       // Freshdesk takes the API key as the user name and any password ("X" in its docs).
       { Authorization: basicAuth(config.apiKey, "X") },
       ctx,
@@ -44,4 +56,6 @@ export const freshdesk = defineConnector({
     if (!first) return { kind: "notFound" };
     return { kind: "record", record: first, matches: Math.max(reply.total ?? 0, reply.results.length) };
   },
+  // Custom fields come back under custom_fields; a standard field (unique_external_id) at the top.
+  defaultIdPath: (config) => (config.field === "unique_external_id" ? "unique_external_id" : `custom_fields.${config.field}`),
 });

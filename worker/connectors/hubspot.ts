@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmBaseUrl, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, idPathField, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
@@ -34,6 +34,7 @@ export const hubspot = defineConnector({
       idProperty: propertyName,
       /** Properties to return besides those the rules read (HubSpot returns only a default few). */
       properties: z.array(propertyName).max(100).optional(),
+      ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
@@ -45,6 +46,16 @@ export const hubspot = defineConnector({
       .map((p) => /^properties\.([a-z0-9_]+)/.exec(p)?.[1])
       .filter((p): p is string => p !== undefined);
     const properties = [...new Set([config.idProperty, ...(config.properties ?? []), ...fromRules])];
+    const phone = ctx.callerNumber;
+    // By number: phone and mobilephone as stored in E.164, or HubSpot's calculated searchable
+    // phone properties (digits only, country code removed), which match however the number was typed in.
+    // Filter groups are ORed; limit 2 and `total` say whether the match was unique.
+    const filterGroups = phone
+      ? [
+          ...["phone", "mobilephone"].map((p) => ({ filters: [{ propertyName: p, operator: "EQ", value: phone.e164 }] })),
+          ...["hs_searchable_calculated_phone_number", "hs_searchable_calculated_mobile_number"].map((p) => ({ filters: [{ propertyName: p, operator: "EQ", value: phone.national }] })),
+        ]
+      : [{ filters: [{ propertyName: config.idProperty, operator: "EQ", value: ctx.customerId }] }];
     const call = (token: string) =>
       crmRequest(
         joinUrl(config.baseUrl, `/crm/v3/objects/${config.object}/search`),
@@ -53,9 +64,9 @@ export const hubspot = defineConnector({
         {
           method: "POST",
           body: JSON.stringify({
-            filterGroups: [{ filters: [{ propertyName: config.idProperty, operator: "EQ", value: ctx.customerId }] }],
+            filterGroups,
             properties,
-            limit: 1,
+            limit: phone ? 2 : 1,
           }),
         },
       );
@@ -68,4 +79,5 @@ export const hubspot = defineConnector({
     if (!first) return { kind: "notFound" };
     return { kind: "record", record: first, matches: Math.max(reply.total ?? 1, reply.results.length) };
   },
+  defaultIdPath: (config) => `properties.${config.idProperty}`,
 });

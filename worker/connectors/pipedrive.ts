@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmBaseUrl, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, idPathField, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
@@ -40,6 +40,7 @@ export const pipedrive = defineConnector({
       oauth: oauthRefresh("https://oauth.pipedrive.com/oauth/token").optional(),
       /** The custom field's key (a 40-character hash for custom fields). */
       field: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, "a Pipedrive field key"),
+      ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
@@ -52,12 +53,21 @@ export const pipedrive = defineConnector({
       oauth
         ? withAccessToken(ctx, { ...oauth, clientAuth: "basic" }, { defaultTtlSeconds: 3600 }, (token) => crmRequest(url, { Authorization: `Bearer ${token}` }, ctx))
         : crmRequest(url, { "x-api-token": config.apiToken! }, ctx);
-    const query = new URLSearchParams({ term: ctx.customerId, fields: "custom_fields", exact_match: "true", limit: "10" });
+    const phone = ctx.callerNumber;
+    // By number: the person search on the phone field, exact match, on the E.164 form.
+    const query = new URLSearchParams(phone ? { term: phone.e164, fields: "phone", exact_match: "true", limit: "2" } : { term: ctx.customerId, fields: "custom_fields", exact_match: "true", limit: "10" });
     const found = await get(joinUrl(config.baseUrl, `/api/v2/persons/search?${query}`));
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (found.status === 404) return { kind: "notFound" };
     const search = crmShape(searchReply, crmJson(found));
-    const ids = search.data.items.map((i) => i.item.id);
+    const ids = [...new Set(search.data.items.map((i) => i.item.id))];
+    if (phone) {
+      // Search hits hold only a few fields: the rules and the customer id need the whole person.
+      if (ids[0] === undefined) return { kind: "notFound" };
+      const res = await get(joinUrl(config.baseUrl, `/api/v2/persons/${ids[0]}`));
+      if (res.status === 404) return { kind: "notFound" };
+      return { kind: "record", record: crmShape(personReply, crmJson(res)).data, matches: ids.length };
+    }
     for (const id of ids.slice(0, MAX_PERSONS_CHECKED)) {
       const res = await get(joinUrl(config.baseUrl, `/api/v2/persons/${id}`));
       // Deleted between the search and the read: try the next hit.
@@ -69,4 +79,5 @@ export const pipedrive = defineConnector({
     }
     return { kind: "notFound" };
   },
+  defaultIdPath: (config) => `custom_fields.${config.field}`,
 });

@@ -1,14 +1,18 @@
 import { z } from "zod";
-import { commonConnectorFields, destination, fieldRoles, httpAuth } from "../../shared/connector.js";
+import { commonConnectorFields, destination, fieldRoles, httpAuth, idPathField } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
-import { crmStatusError } from "./errors.js";
+import { CrmError, crmStatusError } from "./errors.js";
 import { authHeaders, crmFetch, expectJson } from "./http.js";
 import { readPath } from "./record.js";
 import { REPLY_CAP } from "./reply-budget.js";
 import { defineConnector } from "./types.js";
 
 
-/** Any JSON API: GET/POST a URL holding {idContact}, read the record at `recordPath` (SPEC 4). */
+/**
+ * Any JSON API: GET/POST a URL holding {idContact} and/or {callerNumber}, read the record at
+ * `recordPath` (SPEC 4). One URL may hold both, so one connector serves the number lookup and
+ * the typed-id fallback: the placeholder not being looked up is filled with "".
+ */
 export const rest = defineConnector({
   kind: "rest",
   schema: z
@@ -19,7 +23,7 @@ export const rest = defineConnector({
         z
           .string()
           .max(2000)
-          .refine((u) => u.includes("{idContact}"), "must contain {idContact}")
+          .refine((u) => u.includes("{idContact}") || u.includes("{callerNumber}"), "must contain {idContact} or {callerNumber}")
           .refine((u) => /^https?:\/\/[^/?#]+/.test(u), "an absolute http(s) URL"),
       ),
       // Header values often carry an API key: every one is sealed and bound to the url like a secret.
@@ -27,12 +31,18 @@ export const rest = defineConnector({
       auth: httpAuth.optional(),
       /** Dot path to the record in the reply; empty = the whole reply. */
       recordPath: z.string().max(200).default(""),
+      /** Where the record holds the customer id; no default: without it a number match carries no id. */
+      ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
     .strict(),
   async lookup(config, ctx) {
-    const url = config.url.replaceAll("{idContact}", encodeURIComponent(ctx.customerId));
+    // A URL made for ids only is never called with an empty id for a number lookup.
+    if (ctx.callerNumber && !config.url.includes("{callerNumber}")) throw new CrmError("phone_lookup_unsupported", "this connector's url has no {callerNumber}");
+    const url = config.url
+      .replaceAll("{idContact}", encodeURIComponent(ctx.customerId))
+      .replaceAll("{callerNumber}", encodeURIComponent(ctx.callerNumber?.e164 ?? ""));
     const res = await crmFetch(
       url,
       { method: config.method, headers: { Accept: "application/json", ...config.headers, ...authHeaders(config.auth) } },

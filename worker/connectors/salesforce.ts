@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { commonConnectorFields, crmBaseUrl, secret, tokenUrl } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, idPathField, secret, tokenUrl } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
-import { soqlString } from "./escape.js";
+import { soqlString, soslTerm } from "./escape.js";
 import { crmJson, crmShape } from "./http.js";
 import { withAccessToken } from "./oauth.js";
 import { rulePaths } from "./rule-paths.js";
@@ -27,6 +27,8 @@ const auth = z.discriminatedUnion("type", [
     })
     .strict(),
 ]);
+
+const searchReply = z.object({ searchRecords: z.array(z.record(z.string(), z.unknown())) });
 
 const queryReply = z.object({
   totalSize: z.number().int().nonnegative(),
@@ -57,13 +59,19 @@ export const salesforce = defineConnector({
       idField: apiName,
       fields: z.array(fieldPath).max(100).optional(),
       auth,
+      ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
     .strict(),
   async lookup(config, ctx) {
-    const soql = `SELECT ${soqlFields(config.idField, config.fields, config.rules).join(", ")} FROM ${config.sobject} WHERE ${config.idField} = ${soqlString(ctx.customerId)} LIMIT 2`;
-    const url = joinUrl(config.instanceUrl, `/services/data/${config.apiVersion}/query?${new URLSearchParams({ q: soql })}`);
+    const fields = soqlFields(config.idField, config.fields, config.rules).join(", ");
+    const phone = ctx.callerNumber;
+    // By number: SOSL's phone-field search, which compares digits and ignores formatting; the
+    // national number matches "(415) 555-1212" and "+1 415 555 1212" alike. LIMIT 2: unique or not.
+    const url = phone
+      ? joinUrl(config.instanceUrl, `/services/data/${config.apiVersion}/search?${new URLSearchParams({ q: `FIND {${soslTerm(phone.national)}} IN PHONE FIELDS RETURNING ${config.sobject}(${fields}) LIMIT 2` })}`)
+      : joinUrl(config.instanceUrl, `/services/data/${config.apiVersion}/query?${new URLSearchParams({ q: `SELECT ${fields} FROM ${config.sobject} WHERE ${config.idField} = ${soqlString(ctx.customerId)} LIMIT 2` })}`);
     const call = (token: string) => crmRequest(url, { Authorization: `Bearer ${token}` }, ctx);
     const a = config.auth;
     const res =
@@ -72,9 +80,14 @@ export const salesforce = defineConnector({
         : await withAccessToken(ctx, { tokenUrl: a.tokenUrl, clientId: a.clientId, clientSecret: a.clientSecret, refreshToken: a.refreshToken }, { defaultTtlSeconds: SALESFORCE_TOKEN_TTL_SECONDS }, call);
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (res.status === 404) return { kind: "notFound" };
+    if (phone) {
+      const found = crmShape(searchReply, crmJson(res)).searchRecords;
+      return found[0] ? { kind: "record", record: found[0], matches: found.length } : { kind: "notFound" };
+    }
     const reply = crmShape(queryReply, crmJson(res));
     const first = reply.records[0];
     if (!first) return { kind: "notFound" };
     return { kind: "record", record: first, matches: Math.max(reply.totalSize, reply.records.length) };
   },
+  defaultIdPath: (config) => config.idField,
 });

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { ContractReply } from "../../shared/contract.js";
+import type { PhoneQuery } from "../../shared/phone.js";
 import type { CrmFetchOptions } from "./http.js";
 import { destinationPatterns, secretPatterns } from "./schema-roles.js";
 
@@ -14,8 +15,10 @@ export type LookupResult =
 export interface LookupContext {
   tenant: string;
   connectorId: string;
-  /** Validated digits. */
+  /** Validated digits; "" when the lookup is by caller number. */
   customerId: string;
+  /** Present: look the customer up by this caller number (phone fields) instead of by id. */
+  callerNumber?: PhoneQuery;
   http: Omit<CrmFetchOptions, "maxBytes">;
 }
 
@@ -32,6 +35,8 @@ export interface ConnectorModule<S extends z.ZodType<{ kind: string }> = z.ZodTy
   /** Fields saying where the secrets are sent, from the schema. */
   destinations: ReadonlyArray<{ pattern: string; compare: "origin" | "url" | "name" }>;
   lookup(config: z.infer<S>, ctx: LookupContext): Promise<LookupResult>;
+  /** Where a record holds the customer id when `idPath` is not configured (caller-number lookups). */
+  defaultIdPath?(config: z.infer<S>): string;
 }
 
 export function defineConnector<S extends z.ZodType<{ kind: string }>>(m: Omit<ConnectorModule<S>, "secrets" | "destinations">): ConnectorModule<S> {

@@ -10,12 +10,25 @@ import { defineConnector } from "./types.js";
 export const webhook = defineConnector({
   kind: "webhook",
   schema: z
-    .object({ kind: z.literal("webhook"), url: crmBaseUrl, auth: httpAuth.optional(), ...commonConnectorFields })
+    .object({
+      kind: z.literal("webhook"),
+      url: crmBaseUrl,
+      auth: httpAuth.optional(),
+      /**
+       * Opt-in: the CRM also takes `callerNumber` (E.164) and answers a number lookup, naming the
+       * customer in its reply's idContact. Off, the CRM receives exactly what CURL() sends, and
+       * number lookups skip it.
+       */
+      sendCallerNumber: z.boolean().default(false),
+      ...commonConnectorFields,
+    })
     .strict(),
   async lookup(config, ctx) {
+    if (ctx.callerNumber && !config.sendCallerNumber) throw new CrmError("phone_lookup_unsupported", "this webhook does not take callerNumber");
+    const body = ctx.callerNumber ? new URLSearchParams({ idContact: "", callerNumber: ctx.callerNumber.e164 }).toString() : encodeContractForm(ctx.customerId);
     const res = await crmFetch(
       config.url,
-      { method: "POST", headers: { ...CONTRACT_HEADERS, ...authHeaders(config.auth) }, body: encodeContractForm(ctx.customerId) },
+      { method: "POST", headers: { ...CONTRACT_HEADERS, ...authHeaders(config.auth) }, body },
       { ...ctx.http, maxBytes: REPLY_CAP.contract },
     );
     if (res.status !== 200) throw crmStatusError(res.status, res.headers, res.text);

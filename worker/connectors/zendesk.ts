@@ -1,11 +1,18 @@
 import { z } from "zod";
-import { commonConnectorFields, crmBaseUrl, destination, secret } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, destination, idPathField, secret } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
+import { CrmError } from "./errors.js";
 import { zendeskQuery } from "./escape.js";
 import { basicAuth, crmJson, crmShape } from "./http.js";
 import { oauthRefresh, withAccessToken } from "./oauth.js";
 import { defineConnector } from "./types.js";
+
+/** Digits only, or refused: the search syntax has no quoting for a bare phone term. */
+function zendeskPhoneDigits(digits: string): string {
+  if (!/^[0-9]{1,20}$/.test(digits)) throw new CrmError("invalid_query_value", "a phone search takes digits only");
+  return digits;
+}
 
 const usersReply = z.object({
   users: z.array(z.record(z.string(), z.unknown())),
@@ -30,6 +37,7 @@ export const zendesk = defineConnector({
       /** Set by "Connect with Zendesk": the app and its refresh token (tokenUrl: https://<subdomain>.zendesk.com/oauth/tokens). */
       oauth: oauthRefresh().optional(),
       field: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, "external_id or a user field key").default("external_id"),
+      ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
@@ -40,7 +48,13 @@ export const zendesk = defineConnector({
     }),
   async lookup(config, ctx) {
     const base = config.baseUrl ?? `https://${config.subdomain}.zendesk.com`;
-    const query: Record<string, string> = config.field === "external_id" ? { external_id: ctx.customerId } : { query: zendeskQuery(config.field, ctx.customerId) };
+    // By number: Zendesk documents `phone:*<digits>` (no "+", no formatting; the leading * matches
+    // the number however it was stored) for finding a caller, on the national number.
+    const query: Record<string, string> = ctx.callerNumber
+      ? { query: `role:end-user phone:*${zendeskPhoneDigits(ctx.callerNumber.national)}` }
+      : config.field === "external_id"
+        ? { external_id: ctx.customerId }
+        : { query: zendeskQuery(config.field, ctx.customerId) };
     const url = joinUrl(base, `/api/v2/users/search?${new URLSearchParams(query)}`);
     const res = config.oauth
       ? await withAccessToken(ctx, config.oauth, { defaultTtlSeconds: 3600 }, (token) => crmRequest(url, { Authorization: `Bearer ${token}` }, ctx))
@@ -53,4 +67,5 @@ export const zendesk = defineConnector({
     if (!first) return { kind: "notFound" };
     return { kind: "record", record: first, matches: Math.max(reply.count ?? 0, reply.users.length) };
   },
+  defaultIdPath: (config) => (config.field === "external_id" ? "external_id" : `user_fields.${config.field}`),
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConnectorFields, crmBaseUrl, secret, tokenUrl } from "../../shared/connector.js";
+import { commonConnectorFields, crmBaseUrl, idPathField, secret, tokenUrl } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { CrmError } from "./errors.js";
@@ -33,14 +33,16 @@ export const zoho = defineConnector({
       clientSecret: secret,
       /** Absent until "Connect with Zoho" obtained it; lookups answer crm_auth meanwhile. */
       refreshToken: secret.optional(),
+      ...idPathField,
       ...commonConnectorFields,
       ...ruleSet,
     })
     .strict(),
   async lookup(config, ctx) {
     if (!config.refreshToken) throw new CrmError("crm_auth", "not connected yet: use Connect with Zoho on the connector page");
-    const criteria = `(${config.idField}:equals:${zohoCriteriaValue(ctx.customerId)})`;
-    const url = joinUrl(config.apiDomain, `/crm/v6/${config.module}/search?${new URLSearchParams({ criteria })}`);
+    // By number: the search API's own `phone` parameter, which searches every phone field of the module.
+    const query: Record<string, string> = ctx.callerNumber ? { phone: ctx.callerNumber.e164, per_page: "2" } : { criteria: `(${config.idField}:equals:${zohoCriteriaValue(ctx.customerId)})` };
+    const url = joinUrl(config.apiDomain, `/crm/v6/${config.module}/search?${new URLSearchParams(query)}`);
     const res = await withAccessToken(
       ctx,
       { tokenUrl: joinUrl(config.accountsUrl, "/oauth/v2/token"), clientId: config.clientId, clientSecret: config.clientSecret, refreshToken: config.refreshToken },
@@ -56,4 +58,5 @@ export const zoho = defineConnector({
     if (!first) return { kind: "notFound" };
     return { kind: "record", record: first, matches: Math.max(reply.info?.count ?? 0, reply.data.length) };
   },
+  defaultIdPath: (config) => config.idField,
 });

@@ -18,6 +18,7 @@ export const STATUS: Record<DomainCode, ContentfulStatusCode> = {
   invalid_node_id: 400,
   invalid_id: 400,
   missing_id_contact: 400,
+  caller_number_unusable: 400,
   bad_json: 400,
   bad_body: 400,
   body_too_large: 413,

@@ -34,3 +34,16 @@ function decideFound(interaction: Exclude<Interaction, "none">, d: string): Deci
       return { reply: ok("false"), outcome: "failure", reason: m.reason === "crm_false" ? null : m.reason };
   }
 }
+
+/**
+ * A caller-number lookup's answer: a match is routed by the mode as if the customer had typed
+ * their id, and the reply names them; anything else (unknown, ambiguous, CRM trouble) is fail,
+ * so the agent can tell "identified" from "ask for the id".
+ */
+export function decideNumber(interaction: Interaction, chain: ChainResult): Decided {
+  if (!chain.ok) return { reply: fail(), outcome: "failure", reason: chain.reason };
+  // Mode none asks the CRM only whether the number is known: known is success.
+  const decided: Decided = interaction === "none" ? { reply: ok("true"), outcome: "success", reason: null } : decide(interaction, chain);
+  if (decided.reply.status !== "ok" || chain.customerId === undefined) return decided;
+  return { ...decided, reply: { ...decided.reply, idContact: chain.customerId } };
+}

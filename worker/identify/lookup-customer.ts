@@ -1,5 +1,7 @@
 import { boundedWait } from "../../shared/bounded-wait.js";
 import type { CachePolicy } from "../../shared/connector.js";
+import { CUSTOMER_ID_PATTERN } from "../../shared/ids.js";
+import type { PhoneQuery } from "../../shared/phone.js";
 import { effectiveQuota } from "../../shared/quota.js";
 import { acquire, observeCall, pause } from "../quota/client.js";
 import { pauseFromHeaders } from "../quota/headers.js";
@@ -7,6 +9,7 @@ import { gate, NOT_CRM_FAULTS, report, type CircuitEnv } from "../circuit/client
 import { cacheKey, isFresh, isUsableStale, readCached, writeCached, type CachedDecision } from "../cache/decision-cache.js";
 import { CrmError } from "../connectors/errors.js";
 import { connectorModule } from "../connectors/registry.js";
+import { readPath } from "../connectors/record.js";
 import { rulePaths } from "../connectors/rule-paths.js";
 import { edgeValues, scrubRecord, SentValues } from "../connectors/scrub.js";
 import type { LookupResult } from "../connectors/types.js";
@@ -23,8 +26,8 @@ export type Step =
   | { connector: string; result: "error"; cache: CacheStatus; reason: Reason; crmMs?: number; quotaMs?: number };
 
 export type ChainResult =
-  /** `notFound`: no connector found the customer; the decision is a `notFound` rule's. */
-  | { ok: true; decision: string; cache: CacheStatus; steps: Step[]; notFound?: true }
+  /** `notFound`: no connector found the customer; the decision is a `notFound` rule's. `customerId`: a caller-number lookup's matched customer, when the record (or webhook) says who. */
+  | { ok: true; decision: string; cache: CacheStatus; steps: Step[]; notFound?: true; customerId?: string }
   | { ok: false; reason: Reason; steps: Step[] };
 
 export interface LookupEnv {
@@ -48,18 +51,26 @@ const DEFAULT_429_PAUSE_MS = 5000;
 const inFlight = new Map<string, Promise<CachedDecision>>();
 
 /** Turns a lookup into the cacheable decision: the webhook's own answer, or the connector's rules. */
-function toCached(result: LookupResult, rules: RuleSet | null): CachedDecision {
+function toCached(result: LookupResult, rules: RuleSet | null, idPath: string | null): CachedDecision {
   const at = Date.now();
   switch (result.kind) {
     case "reply":
-      return { d: result.reply.destination, f: true, at };
+      return { d: result.reply.destination, f: true, at, ...(idPath !== null && result.reply.idContact ? { id: result.reply.idContact } : {}) };
     case "notFound":
       return { d: rules?.notFound ?? "false", f: false, at, rule: "notFound" };
     case "record": {
       const o = applyRules(rules ?? { rules: [], default: "true", notFound: "false" }, result.record);
-      return { d: o.destination, f: true, at, rule: o.rule, m: result.matches };
+      const id = idPath ? customerIdAt(result.record, idPath) : undefined;
+      return { d: o.destination, f: true, at, rule: o.rule, m: result.matches, ...(id ? { id } : {}) };
     }
   }
+}
+
+/** The customer id a record holds, if it is one a caller could have typed (digits). */
+function customerIdAt(record: unknown, path: string): string | undefined {
+  const v = readPath(record, path);
+  const text = typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? String(v) : typeof v === "string" ? v.trim() : undefined;
+  return text !== undefined && CUSTOMER_ID_PATTERN.test(text) ? text : undefined;
 }
 
 function ruleSetOf(config: StoredConnector["config"]): RuleSet | null {
@@ -67,21 +78,23 @@ function ruleSetOf(config: StoredConnector["config"]): RuleSet | null {
 }
 
 /** Calls the CRM with no cache at all: the admin "test" endpoint and the cache-miss path share it. */
-export async function callConnector(c: StoredConnector, customerId: string, tenant: string, signal: AbortSignal, allowPrivate: boolean, observe?: (status: number, headers: Headers) => void) {
+export async function callConnector(c: StoredConnector, customerId: string, tenant: string, signal: AbortSignal, allowPrivate: boolean, observe?: (status: number, headers: Headers) => void, phone?: PhoneQuery) {
   const module = connectorModule(c.config.kind);
   const sent = new SentValues();
-  const result = await module.lookup(c.config, { tenant, connectorId: c.id, customerId, http: { signal, allowPrivate, sent, ...(observe ? { observe } : {}) } });
+  const result = await module.lookup(c.config, { tenant, connectorId: c.id, customerId, ...(phone ? { callerNumber: phone } : {}), http: { signal, allowPrivate, sent, ...(observe ? { observe } : {}) } });
   const rules = ruleSetOf(c.config);
   // Before the rules read it: a CRM echoing the request must not let a rule (or the test's "fields read") see a credential.
   if (result.kind === "record" && rules) scrubRecord(result.record, rulePaths(rules.rules), edgeValues(c.config, module.secrets, sent));
-  return { result, cached: toCached(result, rules) };
+  // Only a number lookup needs to learn who the customer is; an id lookup was told.
+  const idPath = phone ? (("idPath" in c.config ? (c.config.idPath as string | undefined) : undefined) ?? module.defaultIdPath?.(c.config) ?? "") : null;
+  return { result, cached: toCached(result, rules, idPath) };
 }
 
 const crmTimeout = () => new CrmError("crm_timeout", "CRM did not answer in time");
 
-async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): Promise<Step & { entry?: CachedDecision }> {
+async function runStep(env: LookupEnv, c: StoredConnector, customerId: string, phone?: PhoneQuery): Promise<Step & { entry?: CachedDecision }> {
   const policy: CachePolicy = c.config.cache;
-  const key = await cacheKey({ tenant: env.tenant, generation: env.cacheGeneration, connector: c.id, rev: c.rev, customerId });
+  const key = await cacheKey({ tenant: env.tenant, generation: env.cacheGeneration, connector: c.id, rev: c.rev, customerId, ...(phone ? { callerNumber: phone.e164 } : {}) });
   const cached = await readCached(env.kv, key);
   const now = Date.now();
   if (cached && isFresh(cached, policy, now)) return stepOf(c.id, cached, "HIT");
@@ -119,7 +132,7 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string): 
       if (!token.ok || left <= 0) throw new CrmError("crm_quota", "CRM quota: no token within the deadline");
       cutByCaller ||= left < c.config.timeoutMs;
       callStarted.at = Date.now();
-      return (await callConnector(c, customerId, env.tenant, AbortSignal.timeout(left), env.allowPrivate, observe)).cached;
+      return (await callConnector(c, customerId, env.tenant, AbortSignal.timeout(left), env.allowPrivate, observe, phone)).cached;
     })();
     inFlight.set(key, flight);
     const done = flight.then(
@@ -190,5 +203,28 @@ export async function lookupCustomer(env: LookupEnv, connectors: StoredConnector
     return { ok: true, decision: lastNotFound.decision, cache: lastNotFound.cache, steps, notFound: true };
   }
   const failed = steps.at(-1);
+  return { ok: false, reason: failed && failed.result === "error" ? failed.reason : "no_connector", steps };
+}
+
+/**
+ * A caller-number lookup through the same chain: the first connector that finds the number
+ * decides, but only when it found exactly one customer (two customers sharing a number is
+ * `ambiguous`: never guess). No match anywhere is `caller_number_not_found`, not the
+ * connectors' notFound rules, which say what to do with an id that was typed.
+ */
+export async function lookupCallerNumber(env: LookupEnv, connectors: StoredConnector[], phone: PhoneQuery): Promise<ChainResult> {
+  const steps: Step[] = [];
+  let anyAnswered = false;
+  for (const c of connectors) {
+    const { entry, ...step } = await runStep(env, c, "", phone);
+    steps.push(step);
+    if (step.result === "found") {
+      if ((entry?.m ?? 1) > 1) return { ok: false, reason: "ambiguous", steps };
+      return { ok: true, decision: step.decision, cache: step.cache, steps, ...(entry?.id ? { customerId: entry.id } : {}) };
+    }
+    if (step.result === "notFound") anyAnswered = true;
+  }
+  const failed = steps.at(-1);
+  if (anyAnswered) return { ok: false, reason: "caller_number_not_found", steps };
   return { ok: false, reason: failed && failed.result === "error" ? failed.reason : "no_connector", steps };
 }

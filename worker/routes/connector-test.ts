@@ -17,7 +17,7 @@ export function connectorTestRoutes(app: OpenAPIHono<AppEnv>) {
       path: "/v1/tenants/{tenant}/connectors/{connector}/test",
       summary: "Run a connector's lookup for one id, without the cache, and show how its rules decided",
       description:
-        "Answers 200 whether or not the CRM answered: { ok: false, reason } when it failed. The record is never returned whole: only the fields the rules read.",
+        "Answers 200 whether or not the CRM answered: { ok: false, reason } when it failed. The record is never returned whole: only the fields the rules read. With callerNumber instead of idContact, runs the phone lookup (400 caller_number_unusable for a withheld or invalid number) and shows the matched customer's id masked.",
       security,
       request: { params, ...jsonBody(testRequest) },
       responses: { 200: ok(testReply, "What the lookup found and decided") },

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { customerId } from "../../shared/ids.js";
+import { customerId, maskId } from "../../shared/ids.js";
+import { countryCode, MAX_CALLER_NUMBER_LENGTH, normalizeCallerNumber, phoneQuery, type PhoneQuery } from "../../shared/phone.js";
 import type { Rule } from "../../shared/rules.js";
 import { CrmError } from "../connectors/errors.js";
 import { readPath } from "../connectors/record.js";
@@ -103,7 +104,11 @@ export async function deleteConnector(ctx: ServiceContext, tenant: string, id: s
   logChange(ctx, tenant, "connector.delete", id, "deleted", started);
 }
 
-export const testRequest = z.object({ idContact: z.string().max(64) }).strict();
+/** An id, or a caller number (read in `defaultCountry` when national) to try the phone lookup. */
+export const testRequest = z
+  .object({ idContact: z.string().max(64).optional(), callerNumber: z.string().max(MAX_CALLER_NUMBER_LENGTH).optional(), defaultCountry: countryCode.optional() })
+  .strict()
+  .refine((b) => (b.idContact === undefined) !== (b.callerNumber === undefined), "exactly one of idContact and callerNumber");
 
 const step = z.object({
   connector: z.string(),
@@ -125,6 +130,8 @@ export const testReply = z.union([
     /** Index of the rule that matched, or "default" / "notFound". */
     rule: z.union([z.number(), z.string()]).optional(),
     matches: z.number().int(),
+    /** Caller-number tries: the customer id read at the connector's idPath, masked like every shown id. */
+    maskedCustomerId: z.string().optional(),
     /** Only the record paths the rules read; objects and lists of objects are summarised, not shown. */
     fields: z.record(z.string(), z.unknown()),
     ms: z.number(),
@@ -151,20 +158,25 @@ function fieldsRead(record: unknown, rules: readonly Rule[]): Record<string, unk
 }
 
 /**
- * Runs a connector's lookup for one id without the cache and shows how its rules decided. A CRM
+ * Runs a connector's lookup for one id (or one caller number) without the cache and shows how its rules decided. A CRM
  * that fails is an answer ({ ok: false, reason }), not an error; only the stable code leaves, since
  * a CRM's own error text may quote credentials or data.
  */
 export async function testConnector(ctx: ServiceContext, tenant: string, id: string, input: unknown): Promise<TestReply> {
-  const { idContact } = parseOrFail(testRequest, input);
-  if (!customerId.safeParse(idContact).success) throw new DomainError("invalid_id", "idContact must be 1–30 digits");
+  const body = parseOrFail(testRequest, input);
+  let phone: PhoneQuery | undefined;
+  if (body.callerNumber !== undefined) {
+    const n = normalizeCallerNumber(body.callerNumber, body.defaultCountry);
+    if (!n.ok) throw new DomainError("caller_number_unusable", "callerNumber is withheld, invalid, or national without a defaultCountry");
+    phone = phoneQuery(n.e164);
+  } else if (!customerId.safeParse(body.idContact).success) throw new DomainError("invalid_id", "idContact must be 1–30 digits");
   const connector = await store.getConnector(ctx.env.DB, sealingKeys(ctx.env), tenant, id);
   if (!connector) throw notFound("connector");
   const kind = connector.config.kind;
   const started = Date.now();
   try {
     const signal = AbortSignal.timeout(connector.config.timeoutMs);
-    const { result, cached } = await callConnector(connector, idContact, tenant, signal, ctx.env.ALLOW_PRIVATE_CRM_URLS === "true");
+    const { result, cached } = await callConnector(connector, body.idContact ?? "", tenant, signal, ctx.env.ALLOW_PRIVATE_CRM_URLS === "true", undefined, phone);
     const rules = "rules" in connector.config ? connector.config.rules : [];
     const found = cached.f ? ("found" as const) : ("notFound" as const);
     const matches = result.kind === "record" ? result.matches : result.kind === "reply" ? 1 : 0;
@@ -177,6 +189,7 @@ export async function testConnector(ctx: ServiceContext, tenant: string, id: str
       decision: cached.d,
       ...ruleInfo,
       matches,
+      ...(cached.id !== undefined ? { maskedCustomerId: maskId(cached.id) } : {}),
       fields: result.kind === "record" ? fieldsRead(result.record, rules) : {},
       ms: Date.now() - started,
       steps: [{ connector: id, result: found, cache: "BYPASS", decision: cached.d, ...ruleInfo, matches }],

@@ -20,6 +20,7 @@ export type DomainCode =
   | "invalid_node_id"
   | "invalid_id"
   | "missing_id_contact"
+  | "caller_number_unusable"
   | "bad_json"
   | "bad_body"
   | "body_too_large"

@@ -21,7 +21,7 @@ import {
  */
 export type FormField =
   | { kind: "text" | "number" | "secret" | "lines"; name: string; key: string; required: boolean; default?: unknown }
-  | { kind: "enum"; name: string; key: string; required: boolean; options: string[]; default?: unknown }
+  | { kind: "enum"; name: string; key: string; required: boolean; options: string[]; default?: unknown; boolean?: true }
   | { kind: "decision"; name: string; key: string; default?: unknown }
   | { kind: "rules"; name: string; key: string }
   | { kind: "record"; name: string; key: string; secret: boolean }
@@ -61,6 +61,8 @@ function fieldOf(key: string, name: string, s: z.ZodType): FormField | null {
   if (isSecret(s)) return { kind: "secret", name, key, required: !u.optional };
   if (inner instanceof z.ZodLiteral) return null;
   if (inner instanceof z.ZodEnum) return { kind: "enum", name, key, required: !u.optional, options: inner.options.map(String), ...d };
+  // A switch (webhook sendCallerNumber) is a two-option select, sent back as a JSON boolean.
+  if (inner instanceof z.ZodBoolean) return { kind: "enum", name, key, required: !u.optional, options: ["false", "true"], boolean: true, ...d };
   if (inner instanceof z.ZodNumber) return { kind: "number", name, key, required: !u.optional, ...d };
   if (inner instanceof z.ZodArray) return { kind: "lines", name, key, required: !u.optional, ...d };
   if (inner instanceof z.ZodRecord) return { kind: "record", name, key, secret: isSecret(inner.valueType as z.ZodType) };
@@ -182,7 +184,7 @@ export function fieldsToConfig(fields: FormField[], f: Fields, p: Parse): Record
         set(x.key, blank(raw) ? undefined : number(raw!));
         break;
       case "enum":
-        set(x.key, blank(raw) ? undefined : raw);
+        set(x.key, blank(raw) ? undefined : x.boolean ? raw === "true" : raw);
         break;
       case "secret":
         // Empty keeps the stored secret (sent as "***", the API's own "keep"), if there is one.
@@ -220,13 +222,13 @@ export function fieldsToConfig(fields: FormField[], f: Fields, p: Parse): Record
       }
       case "group": {
         const inner = fieldsToConfig(x.fields, f, { ...p, stored: get(p.stored, x.key) });
-        // An optional block left wholly empty, or holding only the defaults the form prefilled
-        // (HubSpot's oauth.tokenUrl), is absent: its default applies.
-        const untouched = Object.entries(inner).every(([k, v]) => {
-          const d = x.fields.find((y) => y.key === k);
-          return d && "default" in d && d.default !== undefined && JSON.stringify(d.default) === JSON.stringify(v);
+        // An optional block where nothing but its prefilled defaults is set (e.g. HubSpot's `oauth`
+        // with only its documented token URL) was left empty: it is absent, its default applies.
+        const typed = Object.keys(inner).filter((k) => {
+          const field = x.fields.find((ff) => ff.key === k);
+          return !(field && "default" in field && JSON.stringify(field.default) === JSON.stringify(inner[k]));
         });
-        set(x.key, x.optional && untouched ? undefined : inner);
+        set(x.key, x.optional && !typed.length ? undefined : inner);
         break;
       }
       case "union": {

@@ -1,4 +1,4 @@
-import type { Interaction } from "../../shared/node.js";
+import type { IdentifyBy, Interaction } from "../../shared/node.js";
 
 export type Lang = "en" | "es";
 export const LANGS: readonly Lang[] = ["en", "es"];
@@ -53,6 +53,16 @@ const en = {
     attempts: "Attempts",
     confirm: "Confirm the id",
     confirmHint: "Read the digits back; the caller presses 1 to confirm.",
+    identifyBy: "Identify by",
+    identifyByOptions: {
+      dtmf: "The id the caller types",
+      caller_number: "The caller's number only (never a prompt)",
+      caller_number_then_dtmf: "The caller's number, then the id prompt",
+    } satisfies Record<IdentifyBy, string>,
+    confirmCaller: "Confirm the caller",
+    confirmCallerHint: "On a number match, the caller presses 1 before routing; anything else falls back to the id prompt.",
+    defaultCountry: "Default country",
+    defaultCountryHint: "ISO code (ES, AR, MX…) for caller numbers without a country code.",
     successType: "Success destination type",
     successId: "Success destination id",
     failureType: "Failure destination type",
@@ -205,7 +215,7 @@ const en = {
     tooManyConditions: (n: string, max: string) => `${n} conditions in all the rules; at most ${max}.`,
     notRe2: "Not a regular expression RE2 accepts (no backreferences, lookaround or possessive quantifiers).",
     timeZone: "Not a time zone name such as Europe/Madrid or America/Argentina/Buenos_Aires.",
-    mustContainId: "Must contain {idContact}, where the customer id goes.",
+    mustContainId: "Must contain {idContact}, where the customer id goes, or {callerNumber}, where the caller's number goes.",
     expected: (what: string) => `Expected ${what}.`,
     // The connector schemas' format names (their regex messages), keyed by the schema's English text.
     formats: {
@@ -246,6 +256,8 @@ const en = {
     not_found: "no record found in the CRM",
     edge_busy: "the edge was too busy",
     caller_number_unusable: "the caller's number could not be used",
+    caller_number_not_found: "no record has the caller's number",
+    phone_lookup_unsupported: "this CRM kind cannot search by phone number",
     ambiguous: "more than one record matched",
     crm_true: "the CRM said true",
     crm_false: "the CRM said false",
@@ -344,6 +356,16 @@ const es: Dict = {
     attempts: "Intentos",
     confirm: "Confirmar el id",
     confirmHint: "Se repiten los dígitos; quien llama pulsa 1 para confirmar.",
+    identifyBy: "Identificar por",
+    identifyByOptions: {
+      dtmf: "El id que marca quien llama",
+      caller_number: "Solo el número de quien llama (nunca se pide el id)",
+      caller_number_then_dtmf: "El número de quien llama y, si no basta, el id",
+    },
+    confirmCaller: "Confirmar al llamante",
+    confirmCallerHint: "Si el número coincide, quien llama pulsa 1 antes de enrutar; cualquier otra cosa vuelve a pedir el id.",
+    defaultCountry: "País por defecto",
+    defaultCountryHint: "Código ISO (ES, AR, MX…) para números sin código de país.",
     successType: "Tipo de destino en caso de éxito",
     successId: "Id de destino en caso de éxito",
     failureType: "Tipo de destino en caso de falla",
@@ -496,7 +518,7 @@ const es: Dict = {
     tooManyConditions: (n: string, max: string) => `${n} condiciones en todas las reglas; como máximo ${max}.`,
     notRe2: "No es una expresión regular que RE2 acepte (sin referencias hacia atrás, lookaround ni cuantificadores posesivos).",
     timeZone: "No es un nombre de zona horaria como Europe/Madrid o America/Argentina/Buenos_Aires.",
-    mustContainId: "Debe contener {idContact}, donde va el id del cliente.",
+    mustContainId: "Debe contener {idContact}, donde va el id del cliente, o {callerNumber}, donde va el número de quien llama.",
     expected: (what: string) => `Se esperaba ${what}.`,
     formats: {
       "an OData name": "un nombre OData",
@@ -535,6 +557,8 @@ const es: Dict = {
     not_found: "no se encontró el registro en el CRM",
     edge_busy: "el edge estaba demasiado ocupado",
     caller_number_unusable: "no se pudo usar el número de quien llama",
+    caller_number_not_found: "ningún registro tiene el número de quien llama",
+    phone_lookup_unsupported: "este tipo de CRM no puede buscar por número de teléfono",
     ambiguous: "coincidió más de un registro",
     crm_true: "el CRM respondió verdadero",
     crm_false: "el CRM respondió falso",

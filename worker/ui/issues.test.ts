@@ -40,7 +40,7 @@ describe("zod issues as our sentences", () => {
   it("maps connector schema messages: url format, {idContact}, regex names, unknown keys", () => {
     const rest = connectorConfig.safeParse({ kind: "rest", method: "GET", url: "https://crm.example/x", extra: 1 }).error!.issues;
     const es = Object.values(fieldErrors(rest, "es"));
-    expect(es).toContain("Debe contener {idContact}, donde va el id del cliente.");
+    expect(es).toContain("Debe contener {idContact}, donde va el id del cliente, o {callerNumber}, donde va el número de quien llama.");
     expect(es.join(" ")).toContain("Ajuste desconocido: extra.");
     const url = fieldErrors(connectorConfig.safeParse({ kind: "webhook", url: "nope" }).error!.issues, "es");
     expect(url.url).toBe("Escriba una dirección completa que empiece por https://.");

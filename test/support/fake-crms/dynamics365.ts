@@ -1,5 +1,6 @@
 import { CREDS } from "./credentials.js";
 import { bearer, customersFor, expectEqual, json, tokenForm, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { phoneMatches } from "./phone-book.js";
 import { parseODataEq } from "./query-syntax.js";
 
 /** Microsoft identity platform client-credentials token, and the Dataverse Web API with OData $filter. */
@@ -22,8 +23,31 @@ export const dynamics365Fake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
   expectEqual(ctx, "entity set", m[2], "contacts");
   expectEqual(ctx, "OData-Version", req.headers["odata-version"], "4.0");
   expectEqual(ctx, "OData-MaxVersion", req.headers["odata-maxversion"], "4.0");
-  expectEqual(ctx, "$top", req.query.get("$top"), "1");
+  const filter = req.query.get("$filter") ?? "";
+  const byPhone = /^(telephone1|mobilephone) eq '/.test(filter);
+  expectEqual(ctx, "$top", req.query.get("$top"), byPhone ? "2" : "1");
   if (!ctx.tokenAccepted(bearer(req))) return json(401, { error: { code: "0x80072560", message: "The user is not a member of the organization." } });
+  if (byPhone) {
+    // OData eq compares the stored text exactly: formatting included.
+    if (!/^(?:telephone1|mobilephone) eq '[^']*'(?: or (?:telephone1|mobilephone) eq '[^']*')*$/.test(filter)) {
+      ctx.violation(`$filter: ${filter}`);
+      return json(400, { error: { code: "0x80060888", message: "Syntax error in $filter" } });
+    }
+    const wanted = [...filter.matchAll(/(telephone1|mobilephone) eq '([^']*)'/g)].map((t) => ({ field: t[1] === "telephone1" ? "phone" : "mobile", value: t[2]! }));
+    ctx.log.decoded.push(...wanted.map((w) => w.value));
+    const disturbance = ctx.disturbance();
+    if (disturbance) return disturbance;
+    const value = phoneMatches((stored, field) => wanted.some((w) => w.field === field && w.value === stored)).map((c) => ({
+      contactid: `00000000-0000-0000-0000-00000000000${c.seq}`,
+      fullname: c.name,
+      new_customerno: c.id,
+      new_plan: c.plan,
+      new_paymentstatus: c.paymentStatus,
+      telephone1: c.phone,
+      mobilephone: c.mobile,
+    }));
+    return json(200, { "@odata.context": "https://example.crm.dynamics.com/api/data/v9.2/$metadata#contacts", "@odata.count": value.length, value: value.slice(0, 2) });
+  }
   const parsed = parseODataEq(req.query.get("$filter") ?? "");
   if (!parsed.ok) {
     ctx.violation(`$filter: ${parsed.problem}`);

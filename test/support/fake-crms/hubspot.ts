@@ -1,5 +1,14 @@
 import { CREDS } from "./credentials.js";
-import { bearer, customersFor, expectEqual, json, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { bearer, customersFor, expectEqual, json, type Ctx, type Customer, type FakeKind, type FakeRequest } from "./common.js";
+import { nationalOf, phoneMatches } from "./phone-book.js";
+
+// phone/mobilephone compare the stored text; the calculated searchable ones hold its national digits.
+const PHONE_PROPS: Record<string, { field: "phone" | "mobile"; calculated: boolean }> = {
+  phone: { field: "phone", calculated: false },
+  mobilephone: { field: "mobile", calculated: false },
+  hs_searchable_calculated_phone_number: { field: "phone", calculated: true },
+  hs_searchable_calculated_mobile_number: { field: "mobile", calculated: true },
+};
 
 /** HubSpot CRM v3: POST /crm/v3/objects/{object}/search with filterGroups; private-app bearer token. */
 export const hubspotFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
@@ -18,17 +27,35 @@ export const hubspotFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
     return json(400, { status: "error", message: "Invalid input JSON", category: "VALIDATION_ERROR" });
   }
   const groups = body.filterGroups ?? [];
-  const filters = groups[0]?.filters ?? [];
-  if (groups.length !== 1 || filters.length !== 1) ctx.violation("expected exactly one filter group with one filter");
+  if (groups.length > 5) ctx.violation("HubSpot takes at most 5 filter groups");
+  const byPhone = groups.some((g) => (g.filters ?? []).some((f) => typeof f.propertyName === "string" && f.propertyName in PHONE_PROPS));
+  let phoneCustomers: Array<Customer & { phone?: string | null; mobile?: string | null }> | null = null;
+  if (byPhone) {
+    const wanted: Array<{ prop: (typeof PHONE_PROPS)[string]; value: string }> = [];
+    for (const g of groups) {
+      const [f, ...more] = g.filters ?? [];
+      if (!f || more.length) ctx.violation("phone search: one filter per group (groups are ORed)");
+      const prop = PHONE_PROPS[String(f?.propertyName)];
+      if (!prop || f?.operator !== "EQ" || typeof f.value !== "string") {
+        ctx.violation(`phone search filter ${JSON.stringify(f)}`);
+        continue;
+      }
+      wanted.push({ prop, value: f.value });
+      ctx.log.decoded.push(f.value);
+    }
+    phoneCustomers = phoneMatches((stored, field) => wanted.some((w) => w.prop.field === field && (w.prop.calculated ? nationalOf(stored) : stored) === w.value));
+  }
+  const filters = byPhone ? [{ propertyName: "customer_id", operator: "EQ", value: "" }] : (groups[0]?.filters ?? []);
+  if (!byPhone && (groups.length !== 1 || filters.length !== 1)) ctx.violation("expected exactly one filter group with one filter");
   const f = filters[0] ?? {};
   expectEqual(ctx, "operator", f.operator, "EQ");
   expectEqual(ctx, "propertyName", f.propertyName, "customer_id");
   if (typeof f.value !== "string") return json(400, { status: "error", message: "value must be a string", category: "VALIDATION_ERROR" });
-  ctx.log.decoded.push(f.value);
+  if (!byPhone) ctx.log.decoded.push(f.value);
   if (!Array.isArray(body.properties)) ctx.violation("properties should be listed, HubSpot returns only defaults otherwise");
   const disturbance = ctx.disturbance();
   if (disturbance) return disturbance;
-  const customers = customersFor(ctx.scenario, f.value);
+  const customers: Array<Customer & { phone?: string | null; mobile?: string | null }> = phoneCustomers ?? customersFor(ctx.scenario, f.value);
   const results = customers.map((c) => ({
     id: String(51000 + c.seq),
     properties: {
@@ -36,6 +63,8 @@ export const hubspotFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
       firstname: "Customer",
       lastname: String(c.seq),
       plan: c.plan,
+      phone: c.phone ?? null,
+      mobilephone: c.mobile ?? null,
       payment_status: c.paymentStatus,
       balance: String(c.balance),
       hs_object_id: String(51000 + c.seq),

@@ -1,5 +1,9 @@
 import { CREDS } from "./credentials.js";
 import { customersFor, expectEqual, json, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { phoneMatches } from "./phone-book.js";
+
+// Pipedrive documents no formatting-blind phone match: exact_match compares the stored text (case aside).
+const PHONE_PERSON_BASE = 800;
 
 const unauthorized = json(401, { success: false, error: "unauthorized access", errorCode: 401, error_info: "Please check developers.pipedrive.com" });
 const PERSON_BASE = 700;
@@ -28,10 +32,18 @@ export const pipedriveFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
     ctx.log.dataCalls++;
     expectEqual(ctx, "method", req.method, "GET");
     if (!ok) return unauthorized;
-    expectEqual(ctx, "fields", req.query.get("fields"), "custom_fields");
     expectEqual(ctx, "exact_match", req.query.get("exact_match"), "true");
     const term = req.query.get("term");
     if (term === null) return json(400, { success: false, error: "term is required" });
+    if (req.query.get("fields") === "phone") {
+      ctx.log.decoded.push(term);
+      const disturbance = ctx.disturbance();
+      if (disturbance) return disturbance;
+      const found = phoneMatches((stored) => stored.toLowerCase() === term.toLowerCase());
+      const items = found.map((c) => ({ result_score: 1, item: { id: PHONE_PERSON_BASE + c.seq, type: "person", name: c.name, phones: [c.phone ?? c.mobile], emails: [], custom_fields: [] } }));
+      return json(200, { success: true, data: { items: items.slice(0, Number(req.query.get("limit") ?? 100)) }, additional_data: { next_cursor: null } });
+    }
+    expectEqual(ctx, "fields", req.query.get("fields"), "custom_fields");
     ctx.log.decoded.push(term);
     const disturbance = ctx.disturbance();
     if (disturbance) return disturbance;
@@ -48,6 +60,19 @@ export const pipedriveFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
   ctx.log.dataCalls++;
   expectEqual(ctx, "method", req.method, "GET");
   if (!ok) return unauthorized;
+  if (Number(m[1]) > PHONE_PERSON_BASE) {
+    const c = phoneMatches(() => true).find((p) => PHONE_PERSON_BASE + p.seq === Number(m[1]));
+    if (!c || !ok) return c ? unauthorized : json(404, { success: false, error: "Person not found", errorCode: 404 });
+    return json(200, {
+      success: true,
+      data: {
+        id: PHONE_PERSON_BASE + c.seq,
+        name: c.name,
+        phones: [c.phone, c.mobile].filter((v) => v !== null).map((value, i) => ({ value, primary: i === 0, label: i === 0 ? "work" : "mobile" })),
+        custom_fields: { [CREDS.pipedrive.idField]: c.id, [CREDS.pipedrive.planField]: c.plan, [CREDS.pipedrive.paymentField]: c.paymentStatus },
+      },
+    });
+  }
   const seq = Number(m[1]) - PERSON_BASE;
   const term = lastTerm.get(ctx.log);
   if (term === undefined || seq < 1 || seq > 2) return json(404, { success: false, error: "Person not found", errorCode: 404 });

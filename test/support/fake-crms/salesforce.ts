@@ -1,5 +1,6 @@
 import { CREDS } from "./credentials.js";
 import { bearer, customersFor, expectEqual, json, tokenForm, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { digitsOf, phoneMatches } from "./phone-book.js";
 import { parseSoqlEquality } from "./query-syntax.js";
 
 const invalidSession = [{ message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" }];
@@ -26,6 +27,8 @@ export const salesforceFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
       issued_at: String(Date.now()),
     });
   }
+  const s = /^\/services\/data\/(v\d+\.\d)\/search$/.exec(req.path);
+  if (s) return soslPhoneSearch(req, ctx);
   const m = /^\/services\/data\/(v\d+\.\d)\/query$/.exec(req.path);
   if (!m) return json(404, [{ errorCode: "NOT_FOUND", message: "The requested resource does not exist" }]);
   ctx.log.dataCalls++;
@@ -62,3 +65,34 @@ export const salesforceFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
   });
   return json(200, { totalSize: records.length, done: true, records: records.slice(0, 2) });
 };
+
+/**
+ * REST `search` with SOSL `FIND {…} IN PHONE FIELDS RETURNING Contact(…) LIMIT n`. Salesforce's
+ * phone-field search compares digits and ignores formatting, so a national number finds
+ * "(+34) 913 456 789" and "913456789" alike: the fake matches stored digits ending in the term.
+ */
+function soslPhoneSearch(req: FakeRequest, ctx: Ctx) {
+  ctx.log.dataCalls++;
+  expectEqual(ctx, "method", req.method, "GET");
+  const token = bearer(req);
+  if (!(token === "static-sf-token" || ctx.tokenAccepted(token)) || ctx.scenario === "auth") return json(401, invalidSession);
+  const q = req.query.get("q") ?? "";
+  const m = /^FIND \{((?:\\.|[^\\{}])*)\} IN PHONE FIELDS RETURNING Contact\(([A-Za-z0-9_., ]+)\) LIMIT (\d+)$/.exec(q);
+  if (!m) {
+    ctx.violation(`SOSL: ${q}`);
+    return json(400, [{ message: "unexpected token", errorCode: "MALFORMED_SEARCH" }]);
+  }
+  const term = m[1]!.replace(/\\(.)/g, "$1");
+  ctx.log.decoded.push(term);
+  const disturbance = ctx.disturbance();
+  if (disturbance) return disturbance;
+  const fields = m[2]!.split(",").map((f) => f.trim());
+  const records = phoneMatches((stored) => digitsOf(term).length > 0 && digitsOf(stored).endsWith(digitsOf(term))).map((c) => {
+    const id = `003${String(c.seq).padStart(15, "0")}`;
+    const all: Record<string, unknown> = { Id: id, Customer_Number__c: c.id, Name: c.name, Plan__c: c.plan, Payment_Status__c: c.paymentStatus, Balance__c: c.balance, Phone: c.phone, MobilePhone: c.mobile };
+    const out: Record<string, unknown> = { attributes: { type: "Contact", url: `/services/data/v60.0/sobjects/Contact/${id}` } };
+    for (const f of fields) if (f in all) out[f] = all[f];
+    return out;
+  });
+  return json(200, { searchRecords: records.slice(0, Number(m[3])) });
+}

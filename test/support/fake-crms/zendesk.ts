@@ -1,5 +1,6 @@
 import { CREDS } from "./credentials.js";
 import { basicUser, customersFor, expectEqual, json, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { digitsOf, phoneMatches } from "./phone-book.js";
 import { parseZendeskQuery } from "./query-syntax.js";
 
 /** Zendesk Support: GET /api/v2/users/search with external_id= or query=, Basic "{email}/token:{token}". */
@@ -14,6 +15,23 @@ export const zendeskFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
   let id: string;
   const externalId = req.query.get("external_id");
   const query = req.query.get("query");
+  const phone = /^role:end-user phone:\*([0-9]+)$/.exec(query ?? "");
+  if (phone) {
+    // As Zendesk documents for callers: digits only, and the leading * matches the number
+    // however it was stored ("+1 513.555.7611", "(513) 555-7611", …).
+    ctx.log.decoded.push(phone[1]!);
+    const disturbance = ctx.disturbance();
+    if (disturbance) return disturbance;
+    const users = phoneMatches((stored, field) => field === "phone" && digitsOf(stored).endsWith(phone[1]!)).map((c) => ({
+      id: 9100 + c.seq,
+      name: c.name,
+      role: "end-user",
+      phone: c.phone,
+      external_id: c.id,
+      user_fields: { customer_no: c.id, plan: c.plan, payment_status: c.paymentStatus, balance: c.balance },
+    }));
+    return json(200, { users, next_page: null, previous_page: null, count: users.length });
+  }
   if (externalId !== null) {
     if (query !== null) ctx.violation("external_id and query together");
     id = externalId;

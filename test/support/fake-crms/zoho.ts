@@ -1,5 +1,6 @@
 import { CREDS } from "./credentials.js";
 import { bearer, customersFor, expectEqual, json, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { digitsOf, phoneMatches } from "./phone-book.js";
 import { parseZohoCriteria } from "./query-syntax.js";
 
 /** Zoho: accounts server refresh-token grant, and CRM v6 search by criteria (204 when nothing matches). */
@@ -23,6 +24,19 @@ export const zohoFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
   expectEqual(ctx, "method", req.method, "GET");
   expectEqual(ctx, "module", m[1], "Contacts");
   if (!ctx.tokenAccepted(bearer(req, "Zoho-oauthtoken"))) return json(401, { code: "INVALID_TOKEN", details: {}, message: "invalid oauth token", status: "error" });
+  const phone = req.query.get("phone");
+  if (phone !== null) {
+    // Zoho's `phone` search: every phone field of the module. The fake compares digits, so a
+    // number stored with its country code matches however it is spaced; a national one does not.
+    if (req.query.has("criteria")) ctx.violation("phone and criteria together");
+    ctx.log.decoded.push(phone);
+    const disturbance = ctx.disturbance();
+    if (disturbance) return disturbance;
+    const found = phoneMatches((stored) => digitsOf(stored) === digitsOf(phone));
+    if (found.length === 0) return { status: 204 };
+    const data = found.map((c) => ({ id: `4876876000000${c.seq}`, Customer_No: c.id, Full_Name: c.name, Plan: c.plan, Payment_Status: c.paymentStatus, Phone: c.phone, Mobile: c.mobile }));
+    return json(200, { data: data.slice(0, Number(req.query.get("per_page") ?? 200)), info: { per_page: Number(req.query.get("per_page") ?? 200), count: data.length, page: 1, more_records: data.length > Number(req.query.get("per_page") ?? 200) } });
+  }
   const parsed = parseZohoCriteria(req.query.get("criteria") ?? "");
   if (!parsed.ok) {
     ctx.violation(`criteria: ${parsed.problem}`);

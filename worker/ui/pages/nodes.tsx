@@ -1,6 +1,6 @@
 import { DESTINATION_TYPES, type Destination } from "../../../shared/destination.js";
 import { slug, slugFromName } from "../../../shared/ids.js";
-import { connectorNames, interaction, type Node } from "../../../shared/node.js";
+import { connectorNames, identifyBy, interaction, type Node } from "../../../shared/node.js";
 import { listConnectors } from "../../services/connectors.js";
 import { DomainError } from "../../services/errors.js";
 import { checkNode, deleteNode, findNode, listNodes, putNode } from "../../services/nodes.js";
@@ -23,6 +23,9 @@ const FIELDS = [
   "timeoutSeconds",
   "attempts",
   "confirm",
+  "identifyBy",
+  "confirmCaller",
+  "defaultCountry",
   "successDestination.type",
   "successDestination.id",
   "failureDestination.type",
@@ -38,6 +41,8 @@ const EMPTY: NodeForm = {
   expectedLength: "",
   timeoutSeconds: "5",
   attempts: "1",
+  identifyBy: "dtmf",
+  defaultCountry: "",
   "successDestination.type": "1",
   "successDestination.id": "",
   "failureDestination.type": "5",
@@ -55,6 +60,9 @@ function nodeToForm(n: Node): NodeForm {
     timeoutSeconds: String(n.timeoutSeconds),
     attempts: String(n.attempts),
     ...(n.confirm ? { confirm: "on" } : {}),
+    identifyBy: n.identifyBy,
+    ...(n.confirmCaller ? { confirmCaller: "on" } : {}),
+    defaultCountry: n.defaultCountry ?? "",
     "successDestination.type": String(n.successDestination.type),
     "successDestination.id": String(n.successDestination.id),
     "failureDestination.type": String(n.failureDestination.type),
@@ -78,6 +86,10 @@ function formToNodeInput(f: NodeForm): unknown {
     timeoutSeconds: num(f.timeoutSeconds),
     attempts: num(f.attempts),
     confirm: f.confirm === "on",
+    ...(f.identifyBy ? { identifyBy: f.identifyBy } : {}),
+    confirmCaller: f.confirmCaller === "on",
+    // Typed in lower case is still the country meant.
+    ...(f.defaultCountry?.trim() ? { defaultCountry: f.defaultCountry.trim().toUpperCase() } : {}),
     successDestination: { type: num(f["successDestination.type"]), id: num(f["successDestination.id"]) },
     failureDestination: { type: num(f["failureDestination.type"]), id: num(f["failureDestination.id"]) },
   };
@@ -118,6 +130,9 @@ function NodeFormPage(p: { c: UiContext; form: NodeForm; errors: FieldErrors; co
           timeoutSeconds: n.timeoutSeconds,
           attempts: n.attempts,
           confirm: n.confirm,
+          identifyBy: n.identifyBy,
+          confirmCaller: n.confirmCaller,
+          defaultCountry: n.defaultCountry,
           "successDestination.type": n.successType,
           "successDestination.id": n.successId,
           "failureDestination.type": n.failureType,
@@ -143,6 +158,11 @@ function NodeFormPage(p: { c: UiContext; form: NodeForm; errors: FieldErrors; co
           <TextField name="attempts" type="number" min={1} max={20} label={n.attempts} value={v("attempts")} errors={errors} />
         </div>
         <CheckboxField name="confirm" label={n.confirm} hint={n.confirmHint} checked={form.confirm === "on"} errors={errors} />
+        <div class="row">
+          <SelectField name="identifyBy" label={n.identifyBy} value={v("identifyBy")} errors={errors} options={identifyBy.options.map((o) => ({ value: o, label: n.identifyByOptions[o] }))} />
+          <TextField name="defaultCountry" label={n.defaultCountry} hint={n.defaultCountryHint} value={v("defaultCountry")} errors={errors} />
+        </div>
+        <CheckboxField name="confirmCaller" label={n.confirmCaller} hint={n.confirmCallerHint} checked={form.confirmCaller === "on"} errors={errors} />
         {(["success", "failure"] as const).map((which) => (
           <fieldset>
             <legend>{n[which]}</legend>
