@@ -1,6 +1,21 @@
 import { z } from "zod";
 
-export const tenantInput = z.object({ name: z.string().trim().min(1).max(100) }).strict();
+/** An IANA zone name the runtime knows (Europe/Madrid, America/Argentina/Buenos_Aires, UTC): Intl is the judge. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+export const timeZone = z
+  .string()
+  .max(64)
+  .refine(isTimeZone, { message: "not an IANA time zone name such as Europe/Madrid" });
+
+/** `timeZone` left out keeps the tenant's current one (UTC for a new tenant). */
+export const tenantInput = z.object({ name: z.string().trim().min(1).max(100), timeZone: timeZone.optional() }).strict();
 export type TenantInput = z.infer<typeof tenantInput>;
 
 export const role = z.enum(["admin", "agent"]);

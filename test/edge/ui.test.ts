@@ -1,6 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, callFrom, crmCalls, crmPath, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
+import { formText } from "../../worker/ui/connector-form-text.js";
+import { dict } from "../../worker/ui/i18n.js";
+import { call, callFrom, crmCalls, crmPath, identify, json, newTenant, OPERATOR, putConnector, putNode } from "./helpers.js";
 
 /** A browser in miniature: keeps cookies, never follows redirects, echoes the page's CSRF token. */
 class Browser {
@@ -361,7 +363,7 @@ describe("admin pages: forms", () => {
     const noCrmHtml = await noCrm.text();
     expect(noCrm.status).toBe(400);
     expect(control(noCrmHtml, "Connector")).toContain('aria-describedby="f-connector-err"');
-    expect(noCrmHtml).toMatch(/<p class="error" id="f-connector-err">required for the CRM interaction types<\/p>/);
+    expect(noCrmHtml).toMatch(/<p class="error" id="f-connector-err">Choose a connector: the CRM interaction types need one.<\/p>/);
     const nodes = await json<{ nodes: unknown[] }>(await call("GET", `/v1/tenants/${t.id}/nodes`, { token: t.admin }));
     expect(nodes.nodes).toEqual([]);
   });
@@ -413,15 +415,15 @@ describe("admin pages: languages", () => {
     const { html } = await b.page("/ui/nodes/new");
     for (const label of ["Nombre", "Tipo de interacción", "Intentos", "Longitud de id esperado", "Guardar"]) expect(html).toContain(label);
     expect(html).toContain("Sin interacción externa");
-    // zod's own messages come in Spanish too, for this request only.
+    // Our own sentences, in Spanish, for this request only.
     const bad = await b.post("/ui/nodes/new", { ...validNode, attempts: "99" });
     const badHtml = await bad.text();
-    expect(badHtml).toMatch(/id="f-attempts-err">Demasiado grande[^<]*20/);
-    expect(badHtml).toMatch(/<a href="#f-attempts">Intentos: Demasiado grande/);
+    expect(badHtml).toMatch(/id="f-attempts-err">Como máximo 20\.</);
+    expect(badHtml).toMatch(/<a href="#f-attempts">Intentos: Como máximo 20\.</);
     const en = new Browser();
     await en.signIn(t.admin);
     await en.page("/ui/nodes/new");
-    expect(await (await en.post("/ui/nodes/new", { ...validNode, attempts: "99" })).text()).toMatch(/id="f-attempts-err">Too big/);
+    expect(await (await en.post("/ui/nodes/new", { ...validNode, attempts: "99" })).text()).toMatch(/id="f-attempts-err">At most 20\.</);
   });
 
   it("prefers English when its weight is higher, and the switch overrides the header", async () => {
@@ -631,14 +633,14 @@ describe("admin pages: connectors", () => {
     expect(broken.status).toBe(400);
     const html = await broken.text();
     expect(control(html, "Timeout (ms)")).toContain('aria-describedby="f-timeoutMs-err');
-    expect(html).toMatch(/id="f-url-err">[^<]*\{idContact\}/);
-    expect(html).toMatch(/id="f-rules-0-when-value-err">in takes an array of values/);
+    expect(html).toMatch(/id="f-url-err">Must contain \{idContact\}/);
+    expect(html).toMatch(/id="f-rules-0-when-value-err">in takes a list of values/);
     // A typed secret is never echoed back.
     expect(html).not.toContain("s3cret-token");
     const { html: jsonPage } = await b.page("/ui/connectors/new?kind=rest&view=json");
     expect(control(jsonPage, "Connector settings (JSON)")).toBeTruthy();
     const notJson = await b.post("/ui/connectors/new", { _view: "json", id: "c1", config: "{nope" });
-    expect(await notJson.text()).toMatch(/id="f-config-err">Not valid JSON/);
+    expect(await notJson.text()).toMatch(/id="f-config-err">Not valid JSON, near line:column 1:2</);
     const badJson = await b.post("/ui/connectors/new", { _view: "json", id: "c1", config: JSON.stringify({ kind: "rest", url: "https://x.example/a", auth: { type: "bearer", token: "s3cret-token" } }) });
     const badHtml = await badJson.text();
     expect(badHtml).toMatch(/id="f-config-err">url: [^<]*\{idContact\}/);
@@ -686,17 +688,20 @@ describe("admin pages: decisions and keys", () => {
       if ((html.match(/<time /g) ?? []).length >= 3) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(html).toContain("*****12");
+    // Fixed width: the last 2 digits and the length, the UTC time on hover.
+    expect(html).toContain("••••12 (7)");
     expect(html).not.toContain("5550012");
+    expect(html).toMatch(/<time datetime="[^"]+Z" title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">/);
     expect((html.match(/<svg /g) ?? []).length).toBe(2);
     expect(html).toContain("Last hour");
     for (const label of ["Node", "Outcome"]) expect(() => control(html, label)).not.toThrow();
     const byNode = (await b.page("/ui/decisions?node=n2")).html;
     expect((byNode.match(/<time /g) ?? []).length).toBe(1);
     expect(byNode).toContain("invalid_id");
+    expect(byNode).toContain("the id is not 1 to 30 digits");
     const failures = (await b.page("/ui/decisions?outcome=failure")).html;
-    expect(failures).toContain("*****13");
-    expect(failures).not.toContain("*****12");
+    expect(failures).toContain("••••13 (7)");
+    expect(failures).not.toContain("••••12 (7)");
   });
 
   it("creates a key shown once, lists keys, and revokes one", async () => {
@@ -718,5 +723,151 @@ describe("admin pages: decisions and keys", () => {
     await b.page("/ui/keys");
     expect((await b.post(`/ui/keys/${t.adminId}/revoke`, {})).headers.get("location")).toBe("/ui/login");
     expect((await b.fetch("GET", "/ui/keys")).status).toBe(303);
+  });
+});
+
+/** Every string of a dictionary, functions called with stand-in arguments. */
+function strings(o: unknown): string[] {
+  if (typeof o === "string") return [o];
+  if (typeof o === "function") return [String((o as (...a: unknown[]) => unknown)("0", "0"))];
+  if (o && typeof o === "object") return Object.values(o).flatMap(strings);
+  return [];
+}
+const words = (s: string) => s.toLowerCase().match(/[a-z\u00c0-\u017f']{3,}/g) ?? [];
+
+/**
+ * The UI's own English words that Spanish never uses: any of them on a Spanish page is an
+ * untranslated string (words both dictionaries share, such as "url" or "JSON", are left out).
+ */
+const spanish = new Set([dict("es"), formText("es")].flatMap(strings).flatMap(words));
+const ENGLISH = [...new Set([dict("en"), formText("en")].flatMap(strings).flatMap(words))].filter((w) => !spanish.has(w));
+
+/** What a reader sees or hears: text, titles and labels; not the user's own data in textareas and code. */
+function visibleText(html: string): string {
+  // A placeholder's example path (properties.plan) is the CRM's words, as in the text below.
+  const attrs = [...html.matchAll(/\b(?:title|aria-label|placeholder)="([^"]*)"/g)].map((m) => m[1]!.replace(/\b[A-Za-z]\w*(?:\.\w+)+/g, " "));
+  const text = html
+    .replace(/<(style|script|textarea|code)\b[^>]*>[\s\S]*?<\/\1>/g, " ")
+    // The switch to English is named in English on purpose (lang="en").
+    .replace(/<a [^>]*\blang="en"[^>]*>[^<]*<\/a>/g, " ")
+    .replace(/<[^>]+>/g, " ")
+    // A JSON path the user wrote (rules.0.when.value) locates an error; it is their words, not ours.
+    .replace(/\b[A-Za-z]\w*(?:\.\w+)+/g, " ");
+  return [text, ...attrs].join(" ").replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+}
+
+function englishIn(html: string): string[] {
+  const seen = new Set(words(visibleText(html)));
+  return ENGLISH.filter((w) => seen.has(w));
+}
+
+describe("admin pages: Spanish is Spanish", () => {
+  it("derives a real list of English words from the English dictionary", () => {
+    expect(ENGLISH.length).toBeGreaterThan(100);
+    for (const w of ["the", "save", "delete", "enter", "required", "least"]) expect(ENGLISH).toContain(w);
+    expect(englishIn("<p>Save the node</p>")).toEqual(["save", "the", "node"].filter((w) => ENGLISH.includes(w)).sort((a, b) => ENGLISH.indexOf(a) - ENGLISH.indexOf(b)));
+  });
+
+  it("walks every page and form error in es and finds none of the UI's English words", async () => {
+    const t = await newTenant("ui");
+    await putConnector(t, "crm", { kind: "webhook", url: crmPath("contract", "by-id") });
+    await putNode(t, "n1", { interaction: "crm_true_false", connector: "crm", expectedLength: 7 });
+    await (await identify(t, "n1", "5550012")).text();
+    await (await identify(t, "n1", "12")).text();
+    await (await identify(t, "n1", "12ab")).text();
+    const b = new Browser({ "accept-language": "es-ES,es;q=0.9" });
+    const pages: Array<[string, string]> = [];
+    const look = async (name: string, res: Response | Promise<Response>) => pages.push([name, await (await res).text()]);
+
+    await look("login", b.fetch("GET", "/ui/login"));
+    await b.page("/ui/login");
+    await look("login: wrong key", b.post("/ui/login", { key: "cbk_nope" }));
+    await look("login: expired form", b.post("/ui/login", { key: "x", _csrf: "stale" }, false));
+    await b.signIn(t.admin);
+
+    for (const path of ["/ui/nodes", "/ui/nodes/new", "/ui/nodes/n1", "/ui/connectors", "/ui/connectors/new", "/ui/connectors/crm", "/ui/decisions", "/ui/decisions?node=n1&outcome=failure", "/ui/keys", "/ui/nodes/nope"]) {
+      await look(path, b.fetch("GET", path));
+    }
+    // Decisions of a tenant with no calls: the empty charts.
+    const quiet = await newTenant("ui");
+    const q = new Browser({ "accept-language": "es" });
+    await q.signIn(quiet.admin);
+    const empty = (await q.page("/ui/decisions")).html;
+    expect(empty).toContain("todavía no hay llamadas");
+    expect(empty).not.toContain(" ms</text>");
+    pages.push(["decisions: empty", empty]);
+
+    await b.page("/ui/nodes/new");
+    const blank = Object.fromEntries(Object.keys(validNode).map((k) => [k, ""]));
+    await look("node: everything empty", b.post("/ui/nodes/new", { ...blank, name: "x", interaction: "crm_destination" }));
+    await look("node: bad values", b.post("/ui/nodes/new", { ...validNode, id: "Bad Id!", attempts: "99", timeoutSeconds: "0", expectedLength: "1.5", "successDestination.id": "abc" }));
+    await look("node: no such connector", b.post("/ui/nodes/new", { ...validNode, interaction: "crm_destination", connector: "ghost" }));
+    await look("node: exists", b.post("/ui/nodes/new", { ...validNode, id: "n1" }));
+    await look("node: reserved id", b.post("/ui/nodes/new", { ...validNode, id: "new" }));
+
+    for (const path of ["/ui/connectors/new?kind=rest&view=json", "/ui/connectors/new?kind=salesforce", "/ui/connectors/new?kind=hubspot", "/ui/connectors/new?kind=zoho"]) {
+      await look(path, b.fetch("GET", path));
+    }
+    await b.page("/ui/connectors/new?kind=rest");
+    await look("connector: no id", b.post("/ui/connectors/new", { ...restForm("https://crm.example/{idContact}"), id: "" }));
+    await look("connector: bad id and values", b.post("/ui/connectors/new", { ...restForm("https://crm.example/x"), id: "Bad Id", timeoutMs: "99999", "rules.0.when.op": "in" }));
+    await look("connector: bad JSON", b.post("/ui/connectors/new", { _view: "json", id: "c1", config: "{nope" }));
+    await look(
+      "connector: schema errors",
+      b.post("/ui/connectors/new", {
+        _view: "json",
+        id: "c2",
+        config: JSON.stringify({ kind: "rest", method: "GET", url: "notaurl", zzz: 1, rules: [{ when: { path: "a", op: "in", value: 1 }, destination: "1,2" }] }),
+      }),
+    );
+    await look("connector: in use", b.post("/ui/connectors/crm/delete", {}));
+    await b.page("/ui/keys");
+    await look("keys: bad role", b.post("/ui/keys", { role: "root" }));
+    await b.page("/ui/keys");
+    await look("keys: bad time zone", b.post("/ui/keys/time-zone", { timeZone: "Mars/Olympus" }));
+    await look("csrf refused", b.post("/ui/keys", { role: "agent" }, false));
+
+    const leaks = pages.map(([name, html]) => [name, englishIn(html)] as const).filter(([, found]) => found.length);
+    expect(leaks).toEqual([]);
+    // Every page above is Spanish, and the error pages did show errors.
+    for (const [name, html] of pages) expect(html, name).toContain('<html lang="es">');
+    const errorPages = pages.filter(([name]) => name.includes(":") && !name.startsWith("decisions"));
+    for (const [name, html] of errorPages) expect(html, name).toMatch(/class="(error|banner err)"/);
+  });
+});
+
+describe("tenant time zone", () => {
+  it("is set through PUT /v1/tenants/:tenant, checked by Intl, and the pages show times in it with UTC on hover", async () => {
+    const t = await newTenant("tz");
+    const bad = await call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "x", timeZone: "Mars/Olympus" } });
+    expect(bad.status).toBe(400);
+    const ok = await call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "x", timeZone: "America/Argentina/Buenos_Aires" } });
+    expect(await json(ok)).toEqual({ id: t.id, name: "x", timeZone: "America/Argentina/Buenos_Aires" });
+    // Left out, the zone is kept.
+    expect(await json(await call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "y" } }))).toMatchObject({ timeZone: "America/Argentina/Buenos_Aires" });
+    await putNode(t, "n2", { interaction: "none" });
+    await (await identify(t, "n2", "12")).text();
+    const b = new Browser();
+    await b.signIn(t.admin);
+    let html = "";
+    for (let i = 0; i < 20 && !html.includes("<time "); i++) {
+      html = (await b.page("/ui/decisions")).html;
+      if (!html.includes("<time ")) await new Promise((r) => setTimeout(r, 100));
+    }
+    const m = /<time datetime="([^"]+)" title="([^"]+)">([^<]+)<\/time>/.exec(html)!;
+    const utc = new Date(m[1]!);
+    // Buenos Aires is UTC−3 all year.
+    expect(m[3]).toBe(new Date(utc.getTime() - 3 * 3600_000).toISOString().replace("T", " ").slice(0, 19));
+    expect(m[2]).toBe(`${m[1]!.replace("T", " ").slice(0, 19)} UTC`);
+    expect(html).toContain("America/Argentina/Buenos_Aires");
+
+    // The tenant admin sets it too, on the keys page.
+    await b.page("/ui/keys");
+    const refused = await b.post("/ui/keys/time-zone", { timeZone: "Nowhere/Else" });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/id="f-timeZone-err">Not a time zone name/);
+    await b.page("/ui/keys");
+    expect((await b.post("/ui/keys/time-zone", { timeZone: "Europe/Madrid" })).headers.get("location")).toBe("/ui/keys?saved=time-zone");
+    expect((await b.page("/ui/keys?saved=time-zone")).html).toContain('value="Europe/Madrid"');
   });
 });

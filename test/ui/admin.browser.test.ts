@@ -33,8 +33,8 @@ async function newTenant(id: string) {
   return { admin, agent };
 }
 
-async function newPage(locale = "en-US"): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport: { width: 1200, height: 900 } });
+async function newPage(locale = "en-US", width = 1200): Promise<Page> {
+  const context = await browser.newContext({ locale, viewport: { width, height: 900 } });
   contexts.push(context);
   return context.newPage();
 }
@@ -178,14 +178,14 @@ describe("admin pages in a real browser", () => {
     });
     expect(await res.json()).toEqual({ status: "ok", destination: "1,3" });
     let row = "";
-    for (let i = 0; i < 30 && !row.includes("*****42"); i++) {
+    for (let i = 0; i < 30 && !row.includes("••••42 (7)"); i++) {
       await page.goto(`${edge.url}/ui/decisions`);
       // Decisions are written just after the answer (batched), so the first look may be early.
       row = (await page.locator("main").textContent()) ?? "";
-      if (!row.includes("*****42")) await page.waitForTimeout(200);
+      if (!row.includes("••••42 (7)")) await page.waitForTimeout(200);
     }
     expect(row).toContain("vip-customers");
-    expect(row).toContain("*****42");
+    expect(row).toContain("••••42 (7)");
     expect(await page.content()).not.toContain("5550142");
     await page.getByLabel("Outcome").selectOption("failure");
     await page.getByRole("button", { name: "Filter" }).click();
@@ -260,7 +260,7 @@ describe("admin pages in a real browser", () => {
       expect(await stranger.content()).not.toContain("VIP customers");
     }
     await stranger.goto(`${edge.url}/ui/decisions`);
-    expect(await stranger.locator("main").textContent()).not.toContain("*****42");
+    expect(await stranger.locator("main").textContent()).not.toContain("••••42");
     await stranger.goto(`${edge.url}/ui/keys`);
     await shot(stranger, "08-other-tenant");
   }, 60_000);
@@ -289,4 +289,69 @@ describe("admin pages in a real browser", () => {
     await page.goto(`${edge.url}/ui/keys`);
     await page.waitForURL(/\/ui\/login/);
   }, 60_000);
+
+  it("holds its shape: every page in both languages at 1280 and 390 px, screenshotted, with no horizontal overflow", async () => {
+    // A caller who typed 200 digits: the decisions table must still fit.
+    await fetch(`${edge.url}/v1/tenants/${acme.id}/nodes/vip-customers/identify`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${acme.agent}`, "content-type": "application/x-www-form-urlencoded" },
+      body: `idContact=${"9".repeat(200)}`,
+    });
+    const pages: Array<[string, string]> = [
+      ["nodes", "/ui/nodes"],
+      ["node-new", "/ui/nodes/new"],
+      ["node-edit", "/ui/nodes/vip-customers"],
+      ["connectors", "/ui/connectors"],
+      ["connector-new", "/ui/connectors/new"],
+      ["connector-edit", "/ui/connectors/crm"],
+      ["decisions", "/ui/decisions"],
+      ["keys", "/ui/keys"],
+      ["not-found", "/ui/nodes/no-such-node"],
+    ];
+    const overflow: string[] = [];
+    const check = async (p: Page, name: string) => {
+      // Runs in the page; this file is typed for Node, so the DOM is reached through globalThis.
+      const [scroll, client] = await p.evaluate(() => {
+        const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+        return [root.scrollWidth, root.clientWidth];
+      });
+      if (scroll > client) overflow.push(`${name}: ${scroll} > ${client}`);
+      await shot(p, name);
+    };
+    for (const [lang, locale, labels] of [
+      ["en", "en-US", { key: "Admin key", submit: "Sign in", save: "Save" }],
+      ["es", "es-ES", { key: "Clave de administrador", submit: "Entrar", save: "Guardar" }],
+    ] as const) {
+      for (const width of [1280, 390]) {
+        const p = await newPage(locale, width);
+        const tag = `${lang}-${width}`;
+        await p.goto(`${edge.url}/ui/login`);
+        await check(p, `${tag}-login`);
+        await p.getByLabel(labels.key).fill("cbk_wrong");
+        await p.getByRole("button", { name: labels.submit }).click();
+        await p.getByRole("alert").waitFor();
+        await check(p, `${tag}-login-error`);
+        await signIn(p, acme.admin, { key: labels.key, submit: labels.submit });
+        for (const [name, path] of pages) {
+          await p.goto(`${edge.url}${path}`);
+          await check(p, `${tag}-${name}`);
+        }
+        // The forms with their errors shown.
+        await p.goto(`${edge.url}/ui/nodes/new`);
+        await p.locator("#f-attempts").fill("99");
+        await p.getByRole("button", { name: labels.save }).click();
+        await p.locator("#form-errors").waitFor();
+        await check(p, `${tag}-node-errors`);
+        await p.goto(`${edge.url}/ui/connectors/new`);
+        await p.locator("#f-id").fill("Bad Id");
+        await p.getByRole("button", { name: labels.save }).click();
+        await p.locator("#form-errors").waitFor();
+        await check(p, `${tag}-connector-errors`);
+        // The 200-digit id is one fixed-width cell.
+        await p.goto(`${edge.url}/ui/decisions`);
+        expect(await p.locator("main").textContent()).toContain("••••99 (64)");
+      }
+    }
+    expect(overflow).toEqual([]);
+  }, 180_000);
 });

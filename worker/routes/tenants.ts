@@ -10,6 +10,7 @@ import * as keys from "../services/keys.js";
 import { deleteTenant, listTenants, parseTenantId, putTenant } from "../services/tenants.js";
 import { readJson, savedStatus } from "./read-json.js";
 
+const tenantSaved = z.object({ id: z.string(), name: z.string(), timeZone: z.string().describe("IANA zone the admin pages show times in") });
 const tenantSummary = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
 const deletedTenant = z.object({
   id: z.string(),
@@ -72,7 +73,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "Create or update a tenant (operator)",
       security,
       request: { params: tenantParam, ...jsonBody(tenantInput) },
-      responses: { 200: ok(z.object({ id: z.string(), name: z.string() }), "Updated"), 201: ok(z.object({ id: z.string(), name: z.string() }), "Created") },
+      responses: { 200: ok(tenantSaved, "Updated"), 201: ok(tenantSaved, "Created") },
     },
     requireAuth(["operator"], { tenantMayBeNew: true }),
     async (c) => {

@@ -33,7 +33,12 @@ export type DomainCode =
   | "encryption_key_missing";
 
 /** One input problem at a path of the payload ("cache.ttlSeconds", "connector"), for field-level display. */
-export type Issue = { path: string; message: string };
+export type Issue = {
+  path: string;
+  message: string;
+  /** zod's code and parameters (minimum, format, values…), for the admin pages' own wording; never sent by the API. */
+  detail?: Readonly<Record<string, unknown>>;
+};
 
 export class DomainError extends Error {
   constructor(
@@ -61,11 +66,15 @@ export class SecretRequired extends DomainError {
 
 export const notFound = (what: string) => new DomainError("not_found", `${what} not found`);
 
-type ZodLikeIssue = { path: PropertyKey[]; message: string };
+type ZodLikeIssue = { path: PropertyKey[]; message: string; code?: string };
+const DETAIL = ["code", "expected", "origin", "minimum", "maximum", "inclusive", "format", "pattern", "values", "keys"] as const;
+const detailOf = (i: object) => Object.fromEntries(DETAIL.filter((k) => k in i).map((k) => [k, (i as Record<string, unknown>)[k]]));
 
 /** A failed schema parse as one validation error: the first few issues in the message, all of them by path. */
 export function validationFailed(issues: ReadonlyArray<ZodLikeIssue | Issue>): DomainError {
-  const list = issues.map((i) => ({ path: typeof i.path === "string" ? i.path : i.path.map(String).join("."), message: i.message }));
+  const list: Issue[] = issues.map((i) =>
+    typeof i.path === "string" ? (i as Issue) : { path: i.path.map(String).join("."), message: i.message, ...("code" in i ? { detail: detailOf(i) } : {}) },
+  );
   const text = list
     .slice(0, 5)
     .map((i) => `${i.path || "body"}: ${i.message}`)

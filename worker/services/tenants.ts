@@ -1,4 +1,4 @@
-import { tenantInput } from "../../shared/tenant.js";
+import { tenantInput, timeZone } from "../../shared/tenant.js";
 import * as store from "../store/tenants.js";
 import { logChange, type ServiceContext } from "./context.js";
 import { notFound, parseId, parseOrFail } from "./errors.js";
@@ -9,10 +9,10 @@ export const parseTenantId = (raw: string | undefined) => parseId(raw, "invalid_
 export async function putTenant(ctx: ServiceContext, id: string, input: unknown) {
   const started = Date.now();
   parseTenantId(id);
-  const { name } = parseOrFail(tenantInput, input);
-  const { created } = await store.upsertTenant(ctx.env.DB, id, name);
+  const { name, timeZone: zone } = parseOrFail(tenantInput, input);
+  const { created, timeZone } = await store.upsertTenant(ctx.env.DB, id, name, zone);
   logChange(ctx, id, "tenant.put", id, created ? "created" : "updated", started);
-  return { created, tenant: { id, name } };
+  return { created, tenant: { id, name, timeZone } };
 }
 
 export function tenantExists(ctx: Pick<ServiceContext, "env">, id: string): Promise<boolean> {
@@ -37,4 +37,18 @@ export async function deleteTenant(ctx: ServiceContext, id: string) {
   const cacheEntriesDeleted = await store.forgetTenantCache(ctx.env.CACHE, id).catch(() => 0);
   logChange(ctx, id, "tenant.delete", id, "deleted", started);
   return { id, deleted, cacheEntriesDeleted };
+}
+
+/** The zone the tenant's pages show times in (UTC until set). */
+export function tenantTimeZone(ctx: Pick<ServiceContext, "env">, tenant: string): Promise<string> {
+  return store.getTenantTimeZone(ctx.env.DB, tenant);
+}
+
+/** The tenant admin's own setting, from the keys page; the operator sets the same with PUT /v1/tenants/:tenant. */
+export async function setTenantTimeZone(ctx: ServiceContext, tenant: string, input: unknown): Promise<string> {
+  const started = Date.now();
+  const zone = parseOrFail(timeZone, input);
+  await store.setTenantTimeZone(ctx.env.DB, tenant, zone);
+  logChange(ctx, tenant, "tenant.time_zone", tenant, "updated", started);
+  return zone;
 }

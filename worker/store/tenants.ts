@@ -1,16 +1,18 @@
 import { changed } from "./local-epoch.js";
 
-export async function upsertTenant(db: D1Database, id: string, name: string): Promise<{ created: boolean }> {
+export async function upsertTenant(db: D1Database, id: string, name: string, timeZone?: string): Promise<{ created: boolean; timeZone: string }> {
   const existing = await db.prepare("SELECT 1 FROM tenants WHERE id = ?").bind(id).first();
   // A new tenant's cache generation starts at the clock, not 0: a tenant deleted and created
   // again under the same id can never meet a KV entry of its previous life (keys carry it).
-  await db
+  const row = await db
     .prepare(
-      "INSERT INTO tenants (id, name, cache_gen) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET name = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+      `INSERT INTO tenants (id, name, cache_gen, time_zone) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT(id) DO UPDATE SET name = ?2, time_zone = COALESCE(?4, time_zone), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       RETURNING time_zone AS timeZone`,
     )
-    .bind(id, name, Date.now())
-    .run();
-  return { created: !existing };
+    .bind(id, name, Date.now(), timeZone ?? null)
+    .first<{ timeZone: string | null }>();
+  return { created: !existing, timeZone: row?.timeZone ?? "UTC" };
 }
 
 export type TenantSummary = { id: string; name: string; createdAt: string };
@@ -76,4 +78,14 @@ export async function getTenant(db: D1Database, id: string) {
 export async function bumpCacheGeneration(db: D1Database, id: string): Promise<void> {
   await db.prepare("UPDATE tenants SET cache_gen = cache_gen + 1 WHERE id = ?").bind(id).run();
   changed();
+}
+
+/** The zone the tenant's pages show times in; UTC until an admin or the operator sets one. */
+export async function getTenantTimeZone(db: D1Database, id: string): Promise<string> {
+  const row = await db.prepare("SELECT time_zone AS timeZone FROM tenants WHERE id = ?").bind(id).first<{ timeZone: string | null }>();
+  return row?.timeZone ?? "UTC";
+}
+
+export async function setTenantTimeZone(db: D1Database, id: string, timeZone: string): Promise<void> {
+  await db.prepare("UPDATE tenants SET time_zone = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1").bind(id, timeZone).run();
 }

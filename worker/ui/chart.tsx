@@ -59,8 +59,30 @@ const PAD = { l: 34, r: 44, t: 10, b: 22 };
  * Stacked outcome bars (left axis, count) with p50/p99 latency lines (right axis, ms),
  * drawn on the server: no script, readable by its title and the summary beside it.
  */
-export function OutcomeChart(p: { id: string; title: string; summary: string; buckets: Bucket[]; label: (start: number) => string; outcomeLabel: (o: Outcome) => string }) {
+export function OutcomeChart(p: {
+  id: string;
+  title: string;
+  summary: string;
+  /** Said instead of the chart when no call fell in the window (no axis scaled to nothing). */
+  empty: string;
+  buckets: Bucket[];
+  label: (start: number) => string;
+  outcomeLabel: (o: Outcome) => string;
+}) {
   const n = p.buckets.length;
+  const total = p.buckets.reduce((s, b) => s + OUTCOMES.reduce((x, o) => x + b.counts[o], 0), 0);
+  if (!total) {
+    return (
+      <figure style="margin:0" id={p.id}>
+        <div class="chart-empty" role="img" aria-label={`${p.title}: ${p.empty}`}>
+          {p.empty}
+        </div>
+        <figcaption>
+          <strong>{p.title}</strong>: {p.empty}
+        </figcaption>
+      </figure>
+    );
+  }
   const plotW = W - PAD.l - PAD.r;
   const plotH = H - PAD.t - PAD.b;
   const maxCount = Math.max(1, ...p.buckets.map((b) => OUTCOMES.reduce((s, o) => s + b.counts[o], 0)));
@@ -76,7 +98,7 @@ export function OutcomeChart(p: { id: string; title: string; summary: string; bu
   const p99 = points((b) => b.p99);
   const every = Math.ceil(n / 6);
   return (
-    <figure style="margin:0">
+    <figure style="margin:0" id={p.id}>
       <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-labelledby={`${p.id}-t ${p.id}-d`} style="max-width:36rem;background:#fff;border:1px solid #d5d9e0;border-radius:6px">
         <title id={`${p.id}-t`}>{p.title}</title>
         <desc id={`${p.id}-d`}>{p.summary}</desc>

@@ -18,6 +18,8 @@ const en = {
   headerName: "Header name",
   headerValue: "Header value",
   authType: "Type",
+  // The auth variants by their wire value; a variant not named here shows that value.
+  authTypes: { bearer: "bearer (token)", basic: "basic (user and password)", header: "own header (name and value)" } as Record<string, string>,
   rules: "Rules",
   rulesHint: "Tried in order on the CRM's record; the first whose condition holds gives its destination.",
   rule: (n: number) => `Rule ${n}`,
@@ -108,6 +110,7 @@ const es: Text = {
   headerName: "Nombre de cabecera",
   headerValue: "Valor de cabecera",
   authType: "Tipo",
+  authTypes: { bearer: "bearer (token)", basic: "basic (usuario y contraseña)", header: "cabecera propia (nombre y valor)" },
   rules: "Reglas",
   rulesHint: "Se prueban en orden sobre el registro del CRM; la primera cuya condición se cumple da su destino.",
   rule: (n: number) => `Regla ${n}`,

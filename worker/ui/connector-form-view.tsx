@@ -96,7 +96,7 @@ function Field(p: { f: FormField; ctx: Ctx; legend?: string }) {
       );
     case "union": {
       const typeName = `${f.name}.${f.discriminator}`;
-      const options = [...(f.optional ? [{ value: "", label: ctx.text.none }] : []), ...f.variants.map((x) => ({ value: x.value, label: x.value }))];
+      const options = [...(f.optional ? [{ value: "", label: ctx.text.none }] : []), ...f.variants.map((x) => ({ value: x.value, label: ctx.text.authTypes[x.value] ?? x.value }))];
       return (
         <fieldset>
           <legend>{label(ctx, f.key)}</legend>
@@ -106,7 +106,7 @@ function Field(p: { f: FormField; ctx: Ctx; legend?: string }) {
           {f.variants.map((x) =>
             x.fields.length ? (
               <fieldset>
-                <legend>{x.value}</legend>
+                <legend>{ctx.text.authTypes[x.value] ?? x.value}</legend>
                 <div class="row">
                   {x.fields.map((y) => (
                     <Field f={y} ctx={ctx} />

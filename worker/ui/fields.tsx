@@ -1,20 +1,6 @@
-import type { Issue } from "../services/errors.js";
 
 /** Field errors by form-field name ("successDestination.id"); "" holds errors about the whole form. */
 export type FieldErrors = Record<string, string>;
-
-/**
- * A service's validation issues by field; with `known`, an issue at any other path goes under ""
- * (the form's summary) instead of beside a control that does not exist.
- */
-export function issuesToFields(issues: readonly Issue[], known?: readonly string[]): FieldErrors {
-  const out: FieldErrors = {};
-  for (const i of issues) {
-    const key = !known || known.includes(i.path) ? i.path : "";
-    out[key] ??= i.message;
-  }
-  return out;
-}
 
 export const controlId = (name: string) => `f-${name.replace(/[^A-Za-z0-9_-]/g, "-")}`;
 

@@ -29,8 +29,11 @@ function errorPage(err: Error, c: UiContext) {
   // Another tenant's object and a missing one look alike: the page's own 404.
   if (known && err.code === "not_found" && c.get("session")) return notFoundPage(c);
   if (!known) log({ event: "error", msg: "unhandled", requestId: c.get("requestId"), where: "ui", error: err.name });
+  const lang = c.get("lang") ?? "en";
+  // The services' messages are English: the Spanish page says what kind of refusal it was instead.
+  const title = !known ? t.common.internal : lang === "en" ? err.message : err.code === "not_found" ? t.common.notFound : t.common.refused;
   return c.html(
-    <Layout t={t} lang={c.get("lang") ?? "en"} title={known ? err.message : "Internal error"} current="nodes" path="/ui/nodes">
+    <Layout t={t} lang={lang} title={title} current="nodes" path="/ui/nodes">
       <p>
         <a href="/ui/nodes">{t.nav.nodes}</a>
       </p>

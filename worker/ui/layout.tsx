@@ -50,6 +50,14 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 .sw{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.25rem;vertical-align:-1px}
 fieldset{border:1px solid var(--line);border-radius:6px;margin:0 0 .85rem;padding:.6rem .9rem}
 legend{font-weight:600;padding:0 .3rem}
+.nowrap{white-space:nowrap}
+.clip{max-width:12rem;overflow-wrap:break-word}
+.reason{display:block;margin:0;min-width:12rem}
+.chart-empty{display:flex;align-items:center;justify-content:center;aspect-ratio:480/170;max-width:36rem;background:#fff;border:1px dashed #d5d9e0;border-radius:6px;color:var(--muted)}
+main :is(p,li,h1,h2,.error,.hint,.banner){overflow-wrap:anywhere}
+pre{overflow-x:auto;max-width:100%}
+/* A phone: wide tables scroll inside themselves instead of pushing the page past the window. */
+@media (max-width:48rem){table{display:block;overflow-x:auto;max-width:100%}.charts{grid-template-columns:minmax(0,1fr)}header .end{margin-left:0}}
 `;
 
 export type Nav = "nodes" | "connectors" | "decisions" | "keys" | "login";

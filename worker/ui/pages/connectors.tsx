@@ -11,7 +11,7 @@ import { formText, type FormText } from "../connector-form-text.js";
 import { ConnectorFields, isStoredSecret } from "../connector-form-view.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
 import { controlId, FormErrors, SelectField, TextAreaField, TextField, type FieldErrors } from "../fields.js";
-import { zodErrorMap } from "../i18n.js";
+import { firstIssue, localizeIssues } from "../issues.js";
 import { Banner, CsrfField, Layout } from "../layout.js";
 import { applyAction, fillEmptyGroups, rulesFromFields, rulesToFields, type Fields } from "../rule-draft.js";
 import { TryResultView, tryId, type TryResult } from "./connector-try.js";
@@ -237,9 +237,9 @@ async function saveConnector(c: UiContext, editing: string | null) {
 
   if (!id) {
     const raw = (form.id ?? "").trim();
-    const parsedId = slug.safeParse(raw, { error: zodErrorMap(c.get("lang")) });
+    const parsedId = slug.safeParse(raw);
     if (!raw) errors.id = t.connector.idRequired;
-    else if (!parsedId.success) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
+    else if (!parsedId.success) errors.id = firstIssue(parsedId.error, c.get("lang"));
     else if (parsedId.data === "new") errors.id = t.common.reserved;
     else if (await findConnector(svc, tenant, parsedId.data)) errors.id = t.connector.exists;
     else id = parsedId.data;
@@ -252,7 +252,7 @@ async function saveConnector(c: UiContext, editing: string | null) {
       if (v && typeof v === "object" && !Array.isArray(v)) input = v as Record<string, unknown>;
       else errors.config = `${t.connector.badJson} {…}`;
     } catch (e) {
-      errors.config = `${t.connector.badJson} ${e instanceof Error ? e.message : ""}`.trim();
+      errors.config = `${t.connector.badJson} ${jsonErrorAt(form.config ?? "", e)}`;
     }
   } else if (isKind(form.kind)) {
     const parse = { stored: stored?.kind === form.kind ? stored : null, errors: {} as Fields, badJson: text.badJson };
@@ -262,22 +262,21 @@ async function saveConnector(c: UiContext, editing: string | null) {
 
   const fieldOf = (path: string) => (mode === "json" ? "config" : issueField(path.split(".")) || "");
   if (input) {
-    // One validation, the service's, in the page's language: the issues land beside their controls.
-    const parse = { error: zodErrorMap(c.get("lang")) };
+    // One validation, the service's; its issues are worded in the page's language beside their controls.
     try {
       // Without an id (or with the form's own errors) the config is still checked, so the page shows every error at once.
       if (id && !Object.keys(errors).length) {
-        await putConnector(svc, tenant, id, input, parse);
+        await putConnector(svc, tenant, id, input);
         return c.redirect(`/ui/connectors?saved=${encodeURIComponent(id)}`, 303);
       }
-      checkConnector(input, parse);
+      checkConnector(input);
     } catch (e) {
       if (e instanceof SecretRequired) {
         // Next to each secret to type again, and in the summary the settings that moved.
         errors[""] = `${t.connector.secretMoved}: ${e.destinations.join(", ")}`;
         for (const s of e.secrets) errors[mode === "json" ? "config" : s] = t.connector.secretRetypeMoved;
       } else if (e instanceof DomainError && e.code === "validation_failed") {
-        for (const i of e.issues) {
+        for (const i of localizeIssues(e.issues, c.get("lang"))) {
           const f = fieldOf(i.path);
           const line = mode === "json" && i.path ? `${i.path}: ${i.message}` : i.message;
           errors[f] = errors[f] ? `${errors[f]}; ${line}` : line;
@@ -289,6 +288,17 @@ async function saveConnector(c: UiContext, editing: string | null) {
   // Typed secret values are never sent back, not even after an error: the echo masks them.
   const echoed = mode === "json" ? { config: input ? maskedEcho(input) : (form.config ?? "") } : form;
   return page(kind, echoed, 400);
+}
+
+/**
+ * Where JSON.parse stopped, as line:column: the engine's own message is English, whatever the
+ * page's language, so only its position is kept.
+ */
+function jsonErrorAt(text: string, e: unknown): string {
+  const pos = e instanceof Error ? /position (\d+)/.exec(e.message)?.[1] : undefined;
+  const at = pos === undefined ? text.length : Number(pos);
+  const before = text.slice(0, at).split("\n");
+  return `${before.length}:${before.at(-1)!.length + 1}`;
 }
 
 export function connectorPages(ui: UiApp) {

@@ -1,18 +1,24 @@
 import { role } from "../../../shared/tenant.js";
 import { DomainError } from "../../services/errors.js";
 import { issueKey, listKeys, revokeKey } from "../../services/keys.js";
+import { setTenantTimeZone, tenantTimeZone } from "../../services/tenants.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
-import { SelectField } from "../fields.js";
+import { FormErrors, SelectField, TextField, type FieldErrors } from "../fields.js";
+import { fieldErrors } from "../issues.js";
 import { Banner, CsrfField, Layout, Table } from "../layout.js";
+import { Time } from "../time.js";
 
-async function KeysPage(p: { c: UiContext; created?: { id: string; key: string; role: string } }) {
+type KeysPageProps = { c: UiContext; created?: { id: string; key: string; role: string }; errors?: FieldErrors; zoneTyped?: string; zoneSaved?: boolean };
+
+async function KeysPage(p: KeysPageProps) {
   const { c } = p;
   const t = c.get("t");
   const k = t.keys;
   const csrf = c.get("session").csrf;
   const mine = c.get("session").key.id;
-  const keys = await listKeys(c.get("svc"), tenantOf(c));
-  const when = (s: string | null) => (s ? s.replace("T", " ").slice(0, 19) : k.never);
+  const [keys, zone] = await Promise.all([listKeys(c.get("svc"), tenantOf(c)), tenantTimeZone(c.get("svc"), tenantOf(c))]);
+  const errors = p.errors ?? {};
+  const when = (s: string | null) => (s ? <Time at={s} timeZone={zone} /> : k.never);
   return (
     <Layout t={t} lang={c.get("lang")} title={k.title} current="keys" path="/ui/keys" tenant={tenantOf(c)} csrf={csrf}>
       {p.created ? (
@@ -23,9 +29,11 @@ async function KeysPage(p: { c: UiContext; created?: { id: string; key: string; 
           </code>
         </Banner>
       ) : null}
+      {p.zoneSaved ? <Banner kind="ok">{k.timeZoneSaved}</Banner> : null}
+      <FormErrors errors={errors} title={t.common.fixErrors} labels={{ role: k.role, timeZone: k.timeZone }} />
       <form method="post" action="/ui/keys" class="card inline">
         <CsrfField token={csrf} />
-        <SelectField name="role" label={k.role} value="agent" errors={{}} options={role.options.map((r) => ({ value: r, label: r }))} />
+        <SelectField name="role" label={k.role} value="agent" errors={errors} options={role.options.map((r) => ({ value: r, label: r }))} />
         <button type="submit">{k.create}</button>
       </form>
       <Table head={[k.id, k.role, k.created, k.lastUsed, t.common.actions]}>
@@ -39,7 +47,9 @@ async function KeysPage(p: { c: UiContext; created?: { id: string; key: string; 
             <td>{when(key.lastUsedAt)}</td>
             <td>
               {key.revokedAt ? (
-                `${k.revoked} ${when(key.revokedAt)}`
+                <>
+                  {k.revoked} {when(key.revokedAt)}
+                </>
               ) : (
                 <form method="post" action={`/ui/keys/${key.id}/revoke`}>
                   <CsrfField token={csrf} />
@@ -52,19 +62,35 @@ async function KeysPage(p: { c: UiContext; created?: { id: string; key: string; 
           </tr>
         ))}
       </Table>
+      <form method="post" action="/ui/keys/time-zone" class="card inline" style="margin-top:1rem">
+        <CsrfField token={csrf} />
+        <TextField name="timeZone" label={k.timeZone} hint={k.timeZoneHint} value={p.zoneTyped ?? zone} errors={errors} />
+        <button type="submit">{k.timeZoneSave}</button>
+      </form>
     </Layout>
   );
 }
 
 export function keyPages(ui: UiApp) {
-  ui.get("/keys", async (c) => c.html(await KeysPage({ c })));
+  ui.get("/keys", async (c) => c.html(await KeysPage({ c, zoneSaved: c.req.query("saved") === "time-zone" })));
   // The new key is rendered in this very answer (no redirect), so it never sits in a URL or history entry.
   ui.post("/keys", async (c) => {
     const created = await issueKey(c.get("svc"), tenantOf(c), { role: (await readForm(c)).role }).catch((e: unknown) => {
       if (e instanceof DomainError && e.code === "validation_failed") return null;
       throw e;
     });
-    return created ? c.html(await KeysPage({ c, created }), 201) : c.html(await KeysPage({ c }), 400);
+    return created ? c.html(await KeysPage({ c, created }), 201) : c.html(await KeysPage({ c, errors: { role: c.get("t").keys.roleError } }), 400);
+  });
+  ui.post("/keys/time-zone", async (c) => {
+    const typed = ((await readForm(c)).timeZone ?? "").trim();
+    try {
+      await setTenantTimeZone(c.get("svc"), tenantOf(c), typed);
+    } catch (e) {
+      if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
+      const errors = { timeZone: Object.values(fieldErrors(e.issues, c.get("lang"))).join(" ") };
+      return c.html(await KeysPage({ c, errors, zoneTyped: typed }), 400);
+    }
+    return c.redirect("/ui/keys?saved=time-zone", 303);
   });
   ui.post("/keys/:id/revoke", async (c) => {
     const id = c.req.param("id");

@@ -5,8 +5,9 @@ import { listConnectors } from "../../services/connectors.js";
 import { DomainError } from "../../services/errors.js";
 import { checkNode, deleteNode, findNode, listNodes, putNode } from "../../services/nodes.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
-import { CheckboxField, FormErrors, SelectField, TextField, issuesToFields, type FieldErrors } from "../fields.js";
-import { zodErrorMap, type Dict } from "../i18n.js";
+import { CheckboxField, FormErrors, SelectField, TextField, type FieldErrors } from "../fields.js";
+import type { Dict } from "../i18n.js";
+import { fieldErrors, firstIssue } from "../issues.js";
 import { CsrfField, Layout } from "../layout.js";
 import { notFoundPage } from "./errors.js";
 import { ListPage } from "./list.js";
@@ -201,9 +202,9 @@ async function saveNode(c: UiContext, editing: string | null) {
   let id = editing;
   if (!id) {
     const raw = (form.id ?? "").trim() || slugFromName(form.name ?? "");
-    const parsedId = slug.safeParse(raw, { error: zodErrorMap(c.get("lang")) });
+    const parsedId = slug.safeParse(raw);
     if (!parsedId.success) {
-      if ((form.id ?? "").trim() || (form.name ?? "").trim()) errors.id = parsedId.error.issues[0]?.message ?? "invalid";
+      if ((form.id ?? "").trim() || (form.name ?? "").trim()) errors.id = firstIssue(parsedId.error, c.get("lang"));
     } else if (parsedId.data === "new") {
       errors.id = t.common.reserved;
     } else if (await findNode(c.get("svc"), tenant, parsedId.data)) {
@@ -211,18 +212,17 @@ async function saveNode(c: UiContext, editing: string | null) {
     } else id = parsedId.data;
   }
   const input = formToNodeInput(form);
-  const parse = { error: zodErrorMap(c.get("lang")) };
   try {
     // Without an id the node is still checked, so the page shows every error at once.
     if (id && !Object.keys(errors).length) {
-      await putNode(c.get("svc"), tenant, id, input, parse);
+      await putNode(c.get("svc"), tenant, id, input);
       // Back to the list, where the saved node shows among the others.
       return c.redirect(`/ui/nodes?saved=${encodeURIComponent(id)}`, 303);
     }
-    checkNode(input, parse);
+    checkNode(input);
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
-    for (const [k, m] of Object.entries(issuesToFields(e.issues, FIELDS))) errors[k] ??= m;
+    for (const [k, m] of Object.entries(fieldErrors(e.issues, c.get("lang"), FIELDS))) errors[k] ??= m;
   }
   return c.html(<NodeFormPage c={c} form={form} errors={errors} connectors={await connectorIds(c)} editing={editing} />, 400);
 }
