@@ -37,9 +37,11 @@ async function identify(id: string) {
 /** From the connector page to the fake CRM's consent page. */
 async function connect(clientSecret = fake.client.secret) {
   await page.goto(`${edge.url}/ui/connectors/hs`);
-  await page.getByLabel("Client id of your OAuth app").fill(fake.client.id);
-  await page.getByLabel("Client secret").fill(clientSecret);
-  await page.getByRole("button", { name: "Connect with HubSpot" }).click();
+  // The connector's own form has an OAuth block with a "Client secret" too: fill the Connect card's.
+  const card = page.locator('section[aria-labelledby="oauth-title"]');
+  await card.getByLabel("Client id of your OAuth app").fill(fake.client.id);
+  await card.getByLabel("Client secret").fill(clientSecret);
+  await card.getByRole("button", { name: "Connect with HubSpot" }).click();
   await page.waitForURL(new RegExp(`^${fake.url}/oauth/authorize\\?`));
 }
 
