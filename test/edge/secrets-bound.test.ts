@@ -4,6 +4,7 @@ import { connectorModule, connectorModules } from "../../worker/connectors/regis
 import { splitSecrets } from "../../worker/connectors/secrets.js";
 import { crmFixtures } from "../support/fake-crms/fixtures.js";
 import { call, crmUrl, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
+import { formValues } from "./form-values.js";
 
 /**
  * Issue 9, finding 1: a tenant admin must not be able to read back (or send elsewhere) a CRM
@@ -29,9 +30,15 @@ const sec = (name: string) => `S3cret-${name}-${(seq++).toString(36)}-${Math.ran
 const READS = ["id", "auth", "headers.authorization", "headers.x-api-key", "headers.x-api-token", "headers.x-secret", "body", "query.q", "query.criteria"];
 const rules = { rules: READS.map((path) => ({ when: { path, op: "eq", value: "never" }, destination: "1,1" })), default: "true", notFound: "false" };
 
+/** A config without some of its fields (the OAuth variants replace a static token). */
+function without(config: Record<string, unknown>, ...keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).filter(([k]) => !keys.includes(k)));
+}
+
 /** One valid config per kind pointed at `base`, with fresh secrets in every secret field it has. */
 function configs(base: string): Record<string, Array<Record<string, unknown>>> {
   const fx = (kind: string) => ({ ...crmFixtures[kind]!.config(base), ...rules });
+  const oauth = (tokenUrl: string) => ({ tokenUrl, clientId: "cid", clientSecret: sec("cs"), refreshToken: sec("rt") });
   return {
     webhook: [
       { kind: "webhook", url: `${base}/hook`, auth: { type: "basic", username: "josé", password: `${sec("pw")}-contraseña€` } },
@@ -43,16 +50,16 @@ function configs(base: string): Record<string, Array<Record<string, unknown>>> {
       { kind: "rest", url: `${base}/rec/{idContact}`, auth: { type: "basic", username: "josé", password: `${sec("pw")}-contraseña€` }, ...rules },
       { kind: "rest", url: `${base}/rec/{idContact}`, auth: { type: "bearer", token: sec("token") }, ...rules },
     ],
-    hubspot: [{ ...fx("hubspot"), accessToken: sec("at") }],
+    hubspot: [{ ...fx("hubspot"), accessToken: sec("at") }, { ...without(fx("hubspot"), "accessToken"), oauth: oauth(`${base}/oauth/v1/token`) }],
     salesforce: [
       { ...fx("salesforce"), auth: { type: "oauth", tokenUrl: `${base}/services/oauth2/token`, clientId: "cid", clientSecret: sec("cs"), refreshToken: sec("rt") } },
       { ...fx("salesforce"), auth: { type: "bearer", token: sec("token") } },
     ],
     zoho: [{ ...fx("zoho"), clientSecret: sec("cs"), refreshToken: sec("rt") }],
-    pipedrive: [{ ...fx("pipedrive"), apiToken: sec("pt"), field: "cf" }],
-    zendesk: [{ ...fx("zendesk"), apiToken: sec("zt") }],
+    pipedrive: [{ ...fx("pipedrive"), apiToken: sec("pt"), field: "cf" }, { ...without(fx("pipedrive"), "apiToken"), field: "cf", oauth: oauth(`${base}/oauth/token`) }],
+    zendesk: [{ ...fx("zendesk"), apiToken: sec("zt") }, { ...without(fx("zendesk"), "apiToken", "email"), oauth: oauth(`${base}/oauth/tokens`) }],
     freshdesk: [{ ...fx("freshdesk"), apiKey: sec("fk") }],
-    dynamics365: [{ ...fx("dynamics365"), clientSecret: sec("cs") }],
+    dynamics365: [{ ...fx("dynamics365"), clientSecret: sec("cs") }, { ...fx("dynamics365"), clientSecret: sec("cs"), refreshToken: sec("rt") }],
   };
 }
 
@@ -206,30 +213,21 @@ describe("the connector page says which secrets to type again", () => {
       await putConnector(t, "crm", config);
       const go = await uiSession(t.admin, lang);
       const page = await go("GET", "/ui/connectors/crm");
-      const settings = /<textarea[^>]*name="config"[^>]*>([^<]*)<\/textarea>/.exec(page.html)![1]!.replaceAll("&quot;", '"').replaceAll("&amp;", "&");
       const echo = echoBase();
-      const form = {
-        _csrf: page.csrf,
-        kind: "hubspot",
-        timeoutMs: "1500",
-        "cache.ttlSeconds": "60",
-        "cache.negativeTtlSeconds": "10",
-        "cache.staleIfErrorSeconds": "300",
-        config: JSON.stringify({ ...(JSON.parse(settings) as object), baseUrl: echo }),
-        "secret:accessToken": "",
-      };
+      // What the browser submits from the page as drawn (secrets drawn empty), with the CRM moved.
+      const form = { ...formValues(page.html, "/ui/connectors/crm"), _csrf: page.csrf, baseUrl: echo, accessToken: "" };
       const saved = await go("POST", "/ui/connectors/crm", form);
       expect(saved.res.status).toBe(400);
       expect(saved.html).toContain(moved);
       // The message sits under the accessToken field, tied to it for screen readers.
-      const field = /<input[^>]*name="secret:accessToken"[^>]*>/.exec(saved.html)![0];
+      const field = /<input[^>]*name="accessToken"[^>]*>/.exec(saved.html)![0];
       const errId = /aria-describedby="([^" ]*-err)/.exec(field)?.[1];
       expect(errId).toBeTruthy();
       expect(new RegExp(`id="${errId}"[^>]*>${retype}`).test(saved.html)).toBe(true);
       expectNoLeak(saved.html, config);
       expect(await echoCalls(echo)).toBe(0);
       // Typing the secret again with the new server is accepted.
-      const again = await go("POST", "/ui/connectors/crm", { ...form, _csrf: saved.csrf || page.csrf, "secret:accessToken": "a-new-token-typed-by-someone-who-knows" });
+      const again = await go("POST", "/ui/connectors/crm", { ...form, _csrf: saved.csrf || page.csrf, accessToken: "a-new-token-typed-by-someone-who-knows" });
       expect(again.res.status).toBe(303);
     });
   }
