@@ -7,7 +7,8 @@ const ROOTS = ["worker", "pbx-agent/src", "shared"];
 // Lines that hand out a reason: a `reason` field or variable, a CrmError code, a chain fallback.
 const REASON_LINE = /\breason\b|CrmError\(|fallback\(|FAULTS/;
 // Snake-case words on such lines that are not reasons: an interaction type, a metric's kind label.
-const NOT_REASONS = new Set(["crm_true_false", "crm_url"]);
+// Interaction names, a metric label and a caller-lookup state that sit on lines naming reasons.
+const NOT_REASONS = new Set(["crm_true_false", "crm_url", "typed_ahead"]);
 const CODE = /["'`]([a-z]+(?:_[a-z0-9]+)+(?::[a-z_]*)?)["'`$]/g;
 
 function sources(dir: string): string[] {

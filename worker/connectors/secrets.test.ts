@@ -49,13 +49,13 @@ describe("connector secrets", () => {
     expect(byKind).toEqual({
       webhook: { secrets: ["auth.password", "auth.token", "auth.value"], destinations: ["url:origin"] },
       rest: { secrets: ["auth.password", "auth.token", "auth.value", "headers.*"], destinations: ["url:origin"] },
-      hubspot: { secrets: ["accessToken"], destinations: ["baseUrl:origin"] },
+      hubspot: { secrets: ["accessToken", "oauth.clientSecret", "oauth.refreshToken"], destinations: ["baseUrl:origin", "oauth.tokenUrl:url"] },
       salesforce: { secrets: ["auth.clientSecret", "auth.refreshToken", "auth.token"], destinations: ["auth.tokenUrl:url", "instanceUrl:origin"] },
       zoho: { secrets: ["clientSecret", "refreshToken"], destinations: ["accountsUrl:url", "apiDomain:origin"] },
-      pipedrive: { secrets: ["apiToken"], destinations: ["baseUrl:origin"] },
-      zendesk: { secrets: ["apiToken"], destinations: ["baseUrl:origin", "subdomain:name"] },
+      pipedrive: { secrets: ["apiToken", "oauth.clientSecret", "oauth.refreshToken"], destinations: ["baseUrl:origin", "oauth.tokenUrl:url"] },
+      zendesk: { secrets: ["apiToken", "oauth.clientSecret", "oauth.refreshToken"], destinations: ["baseUrl:origin", "oauth.tokenUrl:url", "subdomain:name"] },
       freshdesk: { secrets: ["apiKey"], destinations: ["baseUrl:origin", "domain:name"] },
-      dynamics365: { secrets: ["clientSecret"], destinations: ["orgUrl:origin", "tokenUrl:url"] },
+      dynamics365: { secrets: ["clientSecret", "refreshToken"], destinations: ["orgUrl:origin", "tokenUrl:url"] },
     });
     expect(changedDestinations({ kind: "rest", url: "https://a.example/{idContact}" } as never, { kind: "rest", url: "https://b.example/{idContact}" } as never, rest.destinations)).toEqual(["url"]);
   });
