@@ -93,7 +93,7 @@ export class TenantHome extends DurableObject<Env> {
 
   list(q: DecisionQuery): DecisionEntry[] {
     return this.read<{ entry: string }>(
-      "SELECT entry FROM decisions WHERE (?1 IS NULL OR node = ?1) AND (?2 IS NULL OR outcome = ?2) ORDER BY seq DESC LIMIT ?3",
+      "SELECT entry FROM decisions WHERE (?1 IS NULL OR node = ?1) AND (?2 IS NULL OR outcome = ?2) ORDER BY at DESC, seq DESC LIMIT ?3",
       q.node ?? null,
       q.outcome ?? null,
       q.limit,
