@@ -62,14 +62,24 @@ async function keyOf(ctx: LookupContext, grant: OAuthGrant): Promise<string> {
   return `${ctx.tenant}\u0000${ctx.connectorId}\u0000${creds}`;
 }
 
+/**
+ * A token endpoint request's form and headers, with the client authenticated as the CRM wants it
+ * (RFC 6749 2.3.1: HTTP Basic, or client_id/client_secret in the body). Shared by the refresh
+ * here and the consent's code exchange (worker/oauth-connect/flow.ts).
+ */
+export function tokenRequest(form: URLSearchParams, client: { clientId: string; clientSecret: string; clientAuth?: "basic" | "body" | undefined }): Record<string, string> {
+  const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" };
+  if (client.clientAuth === "basic") headers.Authorization = basicAuth(client.clientId, client.clientSecret);
+  else {
+    form.set("client_id", client.clientId);
+    form.set("client_secret", client.clientSecret);
+  }
+  return headers;
+}
+
 async function requestToken(ctx: LookupContext, grant: OAuthGrant, opts: OAuthOptions): Promise<Token> {
   const form = new URLSearchParams({ grant_type: grant.refreshToken ? "refresh_token" : "client_credentials" });
-  const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" };
-  if (grant.clientAuth === "basic") headers.Authorization = basicAuth(grant.clientId, grant.clientSecret);
-  else {
-    form.set("client_id", grant.clientId);
-    form.set("client_secret", grant.clientSecret);
-  }
+  const headers = tokenRequest(form, grant);
   if (grant.refreshToken) form.set("refresh_token", grant.refreshToken);
   if (grant.scope) form.set("scope", grant.scope);
   const res = await crmFetch(

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { crmFetch } from "../connectors/http.js";
-import { basicAuth } from "../connectors/http.js";
+import { tokenRequest } from "../connectors/oauth.js";
 import { REPLY_CAP } from "../connectors/reply-budget.js";
 import type { Env } from "../env.js";
 import { decrypt, encrypt, randomToken, sha256Hex, toBase64 } from "../security/crypto.js";
@@ -164,12 +164,7 @@ export async function finishConnect(ctx: ServiceContext, f: Finish): Promise<str
 /** RFC 6749 4.1.3 (+ RFC 7636 4.5): the code, the same redirect URI, the client and the PKCE verifier. */
 async function exchange(env: Env, provider: Provider, sealed: Sealed, code: string): Promise<string> {
   const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: sealed.redirectUri });
-  const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" };
-  if (provider.clientAuth === "basic") headers.Authorization = basicAuth(sealed.clientId, sealed.clientSecret);
-  else {
-    form.set("client_id", sealed.clientId);
-    form.set("client_secret", sealed.clientSecret);
-  }
+  const headers = tokenRequest(form, { clientId: sealed.clientId, clientSecret: sealed.clientSecret, clientAuth: provider.clientAuth });
   if (provider.pkce) form.set("code_verifier", sealed.verifier);
   let res: Awaited<ReturnType<typeof crmFetch>>;
   try {
