@@ -25,6 +25,10 @@ export type SoakReport = {
   /** After a tenth of the run: V8 grows its heap to its working size first, so "flat" is judged from here. */
   agentRssWarmMb: number;
   agentRssEndMb: number;
+  /** One sample a minute (or ten over a short run), from the first call on. */
+  agentRssSeriesMb: number[];
+  /** Largest distance of any later sample from the one at minute 5 (a tenth of a short run), in %: the ±10 % criterion. */
+  agentRssDriftFromWarmPct: number;
   agentAlive: boolean;
   /** Agent log lines holding a full customer id or the agent key: must be 0. */
   leakyLogLines: number;
@@ -55,11 +59,19 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
     const started = Date.now();
     const events = { restart: false, drop: false };
     let rssWarm = NaN;
+    const series: number[] = [rssStart];
+    const sampleEveryMs = Math.min(60_000, (opts.seconds * 1000) / 10);
+    const warmAtMs = Math.min(300_000, opts.seconds * 100);
+    const sampler = setInterval(() => {
+      const mb = rssMb(pid);
+      series.push(mb);
+      if (Number.isNaN(rssWarm) && Date.now() - started >= warmAtMs) rssWarm = mb;
+      log(`agent RSS ${mb.toFixed(1)} MB`);
+    }, sampleEveryMs);
     while (seq < total && Date.now() - started < opts.seconds * 1000 + 5000) {
       const due = started + (seq * 1000) / opts.rate;
       await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
       const elapsed = (Date.now() - started) / (opts.seconds * 1000);
-      if (Number.isNaN(rssWarm) && elapsed > 0.1) rssWarm = rssMb(pid);
       if (!events.restart && elapsed > 0.33) {
         events.restart = true;
         log("restarting the edge");
@@ -85,6 +97,11 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
       );
     }
     const attempted = await Promise.all(results);
+    clearInterval(sampler);
+    const rssEnd = rssMb(pid);
+    series.push(rssEnd);
+    const afterWarm = series.slice(series.indexOf(rssWarm));
+    const drift = Number.isNaN(rssWarm) ? NaN : Math.max(...afterWarm.map((mb) => Math.abs(mb - rssWarm) / rssWarm)) * 100;
     // While the agent's WebSocket is down, Asterisk's Stasis() itself fails and the dialplan goes
     // on: such calls never reach the agent, so they are not "placed" calls.
     const done = attempted.filter((d) => !/place call: 409/.test(d.error));
@@ -141,7 +158,9 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
       routeP99Ms: round(percentile(routeMs, 99)),
       agentRssStartMb: round(rssStart),
       agentRssWarmMb: round(rssWarm),
-      agentRssEndMb: round(rssMb(pid)),
+      agentRssEndMb: round(rssEnd),
+      agentRssSeriesMb: series.map((mb) => round(mb, 1)),
+      agentRssDriftFromWarmPct: round(drift),
       agentAlive: w.agent.child.exitCode === null,
       leakyLogLines: w.agent.output.filter((l) => /\b1\d{5}\b/.test(l) || l.includes(w.tenant.agent)).length,
       wrongSamples,
