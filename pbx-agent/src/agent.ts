@@ -178,6 +178,7 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
         const arrived = new Promise<void>((resolve) => {
           arriving.set(id, resolve);
           timer = setTimeout(resolve, moveStartMs);
+          timer.unref();
         });
         let failure = `no StasisStart within ${moveStartMs} ms`;
         try {
@@ -219,7 +220,8 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
       // Re-listed at every beat while the peer is down: a channel may still be entering its app.
       const listed = await bounded(client.applications.get({ applicationName: app }), "applications.get").then((a) => a.channel_ids ?? [], () => [] as string[]);
       const unknown = listed.filter((id) => !calls.calls.has(id) && !orphans.has(id));
-      if (unknown.length > 0) await takeOver(client, unknown);
+      // Not awaited: a move waiting for its StasisStart must not hold up the next beat's listing (`orphans` keeps a call from being taken twice).
+      if (unknown.length > 0) void takeOver(client, unknown).catch((err: unknown) => log.error({ peer: app, err: String(err) }, "peer takeover crashed"));
     } finally {
       busyPeers.delete(app);
     }
