@@ -17,7 +17,15 @@ export type AgentOptions = {
   onCallEnd?: (report: CallReport) => void;
   /** How long to wait after a reconnect before sending a channel that is still unknown to its failure destination. */
   orphanGraceMs?: number;
+  /**
+   * How long a dead peer's channel, once moved into our app, may take to arrive (StasisStart) before
+   * it is sent to its failure destination instead. The move waits behind the prompt the dead agent
+   * had started (one command queue per channel), so this must outlast the longest prompt.
+   */
+  moveStartMs?: number;
 };
+
+const MOVE_START_MS = 10_000;
 
 export type Agent = {
   /** Resolves once the events WebSocket is open for the first time. */
@@ -59,6 +67,9 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
   let connection: AriConnection | null = null;
   const calls = new AriCalls(() => connection?.client() ?? null, now);
   const orphans = new Set<string>();
+  /** A dead peer's channels we asked to move here, until their StasisStart arrives. */
+  const arriving = new Map<string, () => void>();
+  const moveStartMs = opts.moveStartMs ?? MOVE_START_MS;
   let draining = false;
   const idleWaiters = new Set<() => void>();
   let markReady!: () => void;
@@ -84,7 +95,13 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
   function onEvent(ev: AriEvent) {
     if (ev.type === "StasisStart") {
       const id = ev.channel?.id;
-      if (!id || calls.calls.has(id) || orphans.has(id)) return;
+      if (!id) return;
+      const moved = arriving.get(id);
+      // A taken-over call arriving: served from here like any new call (it is in `orphans` while it moves).
+      if (moved) {
+        arriving.delete(id);
+        moved();
+      } else if (calls.calls.has(id) || orphans.has(id)) return;
       const [tenant = "", node = ""] = ev.args ?? [];
       const ch = calls.open(id, ev.channel?.caller?.number ?? "");
       // A call arriving while we shut down is not started only to be cut: straight to its failure destination.
@@ -115,11 +132,7 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
     await adopt(client, unknown, "ari: channel already in the app on connect; sending it to its failure destination");
   }
 
-  /**
-   * Sends channels nobody serves to their failure destination. ARI controls a channel by id
-   * whichever app it sits in (res_stasis keeps one control per channel), so this works for a
-   * dead peer's channels too.
-   */
+  /** Sends channels left in our own app, that nobody serves, to their failure destination. */
   async function adopt(client: AriClient, ids: string[], why: string) {
     for (const id of ids) {
       if (calls.calls.has(id) || orphans.has(id)) continue;
@@ -140,6 +153,56 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
     }
   }
 
+  /**
+   * A dead peer's calls, finished here. ARI controls a channel by id whichever app holds it
+   * (res_stasis keeps one control per channel), so each one is moved into our app with the
+   * tenant,node it entered Stasis() with, and its StasisStart runs the node from the start: the
+   * prompt again, digits typed to the dead agent lost. A refused move, or one whose StasisStart does
+   * not come in time (ApplicationMoveFailed would go to the dead app, not to us), goes to its
+   * failure destination as before, so nothing is left in Stasis.
+   */
+  async function takeOver(client: AriClient, ids: string[]) {
+    await Promise.all(
+      ids.map(async (id) => {
+        if (calls.calls.has(id) || orphans.has(id)) return;
+        orphans.add(id);
+        let appData: string;
+        try {
+          appData = (await bounded(client.channels.get({ channelId: id }), "channels.get")).dialplan?.app_data ?? "";
+        } catch {
+          orphans.delete(id);
+          return; // gone meanwhile
+        }
+        const [, tenant = "", node = ""] = appData.split(",").map((s) => s.trim());
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const arrived = new Promise<void>((resolve) => {
+          arriving.set(id, resolve);
+          timer = setTimeout(resolve, moveStartMs);
+          timer.unref();
+        });
+        let failure = `no StasisStart within ${moveStartMs} ms`;
+        try {
+          await bounded(client.channels.move({ channelId: id, app: config.ari.app, appArgs: `${tenant},${node}` }), "channels.move");
+          await arrived;
+        } catch (err) {
+          failure = String(err);
+        } finally {
+          clearTimeout(timer);
+          arriving.delete(id);
+        }
+        // Whatever the REST answer said, the StasisStart is what counts.
+        if (calls.calls.has(id)) {
+          log.warn({ callId: id, tenant, node }, "peer agent down: its call moved here and starts its node over");
+          return;
+        }
+        log.warn({ callId: id, tenant, node, reason: failure }, "peer agent down: cannot move its call here; sending it to its failure destination");
+        const ch = calls.open(id);
+        ch.end({ code: "orphaned" });
+        startCall(ch, tenant, node);
+      }),
+    );
+  }
+
   // Two agents on one Asterisk: each beats its own variable and watches its peers' (see ari/peers.ts).
   const peers = new PeerWatch(config.peers.apps, config.peers.deadMs, now());
   const beatMs = Math.max(100, Math.floor(config.peers.deadMs / 3));
@@ -157,7 +220,8 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
       // Re-listed at every beat while the peer is down: a channel may still be entering its app.
       const listed = await bounded(client.applications.get({ applicationName: app }), "applications.get").then((a) => a.channel_ids ?? [], () => [] as string[]);
       const unknown = listed.filter((id) => !calls.calls.has(id) && !orphans.has(id));
-      if (unknown.length > 0) await adopt(client, unknown, "peer agent down: sending its call to its failure destination");
+      // Not awaited: a move waiting for its StasisStart must not hold up the next beat's listing (`orphans` keeps a call from being taken twice).
+      if (unknown.length > 0) void takeOver(client, unknown).catch((err: unknown) => log.error({ peer: app, err: String(err) }, "peer takeover crashed"));
     } finally {
       busyPeers.delete(app);
     }

@@ -35,7 +35,12 @@ interface Client extends EventEmitter {
   start(app: string): Promise<void>;
   stop(): void;
   Playback(): Playback;
-  channels: { get(p: { channelId: string }): Promise<Channel>; list(): Promise<Channel[]>; hangup(p: { channelId: string }): Promise<void> };
+  channels: {
+    get(p: { channelId: string }): Promise<Channel>;
+    list(): Promise<Channel[]>;
+    hangup(p: { channelId: string }): Promise<void>;
+    move(p: { channelId: string; app: string; appArgs?: string }): Promise<void>;
+  };
   playbacks: { get(p: { playbackId: string }): Promise<Playback> };
   applications: { get(p: { applicationName: string }): Promise<{ name: string; channel_ids: string[] }> };
   asterisk: { ping(): Promise<{ ping: string }> };
@@ -82,7 +87,7 @@ describe("ari-client 2.2 against the fake Asterisk", () => {
   it("loads the Swagger declarations and exposes the operations the agent uses", async () => {
     const c = await connect();
     const ops = c as unknown as Record<string, Record<string, unknown>>;
-    for (const op of ["list", "get", "answer", "play", "playWithId", "setChannelVar", "getChannelVar", "continueInDialplan", "hangup"]) {
+    for (const op of ["list", "get", "answer", "play", "playWithId", "setChannelVar", "getChannelVar", "continueInDialplan", "hangup", "move"]) {
       expect(typeof ops.channels?.[op], `channels.${op}`).toBe("function");
     }
     expect(typeof ops.playbacks?.stop).toBe("function");
@@ -209,6 +214,23 @@ describe("ari-client 2.2 against the fake Asterisk", () => {
     await (await c.channels.get({ channelId: id })).continueInDialplan({ context: "acc-dest", extension: "3-1", priority: 1 });
     await end;
     expect(fake.channelState(id)).toMatchObject({ state: "continued", extension: "3-1" });
+  });
+
+  it("moves a channel left in a dead app into its own: channels.move({channelId, app, appArgs}) → StasisStart with the args", async () => {
+    // The dead agent: its app held the call when its WebSocket went away.
+    const gone = await ari.connect(fake.url, fake.username, fake.password);
+    await gone.start("crm-bridge-a");
+    await fake.waitForApp("crm-bridge-a");
+    const id = fake.placeCall({ app: "crm-bridge-a", args: ["acme", "sales"] });
+    gone.stop();
+    await fake.waitFor(() => !fake.isConnected("crm-bridge-a"), 2000, "crm-bridge-a inactive");
+
+    const c = await connect();
+    const started = nextEvent(c, "StasisStart", (e) => e.channel?.id === id);
+    await c.channels.move({ channelId: id, app: fake.app, appArgs: "acme,sales" });
+    expect((await started).args).toEqual(["acme", "sales"]);
+    expect(fake.channelsInApp()).toEqual([id]);
+    await expect(c.channels.move({ channelId: "1.999", app: fake.app })).rejects.toThrow(/Channel not found/);
   });
 
   it("delivers a caller hang-up mid-prompt as ChannelHangupRequest → PlaybackFinished failed → StasisEnd, then 404s", async () => {

@@ -66,7 +66,8 @@ export type AriEvent =
   | ({ type: "PlaybackStarted"; timestamp: string; playback: PlaybackJson } & EventTail)
   | ({ type: "PlaybackContinuing"; timestamp: string; playback: PlaybackJson } & EventTail)
   | ({ type: "PlaybackFinished"; timestamp: string; playback: PlaybackJson } & EventTail)
-  | ({ type: "ApplicationReplaced"; timestamp: string } & EventTail);
+  | ({ type: "ApplicationReplaced"; timestamp: string } & EventTail)
+  | ({ type: "ApplicationMoveFailed"; timestamp: string; channel: ChannelJson; destination: string; args: string[] } & EventTail);
 
 export type AriEventType = AriEvent["type"];
 

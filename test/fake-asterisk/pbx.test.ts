@@ -225,6 +225,87 @@ describe("fake Asterisk state machine", () => {
     }
   });
 
+  describe("POST /channels/{id}/move (Channels REST API, since 13.26/16.3; from the docs, not a trace)", () => {
+    it("204; StasisEnd to the old app, then StasisStart with appArgs to the new one; the new app controls it", async () => {
+      const { f, a, id } = await answeredCall();
+      const b = await connectRawApp(f, "crm-bridge-b");
+      try {
+        expect((await a.rest("POST", `/channels/${id}/move`, { app: "crm-bridge-b", appArgs: "acme,sales" })).status).toBe(204);
+        const start = await b.nextEvent("StasisStart");
+        expect(start).toMatchObject({ args: ["acme", "sales"], application: "crm-bridge-b", channel: { id, dialplan: { app_data: "crm-bridge-b,acme,sales" } } });
+        const end = await a.nextEvent("StasisEnd");
+        expect(end.channel.id).toBe(id);
+        const order = f.events.filter((e) => e.event.type === "StasisEnd" || (e.event.type === "StasisStart" && e.app === "crm-bridge-b")).map((e) => `${e.event.type}@${e.app}`);
+        expect(order).toEqual(["StasisEnd@crm-bridge", "StasisStart@crm-bridge-b"]);
+        expect(f.channelsInApp()).toEqual([]);
+        expect(f.channelsInApp("crm-bridge-b")).toEqual([id]);
+        expect((await b.rest("GET", "/applications/crm-bridge-b")).body).toMatchObject({ channel_ids: [id] });
+        await f.sendDtmf(id, "7");
+        expect((await b.nextEvent("ChannelDtmfReceived")).digit).toBe("7");
+        expect(a.events.some((e) => e.type === "ChannelDtmfReceived")).toBe(false);
+      } finally {
+        b.close();
+      }
+    });
+
+    it("404 for an unknown channel, 409 for one no longer in Stasis", async () => {
+      const { a, id } = await answeredCall();
+      expect(await a.rest("POST", "/channels/1.999/move", { app: "crm-bridge-b" })).toMatchObject({ status: 404, body: { message: "Channel not found" } });
+      expect((await a.rest("POST", `/channels/${id}/continue`, { context: "acc-dest", extension: "3-1", priority: "1" })).status).toBe(204);
+      await a.nextEvent("StasisEnd");
+      expect(await a.rest("POST", `/channels/${id}/move`, { app: "crm-bridge-b" })).toMatchObject({ status: 409, body: { message: "Channel not in Stasis application" } });
+    });
+
+    it("asynchronous like continue: 204 at once during a prompt, the move happens when the prompt ends", async () => {
+      const { f, a, id } = await answeredCall({ playbackMs: 150 });
+      const b = await connectRawApp(f, "crm-bridge-b");
+      try {
+        await a.rest("POST", `/channels/${id}/play/p1`, { media: "sound:hello-world" });
+        expect((await a.rest("POST", `/channels/${id}/move`, { app: "crm-bridge-b", appArgs: "acme,sales" })).status).toBe(204);
+        expect(f.channelsInApp()).toEqual([id]);
+        await b.nextEvent("StasisStart");
+        expect(a.events.map((e) => e.type).slice(-2)).toEqual(["PlaybackFinished", "StasisEnd"]);
+      } finally {
+        b.close();
+      }
+    });
+
+    it("to an app nobody is subscribed to: 204, then ApplicationMoveFailed to the old app and the channel stays", async () => {
+      const { f, a, id } = await answeredCall();
+      expect((await a.rest("POST", `/channels/${id}/move`, { app: "nobody", appArgs: "acme,sales" })).status).toBe(204);
+      const failed = await a.nextEvent("ApplicationMoveFailed");
+      expect(failed).toMatchObject({ destination: "nobody", args: ["acme", "sales"], application: "crm-bridge", channel: { id } });
+      expect(Object.keys(failed)).toEqual(["type", "timestamp", "channel", "destination", "args", "asterisk_id", "application"]);
+      expect(a.events.some((e) => e.type === "StasisEnd")).toBe(false);
+      expect(f.channelsInApp()).toEqual([id]);
+      expect((await a.rest("POST", `/channels/${id}/answer`)).status).toBe(204);
+    });
+
+    it("out of the app of a dead agent (no WebSocket): another app moves it by id into itself", async () => {
+      const { f, a, id } = await answeredCall();
+      const b = await connectRawApp(f, "crm-bridge-b");
+      try {
+        a.close();
+        await f.waitFor(() => !f.isConnected(), 2000, "app inactive");
+        expect((await b.rest("POST", `/channels/${id}/move`, { app: "crm-bridge-b", appArgs: "acme,plain" })).status).toBe(204);
+        expect((await b.nextEvent("StasisStart")).args).toEqual(["acme", "plain"]);
+        expect(f.events.find((e) => e.event.type === "StasisEnd")).toMatchObject({ app: "crm-bridge", delivered: false });
+        expect((await b.rest("GET", `/applications/${f.app}`)).status).toBe(404);
+      } finally {
+        b.close();
+      }
+    });
+
+    it("override() answers a request instead of carrying it out, until cleared (test fault injection)", async () => {
+      const { f, a, id } = await answeredCall();
+      f.override((r) => (r.path.endsWith("/move") ? { status: 500, body: { message: "Failed to switch Stasis applications" } } : undefined));
+      expect(await a.rest("POST", `/channels/${id}/move`, { app: "crm-bridge" })).toMatchObject({ status: 500 });
+      expect((await a.rest("POST", `/channels/${id}/answer`)).status).toBe(204);
+      f.override(null);
+      expect((await a.rest("POST", `/channels/${id}/move`, { app: "crm-bridge" })).status).toBe(204);
+    });
+  });
+
   it("global variables: GET of an unset one is 200 with an empty value; POST sets it", async () => {
     const { a } = await answeredCall();
     expect(await a.rest("GET", "/asterisk/variable", { variable: "CRM_BRIDGE_ALIVE_X" })).toMatchObject({ status: 200, body: { value: "" } });

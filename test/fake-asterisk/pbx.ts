@@ -263,6 +263,8 @@ export class Pbx {
         return this.restHangup(params.channelId ?? "", q);
       case "channels.continueInDialplan":
         return this.restContinue(params.channelId ?? "", q);
+      case "channels.move":
+        return this.restMove(params.channelId ?? "", nonEmpty(q.app), first(q.appArgs));
       case "channels.answer":
         return this.restAnswer(params.channelId ?? "");
       case "channels.play":
@@ -363,6 +365,36 @@ export class Pbx {
           c.phase = { state: "continued", ...to };
           this.changed();
         }
+      },
+    });
+    return { status: 204, after: () => this.pump(ch) };
+  }
+
+  /**
+   * POST /channels/{id}/move (ARI since 13.26/16.3). `ast_ari_channels_move()` only queues the move
+   * on the channel's control (`stasis_app_control_move()`, asynchronous like `continue`) and answers
+   * 204; whether the target app exists is found out later, on the channel thread: StasisEnd to the
+   * old app then StasisStart (args from appArgs) to the new one, or, when the new app is not there,
+   * ApplicationMoveFailed to the old app and the channel stays where it was.
+   */
+  private restMove(channelId: string, app: string | undefined, appArgs: string | undefined): RestReply {
+    const ch = this.control(channelId);
+    if (!("json" in ch)) return ch;
+    // Not from the Asterisk source (the swagger marks `app` required; the handler would pass NULL on).
+    if (!app) return err(400, { message: "app is required" });
+    const args = appArgs === undefined || appArgs === "" ? [] : appArgs.split(",");
+    ch.queue.push({
+      exec: (c) => {
+        if (!this.isAppActive(app)) {
+          this.emit(c.app, { type: "ApplicationMoveFailed", timestamp: ariTimestamp(), channel: this.snapshot(c), destination: app, args: [...args], ...this.tail(c.app) });
+          return;
+        }
+        this.emit(c.app, { type: "StasisEnd", timestamp: ariTimestamp(), channel: this.snapshot(c), ...this.tail(c.app) });
+        c.app = app;
+        c.args = args;
+        c.json.dialplan = { ...c.json.dialplan, app_data: [app, ...args].join(",") };
+        this.emit(app, { type: "StasisStart", timestamp: ariTimestamp(), args: [...args], channel: this.snapshot(c), ...this.tail(app) });
+        this.changed();
       },
     });
     return { status: 204, after: () => this.pump(ch) };

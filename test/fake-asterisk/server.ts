@@ -112,8 +112,15 @@ export interface FakeAsterisk {
   /** Channel ids in Stasis for the app right now. */
   channelsInApp(app?: string): string[];
   clearRecords(): void;
+  /**
+   * Fault injection for tests, not Asterisk behaviour: while set, a REST request for which `handler`
+   * returns a reply is answered with it and not carried out (e.g. a refused move). `null` clears it.
+   */
+  override(handler: RestOverride | null): void;
   close(): Promise<void>;
 }
+
+export type RestOverride = (req: { method: string; path: string; query: Query }) => { status: number; body?: unknown } | undefined;
 
 const REALM = "Asterisk REST Interface";
 
@@ -170,6 +177,7 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
   const dtmfTimers = new Set<ReturnType<typeof setTimeout>>();
   let seq = 0;
   let lastEventSeq = 0;
+  let restOverride: RestOverride | null = null;
 
   const changed = (): void => void changes.emit("change");
 
@@ -269,6 +277,8 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
         if (merged[k] === undefined && v !== null && v !== undefined) merged[k] = Array.isArray(v) ? v.map(String) : String(v);
       }
     }
+    const forced = restOverride?.({ method, path: decodeURIComponent(ariPath), query: merged });
+    if (forced) return forced;
     return pbx.handle(match.op, match.params, merged);
   };
 
@@ -511,6 +521,9 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
       return p;
     },
     channelsInApp: (app) => pbx.channelIdsInApp(app ?? defaultApp),
+    override: (handler) => {
+      restOverride = handler;
+    },
     clearRecords: () => {
       commands.length = 0;
       events.length = 0;

@@ -48,6 +48,7 @@ export const OPERATIONS: Operation[] = [
   { resource: "channels", path: "/channels/{channelId}", httpMethod: "GET", nickname: "get", responseClass: "Channel", parameters: [path("channelId")] },
   { resource: "channels", path: "/channels/{channelId}", httpMethod: "DELETE", nickname: "hangup", responseClass: "void", parameters: [path("channelId"), query("reason_code"), query("reason")] },
   { resource: "channels", path: "/channels/{channelId}/continue", httpMethod: "POST", nickname: "continueInDialplan", responseClass: "void", parameters: [path("channelId"), query("context"), query("extension"), query("priority", "int"), query("label")] },
+  { resource: "channels", path: "/channels/{channelId}/move", httpMethod: "POST", nickname: "move", responseClass: "void", parameters: [path("channelId"), query("app", "string", true), query("appArgs")] },
   { resource: "channels", path: "/channels/{channelId}/answer", httpMethod: "POST", nickname: "answer", responseClass: "void", parameters: [path("channelId")] },
   { resource: "channels", path: "/channels/{channelId}/play", httpMethod: "POST", nickname: "play", responseClass: "Playback", parameters: [path("channelId"), ...playParams, query("playbackId")] },
   { resource: "channels", path: "/channels/{channelId}/play/{playbackId}", httpMethod: "POST", nickname: "playWithId", responseClass: "Playback", parameters: [path("channelId"), path("playbackId"), ...playParams] },
@@ -113,6 +114,7 @@ export const EVENT_MODELS: Record<AriEventType, Props> = {
   PlaybackContinuing: { playback: { type: "Playback", required: true } },
   PlaybackFinished: { playback: { type: "Playback", required: true } },
   ApplicationReplaced: {},
+  ApplicationMoveFailed: { ...channelProp, destination: str, args: strList },
 };
 
 function toModel(id: string, props: Props): object {

@@ -14,6 +14,8 @@ export interface AriClient extends EventEmitter {
     play(p: { channelId: string; media: string; playbackId?: string }): PromiseLike<unknown>;
     setChannelVar(p: { channelId: string; variable: string; value: string }): PromiseLike<unknown>;
     continueInDialplan(p: { channelId: string; context: string; extension: string; priority: number }): PromiseLike<unknown>;
+    /** Since 13.26/16.3: StasisEnd in the channel's app, then StasisStart with `appArgs` (comma-separated) in `app`. */
+    move(p: { channelId: string; app: string; appArgs?: string }): PromiseLike<unknown>;
     hangup(p: { channelId: string; reason?: string }): PromiseLike<unknown>;
     get(p: { channelId: string }): PromiseLike<AriChannelJson>;
     getChannelVar(p: { channelId: string; variable: string }): PromiseLike<{ value: string }>;

@@ -66,6 +66,8 @@ export type RigOptions = {
   agent?: AgentOptions;
   nodeCacheTtlMs?: number;
   shutdownGraceMs?: number;
+  /** Other agents' apps on the same Asterisk (ARI_PEER_APPS / ARI_PEER_DEAD_MS); default none. */
+  peers?: { apps: string[]; deadMs: number };
 };
 
 export async function startRig(o: RigOptions = {}): Promise<Rig> {
@@ -73,7 +75,7 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
   const edge = await startFakeEdge();
   const config: AgentConfig = {
     ari: { url: o.ariUrl ?? asterisk.url, username: asterisk.username, password: o.ariPassword ?? asterisk.password, app: asterisk.app, reconnectMaxMs: 1000 },
-    peers: { apps: [], deadMs: 3000 },
+    peers: o.peers ?? { apps: [], deadMs: 3000 },
     edge: { url: o.edgeUrl ?? edge.url, key: edge.key },
     edgeTimeoutMs: o.edgeTimeoutMs ?? 500,
     destinations: DESTINATIONS,
