@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from "vitest";
 import type { Log } from "../support/fake-crms/common.js";
 import { crmFixtures } from "../support/fake-crms/fixtures.js";
 import { CALLERS } from "../support/fake-crms/phone-book.js";
-import { call, crmCalls, crmPath, json, newTenant, putConnector, putNode } from "./helpers.js";
+import { call, crmCalls, crmPath, json, newTenant, OPERATOR, putConnector, putNode } from "./helpers.js";
 
 type CallerKey = keyof typeof CALLERS;
 
@@ -119,6 +119,35 @@ describe("identify by caller number", () => {
     const other = await hubspotNode();
     const res = await byNumber(other.t, "n", "911 23 45 67");
     expect(res.headers.get("x-bridge-reason")).toBe("caller_number_unusable");
+  });
+
+  it("the tenant's defaultCountry reads national numbers for nodes without one; the node's own wins; null removes it", async () => {
+    const { t } = await hubspotNode();
+    const setTenant = (body: Record<string, unknown>) => call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "cn", ...body } });
+    const found = { status: "ok", destination: "1,3", idContact: "700001" };
+    for (const bad of ["es", "XX", "ESP", 34]) expect((await setTenant({ defaultCountry: bad })).status, String(bad)).toBe(400);
+    const set = await setTenant({ defaultCountry: "ES" });
+    expect(await json(set)).toMatchObject({ id: t.id, defaultCountry: "ES" });
+    // The identify context this isolate already holds is read again at once: no stale country.
+    expect(await json(await byNumber(t, "n", "911 23 45 67"))).toEqual(found);
+    // Left out, it is kept.
+    expect(await json(await setTenant({}))).toMatchObject({ defaultCountry: "ES" });
+    // The node's own country wins: read as Argentinian, the number is no Spanish customer's.
+    await putNode(t, "ar", { interaction: "crm_destination", connector: "crm", identifyBy: "caller_number", defaultCountry: "AR" });
+    expect(await json(await byNumber(t, "ar", "911 23 45 67"))).toEqual({ status: "fail", destination: "false" });
+    await setTenant({ defaultCountry: "AR" });
+    await putNode(t, "es", { interaction: "crm_destination", connector: "crm", identifyBy: "caller_number", defaultCountry: "ES" });
+    expect(await json(await byNumber(t, "es", "911 23 45 67"))).toEqual(found);
+    // International numbers never need a country.
+    expect(await json(await byNumber(t, "n", CALLERS.intlSpaced))).toEqual(found);
+    // The connector test reads a national number in the tenant's country too, unless the body names one.
+    await setTenant({ defaultCountry: "ES" });
+    const tried = await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { callerNumber: "911 23 45 67" } });
+    expect(await json(tried)).toMatchObject({ ok: true, result: "found", maskedCustomerId: "****01" });
+    expect(await json(await setTenant({ defaultCountry: null }))).toMatchObject({ defaultCountry: null });
+    const none = await byNumber(t, "n", "911 23 45 67");
+    expect(none.headers.get("x-bridge-reason")).toBe("caller_number_unusable");
+    expect((await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { callerNumber: "911 23 45 67" } })).status).toBe(400);
   });
 
   it("withheld, anonymous and invalid numbers are caller_number_unusable and never reach the CRM", async () => {
