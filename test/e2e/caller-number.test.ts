@@ -33,6 +33,9 @@ describe("identification by caller number, end to end", () => {
       const r = await w.api("PUT", `/v1/tenants/acme${path}`, body);
       if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
     };
+    // National caller numbers are read in the tenant's country: the agent passes them on as they came.
+    const tenant = await w.api("PUT", "/v1/tenants/acme", { name: "ACME", defaultCountry: "ES" }, w.edge.operatorToken);
+    if (!tenant.ok) throw new Error(`tenant: ${tenant.status} ${await tenant.text()}`);
     await put("/connectors/hook", { kind: "webhook", url: `${w.crmUrl}/u/e2e/contract/by-id`, timeoutMs: 800 });
     await put("/connectors/hs", { ...crmFixtures.hubspot!.config(`${crms.url}/u/${randomUUID()}/hubspot/found`), ...planRules, timeoutMs: 1000 });
     await put("/nodes/then", { name: "then", interaction: "crm_true_false", connector: "hook", identifyBy: "caller_number_then_dtmf", expectedLength: 4, timeoutSeconds: 2, ...dest });
@@ -118,6 +121,13 @@ describe("identification by caller number, end to end", () => {
       }
     });
   }
+
+  it("a national caller number on a node without a country: read in the tenant's, routed with no prompt", async () => {
+    const landed = await w.call("hs-only", "", { caller: { callerNumber: "912 34 56 78" }, prompt: false });
+    expect(landed).toMatchObject({ state: "continued", context: "to-campaign", extension: "3" });
+    expect(landed.vars).toMatchObject({ CUSTOMER_ID: "700002", __OMLCODCLI: "700002" });
+    expect(await playbacks(landed.channelId)).toBe(0);
+  });
 
   it("unknown number, caller_number_then_dtmf: the prompt, then the typed id decides", async () => {
     const landed = await w.call("hs-then", "1005", { caller: { callerNumber: CALLERS.unknown } });
