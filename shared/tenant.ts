@@ -24,7 +24,10 @@ export const tenantInput = z
   .object({
     name: z.string().trim().min(1).max(100),
     timeZone: timeZone.optional(),
-    defaultCountry: countryCode.nullable().optional(),
+    defaultCountry: countryCode
+      .nullable()
+      .optional()
+      .describe("ISO 3166-1 alpha-2 (ES): national caller numbers are read in it on nodes without their own defaultCountry; null removes it, left out keeps it"),
   })
   .strict();
 export type TenantInput = z.infer<typeof tenantInput>;

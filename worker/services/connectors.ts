@@ -107,7 +107,7 @@ export async function deleteConnector(ctx: ServiceContext, tenant: string, id: s
 
 /** An id, or a caller number (read in `defaultCountry`, else the tenant's, when national) to try the phone lookup. */
 export const testRequest = z
-  .object({ idContact: z.string().max(64).optional(), callerNumber: z.string().max(MAX_CALLER_NUMBER_LENGTH).optional(), defaultCountry: countryCode.optional() })
+  .object({ idContact: z.string().max(64).optional(), callerNumber: z.string().max(MAX_CALLER_NUMBER_LENGTH).optional(), defaultCountry: countryCode.optional().describe("reads a national callerNumber; left out: the tenant's defaultCountry") })
   .strict()
   .refine((b) => (b.idContact === undefined) !== (b.callerNumber === undefined), "exactly one of idContact and callerNumber");
 
