@@ -37,7 +37,8 @@ describe("identification by caller number, end to end", () => {
     const tenant = await w.api("PUT", "/v1/tenants/acme", { name: "ACME", defaultCountry: "ES" }, w.edge.operatorToken);
     if (!tenant.ok) throw new Error(`tenant: ${tenant.status} ${await tenant.text()}`);
     await put("/connectors/hook", { kind: "webhook", url: `${w.crmUrl}/u/e2e/contract/by-id`, timeoutMs: 800 });
-    await put("/connectors/hs", { ...crmFixtures.hubspot!.config(`${crms.url}/u/${randomUUID()}/hubspot/found`), ...planRules, timeoutMs: 1000 });
+    // HubSpot's search allows 4 requests a second, which back-to-back calls here exceed; that guard is not what this suite is about.
+    await put("/connectors/hs", { ...crmFixtures.hubspot!.config(`${crms.url}/u/${randomUUID()}/hubspot/found`), ...planRules, timeoutMs: 1000, quota: { requests: 1000, perSeconds: 1 } });
     await put("/nodes/then", { name: "then", interaction: "crm_true_false", connector: "hook", identifyBy: "caller_number_then_dtmf", expectedLength: 4, timeoutSeconds: 2, ...dest });
     await put("/nodes/only", { name: "only", interaction: "crm_true_false", connector: "hook", identifyBy: "caller_number", expectedLength: 4, timeoutSeconds: 2, ...dest });
     const hs = { interaction: "crm_destination", connector: "hs", expectedLength: 4, timeoutSeconds: 2, ...dest };
