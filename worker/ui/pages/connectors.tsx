@@ -149,12 +149,13 @@ function ConnectorPage(p: PageProps) {
               <div class="field">
                 <label for={controlId("callerNumber")}>{k.tryNumber}</label>
                 <input id={controlId("callerNumber")} name="callerNumber" type="tel" autocomplete="off" value={p.tried?.number ?? ""} aria-describedby={`${controlId("callerNumber")}-hint`} />
-                <p class="hint" id={`${controlId("callerNumber")}-hint`}>
-                  {k.tryNumberHint}
-                </p>
               </div>
               <button type="submit">{k.tryButton}</button>
             </form>
+            {/* Below the row, so the two inputs and the button stay aligned. */}
+            <p class="hint" id={`${controlId("callerNumber")}-hint`}>
+              {k.tryNumberHint}
+            </p>
             {p.tried && p.stored ? <TryResultView c={c} result={p.tried.result} config={p.stored} /> : null}
           </section>
           <form method="post" action={`/ui/connectors/${p.editing}/delete`}>
