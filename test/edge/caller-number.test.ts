@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from "vitest";
 import type { Log } from "../support/fake-crms/common.js";
 import { crmFixtures } from "../support/fake-crms/fixtures.js";
 import { CALLERS } from "../support/fake-crms/phone-book.js";
-import { call, crmCalls, crmPath, json, newTenant, putConnector, putNode } from "./helpers.js";
+import { call, crmCalls, crmPath, json, newTenant, OPERATOR, putConnector, putNode } from "./helpers.js";
 
 type CallerKey = keyof typeof CALLERS;
 
@@ -89,6 +89,50 @@ describe("phone lookup contract, every CRM kind against its fake", () => {
   }
 });
 
+/** What a PBX may hand over for the caller of "+34 911 23 45 67", on a node whose country is ES. */
+const PBX_FORMS = ["+34911234567", "911 23 45 67", "911234567", "0034 911 23 45 67", "+34 (911) 23-45-67", "tel:+34911234567", "sip:+34911234567@pbx.example"];
+
+describe("phone lookup contract, rest and webhook against the phone book", () => {
+  const STORED: CallerKey[] = [...ALL];
+  // Every lookup reaches the CRM: what it receives is the point.
+  const noCache = { cache: { ttlSeconds: 0, negativeTtlSeconds: 0, staleIfErrorSeconds: 0 } };
+
+  it("rest with {idContact} and {callerNumber}: every stored form found by its E.164 caller, shared numbers ambiguous, the typed id fills only {idContact}", async () => {
+    const t = await newTenant("cnrest");
+    const base = crmPath("rest", "phone-book");
+    // The fake answers 400 unless exactly one of phone (E.164) and id arrives: the placeholder not looked up is "".
+    await putConnector(t, "crm", { kind: "rest", url: `${base}/{idContact}?phone={callerNumber}`, recordPath: "customers", idPath: "id", ...mode2("plan"), ...noCache });
+    await putNode(t, "n", { interaction: "crm_destination", connector: "crm", identifyBy: "caller_number_then_dtmf", defaultCountry: "ES" });
+    for (const key of STORED) {
+      const gold = Number(IDS[key].at(-1)) <= 4;
+      expect(await json(await byNumber(t, "n", CALLERS[key])), key).toEqual({ status: "ok", destination: gold ? "1,3" : "1,4", idContact: IDS[key] });
+    }
+    for (const form of PBX_FORMS) expect(await json(await byNumber(t, "n", form)), form).toEqual({ status: "ok", destination: "1,3", idContact: "700001" });
+    const shared = await byNumber(t, "n", CALLERS.shared);
+    expect(shared.headers.get("x-bridge-reason")).toBe("ambiguous");
+    expect((await byNumber(t, "n", CALLERS.unknown)).headers.get("x-bridge-reason")).toBe("caller_number_not_found");
+    // Ambiguous, then the typed id: the same URL with {callerNumber} empty.
+    expect(await json(await byNumber(t, "n", CALLERS.shared, "12345"))).toEqual({ status: "ok", destination: "1,4" });
+    expect((await crmCalls(`${base}/12345`)).count).toBe(1);
+    // Each PBX form, each stored form, the shared and unknown numbers: one call each, all on the number path.
+    expect((await crmCalls(`${base}/`)).count).toBe(STORED.length + PBX_FORMS.length + 3);
+  });
+
+  it("webhook with sendCallerNumber: the E.164 number in the contract form, every stored form found, a shared number names nobody", async () => {
+    const t = await newTenant("cnwh");
+    const url = crmPath("contract", "phone-book");
+    await putConnector(t, "wh", { kind: "webhook", url, sendCallerNumber: true, ...noCache });
+    await putNode(t, "n", { interaction: "crm_true_false", connector: "wh", identifyBy: "caller_number", defaultCountry: "ES" });
+    for (const key of STORED) expect(await json(await byNumber(t, "n", CALLERS[key])), key).toEqual({ status: "ok", destination: "true", idContact: IDS[key] });
+    for (const form of PBX_FORMS) {
+      expect(await json(await byNumber(t, "n", form)), form).toEqual({ status: "ok", destination: "true", idContact: "700001" });
+      expect((await crmCalls(url)).last?.body, form).toBe("idContact=&callerNumber=%2B34911234567");
+    }
+    // The CRM names no one for a shared or unknown number: no id to route on, so the agent asks.
+    for (const key of ["shared", "unknown"] as const) expect(await json(await byNumber(t, "n", CALLERS[key])), key).toEqual({ status: "ok", destination: "false" });
+  });
+});
+
 describe("identify by caller number", () => {
   async function hubspotNode(node: Record<string, unknown> = {}) {
     const t = await newTenant("cn");
@@ -119,6 +163,35 @@ describe("identify by caller number", () => {
     const other = await hubspotNode();
     const res = await byNumber(other.t, "n", "911 23 45 67");
     expect(res.headers.get("x-bridge-reason")).toBe("caller_number_unusable");
+  });
+
+  it("the tenant's defaultCountry reads national numbers for nodes without one; the node's own wins; null removes it", async () => {
+    const { t } = await hubspotNode();
+    const setTenant = (body: Record<string, unknown>) => call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "cn", ...body } });
+    const found = { status: "ok", destination: "1,3", idContact: "700001" };
+    for (const bad of ["es", "XX", "ESP", 34]) expect((await setTenant({ defaultCountry: bad })).status, String(bad)).toBe(400);
+    const set = await setTenant({ defaultCountry: "ES" });
+    expect(await json(set)).toMatchObject({ id: t.id, defaultCountry: "ES" });
+    // The identify context this isolate already holds is read again at once: no stale country.
+    expect(await json(await byNumber(t, "n", "911 23 45 67"))).toEqual(found);
+    // Left out, it is kept.
+    expect(await json(await setTenant({}))).toMatchObject({ defaultCountry: "ES" });
+    // The node's own country wins: read as Argentinian, the number is no Spanish customer's.
+    await putNode(t, "ar", { interaction: "crm_destination", connector: "crm", identifyBy: "caller_number", defaultCountry: "AR" });
+    expect(await json(await byNumber(t, "ar", "911 23 45 67"))).toEqual({ status: "fail", destination: "false" });
+    await setTenant({ defaultCountry: "AR" });
+    await putNode(t, "es", { interaction: "crm_destination", connector: "crm", identifyBy: "caller_number", defaultCountry: "ES" });
+    expect(await json(await byNumber(t, "es", "911 23 45 67"))).toEqual(found);
+    // International numbers never need a country.
+    expect(await json(await byNumber(t, "n", CALLERS.intlSpaced))).toEqual(found);
+    // The connector test reads a national number in the tenant's country too, unless the body names one.
+    await setTenant({ defaultCountry: "ES" });
+    const tried = await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { callerNumber: "911 23 45 67" } });
+    expect(await json(tried)).toMatchObject({ ok: true, result: "found", maskedCustomerId: "****01" });
+    expect(await json(await setTenant({ defaultCountry: null }))).toMatchObject({ defaultCountry: null });
+    const none = await byNumber(t, "n", "911 23 45 67");
+    expect(none.headers.get("x-bridge-reason")).toBe("caller_number_unusable");
+    expect((await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { callerNumber: "911 23 45 67" } })).status).toBe(400);
   });
 
   it("withheld, anonymous and invalid numbers are caller_number_unusable and never reach the CRM", async () => {

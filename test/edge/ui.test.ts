@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
+import { crmFixtures } from "../support/fake-crms/fixtures.js";
 import { formText } from "../../worker/ui/connector-form-text.js";
 import { dict } from "../../worker/ui/i18n.js";
 import { call, callFrom, crmCalls, crmPath, identify, json, newTenant, OPERATOR, putConnector, putNode } from "./helpers.js";
@@ -52,6 +53,13 @@ class Browser {
     expect(res.status).toBe(303);
     return res;
   }
+}
+
+/** A HubSpot connector on its fake, whose phone book finds +34 911 23 45 67 as customer 700001 (plan gold: 1,3). */
+async function hubspotConnector(t: { id: string; admin: string }, id: string) {
+  const base = `${inject("crmsUrl")}/u/${crypto.randomUUID()}/hubspot/found`;
+  const rules = [{ when: { path: "properties.plan", op: "eq", value: "gold" }, destination: "1,3" }];
+  await putConnector(t, id, { ...crmFixtures.hubspot!.config(base), rules, default: "true", notFound: "false" });
 }
 
 /** A documentation-range IPv6 /64 no other test uses, so its failed-auth budget is its own. */
@@ -599,6 +607,32 @@ describe("admin pages: connectors", () => {
     expect(bad).toContain("invalid_id");
   });
 
+  it("'try an id' takes a caller number too: looked up by phone in the tenant's country, the matched customer shown masked", async () => {
+    const t = await newTenant("ui");
+    await hubspotConnector(t, "hs");
+    await call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "ui", defaultCountry: "ES" } });
+    const b = new Browser();
+    await b.signIn(t.admin);
+    const { html: form } = await b.page("/ui/connectors/hs");
+    expect(control(form, "or caller number")).toContain('name="callerNumber"');
+    // A number typed wins over the id left in the other field.
+    const res = await b.post("/ui/connectors/hs/try", { idContact: "12345", callerNumber: "911 23 45 67" });
+    const html = await res.text();
+    expect(html).toContain('id="try-result"');
+    expect(html).toMatch(/Decision<\/th><td><code>1,3<\/code>/);
+    expect(html).toMatch(/Customer matched<\/th><td><code>\*\*\*\*01<\/code>/);
+    expect(html).not.toContain("700001");
+    const withheld = await (await b.post("/ui/connectors/hs/try", { idContact: "", callerNumber: "anonymous" })).text();
+    expect(withheld).toContain("caller_number_unusable");
+    // Unknown numbers are an answer, as unknown ids are.
+    const unknown = await (await b.post("/ui/connectors/hs/try", { callerNumber: "+34 919 99 99 99" })).text();
+    expect(unknown).toContain("No record found.");
+    // Without a number, the id is tried as before.
+    const byId = await (await b.post("/ui/connectors/hs/try", { idContact: "12342", callerNumber: "" })).text();
+    expect(byId).toMatch(/Decision<\/th><td><code>1,3<\/code>/);
+    expect(byId).not.toContain("Customer matched");
+  });
+
   it("shows each schema error beside its control, in the form and in the JSON view, and saves nothing", async () => {
     const t = await newTenant("ui");
     const b = new Browser();
@@ -800,14 +834,25 @@ describe("admin pages: Spanish is Spanish", () => {
     await look("keys: bad role", b.post("/ui/keys", { role: "root" }));
     await b.page("/ui/keys");
     await look("keys: bad time zone", b.post("/ui/keys/time-zone", { timeZone: "Mars/Olympus" }));
+    await b.page("/ui/keys");
+    await look("keys: bad country", b.post("/ui/keys/default-country", { defaultCountry: "E5" }));
+    await b.page("/ui/keys");
+    await look("keys: country without a numbering plan", b.post("/ui/keys/default-country", { defaultCountry: "XX" }));
+    await look("keys: country saved", b.fetch("GET", "/ui/keys?saved=default-country"));
+    await hubspotConnector(t, "hs");
+    await b.page("/ui/connectors/hs");
+    await look("connector: tried a number", b.post("/ui/connectors/hs/try", { callerNumber: "+34 911 23 45 67" }));
     await look("csrf refused", b.post("/ui/keys", { role: "agent" }, false));
 
     const leaks = pages.map(([name, html]) => [name, englishIn(html)] as const).filter(([, found]) => found.length);
     expect(leaks).toEqual([]);
     // Every page above is Spanish, and the error pages did show errors.
     for (const [name, html] of pages) expect(html, name).toContain('<html lang="es">');
-    const errorPages = pages.filter(([name]) => name.includes(":") && !name.startsWith("decisions"));
+    const errorPages = pages.filter(([name]) => name.includes(":") && !name.startsWith("decisions") && !/saved|tried/.test(name));
     for (const [name, html] of errorPages) expect(html, name).toMatch(/class="(error|banner err)"/);
+    const tried = pages.find(([name]) => name === "connector: tried a number")![1];
+    expect(tried).toMatch(/Cliente encontrado<\/th><td><code>\*\*\*\*01<\/code>/);
+    expect(pages.find(([name]) => name === "keys: bad country")![1]).toMatch(/id="f-defaultCountry-err">Se esperaba un código de país/);
   });
 });
 
@@ -817,7 +862,7 @@ describe("tenant time zone", () => {
     const bad = await call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "x", timeZone: "Mars/Olympus" } });
     expect(bad.status).toBe(400);
     const ok = await call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "x", timeZone: "America/Argentina/Buenos_Aires" } });
-    expect(await json(ok)).toEqual({ id: t.id, name: "x", timeZone: "America/Argentina/Buenos_Aires" });
+    expect(await json(ok)).toEqual({ id: t.id, name: "x", timeZone: "America/Argentina/Buenos_Aires", defaultCountry: null });
     // Left out, the zone is kept.
     expect(await json(await call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "y" } }))).toMatchObject({ timeZone: "America/Argentina/Buenos_Aires" });
     await putNode(t, "n2", { interaction: "none" });
@@ -844,5 +889,31 @@ describe("tenant time zone", () => {
     await b.page("/ui/keys");
     expect((await b.post("/ui/keys/time-zone", { timeZone: "Europe/Madrid" })).headers.get("location")).toBe("/ui/keys?saved=time-zone");
     expect((await b.page("/ui/keys?saved=time-zone")).html).toContain('value="Europe/Madrid"');
+  });
+});
+
+describe("tenant default country", () => {
+  it("the tenant admin sets it on the keys page (any case), sees a refused one beside its field, and clears it", async () => {
+    const t = await newTenant("dc");
+    const b = new Browser();
+    await b.signIn(t.admin);
+    const country = async () => (await json<{ defaultCountry: string | null }>(await call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "dc" } }))).defaultCountry;
+    const { html } = await b.page("/ui/keys");
+    expect(control(html, "Default country for caller numbers")).toContain('value=""');
+    const refused = await b.post("/ui/keys/default-country", { defaultCountry: "Spain" });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/id="f-defaultCountry-err">Expected a country code in capitals such as ES/);
+    await b.page("/ui/keys");
+    const noPlan = await b.post("/ui/keys/default-country", { defaultCountry: "XX" });
+    expect(await noPlan.text()).toMatch(/id="f-defaultCountry-err">Not a country with a telephone numbering plan/);
+    expect(await country()).toBeNull();
+    await b.page("/ui/keys");
+    expect((await b.post("/ui/keys/default-country", { defaultCountry: "ar" })).headers.get("location")).toBe("/ui/keys?saved=default-country");
+    const saved = (await b.page("/ui/keys?saved=default-country")).html;
+    expect(saved).toContain("Default country saved.");
+    expect(control(saved, "Default country for caller numbers")).toContain('value="AR"');
+    expect(await country()).toBe("AR");
+    await b.post("/ui/keys/default-country", { defaultCountry: "" });
+    expect(await country()).toBeNull();
   });
 });

@@ -1,3 +1,6 @@
+import { customerFor } from "./fake-crms/common.js";
+import { E164_PATTERN } from "../../shared/phone.js";
+import { nationalOf, phoneMatches } from "./fake-crms/phone-book.js";
 import { listenLoopback } from "./loopback.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
@@ -6,6 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  * (in workerd or Node) share one server without stepping on each other:
  *   /u/<unique>/contract/<scenario>   the OMniLeads contract (POST idContact=…)
  *   /u/<unique>/rest/<scenario>/<id>  a JSON API returning a record
+ *   /u/<unique>/rest/phone-book/<id>?phone=<E.164>   a customer API over the fake CRMs' phone book
+ *   /u/<unique>/contract/phone-book   the contract, plus callerNumber looked up in the phone book
  *   /u/<unique>/echo/<id>/…           any CRM kind, whose record echoes the request (see echo)
  * It counts calls per path and keeps the last request, readable at /_calls?path=…
  */
@@ -155,6 +160,29 @@ function echo(req: IncomingMessage, url: URL, body: string, id: string, res: Ser
 }
 
 /**
+ * The phone book (fake-crms/phone-book.ts) behind a customer API that compares numbers as a
+ * normalizing CRM does (national significant numbers), whatever form they were stored in. It
+ * takes what crm-bridge promises a `rest` URL: `phone` in E.164 with `id` empty, or `id` with
+ * `phone` empty; anything else is a 400, so a test sees the promise broken.
+ */
+function phoneBookRest(url: URL, id: string, res: ServerResponse): void {
+  const phone = url.searchParams.get("phone") ?? "";
+  if ((phone === "") === (id === "") || (phone !== "" && !E164_PATTERN.test(phone))) return send(res, 400, { error: `want phone (E.164) or id, got phone=${phone} id=${id}` });
+  if (!phone) return send(res, 200, { customers: [customerFor(id)] });
+  return send(res, 200, { customers: phoneMatches((stored) => nationalOf(stored) === nationalOf(phone)) });
+}
+
+/** The contract with the opt-in callerNumber: one customer named in idContact; unknown and shared numbers name nobody. */
+function phoneBookContract(body: string, res: ServerResponse): void {
+  const form = new URLSearchParams(body);
+  const phone = form.get("callerNumber");
+  if (phone === null) return void contract("by-id", form.get("idContact") ?? "", res);
+  if (form.get("idContact") !== "" || !E164_PATTERN.test(phone)) return send(res, 400, { error: `want idContact= and an E.164 callerNumber, got ${body}` });
+  const found = phoneMatches((stored) => nationalOf(stored) === nationalOf(phone));
+  return send(res, 200, found.length === 1 ? { status: "ok", destination: "true", idContact: found[0]!.id } : { status: "ok", destination: "false" });
+}
+
+/**
  * "chaos": each call picks at random (seeded by the id, so a test can ask afterwards what was
  * answered) between a good answer (as by-id), a hang, a 500, garbage and a slow good answer.
  */
@@ -242,7 +270,9 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
       const pick = chaosPick(id);
       return contract(pick === "good" ? "by-id" : pick === "slow" ? "slow-300-by-id" : pick, id, res);
     }
+    if (m[1] === "contract" && m[2] === "phone-book") return phoneBookContract(body, res);
     if (m[1] === "contract") return contract(m[2]!, new URLSearchParams(body).get("idContact") ?? "", res);
+    if (m[2] === "phone-book") return phoneBookRest(url, decodeURIComponent(m[3] ?? ""), res);
     return rest(m[2]!, decodeURIComponent(m[3] ?? ""), res);
   });
   return listenLoopback(server, port);

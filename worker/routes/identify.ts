@@ -17,7 +17,7 @@ export function identifyRoutes(app: OpenAPIHono<AppEnv>) {
       summary: "The OMniLeads CRM contract: idContact or callerNumber in, {status, destination} out",
       description:
         "Accepts the form POST of Asterisk's CURL() (idContact=<digits>), a JSON body, multipart, or text/plain holding either. An agent key (never an admin key: 403 admin_key_in_url) may come as ?key=. CRM trouble is a 200 with status fail and X-Bridge-Reason, never a 5xx. " +
-        "callerNumber (crm-bridge's extension) looks the customer up by phone: normalized to E.164 (the node's defaultCountry reads national numbers); withheld or invalid numbers are fail with X-Bridge-Reason caller_number_unusable and no CRM call; two customers with the number are fail/ambiguous; no match is fail/caller_number_not_found. A match is answered by the node's mode as if the customer had typed their id, and the reply's idContact is that id (when the record holds one). With both fields, the id is looked up when the number does not identify exactly one customer.",
+        "callerNumber (crm-bridge's extension) looks the customer up by phone: normalized to E.164 (the node's defaultCountry, else the tenant's, reads national numbers); withheld or invalid numbers are fail with X-Bridge-Reason caller_number_unusable and no CRM call; two customers with the number are fail/ambiguous; no match is fail/caller_number_not_found. A match is answered by the node's mode as if the customer had typed their id, and the reply's idContact is that id (when the record holds one). With both fields, the id is looked up when the number does not identify exactly one customer.",
       security,
       request: {
         params,

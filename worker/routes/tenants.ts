@@ -10,7 +10,12 @@ import * as keys from "../services/keys.js";
 import { deleteTenant, listTenants, parseTenantId, putTenant } from "../services/tenants.js";
 import { readJson, savedStatus } from "./read-json.js";
 
-const tenantSaved = z.object({ id: z.string(), name: z.string(), timeZone: z.string().describe("IANA zone the admin pages show times in") });
+const tenantSaved = z.object({
+  id: z.string(),
+  name: z.string(),
+  timeZone: z.string().describe("IANA zone the admin pages show times in"),
+  defaultCountry: z.string().nullable().describe("ISO 3166-1 alpha-2 country national caller numbers are read in when the node sets none; null: none"),
+});
 const tenantSummary = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
 const deletedTenant = z.object({
   id: z.string(),

@@ -12,6 +12,7 @@ import { callConnector } from "../identify/lookup-customer.js";
 import { connectorUsageOf, quotaUsage } from "../quota/client.js";
 import { effectiveQuota } from "../../shared/quota.js";
 import * as store from "../store/connectors.js";
+import { getTenantSettings } from "../store/tenants.js";
 import { logChange, type ServiceContext } from "./context.js";
 import { DomainError, notFound, parseId, parseOrFail, SecretRequired, validationFailed, type ParseParams } from "./errors.js";
 
@@ -104,9 +105,9 @@ export async function deleteConnector(ctx: ServiceContext, tenant: string, id: s
   logChange(ctx, tenant, "connector.delete", id, "deleted", started);
 }
 
-/** An id, or a caller number (read in `defaultCountry` when national) to try the phone lookup. */
+/** An id, or a caller number (read in `defaultCountry`, else the tenant's, when national) to try the phone lookup. */
 export const testRequest = z
-  .object({ idContact: z.string().max(64).optional(), callerNumber: z.string().max(MAX_CALLER_NUMBER_LENGTH).optional(), defaultCountry: countryCode.optional() })
+  .object({ idContact: z.string().max(64).optional(), callerNumber: z.string().max(MAX_CALLER_NUMBER_LENGTH).optional(), defaultCountry: countryCode.optional().describe("reads a national callerNumber; left out: the tenant's defaultCountry") })
   .strict()
   .refine((b) => (b.idContact === undefined) !== (b.callerNumber === undefined), "exactly one of idContact and callerNumber");
 
@@ -166,7 +167,7 @@ export async function testConnector(ctx: ServiceContext, tenant: string, id: str
   const body = parseOrFail(testRequest, input);
   let phone: PhoneQuery | undefined;
   if (body.callerNumber !== undefined) {
-    const n = normalizeCallerNumber(body.callerNumber, body.defaultCountry);
+    const n = normalizeCallerNumber(body.callerNumber, body.defaultCountry ?? (await getTenantSettings(ctx.env.DB, tenant)).defaultCountry);
     if (!n.ok) throw new DomainError("caller_number_unusable", "callerNumber is withheld, invalid, or national without a defaultCountry");
     phone = phoneQuery(n.e164);
   } else if (!customerId.safeParse(body.idContact).success) throw new DomainError("invalid_id", "idContact must be 1–30 digits");

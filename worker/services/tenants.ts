@@ -1,3 +1,4 @@
+import { countryCode } from "../../shared/phone.js";
 import { tenantInput, timeZone } from "../../shared/tenant.js";
 import * as store from "../store/tenants.js";
 import { logChange, type ServiceContext } from "./context.js";
@@ -9,10 +10,10 @@ export const parseTenantId = (raw: string | undefined) => parseId(raw, "invalid_
 export async function putTenant(ctx: ServiceContext, id: string, input: unknown) {
   const started = Date.now();
   parseTenantId(id);
-  const { name, timeZone: zone } = parseOrFail(tenantInput, input);
-  const { created, timeZone } = await store.upsertTenant(ctx.env.DB, id, name, zone);
+  const { name, timeZone: zone, defaultCountry: country } = parseOrFail(tenantInput, input);
+  const { created, timeZone, defaultCountry } = await store.upsertTenant(ctx.env.DB, id, name, zone, country);
   logChange(ctx, id, "tenant.put", id, created ? "created" : "updated", started);
-  return { created, tenant: { id, name, timeZone } };
+  return { created, tenant: { id, name, timeZone, defaultCountry } };
 }
 
 export function tenantExists(ctx: Pick<ServiceContext, "env">, id: string): Promise<boolean> {
@@ -40,8 +41,13 @@ export async function deleteTenant(ctx: ServiceContext, id: string) {
 }
 
 /** The zone the tenant's pages show times in (UTC until set). */
-export function tenantTimeZone(ctx: Pick<ServiceContext, "env">, tenant: string): Promise<string> {
-  return store.getTenantTimeZone(ctx.env.DB, tenant);
+export async function tenantTimeZone(ctx: Pick<ServiceContext, "env">, tenant: string): Promise<string> {
+  return (await store.getTenantSettings(ctx.env.DB, tenant)).timeZone;
+}
+
+/** The tenant's page settings: time zone and default country for national caller numbers. */
+export function tenantSettings(ctx: Pick<ServiceContext, "env">, tenant: string): Promise<store.TenantSettings> {
+  return store.getTenantSettings(ctx.env.DB, tenant);
 }
 
 /** The tenant admin's own setting, from the keys page; the operator sets the same with PUT /v1/tenants/:tenant. */
@@ -51,4 +57,13 @@ export async function setTenantTimeZone(ctx: ServiceContext, tenant: string, inp
   await store.setTenantTimeZone(ctx.env.DB, tenant, zone);
   logChange(ctx, tenant, "tenant.time_zone", tenant, "updated", started);
   return zone;
+}
+
+/** The tenant admin's default country for national caller numbers (keys page); "" or null removes it. */
+export async function setTenantDefaultCountry(ctx: ServiceContext, tenant: string, input: unknown): Promise<string | null> {
+  const started = Date.now();
+  const country = input === "" || input === null ? null : parseOrFail(countryCode, input);
+  await store.setTenantDefaultCountry(ctx.env.DB, tenant, country);
+  logChange(ctx, tenant, "tenant.default_country", tenant, "updated", started);
+  return country;
 }

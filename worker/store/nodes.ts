@@ -50,7 +50,7 @@ export async function deleteNode(db: D1Database, tenant: string, id: string): Pr
   return r.meta.changes > 0;
 }
 
-type ContextRows = { keyRow: KeyRow | null; nodeRow: { config: string } | undefined; connRows: Array<{ id: string; config: string; secrets: string | null; rev: number }> };
+type ContextRows = { keyRow: KeyRow | null; nodeRow: { config: string; defaultCountry: string | null } | undefined; connRows: Array<{ id: string; config: string; secrets: string | null; rev: number }> };
 
 /**
  * Identify's D1 rows per key + node, kept while the tenant's config version (held by its
@@ -108,7 +108,9 @@ export async function loadIdentifyContext(env: Pick<Env, "DB" | "TENANT_HOME">, 
     hotPathCounters.d1Batches++;
     const [keyRes, nodeRes, connRes] = await db.batch<Record<string, unknown>>([
       keyLookup(db, keyId),
-      db.prepare("SELECT id, config FROM nodes WHERE tenant_id = ? AND id = ?").bind(tenant, id),
+      db
+        .prepare("SELECT n.id, n.config, t.default_country AS defaultCountry FROM nodes n JOIN tenants t ON t.id = n.tenant_id WHERE n.tenant_id = ? AND n.id = ?")
+        .bind(tenant, id),
       db
         .prepare(
           `SELECT c.id, c.config, c.secrets, c.rev FROM nodes n, json_each(n.connectors) j
@@ -119,7 +121,7 @@ export async function loadIdentifyContext(env: Pick<Env, "DB" | "TENANT_HOME">, 
     ]);
     const rows: ContextRows = {
       keyRow: (keyRes?.results[0] as KeyRow | undefined) ?? null,
-      nodeRow: nodeRes?.results[0] as { config: string } | undefined,
+      nodeRow: nodeRes?.results[0] as ContextRows["nodeRow"],
       connRows: (connRes?.results ?? []) as ContextRows["connRows"],
     };
     // Read after the version: a write landing in between leaves a copy newer than its version,
@@ -133,7 +135,10 @@ export async function loadIdentifyContext(env: Pick<Env, "DB" | "TENANT_HOME">, 
   const load = async () => {
     if (!nodeRow) return null;
     const connectors: StoredConnector[] = await Promise.all(connRows.map((r) => unsealConnector(keys, tenant, r)));
-    return { node: { id, ...storedConfig(nodeRow.config) }, connectors };
+    const node = { id, ...storedConfig(nodeRow.config) };
+    // National caller numbers are read in the node's country, else the tenant's (issue 12).
+    const defaultCountry = node.defaultCountry ?? nodeRow.defaultCountry ?? undefined;
+    return { node: defaultCountry ? { ...node, defaultCountry } : node, connectors };
   };
   return { keyRow, load };
 }

@@ -1,18 +1,24 @@
 import { changed } from "./local-epoch.js";
 
-export async function upsertTenant(db: D1Database, id: string, name: string, timeZone?: string): Promise<{ created: boolean; timeZone: string }> {
+export type TenantSettings = { timeZone: string; defaultCountry: string | null };
+
+/** `defaultCountry`: undefined keeps the stored one, null clears it. */
+export async function upsertTenant(db: D1Database, id: string, name: string, timeZone?: string, defaultCountry?: string | null): Promise<{ created: boolean } & TenantSettings> {
   const existing = await db.prepare("SELECT 1 FROM tenants WHERE id = ?").bind(id).first();
   // A new tenant's cache generation starts at the clock, not 0: a tenant deleted and created
   // again under the same id can never meet a KV entry of its previous life (keys carry it).
   const row = await db
     .prepare(
-      `INSERT INTO tenants (id, name, cache_gen, time_zone) VALUES (?1, ?2, ?3, ?4)
-       ON CONFLICT(id) DO UPDATE SET name = ?2, time_zone = COALESCE(?4, time_zone), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       RETURNING time_zone AS timeZone`,
+      `INSERT INTO tenants (id, name, cache_gen, time_zone, default_country) VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT(id) DO UPDATE SET name = ?2, time_zone = COALESCE(?4, time_zone),
+         default_country = CASE WHEN ?6 THEN ?5 ELSE default_country END, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       RETURNING time_zone AS timeZone, default_country AS defaultCountry`,
     )
-    .bind(id, name, Date.now(), timeZone ?? null)
-    .first<{ timeZone: string | null }>();
-  return { created: !existing, timeZone: row?.timeZone ?? "UTC" };
+    .bind(id, name, Date.now(), timeZone ?? null, defaultCountry ?? null, defaultCountry !== undefined ? 1 : 0)
+    .first<{ timeZone: string | null; defaultCountry: string | null }>();
+  // Identify's copies of the tenant's nodes carry the country: this isolate reads them again at once.
+  if (defaultCountry !== undefined) changed();
+  return { created: !existing, timeZone: row?.timeZone ?? "UTC", defaultCountry: row?.defaultCountry ?? null };
 }
 
 export type TenantSummary = { id: string; name: string; createdAt: string };
@@ -80,12 +86,20 @@ export async function bumpCacheGeneration(db: D1Database, id: string): Promise<v
   changed();
 }
 
-/** The zone the tenant's pages show times in; UTC until an admin or the operator sets one. */
-export async function getTenantTimeZone(db: D1Database, id: string): Promise<string> {
-  const row = await db.prepare("SELECT time_zone AS timeZone FROM tenants WHERE id = ?").bind(id).first<{ timeZone: string | null }>();
-  return row?.timeZone ?? "UTC";
+/** The zone the tenant's pages show times in (UTC until an admin or the operator sets one), and its default country. */
+export async function getTenantSettings(db: D1Database, id: string): Promise<TenantSettings> {
+  const row = await db
+    .prepare("SELECT time_zone AS timeZone, default_country AS defaultCountry FROM tenants WHERE id = ?")
+    .bind(id)
+    .first<{ timeZone: string | null; defaultCountry: string | null }>();
+  return { timeZone: row?.timeZone ?? "UTC", defaultCountry: row?.defaultCountry ?? null };
 }
 
 export async function setTenantTimeZone(db: D1Database, id: string, timeZone: string): Promise<void> {
   await db.prepare("UPDATE tenants SET time_zone = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1").bind(id, timeZone).run();
+}
+
+export async function setTenantDefaultCountry(db: D1Database, id: string, country: string | null): Promise<void> {
+  await db.prepare("UPDATE tenants SET default_country = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1").bind(id, country).run();
+  changed();
 }

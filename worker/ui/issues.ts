@@ -38,6 +38,7 @@ function customText(t: Dict["issues"], message: string): string | null {
   if ((m = /^no connector named (.+)$/.exec(message))) return t.noConnector(m[1]!);
   if (message === "secret required") return t.secretRequired;
   if (message.startsWith("not an IANA time zone name")) return t.timeZone;
+  if (message === "a country with a telephone numbering plan") return t.countryPlan;
   if (message === "must contain {idContact}" || message === "must contain {idContact} or {callerNumber}") return t.mustContainId;
   if (message.startsWith("only agent NODES_FILE nodes may name a url")) return t.nodeUrl;
   return null;

@@ -39,6 +39,14 @@ export function TryResultView(p: { c: UiContext; result: TryResult; config: Conn
             <th scope="row">{t.tryMatches}</th>
             <td>{r.matches}</td>
           </tr>
+          {r.maskedCustomerId !== undefined ? (
+            <tr>
+              <th scope="row">{t.tryCustomer}</th>
+              <td>
+                <code>{r.maskedCustomerId}</code>
+              </td>
+            </tr>
+          ) : null}
           <tr>
             <th scope="row">{t.tryTime}</th>
             <td>{`${r.ms} ms`}</td>
@@ -73,10 +81,14 @@ export function TryResultView(p: { c: UiContext; result: TryResult; config: Conn
 }
 
 
-/** "Try an id" runs the same service as the API's connector test; a refused try (a bad id) shows its code. */
-export async function tryId(c: UiContext, connector: string, idContact: string): Promise<TryResult> {
+/**
+ * "Try an id or a caller number" runs the same service as the API's connector test (a number
+ * in the tenant's default country when national); a refused try (a bad id, an unusable number)
+ * shows its code.
+ */
+export async function tryLookup(c: UiContext, connector: string, subject: { idContact: string } | { callerNumber: string }): Promise<TryResult> {
   try {
-    return await testConnector(c.get("svc"), tenantOf(c), connector, { idContact });
+    return await testConnector(c.get("svc"), tenantOf(c), connector, subject);
   } catch (e) {
     if (e instanceof DomainError) return { ok: false, reason: e.code };
     throw e;

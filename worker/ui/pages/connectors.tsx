@@ -14,7 +14,7 @@ import { controlId, FormErrors, SelectField, TextAreaField, TextField, type Fiel
 import { firstIssue, localizeIssues } from "../issues.js";
 import { Banner, CsrfField, Layout } from "../layout.js";
 import { applyAction, fillEmptyGroups, rulesFromFields, rulesToFields, type Fields } from "../rule-draft.js";
-import { TryResultView, tryId, type TryResult } from "./connector-try.js";
+import { TryResultView, tryLookup, type TryResult } from "./connector-try.js";
 import { QuotaUsageView } from "./connector-usage.js";
 import { notFoundPage } from "./errors.js";
 import { ConnectBlock } from "../../oauth-connect/routes.js";
@@ -41,7 +41,7 @@ type PageProps = {
   stored: ConnectorConfig | null;
   usedBy: string[];
   banner?: { kind: "ok" | "err"; text: string } | undefined;
-  tried?: { id: string; result: TryResult } | undefined;
+  tried?: { id: string; number: string; result: TryResult } | undefined;
   usage?: ConnectorUsage | null | undefined;
 };
 
@@ -144,10 +144,18 @@ function ConnectorPage(p: PageProps) {
               <CsrfField token={csrf} />
               <div class="field">
                 <label for={controlId("idContact")}>{k.tryId}</label>
-                <input id={controlId("idContact")} name="idContact" type="text" inputmode="numeric" autocomplete="off" value={p.tried?.id ?? ""} required />
+                <input id={controlId("idContact")} name="idContact" type="text" inputmode="numeric" autocomplete="off" value={p.tried?.id ?? ""} />
+              </div>
+              <div class="field">
+                <label for={controlId("callerNumber")}>{k.tryNumber}</label>
+                <input id={controlId("callerNumber")} name="callerNumber" type="tel" autocomplete="off" value={p.tried?.number ?? ""} aria-describedby={`${controlId("callerNumber")}-hint`} />
               </div>
               <button type="submit">{k.tryButton}</button>
             </form>
+            {/* Below the row, so the two inputs and the button stay aligned. */}
+            <p class="hint" id={`${controlId("callerNumber")}-hint`}>
+              {k.tryNumberHint}
+            </p>
             {p.tried && p.stored ? <TryResultView c={c} result={p.tried.result} config={p.stored} /> : null}
           </section>
           <form method="post" action={`/ui/connectors/${p.editing}/delete`}>
@@ -364,7 +372,11 @@ export function connectorPages(ui: UiApp) {
   ui.post("/connectors/:connector/try", async (c) => {
     const id = c.req.param("connector");
     if (!(await findConnector(c.get("svc"), tenantOf(c), id))) return notFoundPage(c);
-    const idContact = ((await readForm(c)).idContact ?? "").trim();
-    return editPage(c, id, { tried: { id: idContact, result: await tryId(c, id, idContact) } });
+    const form = await readForm(c);
+    const idContact = (form.idContact ?? "").trim();
+    const number = (form.callerNumber ?? "").trim();
+    // A number typed wins: the id field may still hold the previous try's id.
+    const result = await tryLookup(c, id, number ? { callerNumber: number } : { idContact });
+    return editPage(c, id, { tried: { id: number ? "" : idContact, number, result } });
   });
 }

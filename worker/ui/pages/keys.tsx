@@ -1,14 +1,14 @@
 import { role } from "../../../shared/tenant.js";
 import { DomainError } from "../../services/errors.js";
 import { issueKey, listKeys, revokeKey } from "../../services/keys.js";
-import { setTenantTimeZone, tenantTimeZone } from "../../services/tenants.js";
+import { setTenantDefaultCountry, setTenantTimeZone, tenantSettings } from "../../services/tenants.js";
 import { readForm, tenantOf, type UiApp, type UiContext } from "../context.js";
 import { FormErrors, SelectField, TextField, type FieldErrors } from "../fields.js";
 import { fieldErrors } from "../issues.js";
 import { Banner, CsrfField, Layout, Table } from "../layout.js";
 import { Time } from "../time.js";
 
-type KeysPageProps = { c: UiContext; created?: { id: string; key: string; role: string }; errors?: FieldErrors; zoneTyped?: string; zoneSaved?: boolean };
+type KeysPageProps = { c: UiContext; created?: { id: string; key: string; role: string }; errors?: FieldErrors; zoneTyped?: string; countryTyped?: string; saved?: string };
 
 async function KeysPage(p: KeysPageProps) {
   const { c } = p;
@@ -16,7 +16,8 @@ async function KeysPage(p: KeysPageProps) {
   const k = t.keys;
   const csrf = c.get("session").csrf;
   const mine = c.get("session").key.id;
-  const [keys, zone] = await Promise.all([listKeys(c.get("svc"), tenantOf(c)), tenantTimeZone(c.get("svc"), tenantOf(c))]);
+  const [keys, settings] = await Promise.all([listKeys(c.get("svc"), tenantOf(c)), tenantSettings(c.get("svc"), tenantOf(c))]);
+  const zone = settings.timeZone;
   const errors = p.errors ?? {};
   const when = (s: string | null) => (s ? <Time at={s} timeZone={zone} /> : k.never);
   return (
@@ -29,8 +30,9 @@ async function KeysPage(p: KeysPageProps) {
           </code>
         </Banner>
       ) : null}
-      {p.zoneSaved ? <Banner kind="ok">{k.timeZoneSaved}</Banner> : null}
-      <FormErrors errors={errors} title={t.common.fixErrors} labels={{ role: k.role, timeZone: k.timeZone }} />
+      {p.saved === "time-zone" ? <Banner kind="ok">{k.timeZoneSaved}</Banner> : null}
+      {p.saved === "default-country" ? <Banner kind="ok">{k.defaultCountrySaved}</Banner> : null}
+      <FormErrors errors={errors} title={t.common.fixErrors} labels={{ role: k.role, timeZone: k.timeZone, defaultCountry: k.defaultCountry }} />
       <form method="post" action="/ui/keys" class="card inline">
         <CsrfField token={csrf} />
         <SelectField name="role" label={k.role} value="agent" errors={errors} options={role.options.map((r) => ({ value: r, label: r }))} />
@@ -67,12 +69,17 @@ async function KeysPage(p: KeysPageProps) {
         <TextField name="timeZone" label={k.timeZone} hint={k.timeZoneHint} value={p.zoneTyped ?? zone} errors={errors} />
         <button type="submit">{k.timeZoneSave}</button>
       </form>
+      <form method="post" action="/ui/keys/default-country" class="card inline" style="margin-top:1rem">
+        <CsrfField token={csrf} />
+        <TextField name="defaultCountry" label={k.defaultCountry} hint={k.defaultCountryHint} value={p.countryTyped ?? settings.defaultCountry ?? ""} errors={errors} />
+        <button type="submit">{k.defaultCountrySave}</button>
+      </form>
     </Layout>
   );
 }
 
 export function keyPages(ui: UiApp) {
-  ui.get("/keys", async (c) => c.html(await KeysPage({ c, zoneSaved: c.req.query("saved") === "time-zone" })));
+  ui.get("/keys", async (c) => c.html(await KeysPage({ c, saved: c.req.query("saved") })));
   // The new key is rendered in this very answer (no redirect), so it never sits in a URL or history entry.
   ui.post("/keys", async (c) => {
     const created = await issueKey(c.get("svc"), tenantOf(c), { role: (await readForm(c)).role }).catch((e: unknown) => {
@@ -91,6 +98,18 @@ export function keyPages(ui: UiApp) {
       return c.html(await KeysPage({ c, errors, zoneTyped: typed }), 400);
     }
     return c.redirect("/ui/keys?saved=time-zone", 303);
+  });
+  ui.post("/keys/default-country", async (c) => {
+    const typed = ((await readForm(c)).defaultCountry ?? "").trim();
+    try {
+      // Typed in lower case is still the country meant; the API itself takes capitals only.
+      await setTenantDefaultCountry(c.get("svc"), tenantOf(c), typed.toUpperCase());
+    } catch (e) {
+      if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
+      const errors = { defaultCountry: Object.values(fieldErrors(e.issues, c.get("lang"))).join(" ") };
+      return c.html(await KeysPage({ c, errors, countryTyped: typed }), 400);
+    }
+    return c.redirect("/ui/keys?saved=default-country", 303);
   });
   ui.post("/keys/:id/revoke", async (c) => {
     const id = c.req.param("id");
