@@ -34,6 +34,17 @@ type Row = { tenant_id: string; session_id: string; connector_id: string; kind: 
 
 const aad = (stateHash: string) => `oauth-state:${stateHash}`;
 const key = (env: Env): string => sealingKeys(env).current();
+/** A consent started just before ENCRYPTION_KEY was rotated still finishes (its state was sealed under the old key). */
+async function openState(env: Env, sealed: string, stateHash: string): Promise<Sealed> {
+  let text: string;
+  try {
+    text = await decrypt(key(env), sealed, aad(stateHash));
+  } catch (e) {
+    if (!env.ENCRYPTION_KEY_PREVIOUS) throw e;
+    text = await decrypt(env.ENCRYPTION_KEY_PREVIOUS, sealed, aad(stateHash));
+  }
+  return JSON.parse(text) as Sealed;
+}
 
 /** Optional settings an operator may set (not declared in wrangler.toml, so read by name). */
 function setting(env: Env, name: string): string | undefined {
@@ -143,7 +154,7 @@ export async function finishConnect(ctx: ServiceContext, f: Finish): Promise<str
   // RFC 6749 4.1.2.1: the user (or the CRM) refused; the connector stays as it was.
   if (f.error !== undefined) throw new ConnectError(f.error === "access_denied" ? "denied" : "refused", id);
   if (!f.code || f.code.length > 4096) throw new ConnectError("refused", id);
-  const sealed = JSON.parse(await decrypt(key(env), row.sealed, aad(stateHash))) as Sealed;
+  const sealed = await openState(env, row.sealed, stateHash);
   const stored = await getConnector(env.DB, sealingKeys(env), f.tenant, row.connector_id);
   // Deleted, or changed to another kind, while the admin was at the CRM.
   const provider = stored && stored.config.kind === row.kind ? providerFor(stored.config) : null;
