@@ -41,7 +41,7 @@ class Browser {
     return b;
   }
   /** Starts a consent and returns the authorize URL the hop page sends the browser to. */
-  async start(connector: string, form: Record<string, string> = { clientId: "cid", clientSecret: "csecret" }): Promise<URL> {
+  async start(connector: string, form: Record<string, string> = { oauthClientId: "cid", oauthClientSecret: "csecret" }): Promise<URL> {
     const res = await this.post(`/ui/connectors/${connector}/oauth`, form);
     expect(res.status).toBe(200);
     const html = await res.text();
@@ -86,7 +86,8 @@ describe("Connect with …: state bound to session and tenant", () => {
 
     await putConnector(t, "sf", { kind: "salesforce", instanceUrl: "https://x.my.salesforce.com", sobject: "Contact", idField: "Phone", auth: { type: "bearer", token: "x" }, default: "true" });
     const sf = await b.start("sf");
-    expect(sf.origin + sf.pathname).toBe("https://login.salesforce.com/services/oauth2/authorize");
+    // The org's My Domain, which serves sandboxes too (login.salesforce.com does not).
+    expect(sf.origin + sf.pathname).toBe("https://x.my.salesforce.com/services/oauth2/authorize");
     expect(sf.searchParams.get("code_challenge_method")).toBe("S256");
     expect(sf.searchParams.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
@@ -141,7 +142,7 @@ describe("Connect with …: state bound to session and tenant", () => {
   it("without a client typed or configured by the operator, Connect asks for one", async () => {
     const t = await setUp();
     const b = await Browser.signedIn(t.admin);
-    const res = await b.post("/ui/connectors/hs/oauth", { clientId: "", clientSecret: "" });
+    const res = await b.post("/ui/connectors/hs/oauth", { oauthClientId: "", oauthClientSecret: "" });
     expect(res.headers.get("location")).toBe("/ui/connectors/hs?oauth=no_client");
   });
 
@@ -151,6 +152,32 @@ describe("Connect with …: state bound to session and tenant", () => {
     const html = await res.text();
     expect(html).toContain('content="0;url=/ui/oauth/finish?state=x&amp;code=y"');
     expect(html).not.toContain("evil.example");
+  });
+});
+
+describe("Zoho's accounts-server on the callback", () => {
+  const zoho = { kind: "zoho", accountsUrl: "http://127.0.0.1:9/zoho", module: "Contacts", idField: "Phone", clientId: "x", clientSecret: "y", default: "true" };
+
+  it("the code is redeemed at the user's data centre when it is one of Zoho's, never at another host", () => {
+    const p = providerFor(connectorConfig.parse({ ...zoho, accountsUrl: "https://accounts.zoho.com" }))!;
+    expect(p.tokenUrlFrom!(undefined)).toBe("https://accounts.zoho.com/oauth/v2/token");
+    expect(p.tokenUrlFrom!("https://accounts.zoho.eu")).toBe("https://accounts.zoho.eu/oauth/v2/token");
+    expect(p.tokenUrlFrom!("https://accounts.zohocloud.ca")).toBe("https://accounts.zohocloud.ca/oauth/v2/token");
+    for (const evil of ["https://evil.example", "https://accounts.zoho.eu.evil.example", "http://accounts.zoho.eu", "https://accounts.zoho.eu/x"]) expect(p.tokenUrlFrom!(evil)).toBeNull();
+    // The applied config follows the data centre the user consented in, and its api_domain.
+    const applied = p.apply({ tokenUrl: "https://accounts.zoho.eu/oauth/v2/token", clientId: "c", clientSecret: "s", refreshToken: "r" }, { apiDomain: "https://www.zohoapis.eu" });
+    expect(applied).toMatchObject({ accountsUrl: "https://accounts.zoho.eu", apiDomain: "https://www.zohoapis.eu" });
+  });
+
+  it("a callback whose accounts-server was swapped for another host is refused without sending the code or the secret anywhere", async () => {
+    const t = await newTenant("oauth-zoho");
+    await putConnector(t, "zo", zoho);
+    const b = await Browser.signedIn(t.admin);
+    const state = (await b.start("zo")).searchParams.get("state")!;
+    const res = await b.back({ state, code: "a-code", location: "eu", "accounts-server": "https://evil.example" });
+    // refused, not crm_error: no request was made at all.
+    expect(res.headers.get("location")).toBe("/ui/connectors/zo?oauth=refused");
+    expect((await json(await call("GET", `/v1/tenants/${t.id}/connectors/zo`, { token: t.admin }))).refreshToken).toBeUndefined();
   });
 });
 
@@ -174,7 +201,7 @@ describe("each CRM kind's consent endpoints, and the config a consent leaves beh
     { config: { kind: "pipedrive", apiToken: "tok", field: "abc", ...common }, authorize: "https://oauth.pipedrive.com/oauth/authorize", token: "https://oauth.pipedrive.com/oauth/token", pkce: false },
     { config: { kind: "zendesk", subdomain: "acme", email: "a@b.c", apiToken: "tok", ...common }, authorize: "https://acme.zendesk.com/oauth/authorizations/new", token: "https://acme.zendesk.com/oauth/tokens", pkce: true },
     { config: { kind: "zoho", accountsUrl: "https://accounts.zoho.eu", module: "Contacts", idField: "Phone", clientId: "x", clientSecret: "y", ...common }, authorize: "https://accounts.zoho.eu/oauth/v2/auth", token: "https://accounts.zoho.eu/oauth/v2/token", pkce: false },
-    { config: { kind: "salesforce", instanceUrl: "https://acme.my.salesforce.com", sobject: "Contact", idField: "Phone", auth: { type: "bearer", token: "t" }, ...common }, authorize: "https://login.salesforce.com/services/oauth2/authorize", token: "https://login.salesforce.com/services/oauth2/token", pkce: true },
+    { config: { kind: "salesforce", instanceUrl: "https://acme.my.salesforce.com", sobject: "Contact", idField: "Phone", auth: { type: "bearer", token: "t" }, ...common }, authorize: "https://acme.my.salesforce.com/services/oauth2/authorize", token: "https://acme.my.salesforce.com/services/oauth2/token", pkce: true },
     { config: { kind: "dynamics365", orgUrl: "https://acme.crm4.dynamics.com", idField: "telephone1", tokenUrl: "https://login.microsoftonline.com/tid/oauth2/v2.0/token", clientId: "x", clientSecret: "y", ...common }, authorize: "https://login.microsoftonline.com/tid/oauth2/v2.0/authorize", token: "https://login.microsoftonline.com/tid/oauth2/v2.0/token", pkce: true },
   ];
   for (const k of cases) {
@@ -182,10 +209,10 @@ describe("each CRM kind's consent endpoints, and the config a consent leaves beh
       const before = connectorConfig.parse(k.config);
       const p = providerFor(before)!;
       expect([p.authorizeUrl, p.tokenUrl, p.pkce]).toEqual([k.authorize, k.token, k.pkce]);
-      const after = connectorConfig.parse(p.apply({ tokenUrl: p.tokenUrl, ...granted })) as ConnectorConfig;
+      const after = connectorConfig.parse(p.apply({ tokenUrl: p.tokenUrl, ...granted }, {})) as ConnectorConfig;
       expect(JSON.stringify(after)).toContain("refresh-1");
       // Applied again (a reconnect), the kind still has exactly one way to authenticate.
-      expect(connectorConfig.safeParse(providerFor(after)!.apply({ tokenUrl: p.tokenUrl, ...granted })).success).toBe(true);
+      expect(connectorConfig.safeParse(providerFor(after)!.apply({ tokenUrl: p.tokenUrl, ...granted }, {})).success).toBe(true);
     });
   }
   it("kinds without an authorization-code flow get no card", () => {

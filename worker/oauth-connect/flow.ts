@@ -10,7 +10,7 @@ import { DomainError, notFound } from "../services/errors.js";
 // The one reader of a connector with its secrets open: the consent needs the stored client.
 import { getConnector } from "../store/connectors.js";
 import { tenantHome } from "../tenant/home.js";
-import { providerFor, type Provider } from "./providers.js";
+import { providerFor, type Located, type Provider } from "./providers.js";
 
 /** A consent must come back within this long; Zoho's own codes live 2 minutes, people take longer. */
 export const STATE_TTL_MS = 10 * 60_000;
@@ -129,9 +129,25 @@ export async function startConnect(ctx: ServiceContext, s: Start): Promise<{ url
   return { url: url.toString(), label: provider.label };
 }
 
-const tokenReply = z.object({ refresh_token: z.string().min(1).max(4096) }).loose();
+const webUrl = z.url({ protocol: /^https?$/ }).max(2048);
+const tokenReply = z
+  .object({
+    refresh_token: z.string().min(1).max(4096),
+    // Zoho and Pipedrive: the account's API host; Salesforce: the org's. Kept only when a URL.
+    api_domain: webUrl.optional().catch(undefined),
+    instance_url: webUrl.optional().catch(undefined),
+  })
+  .loose();
 
-export type Finish = { tenant: string; sessionId: string; state: string | undefined; code: string | undefined; error: string | undefined };
+export type Finish = {
+  tenant: string;
+  sessionId: string;
+  state: string | undefined;
+  code: string | undefined;
+  error: string | undefined;
+  /** Zoho's `accounts-server` on the callback: where its code is redeemed. */
+  accountsServer?: string | undefined;
+};
 
 /**
  * Consumes the state (once, whatever follows), checks it belongs to this session and tenant and
@@ -159,13 +175,16 @@ export async function finishConnect(ctx: ServiceContext, f: Finish): Promise<str
   // Deleted, or changed to another kind, while the admin was at the CRM.
   const provider = stored && stored.config.kind === row.kind ? providerFor(stored.config) : null;
   if (!stored || !provider) throw new ConnectError("expired");
-  let refreshToken: string;
+  const tokenUrl = provider.tokenUrlFrom ? provider.tokenUrlFrom(f.accountsServer) : provider.tokenUrl;
+  // An accounts server that is not Zoho's: the code and the client secret are not sent there.
+  if (!tokenUrl) throw new ConnectError("refused", id);
+  let got: { refreshToken: string; located: Located };
   try {
-    refreshToken = await exchange(env, provider, sealed, f.code);
+    got = await exchange(env, provider, tokenUrl, sealed, f.code);
   } catch (e) {
     throw e instanceof ConnectError ? new ConnectError(e.reason, id) : e;
   }
-  await putConnector(ctx, f.tenant, row.connector_id, provider.apply({ tokenUrl: provider.tokenUrl, clientId: sealed.clientId, clientSecret: sealed.clientSecret, refreshToken }));
+  await putConnector(ctx, f.tenant, row.connector_id, provider.apply({ tokenUrl, clientId: sealed.clientId, clientSecret: sealed.clientSecret, refreshToken: got.refreshToken }, got.located));
   // The consent lands on a GET (the CRM's redirect), which bumpOnWrite does not see: move the
   // tenant's config version here, or other isolates would keep the old credentials.
   await tenantHome(env, f.tenant).bump();
@@ -173,14 +192,14 @@ export async function finishConnect(ctx: ServiceContext, f: Finish): Promise<str
 }
 
 /** RFC 6749 4.1.3 (+ RFC 7636 4.5): the code, the same redirect URI, the client and the PKCE verifier. */
-async function exchange(env: Env, provider: Provider, sealed: Sealed, code: string): Promise<string> {
-  const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: sealed.redirectUri });
+async function exchange(env: Env, provider: Provider, tokenUrl: string, sealed: Sealed, code: string): Promise<{ refreshToken: string; located: Located }> {
+  const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: sealed.redirectUri, ...provider.tokenParams });
   const headers = tokenRequest(form, { clientId: sealed.clientId, clientSecret: sealed.clientSecret, clientAuth: provider.clientAuth });
   if (provider.pkce) form.set("code_verifier", sealed.verifier);
   let res: Awaited<ReturnType<typeof crmFetch>>;
   try {
     res = await crmFetch(
-      provider.tokenUrl,
+      tokenUrl,
       { method: "POST", headers, body: form.toString() },
       { signal: AbortSignal.timeout(10_000), allowPrivate: env.ALLOW_PRIVATE_CRM_URLS === "true", maxBytes: REPLY_CAP.token },
     );
@@ -197,5 +216,5 @@ async function exchange(env: Env, provider: Provider, sealed: Sealed, code: stri
   const parsed = tokenReply.safeParse(body);
   // No refresh token (Zoho without access_type=offline, an app without offline scope): nothing lasting to store.
   if (!parsed.success) throw new ConnectError("refused");
-  return parsed.data.refresh_token;
+  return { refreshToken: parsed.data.refresh_token, located: { apiDomain: parsed.data.api_domain, instanceUrl: parsed.data.instance_url } };
 }

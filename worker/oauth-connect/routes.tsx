@@ -38,7 +38,8 @@ function Hop(p: { c: UiContext; to: string; title: string; link: string }) {
 export function oauthCallbackRoute(ui: UiApp) {
   ui.get("/oauth/callback", (c) => {
     const q = new URLSearchParams();
-    for (const name of ["state", "code", "error"]) {
+    // accounts-server: Zoho's data centre of the consenting user (checked in finishConnect).
+    for (const name of ["state", "code", "error", "accounts-server"]) {
       const v = c.req.query(name);
       if (v !== undefined) q.set(name, v.slice(0, 4096));
     }
@@ -58,8 +59,8 @@ export function oauthRoutes(ui: UiApp) {
         tenant: tenantOf(c),
         sessionId: c.get("session").id,
         connectorId: id,
-        clientId: form.clientId,
-        clientSecret: form.clientSecret,
+        clientId: form.oauthClientId,
+        clientSecret: form.oauthClientSecret,
         requestUrl: c.req.url,
       });
     } catch (e) {
@@ -74,7 +75,7 @@ export function oauthRoutes(ui: UiApp) {
   ui.get("/oauth/finish", async (c) => {
     const q = (name: string) => c.req.query(name);
     try {
-      const id = await finishConnect(serviceContext(c), { tenant: tenantOf(c), sessionId: c.get("session").id, state: q("state"), code: q("code"), error: q("error") });
+      const id = await finishConnect(serviceContext(c), { tenant: tenantOf(c), sessionId: c.get("session").id, state: q("state"), code: q("code"), error: q("error"), accountsServer: q("accounts-server") });
       return c.redirect(connectorPage(id, "connected"), 303);
     } catch (e) {
       if (!(e instanceof ConnectError)) throw e;
@@ -116,8 +117,9 @@ export function ConnectBlock(p: { c: UiContext; id: string; config: ConnectorCon
       <form method="post" action={`/ui/connectors/${encodeURIComponent(p.id)}/oauth`}>
         <CsrfField token={c.get("session").csrf} />
         <div class="row">
-          <TextField name="clientId" label={t.clientId} value={storedId} errors={{}} autocomplete="off" hint={operator ? t.operatorApp : undefined} />
-          <TextField name="clientSecret" type="password" label={t.clientSecret} value="" errors={{}} autocomplete="new-password" hint={storedId ? t.clientSecretKept : operator ? t.operatorApp : undefined} />
+          {/* Not clientId/clientSecret: Zoho's and Dynamics 365's own form on the same page has those, and two controls with one id leave a label naming the wrong one. */}
+          <TextField name="oauthClientId" label={t.clientId} value={storedId} errors={{}} autocomplete="off" hint={operator ? t.operatorApp : undefined} />
+          <TextField name="oauthClientSecret" type="password" label={t.clientSecret} value="" errors={{}} autocomplete="new-password" hint={storedId ? t.clientSecretKept : operator ? t.operatorApp : undefined} />
         </div>
         <button type="submit">{t.button(provider.label)}</button>
       </form>
