@@ -74,7 +74,8 @@ const pkceChallenge = async (verifier: string) =>
 
 /**
  * The client to use: what the admin typed, else the one stored in the connector (a reconnect),
- * else the operator's app for the kind.
+ * else the operator's app for the kind, else, with nothing typed, the app the connector's own
+ * settings name (Zoho, Dynamics 365, Salesforce's oauth auth: "Save and connect" from a new form).
  */
 export function pickClient(typed: { clientId?: string | undefined; clientSecret?: string | undefined }, provider: Provider, operator: Client | null): Client | null {
   const id = typed.clientId?.trim();
@@ -82,6 +83,7 @@ export function pickClient(typed: { clientId?: string | undefined; clientSecret?
   if (id && secret) return { clientId: id, clientSecret: secret };
   if (id && provider.storedClient?.clientId === id) return { clientId: id, clientSecret: provider.storedClient.clientSecret };
   if (!id && operator) return operator;
+  if (!id && !secret && provider.storedClient) return { clientId: provider.storedClient.clientId, clientSecret: provider.storedClient.clientSecret };
   return null;
 }
 

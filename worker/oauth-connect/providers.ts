@@ -54,6 +54,19 @@ function hubspotScope(object: string): string {
   return "crm.objects.custom.read";
 }
 
+const LABELS: Readonly<Record<string, string>> = {
+  hubspot: "HubSpot",
+  pipedrive: "Pipedrive",
+  zendesk: "Zendesk",
+  zoho: "Zoho CRM",
+  salesforce: "Salesforce",
+  dynamics365: "Dynamics 365",
+};
+/** The CRM's name on "Connect with …" for a kind with the consent flow, else null. */
+export const consentLabel = (kind: string): string | null => (Object.hasOwn(LABELS, kind) ? LABELS[kind]! : null);
+/** Kinds whose settings hold no OAuth app until a consent: the new-connector form asks for one beside "Save and connect". */
+export const APP_OUTSIDE_CONFIG: ReadonlySet<string> = new Set(["hubspot", "pipedrive", "zendesk"]);
+
 /** The flow for a saved connector, or null when its kind has no authorization-code flow. */
 export function providerFor(config: ConnectorConfig): Provider | null {
   switch (config.kind) {
@@ -62,7 +75,7 @@ export function providerFor(config: ConnectorConfig): Provider | null {
       // (a proxy, a test double) serves both itself.
       const own = config.baseUrl.replace(/\/+$/, "") !== HUBSPOT_API;
       return {
-        label: "HubSpot",
+        label: LABELS.hubspot!,
         authorizeUrl: own ? joinUrl(config.baseUrl, "/oauth/authorize") : "https://app.hubspot.com/oauth/authorize",
         tokenUrl: config.oauth?.tokenUrl ?? (own ? joinUrl(config.baseUrl, "/oauth/v1/token") : `${HUBSPOT_API}/oauth/v1/token`),
         scope: hubspotScope(config.object),
@@ -81,7 +94,7 @@ export function providerFor(config: ConnectorConfig): Provider | null {
       const pipedriveHost = /(^|\.)pipedrive\.com$/.test(new URL(config.baseUrl).hostname);
       const oauthBase = config.oauth ? origin(config.oauth.tokenUrl) : pipedriveHost ? PIPEDRIVE_OAUTH : origin(config.baseUrl);
       return {
-        label: "Pipedrive",
+        label: LABELS.pipedrive!,
         authorizeUrl: joinUrl(oauthBase, "/oauth/authorize"),
         tokenUrl: config.oauth?.tokenUrl ?? joinUrl(oauthBase, "/oauth/token"),
         // Pipedrive's scopes are chosen on the app, not in the request; no PKCE is documented.
@@ -98,7 +111,7 @@ export function providerFor(config: ConnectorConfig): Provider | null {
     case "zendesk": {
       const base = config.baseUrl ?? `https://${config.subdomain}.zendesk.com`;
       return {
-        label: "Zendesk",
+        label: LABELS.zendesk!,
         authorizeUrl: joinUrl(base, "/oauth/authorizations/new"),
         tokenUrl: joinUrl(base, "/oauth/tokens"),
         scope: "read",
@@ -115,7 +128,7 @@ export function providerFor(config: ConnectorConfig): Provider | null {
     case "zoho": {
       const configured = origin(config.accountsUrl);
       return {
-        label: "Zoho CRM",
+        label: LABELS.zoho!,
         authorizeUrl: joinUrl(config.accountsUrl, "/oauth/v2/auth"),
         tokenUrl: joinUrl(config.accountsUrl, "/oauth/v2/token"),
         scope: "ZohoCRM.modules.READ",
@@ -145,7 +158,7 @@ export function providerFor(config: ConnectorConfig): Provider | null {
       // login.salesforce.com would miss a sandbox.
       const tokenUrl = config.auth.type === "oauth" ? config.auth.tokenUrl : joinUrl(origin(config.instanceUrl), "/services/oauth2/token");
       return {
-        label: "Salesforce",
+        label: LABELS.salesforce!,
         authorizeUrl: beside(tokenUrl, "authorize"),
         tokenUrl,
         scope: "api refresh_token",
@@ -158,7 +171,7 @@ export function providerFor(config: ConnectorConfig): Provider | null {
     }
     case "dynamics365":
       return {
-        label: "Dynamics 365",
+        label: LABELS.dynamics365!,
         authorizeUrl: beside(config.tokenUrl, "authorize"),
         tokenUrl: config.tokenUrl,
         // Delegated access to the org as the consenting user; offline_access issues the refresh token.
