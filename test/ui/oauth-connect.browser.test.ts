@@ -233,3 +233,27 @@ for (const c of cases) {
     });
   });
 }
+
+describe("Save and connect from a new connector's form, in a real browser", () => {
+  it("HubSpot: one click saves the connector and goes to the consent; after approving, the new connector is connected", async () => {
+    const fake = fakes.get("hubspot")!;
+    await page.goto(`${edge.url}/ui/connectors/new?kind=hubspot`);
+    await page.locator('input[name="id"]').fill("hs-new");
+    await page.locator('input[name="baseUrl"]').fill(fake.url);
+    await page.locator('input[name="idProperty"]').fill("customer_id");
+    // No private-app token: the consent provides the credentials.
+    // The form's own `oauth` block has a "Client secret" too (filled by the consent): these are the fieldset's.
+    const app = page.getByRole("group", { name: "Connect with HubSpot" });
+    await app.getByLabel("Client id of your OAuth app").fill(fake.client.id);
+    await app.getByLabel("Client secret").fill(fake.client.secret);
+    await page.getByRole("button", { name: "Save and connect with HubSpot" }).click();
+    await page.waitForURL((u) => u.href.startsWith(`${fake.url}/oauth/authorize?`));
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.waitForURL(/\/ui\/connectors\/hs-new\?oauth=connected$/);
+    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Connected with HubSpot");
+    const stored = await api("GET", `/v1/tenants/${tenant.id}/connectors/hs-new`, tenant.admin);
+    expect(stored.json).toMatchObject({ kind: "hubspot", baseUrl: fake.url, oauth: { clientId: fake.client.id, clientSecret: "***", refreshToken: "***" } });
+    for (const secret of [fake.client.secret, ...fake.seen.issued]) expect(stored.text).not.toContain(secret);
+    expect(fake.seen.violations).toEqual([]);
+  });
+});
