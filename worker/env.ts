@@ -11,8 +11,10 @@ import { fromBase64 } from "./security/crypto.js";
  * `npm run types` into worker-configuration.d.ts (`npm run typecheck` fails when it drifts).
  * ENCRYPTION_KEY_PREVIOUS is set only during a key rotation (docs/operations.md), so it is not
  * a required secret: it still opens secrets until `POST /v1/admin/reseal` has run.
+ * ADMIN_TOKEN_PREVIOUS likewise, during an ADMIN_TOKEN rotation: the old operator token keeps
+ * working until it is deleted.
  */
-export type Env = Cloudflare.Env & { ENCRYPTION_KEY_PREVIOUS?: string };
+export type Env = Cloudflare.Env & { ENCRYPTION_KEY_PREVIOUS?: string; ADMIN_TOKEN_PREVIOUS?: string };
 
 export type AppEnv = {
   Bindings: Env;
@@ -37,6 +39,8 @@ const secrets = z.object({
   ENCRYPTION_KEY: z
     .string({ error: "ENCRYPTION_KEY is not set" })
     .refine(isAesKey, "ENCRYPTION_KEY must be 32 random bytes, base64 (openssl rand -base64 32)"),
+  // Optional, but when set it is an operator token: an empty one is a mistake worth naming.
+  ADMIN_TOKEN_PREVIOUS: z.string().min(1, "ADMIN_TOKEN_PREVIOUS is empty: delete it instead").optional(),
 });
 
 // Checked once per env object, i.e. once per isolate in production.

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { connectorConfig, type ConnectorConfig } from "../../worker/connectors/registry.js";
 import { pickClient } from "../../worker/oauth-connect/flow.js";
 import { providerFor } from "../../worker/oauth-connect/providers.js";
-import { call, json, newTenant, putConnector } from "./helpers.js";
+import { formValues } from "./form-values.js";
+import { call, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
 
 /** Keeps cookies, never follows redirects, echoes the page's CSRF token (as test/edge/ui.test.ts). */
 class Browser {
@@ -41,7 +42,7 @@ class Browser {
     return b;
   }
   /** Starts a consent and returns the authorize URL the hop page sends the browser to. */
-  async start(connector: string, form: Record<string, string> = { clientId: "cid", clientSecret: "csecret" }): Promise<URL> {
+  async start(connector: string, form: Record<string, string> = { oauthClientId: "cid", oauthClientSecret: "csecret" }): Promise<URL> {
     const res = await this.post(`/ui/connectors/${connector}/oauth`, form);
     expect(res.status).toBe(200);
     const html = await res.text();
@@ -86,7 +87,8 @@ describe("Connect with …: state bound to session and tenant", () => {
 
     await putConnector(t, "sf", { kind: "salesforce", instanceUrl: "https://x.my.salesforce.com", sobject: "Contact", idField: "Phone", auth: { type: "bearer", token: "x" }, default: "true" });
     const sf = await b.start("sf");
-    expect(sf.origin + sf.pathname).toBe("https://login.salesforce.com/services/oauth2/authorize");
+    // The org's My Domain, which serves sandboxes too (login.salesforce.com does not).
+    expect(sf.origin + sf.pathname).toBe("https://x.my.salesforce.com/services/oauth2/authorize");
     expect(sf.searchParams.get("code_challenge_method")).toBe("S256");
     expect(sf.searchParams.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
@@ -141,7 +143,7 @@ describe("Connect with …: state bound to session and tenant", () => {
   it("without a client typed or configured by the operator, Connect asks for one", async () => {
     const t = await setUp();
     const b = await Browser.signedIn(t.admin);
-    const res = await b.post("/ui/connectors/hs/oauth", { clientId: "", clientSecret: "" });
+    const res = await b.post("/ui/connectors/hs/oauth", { oauthClientId: "", oauthClientSecret: "" });
     expect(res.headers.get("location")).toBe("/ui/connectors/hs?oauth=no_client");
   });
 
@@ -154,15 +156,115 @@ describe("Connect with …: state bound to session and tenant", () => {
   });
 });
 
+describe("Zoho's accounts-server on the callback", () => {
+  const zoho = { kind: "zoho", accountsUrl: "http://127.0.0.1:9/zoho", module: "Contacts", idField: "Phone", clientId: "x", clientSecret: "y", default: "true" };
+
+  it("the code is redeemed at the user's data centre when it is one of Zoho's, never at another host", () => {
+    const p = providerFor(connectorConfig.parse({ ...zoho, accountsUrl: "https://accounts.zoho.com" }))!;
+    expect(p.tokenUrlFrom!(undefined)).toBe("https://accounts.zoho.com/oauth/v2/token");
+    expect(p.tokenUrlFrom!("https://accounts.zoho.eu")).toBe("https://accounts.zoho.eu/oauth/v2/token");
+    expect(p.tokenUrlFrom!("https://accounts.zohocloud.ca")).toBe("https://accounts.zohocloud.ca/oauth/v2/token");
+    for (const evil of ["https://evil.example", "https://accounts.zoho.eu.evil.example", "http://accounts.zoho.eu", "https://accounts.zoho.eu/x"]) expect(p.tokenUrlFrom!(evil)).toBeNull();
+    // The applied config follows the data centre the user consented in, and its api_domain.
+    const applied = p.apply({ tokenUrl: "https://accounts.zoho.eu/oauth/v2/token", clientId: "c", clientSecret: "s", refreshToken: "r" }, { apiDomain: "https://www.zohoapis.eu" });
+    expect(applied).toMatchObject({ accountsUrl: "https://accounts.zoho.eu", apiDomain: "https://www.zohoapis.eu" });
+  });
+
+  it("a callback whose accounts-server was swapped for another host is refused without sending the code or the secret anywhere", async () => {
+    const t = await newTenant("oauth-zoho");
+    await putConnector(t, "zo", zoho);
+    const b = await Browser.signedIn(t.admin);
+    const state = (await b.start("zo")).searchParams.get("state")!;
+    const res = await b.back({ state, code: "a-code", location: "eu", "accounts-server": "https://evil.example" });
+    // refused, not crm_error: no request was made at all.
+    expect(res.headers.get("location")).toBe("/ui/connectors/zo?oauth=refused");
+    expect((await json(await call("GET", `/v1/tenants/${t.id}/connectors/zo`, { token: t.admin }))).refreshToken).toBeUndefined();
+  });
+});
+
+describe("Save and connect from a new connector's form", () => {
+  const hop = async (res: Response) => {
+    expect(res.status).toBe(200);
+    const to = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(await res.text())?.[1];
+    expect(to).toBeDefined();
+    return new URL(to!.replace(/&amp;/g, "&"));
+  };
+
+  it("HubSpot: the form offers it with the app's client fields; it saves without a token, then goes to the consent", async () => {
+    const t = await newTenant("oauth-new");
+    const b = await Browser.signedIn(t.admin);
+    const { html } = await b.page("/ui/connectors/new?kind=hubspot");
+    expect(html).toContain('name="_then" value="connect"');
+    expect(html).toContain("Save and connect with HubSpot");
+    expect(html).toContain('name="oauthClientId"');
+    const form = { ...formValues(html, "/ui/connectors/new"), id: "hs-new", baseUrl: "https://api.hubapi.com", idProperty: "customer_id" };
+    const authorize = await hop(await b.post("/ui/connectors/new", { ...form, oauthClientId: "app-id", oauthClientSecret: "app-secret", _then: "connect" }));
+    expect(authorize.origin + authorize.pathname).toBe("https://app.hubspot.com/oauth/authorize");
+    expect(authorize.searchParams.get("client_id")).toBe("app-id");
+    expect(authorize.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Saved, not yet connected: lookups say so instead of calling the CRM without credentials.
+    const saved = await json(await call("GET", `/v1/tenants/${t.id}/connectors/hs-new`, { token: t.admin }));
+    expect(saved).toMatchObject({ kind: "hubspot", idProperty: "customer_id" });
+    expect(saved.accessToken).toBeUndefined();
+    expect(saved.oauth).toBeUndefined();
+    await putNode(t, "n", { interaction: "crm_destination", connector: "hs-new" });
+    const reply = await identify(t, "n", "4242");
+    // The failure branch (crm_auth, "not connected yet"), without any call to HubSpot.
+    expect(await reply.json()).toEqual({ status: "fail", destination: "false" });
+  });
+
+  it("Zoho: the consent uses the app the form itself names; without a client anywhere it still saves and says what is missing", async () => {
+    const t = await newTenant("oauth-new");
+    const b = await Browser.signedIn(t.admin);
+    const { html } = await b.page("/ui/connectors/new?kind=zoho");
+    expect(html).toContain("Save and connect with Zoho CRM");
+    // Zoho's own settings hold the app: no second client id field.
+    expect(html).not.toContain('name="oauthClientId"');
+    const form = { ...formValues(html, "/ui/connectors/new"), id: "zo-new", accountsUrl: "https://accounts.zoho.eu", module: "Contacts", idField: "Phone", clientId: "1000.ZOHO", clientSecret: "zoho-secret" };
+    const authorize = await hop(await b.post("/ui/connectors/new", { ...form, _then: "connect" }));
+    expect(authorize.origin + authorize.pathname).toBe("https://accounts.zoho.eu/oauth/v2/auth");
+    expect(authorize.searchParams.get("client_id")).toBe("1000.ZOHO");
+
+    // HubSpot with neither a token nor a client: saved, and the connector page explains.
+    const hs = await b.page("/ui/connectors/new?kind=hubspot");
+    const res = await b.post("/ui/connectors/new", { ...formValues(hs.html, "/ui/connectors/new"), id: "hs-bare", idProperty: "customer_id", _then: "connect" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/ui/connectors/hs-bare?oauth=no_client");
+    expect((await call("GET", `/v1/tenants/${t.id}/connectors/hs-bare`, { token: t.admin })).status).toBe(200);
+  });
+
+  it("an invalid form is not saved and starts nothing, whichever button was pressed", async () => {
+    const t = await newTenant("oauth-new");
+    const b = await Browser.signedIn(t.admin);
+    const { html } = await b.page("/ui/connectors/new?kind=hubspot");
+    const res = await b.post("/ui/connectors/new", { ...formValues(html, "/ui/connectors/new"), id: "hs-bad", idProperty: "", oauthClientId: "a", oauthClientSecret: "b", _then: "connect" });
+    expect(res.status).toBe(400);
+    expect(await res.text()).not.toContain("http-equiv=\"refresh\"");
+    expect((await call("GET", `/v1/tenants/${t.id}/connectors/hs-bad`, { token: t.admin })).status).toBe(404);
+  });
+
+  it("kinds without the consent flow get no Save and connect; an edit page has the Connect card instead", async () => {
+    const t = await newTenant("oauth-new");
+    const b = await Browser.signedIn(t.admin);
+    expect((await b.page("/ui/connectors/new?kind=rest")).html).not.toContain('name="_then"');
+    await putConnector(t, "hs", hubspot);
+    const edit = (await b.page("/ui/connectors/hs")).html;
+    expect(edit).not.toContain('name="_then"');
+    expect(edit).toContain('aria-labelledby="oauth-title"');
+  });
+});
+
 describe("which client a consent uses", () => {
   const provider = providerFor({ ...hubspot, accessToken: undefined, oauth: { tokenUrl: "https://api.hubapi.com/oauth/v1/token", clientId: "stored-id", clientSecret: "stored-secret", refreshToken: "r" } } as never)!;
-  it("typed first, then the stored secret of the same client id, then the operator's app", () => {
+  it("typed first, then the stored secret of the same client id, then the operator's app, then the stored app", () => {
     expect(pickClient({ clientId: "a", clientSecret: "b" }, provider, null)).toEqual({ clientId: "a", clientSecret: "b" });
     expect(pickClient({ clientId: "stored-id", clientSecret: "" }, provider, null)).toEqual({ clientId: "stored-id", clientSecret: "stored-secret" });
     // Another client id never gets the stored secret.
     expect(pickClient({ clientId: "other-id", clientSecret: "" }, provider, { clientId: "op", clientSecret: "ops" })).toBeNull();
     expect(pickClient({}, provider, { clientId: "op", clientSecret: "ops" })).toEqual({ clientId: "op", clientSecret: "ops" });
-    expect(pickClient({}, provider, null)).toBeNull();
+    // Nothing typed, no operator app: the app the connector already names (Save and connect on Zoho, Dynamics 365).
+    expect(pickClient({}, provider, null)).toEqual({ clientId: "stored-id", clientSecret: "stored-secret" });
+    expect(pickClient({}, providerFor({ ...hubspot } as never)!, null)).toBeNull();
   });
 });
 
@@ -174,7 +276,7 @@ describe("each CRM kind's consent endpoints, and the config a consent leaves beh
     { config: { kind: "pipedrive", apiToken: "tok", field: "abc", ...common }, authorize: "https://oauth.pipedrive.com/oauth/authorize", token: "https://oauth.pipedrive.com/oauth/token", pkce: false },
     { config: { kind: "zendesk", subdomain: "acme", email: "a@b.c", apiToken: "tok", ...common }, authorize: "https://acme.zendesk.com/oauth/authorizations/new", token: "https://acme.zendesk.com/oauth/tokens", pkce: true },
     { config: { kind: "zoho", accountsUrl: "https://accounts.zoho.eu", module: "Contacts", idField: "Phone", clientId: "x", clientSecret: "y", ...common }, authorize: "https://accounts.zoho.eu/oauth/v2/auth", token: "https://accounts.zoho.eu/oauth/v2/token", pkce: false },
-    { config: { kind: "salesforce", instanceUrl: "https://acme.my.salesforce.com", sobject: "Contact", idField: "Phone", auth: { type: "bearer", token: "t" }, ...common }, authorize: "https://login.salesforce.com/services/oauth2/authorize", token: "https://login.salesforce.com/services/oauth2/token", pkce: true },
+    { config: { kind: "salesforce", instanceUrl: "https://acme.my.salesforce.com", sobject: "Contact", idField: "Phone", auth: { type: "bearer", token: "t" }, ...common }, authorize: "https://acme.my.salesforce.com/services/oauth2/authorize", token: "https://acme.my.salesforce.com/services/oauth2/token", pkce: true },
     { config: { kind: "dynamics365", orgUrl: "https://acme.crm4.dynamics.com", idField: "telephone1", tokenUrl: "https://login.microsoftonline.com/tid/oauth2/v2.0/token", clientId: "x", clientSecret: "y", ...common }, authorize: "https://login.microsoftonline.com/tid/oauth2/v2.0/authorize", token: "https://login.microsoftonline.com/tid/oauth2/v2.0/token", pkce: true },
   ];
   for (const k of cases) {
@@ -182,10 +284,10 @@ describe("each CRM kind's consent endpoints, and the config a consent leaves beh
       const before = connectorConfig.parse(k.config);
       const p = providerFor(before)!;
       expect([p.authorizeUrl, p.tokenUrl, p.pkce]).toEqual([k.authorize, k.token, k.pkce]);
-      const after = connectorConfig.parse(p.apply({ tokenUrl: p.tokenUrl, ...granted })) as ConnectorConfig;
+      const after = connectorConfig.parse(p.apply({ tokenUrl: p.tokenUrl, ...granted }, {})) as ConnectorConfig;
       expect(JSON.stringify(after)).toContain("refresh-1");
       // Applied again (a reconnect), the kind still has exactly one way to authenticate.
-      expect(connectorConfig.safeParse(providerFor(after)!.apply({ tokenUrl: p.tokenUrl, ...granted })).success).toBe(true);
+      expect(connectorConfig.safeParse(providerFor(after)!.apply({ tokenUrl: p.tokenUrl, ...granted }, {})).success).toBe(true);
     });
   }
   it("kinds without an authorization-code flow get no card", () => {

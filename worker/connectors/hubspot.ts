@@ -5,6 +5,7 @@ import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
 import { oauthRefresh, withAccessToken } from "./oauth.js";
 import { rulePaths } from "./rule-paths.js";
+import { CrmError } from "./errors.js";
 import { defineConnector } from "./types.js";
 
 // HubSpot property internal names are lower-case letters, digits and underscores.
@@ -39,8 +40,10 @@ export const hubspot = defineConnector({
       ...ruleSet,
     })
     .strict()
-    .refine((c) => (c.accessToken === undefined) !== (c.oauth === undefined), { message: "either accessToken or oauth", path: ["accessToken"] }),
+    // Neither is a connector saved to be connected next ("Save and connect"): lookups answer crm_auth until then.
+    .refine((c) => c.accessToken === undefined || c.oauth === undefined, { message: "either accessToken or oauth, not both", path: ["accessToken"] }),
   async lookup(config, ctx) {
+    if (!config.accessToken && !config.oauth) throw new CrmError("crm_auth", "not connected yet: use Connect with HubSpot on the connector page");
     // Search returns only default properties unless asked: ask for every one the rules read.
     const fromRules = rulePaths(config.rules)
       .map((p) => /^properties\.([a-z0-9_]+)/.exec(p)?.[1])

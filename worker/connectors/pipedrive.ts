@@ -4,6 +4,7 @@ import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
 import { oauthRefresh, withAccessToken } from "./oauth.js";
+import { CrmError } from "./errors.js";
 import { defineConnector } from "./types.js";
 
 const searchReply = z.object({
@@ -45,8 +46,10 @@ export const pipedrive = defineConnector({
       ...ruleSet,
     })
     .strict()
-    .refine((c) => (c.apiToken === undefined) !== (c.oauth === undefined), { message: "either apiToken or oauth", path: ["apiToken"] }),
+    // Neither is a connector saved to be connected next ("Save and connect"): lookups answer crm_auth until then.
+    .refine((c) => c.apiToken === undefined || c.oauth === undefined, { message: "either apiToken or oauth, not both", path: ["apiToken"] }),
   async lookup(config, ctx) {
+    if (!config.apiToken && !config.oauth) throw new CrmError("crm_auth", "not connected yet: use Connect with Pipedrive on the connector page");
     const oauth = config.oauth;
     // Pipedrive's token endpoint takes the client as HTTP Basic; API calls take the bearer token.
     const get = (url: string) =>

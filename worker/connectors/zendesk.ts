@@ -42,11 +42,13 @@ export const zendesk = defineConnector({
       ...ruleSet,
     })
     .strict()
-    .refine((c) => (c.oauth === undefined) === (c.email !== undefined && c.apiToken !== undefined) && (c.oauth === undefined || c.email === undefined), {
+    // Neither is a connector saved to be connected next ("Save and connect"): lookups answer crm_auth until then.
+    .refine((c) => (c.email === undefined) === (c.apiToken === undefined) && (c.oauth === undefined || c.email === undefined), {
       message: "either email and apiToken, or oauth",
       path: ["apiToken"],
     }),
   async lookup(config, ctx) {
+    if (!config.apiToken && !config.oauth) throw new CrmError("crm_auth", "not connected yet: use Connect with Zendesk on the connector page");
     const base = config.baseUrl ?? `https://${config.subdomain}.zendesk.com`;
     // By number: Zendesk documents `phone:*<digits>` (no "+", no formatting; the leading * matches
     // the number however it was stored) for finding a caller, on the national number.

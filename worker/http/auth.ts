@@ -13,9 +13,16 @@ export type Allowed = "operator" | Role;
 const unauthorized = () => new DomainError("unauthorized", "a valid key is required");
 export const operatorOnly = () => new DomainError("forbidden", "the operator token manages tenants and keys only");
 
-/** Whether a token is the operator's. A token shaped like a tenant key never is: no comparison on the hot path. */
+/**
+ * Whether a token is the operator's: ADMIN_TOKEN, or ADMIN_TOKEN_PREVIOUS while a rotation is under
+ * way (docs/operations.md). A token shaped like a tenant key never is: no comparison on the hot path.
+ */
 export async function isOperatorToken(c: Context<AppEnv>, token: string): Promise<boolean> {
-  return !parseKeyToken(token) && !!c.env.ADMIN_TOKEN && (await secretsEqual(token, c.env.ADMIN_TOKEN));
+  if (parseKeyToken(token)) return false;
+  const accepted = [c.env.ADMIN_TOKEN, c.env.ADMIN_TOKEN_PREVIOUS].filter((t): t is string => !!t);
+  // Both compared every time, so the time taken does not tell which of the two matched.
+  const matches = await Promise.all(accepted.map((t) => secretsEqual(token, t)));
+  return matches.includes(true);
 }
 
 /** The credential a request carries: the bearer header, or (identify only) `?key=`, which ends up in URLs and logs. */

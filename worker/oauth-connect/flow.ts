@@ -10,7 +10,7 @@ import { DomainError, notFound } from "../services/errors.js";
 // The one reader of a connector with its secrets open: the consent needs the stored client.
 import { getConnector } from "../store/connectors.js";
 import { tenantHome } from "../tenant/home.js";
-import { providerFor, type Provider } from "./providers.js";
+import { providerFor, type Located, type Provider } from "./providers.js";
 
 /** A consent must come back within this long; Zoho's own codes live 2 minutes, people take longer. */
 export const STATE_TTL_MS = 10 * 60_000;
@@ -34,6 +34,17 @@ type Row = { tenant_id: string; session_id: string; connector_id: string; kind: 
 
 const aad = (stateHash: string) => `oauth-state:${stateHash}`;
 const key = (env: Env): string => sealingKeys(env).current();
+/** A consent started just before ENCRYPTION_KEY was rotated still finishes (its state was sealed under the old key). */
+async function openState(env: Env, sealed: string, stateHash: string): Promise<Sealed> {
+  let text: string;
+  try {
+    text = await decrypt(key(env), sealed, aad(stateHash));
+  } catch (e) {
+    if (!env.ENCRYPTION_KEY_PREVIOUS) throw e;
+    text = await decrypt(env.ENCRYPTION_KEY_PREVIOUS, sealed, aad(stateHash));
+  }
+  return JSON.parse(text) as Sealed;
+}
 
 /** Optional settings an operator may set (not declared in wrangler.toml, so read by name). */
 function setting(env: Env, name: string): string | undefined {
@@ -63,7 +74,8 @@ const pkceChallenge = async (verifier: string) =>
 
 /**
  * The client to use: what the admin typed, else the one stored in the connector (a reconnect),
- * else the operator's app for the kind.
+ * else the operator's app for the kind, else, with nothing typed, the app the connector's own
+ * settings name (Zoho, Dynamics 365, Salesforce's oauth auth: "Save and connect" from a new form).
  */
 export function pickClient(typed: { clientId?: string | undefined; clientSecret?: string | undefined }, provider: Provider, operator: Client | null): Client | null {
   const id = typed.clientId?.trim();
@@ -71,6 +83,7 @@ export function pickClient(typed: { clientId?: string | undefined; clientSecret?
   if (id && secret) return { clientId: id, clientSecret: secret };
   if (id && provider.storedClient?.clientId === id) return { clientId: id, clientSecret: provider.storedClient.clientSecret };
   if (!id && operator) return operator;
+  if (!id && !secret && provider.storedClient) return { clientId: provider.storedClient.clientId, clientSecret: provider.storedClient.clientSecret };
   return null;
 }
 
@@ -118,9 +131,25 @@ export async function startConnect(ctx: ServiceContext, s: Start): Promise<{ url
   return { url: url.toString(), label: provider.label };
 }
 
-const tokenReply = z.object({ refresh_token: z.string().min(1).max(4096) }).loose();
+const webUrl = z.url({ protocol: /^https?$/ }).max(2048);
+const tokenReply = z
+  .object({
+    refresh_token: z.string().min(1).max(4096),
+    // Zoho and Pipedrive: the account's API host; Salesforce: the org's. Kept only when a URL.
+    api_domain: webUrl.optional().catch(undefined),
+    instance_url: webUrl.optional().catch(undefined),
+  })
+  .loose();
 
-export type Finish = { tenant: string; sessionId: string; state: string | undefined; code: string | undefined; error: string | undefined };
+export type Finish = {
+  tenant: string;
+  sessionId: string;
+  state: string | undefined;
+  code: string | undefined;
+  error: string | undefined;
+  /** Zoho's `accounts-server` on the callback: where its code is redeemed. */
+  accountsServer?: string | undefined;
+};
 
 /**
  * Consumes the state (once, whatever follows), checks it belongs to this session and tenant and
@@ -143,18 +172,21 @@ export async function finishConnect(ctx: ServiceContext, f: Finish): Promise<str
   // RFC 6749 4.1.2.1: the user (or the CRM) refused; the connector stays as it was.
   if (f.error !== undefined) throw new ConnectError(f.error === "access_denied" ? "denied" : "refused", id);
   if (!f.code || f.code.length > 4096) throw new ConnectError("refused", id);
-  const sealed = JSON.parse(await decrypt(key(env), row.sealed, aad(stateHash))) as Sealed;
+  const sealed = await openState(env, row.sealed, stateHash);
   const stored = await getConnector(env.DB, sealingKeys(env), f.tenant, row.connector_id);
   // Deleted, or changed to another kind, while the admin was at the CRM.
   const provider = stored && stored.config.kind === row.kind ? providerFor(stored.config) : null;
   if (!stored || !provider) throw new ConnectError("expired");
-  let refreshToken: string;
+  const tokenUrl = provider.tokenUrlFrom ? provider.tokenUrlFrom(f.accountsServer) : provider.tokenUrl;
+  // An accounts server that is not Zoho's: the code and the client secret are not sent there.
+  if (!tokenUrl) throw new ConnectError("refused", id);
+  let got: { refreshToken: string; located: Located };
   try {
-    refreshToken = await exchange(env, provider, sealed, f.code);
+    got = await exchange(env, provider, tokenUrl, sealed, f.code);
   } catch (e) {
     throw e instanceof ConnectError ? new ConnectError(e.reason, id) : e;
   }
-  await putConnector(ctx, f.tenant, row.connector_id, provider.apply({ tokenUrl: provider.tokenUrl, clientId: sealed.clientId, clientSecret: sealed.clientSecret, refreshToken }));
+  await putConnector(ctx, f.tenant, row.connector_id, provider.apply({ tokenUrl, clientId: sealed.clientId, clientSecret: sealed.clientSecret, refreshToken: got.refreshToken }, got.located));
   // The consent lands on a GET (the CRM's redirect), which bumpOnWrite does not see: move the
   // tenant's config version here, or other isolates would keep the old credentials.
   await tenantHome(env, f.tenant).bump();
@@ -162,14 +194,14 @@ export async function finishConnect(ctx: ServiceContext, f: Finish): Promise<str
 }
 
 /** RFC 6749 4.1.3 (+ RFC 7636 4.5): the code, the same redirect URI, the client and the PKCE verifier. */
-async function exchange(env: Env, provider: Provider, sealed: Sealed, code: string): Promise<string> {
-  const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: sealed.redirectUri });
+async function exchange(env: Env, provider: Provider, tokenUrl: string, sealed: Sealed, code: string): Promise<{ refreshToken: string; located: Located }> {
+  const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: sealed.redirectUri, ...provider.tokenParams });
   const headers = tokenRequest(form, { clientId: sealed.clientId, clientSecret: sealed.clientSecret, clientAuth: provider.clientAuth });
   if (provider.pkce) form.set("code_verifier", sealed.verifier);
   let res: Awaited<ReturnType<typeof crmFetch>>;
   try {
     res = await crmFetch(
-      provider.tokenUrl,
+      tokenUrl,
       { method: "POST", headers, body: form.toString() },
       { signal: AbortSignal.timeout(10_000), allowPrivate: env.ALLOW_PRIVATE_CRM_URLS === "true", maxBytes: REPLY_CAP.token },
     );
@@ -186,5 +218,5 @@ async function exchange(env: Env, provider: Provider, sealed: Sealed, code: stri
   const parsed = tokenReply.safeParse(body);
   // No refresh token (Zoho without access_type=offline, an app without offline scope): nothing lasting to store.
   if (!parsed.success) throw new ConnectError("refused");
-  return parsed.data.refresh_token;
+  return { refreshToken: parsed.data.refresh_token, located: { apiDomain: parsed.data.api_domain, instanceUrl: parsed.data.instance_url } };
 }

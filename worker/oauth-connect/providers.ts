@@ -3,6 +3,11 @@ import { joinUrl } from "../connectors/crm-call.js";
 
 /** The app a tenant (or the operator) registered at the CRM, and the refresh token its consent gave. */
 export type Granted = { tokenUrl: string; clientId: string; clientSecret: string; refreshToken: string };
+/**
+ * Where the consent says the account lives, beside the tokens: Zoho's and Pipedrive's token replies
+ * carry `api_domain`, Salesforce's `instance_url` (already checked to be https URLs, or http in tests).
+ */
+export type Located = { apiDomain?: string | undefined; instanceUrl?: string | undefined };
 
 /**
  * How one CRM kind runs the authorization-code flow (docs/connectors.md, "Connect with …",
@@ -19,15 +24,26 @@ export type Provider = {
   /** Pipedrive authenticates the client with HTTP Basic at the token endpoint. */
   clientAuth: "body" | "basic";
   extra?: Record<string, string>;
+  /** Sent with the code exchange too (Zendesk's documented request repeats the scope). */
+  tokenParams?: Record<string, string>;
+  /**
+   * Zoho sends the browser back with `accounts-server`, the accounts host of the user's data
+   * centre, where the code must be redeemed. Only Zoho's own hosts (or the configured one) are
+   * taken: the query comes through the browser and must not send the code and secret elsewhere.
+   * Null when the value is not acceptable.
+   */
+  tokenUrlFrom?(accountsServer: string | undefined): string | null;
   /** The client already stored in the config, offered again so a reconnect needs no retyping. */
   storedClient?: { clientId: string; clientSecret: string } | undefined;
   /** The config with the consent's tokens in the kind's own fields (sealed by the store). */
-  apply(granted: Granted): ConnectorConfig;
+  apply(granted: Granted, located: Located): ConnectorConfig;
 };
 
 const HUBSPOT_API = "https://api.hubapi.com";
-const PIPEDRIVE_API = "https://api.pipedrive.com";
-const SALESFORCE_TOKEN = "https://login.salesforce.com/services/oauth2/token";
+const PIPEDRIVE_OAUTH = "https://oauth.pipedrive.com";
+/** Zoho's accounts servers, one per data centre (Zoho CRM API docs, "Multi DC Support"). */
+const ZOHO_ACCOUNTS = /^https:\/\/accounts\.(zoho\.(com|eu|in|com\.au|com\.cn|jp|sa|uk)|zohocloud\.ca)$/;
+const origin = (url: string) => new URL(url).origin;
 
 /** Same host and path up to the last segment: Salesforce and Entra ID serve /authorize beside /token. */
 const beside = (tokenUrl: string, last: string) => tokenUrl.replace(/\/token\/?$/, `/${last}`);
@@ -38,6 +54,19 @@ function hubspotScope(object: string): string {
   return "crm.objects.custom.read";
 }
 
+const LABELS: Readonly<Record<string, string>> = {
+  hubspot: "HubSpot",
+  pipedrive: "Pipedrive",
+  zendesk: "Zendesk",
+  zoho: "Zoho CRM",
+  salesforce: "Salesforce",
+  dynamics365: "Dynamics 365",
+};
+/** The CRM's name on "Connect with …" for a kind with the consent flow, else null. */
+export const consentLabel = (kind: string): string | null => (Object.hasOwn(LABELS, kind) ? LABELS[kind]! : null);
+/** Kinds whose settings hold no OAuth app until a consent: the new-connector form asks for one beside "Save and connect". */
+export const APP_OUTSIDE_CONFIG: ReadonlySet<string> = new Set(["hubspot", "pipedrive", "zendesk"]);
+
 /** The flow for a saved connector, or null when its kind has no authorization-code flow. */
 export function providerFor(config: ConnectorConfig): Provider | null {
   switch (config.kind) {
@@ -46,7 +75,7 @@ export function providerFor(config: ConnectorConfig): Provider | null {
       // (a proxy, a test double) serves both itself.
       const own = config.baseUrl.replace(/\/+$/, "") !== HUBSPOT_API;
       return {
-        label: "HubSpot",
+        label: LABELS.hubspot!,
         authorizeUrl: own ? joinUrl(config.baseUrl, "/oauth/authorize") : "https://app.hubspot.com/oauth/authorize",
         tokenUrl: config.oauth?.tokenUrl ?? (own ? joinUrl(config.baseUrl, "/oauth/v1/token") : `${HUBSPOT_API}/oauth/v1/token`),
         scope: hubspotScope(config.object),
@@ -60,29 +89,33 @@ export function providerFor(config: ConnectorConfig): Provider | null {
       };
     }
     case "pipedrive": {
-      const own = config.baseUrl.replace(/\/+$/, "") !== PIPEDRIVE_API;
-      const oauthBase = own ? config.baseUrl : "https://oauth.pipedrive.com";
+      // The consent and the token endpoint are at oauth.pipedrive.com whatever API host the account
+      // uses (api.pipedrive.com or its own <company>.pipedrive.com); any other base is a test double.
+      const pipedriveHost = /(^|\.)pipedrive\.com$/.test(new URL(config.baseUrl).hostname);
+      const oauthBase = config.oauth ? origin(config.oauth.tokenUrl) : pipedriveHost ? PIPEDRIVE_OAUTH : origin(config.baseUrl);
       return {
-        label: "Pipedrive",
+        label: LABELS.pipedrive!,
         authorizeUrl: joinUrl(oauthBase, "/oauth/authorize"),
         tokenUrl: config.oauth?.tokenUrl ?? joinUrl(oauthBase, "/oauth/token"),
-        // Pipedrive's scopes are chosen on the app, not in the request.
+        // Pipedrive's scopes are chosen on the app, not in the request; no PKCE is documented.
         pkce: false,
         clientAuth: "basic",
         storedClient: config.oauth,
-        apply: (g) => {
+        apply: (g, at) => {
           const { apiToken: _dropped, ...rest } = config;
-          return { ...rest, oauth: g };
+          // OAuth calls go to the company's api_domain (Pipedrive, "OAuth authorization", step 3).
+          return { ...rest, ...(at.apiDomain ? { baseUrl: at.apiDomain } : {}), oauth: g };
         },
       };
     }
     case "zendesk": {
       const base = config.baseUrl ?? `https://${config.subdomain}.zendesk.com`;
       return {
-        label: "Zendesk",
+        label: LABELS.zendesk!,
         authorizeUrl: joinUrl(base, "/oauth/authorizations/new"),
         tokenUrl: joinUrl(base, "/oauth/tokens"),
         scope: "read",
+        tokenParams: { scope: "read" },
         pkce: true,
         clientAuth: "body",
         storedClient: config.oauth,
@@ -92,9 +125,10 @@ export function providerFor(config: ConnectorConfig): Provider | null {
         },
       };
     }
-    case "zoho":
+    case "zoho": {
+      const configured = origin(config.accountsUrl);
       return {
-        label: "Zoho CRM",
+        label: LABELS.zoho!,
         authorizeUrl: joinUrl(config.accountsUrl, "/oauth/v2/auth"),
         tokenUrl: joinUrl(config.accountsUrl, "/oauth/v2/token"),
         scope: "ZohoCRM.modules.READ",
@@ -102,25 +136,42 @@ export function providerFor(config: ConnectorConfig): Provider | null {
         clientAuth: "body",
         // offline: a refresh token is issued; consent: issued again on a reconnect.
         extra: { access_type: "offline", prompt: "consent" },
+        tokenUrlFrom: (server) => {
+          if (server === undefined) return joinUrl(config.accountsUrl, "/oauth/v2/token");
+          const s = server.replace(/\/+$/, "");
+          return s === configured || ZOHO_ACCOUNTS.test(s) ? `${s}/oauth/v2/token` : null;
+        },
         storedClient: config,
-        apply: (g) => ({ ...config, clientId: g.clientId, clientSecret: g.clientSecret, refreshToken: g.refreshToken }),
+        apply: (g, at) => ({
+          ...config,
+          // The data centre the user consented in: its accounts server refreshes, its api_domain answers.
+          accountsUrl: origin(g.tokenUrl),
+          ...(at.apiDomain ? { apiDomain: at.apiDomain } : {}),
+          clientId: g.clientId,
+          clientSecret: g.clientSecret,
+          refreshToken: g.refreshToken,
+        }),
       };
+    }
     case "salesforce": {
-      const tokenUrl = config.auth.type === "oauth" ? config.auth.tokenUrl : SALESFORCE_TOKEN;
+      // The org's My Domain serves /services/oauth2/* for production and sandboxes alike, where
+      // login.salesforce.com would miss a sandbox.
+      const tokenUrl = config.auth.type === "oauth" ? config.auth.tokenUrl : joinUrl(origin(config.instanceUrl), "/services/oauth2/token");
       return {
-        label: "Salesforce",
+        label: LABELS.salesforce!,
         authorizeUrl: beside(tokenUrl, "authorize"),
         tokenUrl,
         scope: "api refresh_token",
         pkce: true,
         clientAuth: "body",
         storedClient: config.auth.type === "oauth" ? config.auth : undefined,
-        apply: (g) => ({ ...config, auth: { type: "oauth", ...g } }),
+        // instance_url names the org's API host; a stale one typed in the form is corrected.
+        apply: (g, at) => ({ ...config, ...(at.instanceUrl ? { instanceUrl: at.instanceUrl } : {}), auth: { type: "oauth", ...g } }),
       };
     }
     case "dynamics365":
       return {
-        label: "Dynamics 365",
+        label: LABELS.dynamics365!,
         authorizeUrl: beside(config.tokenUrl, "authorize"),
         tokenUrl: config.tokenUrl,
         // Delegated access to the org as the consenting user; offline_access issues the refresh token.

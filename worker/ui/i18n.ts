@@ -305,6 +305,9 @@ const en = {
     continue: (crm: string) => `Continue to ${crm}`,
     back: "Back to the connector",
     connected: (crm: string) => `Connected with ${crm}: the tokens are stored.`,
+    saveAndConnect: (crm: string) => `Save and connect with ${crm}`,
+    saveAndConnectHint: "Save this connector and go straight on to approve access at the CRM: the token fields above may stay empty.",
+    saveAndConnectOwnApp: "Save this connector and go straight on to approve access at the CRM, with the app (client id and secret) entered above.",
     failed: {
       denied: "Access was refused at the CRM, so nothing changed. Click Connect again to retry.",
       expired: "This consent link has expired or was already used. Start again from the connector page.",
@@ -615,6 +618,9 @@ const es: Dict = {
     continue: (crm: string) => `Continuar a ${crm}`,
     back: "Volver al conector",
     connected: (crm: string) => `Conectado con ${crm}: los tokens están guardados.`,
+    saveAndConnect: (crm: string) => `Guardar y conectar con ${crm}`,
+    saveAndConnectHint: "Guarde este conector y pase directamente a aprobar el acceso en el CRM: los campos de token de arriba pueden quedar vacíos.",
+    saveAndConnectOwnApp: "Guarde este conector y pase directamente a aprobar el acceso en el CRM, con la aplicación (id y secreto de cliente) indicada arriba.",
     failed: {
       denied: "Se rechazó el acceso en el CRM, así que nada cambió. Pulse Conectar otra vez para reintentar.",
       expired: "Este enlace de autorización caducó o ya se usó. Empiece de nuevo desde la página del conector.",

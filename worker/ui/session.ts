@@ -30,9 +30,7 @@ export const cookieOptions = (maxAgeSeconds?: number): CookieOptions => ({
 // The session cookie gets its own key derived from ENCRYPTION_KEY, so a sealed session and a
 // sealed connector secret can never be swapped for one another even though one secret feeds both.
 const derived = new Map<string, Promise<string>>();
-function sessionKey(env: Env): Promise<string> {
-  const root = env.ENCRYPTION_KEY;
-  if (!root) throw new DomainError("encryption_key_missing", "the worker secret ENCRYPTION_KEY is not set");
+function deriveKey(root: string): Promise<string> {
   let k = derived.get(root);
   if (!k) {
     k = (async () => {
@@ -47,6 +45,26 @@ function sessionKey(env: Env): Promise<string> {
     derived.set(root, k);
   }
   return k;
+}
+
+function sessionKey(env: Env): Promise<string> {
+  if (!env.ENCRYPTION_KEY) throw new DomainError("encryption_key_missing", "the worker secret ENCRYPTION_KEY is not set");
+  return deriveKey(env.ENCRYPTION_KEY);
+}
+
+/**
+ * Opens a cookie under ENCRYPTION_KEY, else under ENCRYPTION_KEY_PREVIOUS: during a key rotation
+ * (docs/operations.md) sessions started before it live on until they expire, CSRF tokens included,
+ * instead of every admin being signed out mid-form.
+ */
+async function openCookie(env: Env, cookie: string): Promise<string> {
+  try {
+    return await decrypt(await sessionKey(env), cookie, AAD);
+  } catch (e) {
+    const previous = env.ENCRYPTION_KEY_PREVIOUS;
+    if (!previous || previous === env.ENCRYPTION_KEY) throw e;
+    return decrypt(await deriveKey(previous), cookie, AAD);
+  }
 }
 
 /** Records and seals a fresh session for an already verified admin key and sets the cookie. */
@@ -73,7 +91,7 @@ export async function readSession<E extends { Bindings: Env }>(c: Context<E>): P
   if (!cookie) return null;
   let payload: Sealed;
   try {
-    payload = JSON.parse(await decrypt(await sessionKey(c.env), cookie, AAD)) as Sealed;
+    payload = JSON.parse(await openCookie(c.env, cookie)) as Sealed;
   } catch {
     return null;
   }

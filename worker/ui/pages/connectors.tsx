@@ -17,7 +17,7 @@ import { applyAction, fillEmptyGroups, rulesFromFields, rulesToFields, type Fiel
 import { TryResultView, tryLookup, type TryResult } from "./connector-try.js";
 import { QuotaUsageView } from "./connector-usage.js";
 import { notFoundPage } from "./errors.js";
-import { ConnectBlock } from "../../oauth-connect/routes.js";
+import { ConnectBlock, SaveAndConnect, startConsent } from "../../oauth-connect/routes.js";
 import { ListPage } from "./list.js";
 
 /** The JSON box as sent back after an error: typed secrets replaced by "***", like stored ones. */
@@ -127,6 +127,7 @@ function ConnectorPage(p: PageProps) {
             <ConnectorFields fields={fields} rules={hasRules ? rulesFromFields(p.values) : null} ctx={ctx} />
           </>
         )}
+        {p.editing ? null : <SaveAndConnect c={c} kind={p.kind} />}
         <div class="actions">
           <button type="submit">{t.common.save}</button>
           <a href="/ui/connectors">{t.common.cancel}</a>
@@ -275,6 +276,8 @@ async function saveConnector(c: UiContext, editing: string | null) {
       // Without an id (or with the form's own errors) the config is still checked, so the page shows every error at once.
       if (id && !Object.keys(errors).length) {
         await putConnector(svc, tenant, id, input);
+        // "Save and connect": saved, then straight on to the CRM's consent.
+        if (!editing && form._then === "connect") return startConsent(c, id, form);
         return c.redirect(`/ui/connectors?saved=${encodeURIComponent(id)}`, 303);
       }
       checkConnector(input);
