@@ -1,3 +1,4 @@
+import { abortAllDurableObjects } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { forgetLocalQuota } from "../../worker/quota/client.js";
@@ -151,6 +152,34 @@ describe("quota guard (Durable Object + isolate leases)", () => {
     expect(html).toContain("CRM quota use");
     expect(html).toContain("Retry-After 30 s");
     expect(html).toContain("1000 / 1 s");
+  });
+
+  it("the daily budget, a 429's pause and the last 429 survive the guard's object being restarted", async () => {
+    const t = await newTenant();
+    const url = `${crmPath("rest", "found")}/{idContact}`;
+    await putConnector(t, "daily", { kind: "rest", url, recordPath: "data.customer", quota: { requests: 100, perSeconds: 1, daily: 2 }, cache: noCache, rules: [], default: "true", notFound: "false" });
+    const limited = crmPath("contract", "http-429-retry-30");
+    await putConnector(t, "paused", { kind: "webhook", url: limited, cache: noCache });
+    await putNode(t, "d", { interaction: "crm_true_false", connector: "daily" });
+    await putNode(t, "p", { interaction: "crm_true_false", connector: "paused" });
+    expect(await (await identify(t, "d", "8001")).json()).toEqual({ status: "ok", destination: "true" });
+    expect(await (await identify(t, "d", "8002")).json()).toEqual({ status: "ok", destination: "true" });
+    expect((await identify(t, "p", "8003")).headers.get("x-bridge-reason")).toBe("crm_rate_limited");
+    await new Promise((r) => setTimeout(r, 100));
+    // Every object restarts with only what it stored; this isolate forgets its leases and pauses too.
+    await abortAllDurableObjects();
+    forgetLocalQuota();
+    const spent = await identify(t, "d", "8004", { "x-deadline-ms": "500" });
+    expect(spent.headers.get("x-bridge-reason")).toBe("crm_quota");
+    expect((await crmCalls(url.replace("{idContact}", "8004"))).count).toBe(0);
+    const daily = await json<{ dailyUsed: number; dailyLimit: number }>(await call("GET", `/v1/tenants/${t.id}/connectors/daily/usage`, { token: t.admin }));
+    expect(daily).toMatchObject({ dailyUsed: 2, dailyLimit: 2 });
+    const still = await identify(t, "p", "8005", { "x-deadline-ms": "500" });
+    expect(still.headers.get("x-bridge-reason")).toBe("crm_quota");
+    expect((await crmCalls(limited)).count).toBe(1);
+    const paused = await json<{ pausedUntil: string | null; last429: { retryAfterSeconds: number } | null }>(await call("GET", `/v1/tenants/${t.id}/connectors/paused/usage`, { token: t.admin }));
+    expect(paused.last429?.retryAfterSeconds).toBe(30);
+    expect(paused.pausedUntil).not.toBeNull();
   });
 
   it("throttling never opens the circuit breaker", async () => {
