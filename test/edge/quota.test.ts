@@ -182,6 +182,31 @@ describe("quota guard (Durable Object + isolate leases)", () => {
     expect(paused.pausedUntil).not.toBeNull();
   });
 
+  it("the connector test spends the same quota: with none left it is refused (crm_quota, Retry-After) and the CRM is not called", async () => {
+    const t = await newTenant();
+    const url = `${crmPath("rest", "found")}/{idContact}`;
+    await putConnector(t, "crm", { kind: "rest", url, recordPath: "data.customer", quota: { requests: 2, perSeconds: 60 }, cache: noCache, rules: [], default: "true", notFound: "false" });
+    await putNode(t, "n", { interaction: "crm_true_false", connector: "crm" });
+    const test = (idContact: string) => call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { idContact } });
+    const tried = await test("9001");
+    expect(tried.status).toBe(200);
+    expect(await tried.json()).toMatchObject({ ok: true, result: "found" });
+    expect(await (await identify(t, "n", "9002")).json()).toEqual({ status: "ok", destination: "true" });
+    // The window's two calls are spent: the admin's next test must not be a third.
+    const refused = await test("9003");
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ error: { code: "crm_quota" } });
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    // A token counts against the window until its lease (at most 10 s here) plus the window have passed.
+    expect(retryAfter).toBeLessThanOrEqual(71);
+    expect((await crmCalls(url.replace("{idContact}", "9003"))).count).toBe(0);
+    // Nor may a test take a live call's place: the live call is shed as before, the CRM saw two calls in all.
+    expect((await identify(t, "n", "9004", { "x-deadline-ms": "300" })).headers.get("x-bridge-reason")).toBe("crm_quota");
+    const fake = ["9001", "9002", "9003", "9004"].map((id) => crmCalls(url.replace("{idContact}", id)));
+    expect((await Promise.all(fake)).reduce((sum, c) => sum + c.count, 0)).toBe(2);
+  });
+
   it("throttling never opens the circuit breaker", async () => {
     const t = await newTenant();
     const url = crmPath("contract", "http-429-retry-0");

@@ -198,6 +198,29 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
 }
 
 /**
+ * The admin's connector test: a token now, or a refusal saying when one may be free. It never
+ * waits (nobody's call is on the line) and never goes ahead while the object is slow or the
+ * connector is paused: a "test" clicked again and again must not spend the budget live calls
+ * need. Only an unreachable object lets it through, as it does live calls.
+ */
+export async function acquireNow(q: Pick<QuotaCall, "env" | "tenant" | "connector" | "quota" | "holdMs">): Promise<{ ok: true } | { ok: false; retryInMs: number }> {
+  if (!q.env.CIRCUIT) return { ok: true };
+  const key = nameOf(q.tenant, q.connector);
+  const l = entry(key);
+  const now = Date.now();
+  if (take(l, now)) return { ok: true };
+  if (now < l.pausedUntil) return { ok: false, retryInMs: l.pausedUntil - now };
+  try {
+    // One token, spent at once: nothing is left in this isolate's pool to hold the budget.
+    const a = await stub(q.env, key).lease({ quota: plain(q.quota), want: 1, holdMs: q.holdMs, shed: 0 });
+    l.pausedUntil = Math.max(l.pausedUntil, a.pausedUntil);
+    return a.granted > 0 ? { ok: true } : { ok: false, retryInMs: a.retryInMs };
+  } catch {
+    return { ok: true };
+  }
+}
+
+/**
  * Renews a lease before it runs out, after the answer (waitUntil), so that a steady stream of
  * calls well under quota never waits for the object.
  */
@@ -271,6 +294,9 @@ export function observeCall(tenant: string, connector: string, ms: number) {
   const l = local.get(nameOf(tenant, connector));
   if (l) l.callMs = Math.round(l.callMs * 0.8 + ms * 0.2);
 }
+
+/** A 429 with no Retry-After pauses the connector this long. */
+export const DEFAULT_429_PAUSE_MS = 5000;
 
 /** A 429 or rate-limit headers at zero: pause here at once and everywhere through the object. */
 export function pause(env: CircuitEnv, tenant: string, connector: string, ms: number, defer: (p: Promise<unknown>) => void) {
