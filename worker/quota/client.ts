@@ -49,8 +49,15 @@ type Local = {
   optimistic: boolean;
   /** Calls admitted in the current second and the one before: the demand a lease is sized to. */
   demand: { second: number; now: number; before: number };
-  /** Typical CRM call time: a waiting call gives up when less than this is left. */
+  /**
+   * Typical CRM call time and its mean deviation: a waiting call gives up when less than
+   * callMs + 4 × callDevMs is left (TCP's retransmission timer, RFC 6298). The mean alone let a
+   * call take a token with 25 ms left on a loaded machine where the call then took 190 ms: the
+   * step was cut late (timers fire late there), the answer left after the deadline, and the
+   * token was spent on a call that could not be used.
+   */
   callMs: number;
+  callDevMs: number;
   shed: number;
   shedFlushing: boolean;
 };
@@ -67,8 +74,12 @@ const OPTIMISTIC_AFTER_MS = 20;
  * outside the budget cannot make the CRM refuse: a tight quota (HubSpot's 4/s) always waits.
  */
 const OPTIMISTIC_MIN_RATE = 50;
-/** While another lease request is in flight, a refused call looks at the pool again this often. */
-const ASK_POLL_MS = 5;
+/**
+ * While another lease request is in flight, a refused call looks at the pool again this often.
+ * Each look wakes a waiting request: at 5 ms, a few dozen waiters cost a starved isolate enough
+ * CPU to delay the other requests' answers past their deadlines.
+ */
+const ASK_POLL_MS = 20;
 /** A lease request older than this is presumed lost (its request cancelled): stop waiting on it. */
 const ASK_STALE_MS = 1000;
 /** A leased token is used at most this long before its lease ends (see askForLease). */
@@ -85,7 +96,7 @@ function stub(env: CircuitEnv, key: string) {
 function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
-    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, shed: 0, shedFlushing: false };
+    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 25, shed: 0, shedFlushing: false };
     local.set(key, l);
   }
   return l;
@@ -130,7 +141,7 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
     refreshAhead(q, key, l);
     return { ok: true };
   }
-  const giveUpAt = q.stepDeadline - Math.max(MIN_CALL_MS, l.callMs);
+  const giveUpAt = q.stepDeadline - Math.max(MIN_CALL_MS, l.callMs + 4 * l.callDevMs);
   // The calls already in line here come first: a window serves `requests` of them at once (a
   // burst within the quota need not be spread out), those beyond wait for later windows.
   const windowMs = q.quota.perSeconds * 1000;
@@ -292,7 +303,9 @@ function shed(q: QuotaCall, key: string, l: Local): Admission {
 /** After a CRM call: its time, so that waiters know how much deadline a call needs. */
 export function observeCall(tenant: string, connector: string, ms: number) {
   const l = local.get(nameOf(tenant, connector));
-  if (l) l.callMs = Math.round(l.callMs * 0.8 + ms * 0.2);
+  if (!l) return;
+  l.callDevMs = l.callDevMs * 0.75 + Math.abs(ms - l.callMs) * 0.25;
+  l.callMs = l.callMs * 0.875 + ms * 0.125;
 }
 
 /** A 429 with no Retry-After pauses the connector this long. */
