@@ -34,8 +34,8 @@ type Local = {
   pausedUntil: number;
   /** Calls waiting for a token, per node. */
   waiting: Map<string, number>;
-  /** Waiting calls in arrival order: one far back in the line gives up without waiting. */
-  line: number[];
+  /** Waiting calls in arrival order, with their node: one far back in the line gives up without waiting. */
+  line: { ticket: number; node: string }[];
   ticket: number;
   refreshing: boolean;
   /** Lease requests in flight from this isolate, and when the oldest began. */
@@ -146,23 +146,26 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
   // burst within the quota need not be spread out), those beyond wait for later windows.
   const windowMs = q.quota.perSeconds * 1000;
   const lineWait = (ahead: number) => Math.floor(ahead / q.quota.requests) * windowMs;
-  if (Date.now() + lineWait(l.line.length) > giveUpAt) return shed(q, key, l);
+  if (Date.now() + lineWait(aheadOf(l.line, q.node, l.line.length)) > giveUpAt) return shed(q, key, l);
   let total = 0;
   for (const n of l.waiting.values()) total += n;
   // Well under quota the calls in line are only waiting for a lease on its way (a cold start's
-  // burst), not for the CRM's budget: the room is then as large as a window's quota.
+  // burst), not for the CRM's budget: the room is then as large as a window's quota, and any
+  // node may fill it. Short of budget, one node may hold at most a share that leaves room for
+  // one more node, so that a node's burst arriving first cannot shut the others out.
   const room = l.roomy ? Math.max(MAX_WAITING, Math.min(q.quota.requests, MAX_WAITING_ROOMY)) : MAX_WAITING;
-  const share = Math.ceil(room / (l.waiting.size + (l.waiting.has(q.node) ? 0 : 1)));
+  const others = l.waiting.size - (l.waiting.has(q.node) ? 1 : 0);
+  const share = Math.ceil(room / (others + (l.roomy ? 1 : 2)));
   if (total >= room || (l.waiting.get(q.node) ?? 0) >= share) return shed(q, key, l);
   l.waiting.set(q.node, (l.waiting.get(q.node) ?? 0) + 1);
   const ticket = ++l.ticket;
-  l.line.push(ticket);
+  l.line.push({ ticket, node: q.node });
   let refused = false;
   try {
     for (;;) {
       const now = Date.now();
       if (take(l, now)) return { ok: true };
-      const ahead = l.line.indexOf(ticket);
+      const ahead = aheadOf(l.line, q.node, l.line.findIndex((w) => w.ticket === ticket));
       if (now >= giveUpAt || l.pausedUntil > giveUpAt || now + lineWait(ahead) > giveUpAt) return shed(q, key, l);
       if (now < l.pausedUntil) {
         await sleep(l.pausedUntil - now);
@@ -196,12 +199,12 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
       if (take(l, Date.now())) return { ok: true };
       if (a > 0) refused = true;
       if (a > 0 && l.asking > 0 && Date.now() - l.askingSince < ASK_STALE_MS) continue;
-      if (a > 0 && Date.now() + a + lineWait(l.line.indexOf(ticket)) > giveUpAt) return shed(q, key, l);
+      if (a > 0 && Date.now() + a + lineWait(aheadOf(l.line, q.node, l.line.findIndex((w) => w.ticket === ticket))) > giveUpAt) return shed(q, key, l);
       // A little jitter so that the calls told the same time do not all ask at once.
       if (a > 0) await sleep(a + Math.floor(Math.random() * 10));
     }
   } finally {
-    l.line = l.line.filter((t) => t !== ticket);
+    l.line = l.line.filter((w) => w.ticket !== ticket);
     const n = (l.waiting.get(q.node) ?? 1) - 1;
     if (n <= 0) l.waiting.delete(q.node);
     else l.waiting.set(q.node, n);
@@ -229,6 +232,24 @@ export async function acquireNow(q: Pick<QuotaCall, "env" | "tenant" | "connecto
   } catch {
     return { ok: true };
   }
+}
+
+/**
+ * How many calls are ahead of the one at `at` in the line (the line's length for one arriving),
+ * served round robin between nodes: its node's k-th waiter comes after the first k of every
+ * other node, not after every call of a node whose burst came first.
+ */
+function aheadOf(line: readonly { node: string }[], node: string, at: number): number {
+  let k = 0;
+  const others = new Map<string, number>();
+  for (let i = 0; i < at; i++) {
+    const w = line[i]!;
+    if (w.node === node) k++;
+  }
+  for (const w of line) if (w.node !== node) others.set(w.node, (others.get(w.node) ?? 0) + 1);
+  let ahead = k;
+  for (const n of others.values()) ahead += Math.min(n, k);
+  return ahead;
 }
 
 /**
