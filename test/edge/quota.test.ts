@@ -207,6 +207,27 @@ describe("quota guard (Durable Object + isolate leases)", () => {
     expect((await Promise.all(fake)).reduce((sum, c) => sum + c.count, 0)).toBe(2);
   });
 
+  it("cache hits never touch the guard: with the quota spent they still answer HIT, and nothing is shed", async () => {
+    const t = await newTenant();
+    const url = `${crmPath("rest", "found")}/{idContact}`;
+    await putConnector(t, "crm", { kind: "rest", url, recordPath: "data.customer", quota: { requests: 1, perSeconds: 60 }, cache: { ttlSeconds: 300, negativeTtlSeconds: 300, staleIfErrorSeconds: 0 }, rules: [], default: "true", notFound: "false" });
+    await putNode(t, "n", { interaction: "crm_true_false", connector: "crm" });
+    expect((await identify(t, "n", "7100")).headers.get("x-cache")).toBe("MISS");
+    await new Promise((r) => setTimeout(r, 100));
+    forgetLocalQuota();
+    for (let i = 0; i < 5; i++) {
+      const hit = await identify(t, "n", "7100", { "x-deadline-ms": "300" });
+      expect(hit.headers.get("x-cache")).toBe("HIT");
+      expect(hit.headers.get("x-bridge-reason")).toBeNull();
+      expect(hit.headers.get("server-timing")).toContain("quota;dur=0");
+    }
+    // A shed call would be counted here within a second; the window holds only the miss's token.
+    await new Promise((r) => setTimeout(r, 1100));
+    const usage = await json<{ inWindow: number; shedLastHour: number }>(await call("GET", `/v1/tenants/${t.id}/connectors/crm/usage`, { token: t.admin }));
+    expect(usage).toMatchObject({ inWindow: 1, shedLastHour: 0 });
+    expect((await crmCalls(url.replace("{idContact}", "7100"))).count).toBe(1);
+  });
+
   it("throttling never opens the circuit breaker", async () => {
     const t = await newTenant();
     const url = crmPath("contract", "http-429-retry-0");
