@@ -55,7 +55,8 @@ export async function runQuotaBench(opts: BenchOptions): Promise<Figure[]> {
       const t = performance.now();
       answers.push(
         ask(i % 2 ? "n1" : "n2", ids[i]!).then(async (res) => {
-          await res.arrayBuffer();
+          const body = await res.text();
+          if (!res.ok) console.error("NOT OK", res.status, body.slice(0, 200), res.headers.get("server-timing"));
           const total = Number(/total;dur=(\d+)/.exec(res.headers.get("server-timing") ?? "")?.[1] ?? NaN);
           return { ms: performance.now() - t, total, cache: res.headers.get("x-cache") ?? "", reason: res.headers.get("x-bridge-reason") ?? "", ok: res.ok };
         }),
@@ -94,8 +95,9 @@ export async function runQuotaBench(opts: BenchOptions): Promise<Figure[]> {
       { name: "edge.quota.max_ms", value: round(Math.max(...done.map((a) => a.ms))), unit: "ms" },
       // Inside the worker: the edge aims to be done deadlineMargin before X-Deadline-Ms.
       { name: "edge.quota.worker_total_p99_ms", value: round(percentile(done.map((a) => a.total), 99)), unit: "ms" },
-      { name: "edge.quota.worker_total_max_ms", value: round(Math.max(...done.map((a) => a.total))), unit: "ms" },
-      { name: "edge.quota.worker_late_pct", value: pct(done.filter((a) => !(a.total <= DEADLINE_MS - EDGE_MARGIN_MS)).length), unit: "%" },
+      { name: "edge.quota.worker_total_max_ms", value: round(Math.max(...done.filter((a) => a.ok).map((a) => a.total))), unit: "ms" },
+      { name: "edge.quota.http_errors", value: done.filter((a) => !a.ok).length, unit: "count" },
+      { name: "edge.quota.worker_late_pct", value: pct(done.filter((a) => a.ok && !(a.total <= DEADLINE_MS - EDGE_MARGIN_MS)).length), unit: "%" },
       // Fast path: a connector far under its quota; the guard's own time inside the worker.
       { name: "edge.quota.fast_path_guard_p99_ms", value: round(percentile(guardMs, 99)), unit: "ms" },
       { name: "edge.quota.fast_path_guard_p50_ms", value: round(percentile(guardMs, 50)), unit: "ms" },
