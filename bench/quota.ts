@@ -14,6 +14,8 @@ import { percentile, round, type BenchOptions, type Figure } from "./figures.js"
 const QUOTA = 4;
 const RATE = QUOTA * 10;
 const DEADLINE_MS = 1000;
+/** deadlineMargin(1000) in worker/services/identify.ts: the worker aims to be done this long before the deadline. */
+const EDGE_MARGIN_MS = 100;
 
 /** 131 ids; a fifth of the calls come from 5 frequent callers, the rest spread over all. */
 function callerMix(n: number): string[] {
@@ -41,7 +43,8 @@ export async function runQuotaBench(opts: BenchOptions): Promise<Figure[]> {
 
     const seconds = opts.quick ? 10 : 30;
     const ids = callerMix(RATE * seconds);
-    type Answer = { ms: number; cache: string; reason: string; ok: boolean };
+    // `total`: the worker's own time (Server-Timing), to tell a late answer of the edge from a late trip.
+    type Answer = { ms: number; total: number; cache: string; reason: string; ok: boolean };
     const answers: Promise<Answer>[] = [];
     const started = performance.now();
     for (let i = 0; i < ids.length; i++) {
@@ -52,8 +55,10 @@ export async function runQuotaBench(opts: BenchOptions): Promise<Figure[]> {
       const t = performance.now();
       answers.push(
         ask(i % 2 ? "n1" : "n2", ids[i]!).then(async (res) => {
-          await res.arrayBuffer();
-          return { ms: performance.now() - t, cache: res.headers.get("x-cache") ?? "", reason: res.headers.get("x-bridge-reason") ?? "", ok: res.ok };
+          const body = await res.text();
+          if (!res.ok) console.error("NOT OK", res.status, body.slice(0, 200), res.headers.get("server-timing"));
+          const total = Number(/total;dur=(\d+)/.exec(res.headers.get("server-timing") ?? "")?.[1] ?? NaN);
+          return { ms: performance.now() - t, total, cache: res.headers.get("x-cache") ?? "", reason: res.headers.get("x-bridge-reason") ?? "", ok: res.ok };
         }),
       );
     }
@@ -87,6 +92,12 @@ export async function runQuotaBench(opts: BenchOptions): Promise<Figure[]> {
       { name: "edge.quota.shed_pct", value: pct(done.filter((a) => a.reason === "crm_quota").length), unit: "%" },
       { name: "edge.quota.failure_destination_pct", value: pct(done.filter((a) => a.reason !== "" && a.reason !== "not_found" && a.cache !== "STALE").length), unit: "%" },
       { name: "edge.quota.p99_ms", value: round(percentile(done.map((a) => a.ms), 99)), unit: "ms" },
+      { name: "edge.quota.max_ms", value: round(Math.max(...done.map((a) => a.ms))), unit: "ms" },
+      // Inside the worker: the edge aims to be done deadlineMargin before X-Deadline-Ms.
+      { name: "edge.quota.worker_total_p99_ms", value: round(percentile(done.map((a) => a.total), 99)), unit: "ms" },
+      { name: "edge.quota.worker_total_max_ms", value: round(Math.max(...done.filter((a) => a.ok).map((a) => a.total))), unit: "ms" },
+      { name: "edge.quota.http_errors", value: done.filter((a) => !a.ok).length, unit: "count" },
+      { name: "edge.quota.worker_late_pct", value: pct(done.filter((a) => a.ok && !(a.total <= DEADLINE_MS - EDGE_MARGIN_MS)).length), unit: "%" },
       // Fast path: a connector far under its quota; the guard's own time inside the worker.
       { name: "edge.quota.fast_path_guard_p99_ms", value: round(percentile(guardMs, 99)), unit: "ms" },
       { name: "edge.quota.fast_path_guard_p50_ms", value: round(percentile(guardMs, 50)), unit: "ms" },

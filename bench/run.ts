@@ -45,7 +45,7 @@ const md = resolve(import.meta.dirname, "../BENCHMARKS.md");
 if (existsSync(md) && all.length) {
   const table = [
     `<!-- figures:start -->`,
-    `Last run: ${new Date().toISOString()} (${quick ? "--quick" : "full"}), \`npm run bench${quick ? " -- --quick" : ""}\`, on this repo's 2-core CI-size machine.`,
+    `Last run: ${new Date().toISOString()} (${quick ? "--quick" : "full"}), \`npm run bench${quick || onlyArg ? " --" : ""}${quick ? " --quick" : ""}${onlyArg ? ` --only=${onlyArg}` : ""}\`, on this repo's 2-core CI-size machine.`,
     ``,
     `| figure | value | unit | baseline | ratio |`,
     `| --- | ---: | --- | --- | ---: |`,

@@ -1,3 +1,4 @@
+import { abortAllDurableObjects } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { forgetLocalQuota } from "../../worker/quota/client.js";
@@ -151,6 +152,80 @@ describe("quota guard (Durable Object + isolate leases)", () => {
     expect(html).toContain("CRM quota use");
     expect(html).toContain("Retry-After 30 s");
     expect(html).toContain("1000 / 1 s");
+  });
+
+  it("the daily budget, a 429's pause and the last 429 survive the guard's object being restarted", async () => {
+    const t = await newTenant();
+    const url = `${crmPath("rest", "found")}/{idContact}`;
+    await putConnector(t, "daily", { kind: "rest", url, recordPath: "data.customer", quota: { requests: 100, perSeconds: 1, daily: 2 }, cache: noCache, rules: [], default: "true", notFound: "false" });
+    const limited = crmPath("contract", "http-429-retry-30");
+    await putConnector(t, "paused", { kind: "webhook", url: limited, cache: noCache });
+    await putNode(t, "d", { interaction: "crm_true_false", connector: "daily" });
+    await putNode(t, "p", { interaction: "crm_true_false", connector: "paused" });
+    expect(await (await identify(t, "d", "8001")).json()).toEqual({ status: "ok", destination: "true" });
+    expect(await (await identify(t, "d", "8002")).json()).toEqual({ status: "ok", destination: "true" });
+    expect((await identify(t, "p", "8003")).headers.get("x-bridge-reason")).toBe("crm_rate_limited");
+    await new Promise((r) => setTimeout(r, 100));
+    // Every object restarts with only what it stored; this isolate forgets its leases and pauses too.
+    await abortAllDurableObjects();
+    forgetLocalQuota();
+    const spent = await identify(t, "d", "8004", { "x-deadline-ms": "500" });
+    expect(spent.headers.get("x-bridge-reason")).toBe("crm_quota");
+    expect((await crmCalls(url.replace("{idContact}", "8004"))).count).toBe(0);
+    const daily = await json<{ dailyUsed: number; dailyLimit: number }>(await call("GET", `/v1/tenants/${t.id}/connectors/daily/usage`, { token: t.admin }));
+    expect(daily).toMatchObject({ dailyUsed: 2, dailyLimit: 2 });
+    const still = await identify(t, "p", "8005", { "x-deadline-ms": "500" });
+    expect(still.headers.get("x-bridge-reason")).toBe("crm_quota");
+    expect((await crmCalls(limited)).count).toBe(1);
+    const paused = await json<{ pausedUntil: string | null; last429: { retryAfterSeconds: number } | null }>(await call("GET", `/v1/tenants/${t.id}/connectors/paused/usage`, { token: t.admin }));
+    expect(paused.last429?.retryAfterSeconds).toBe(30);
+    expect(paused.pausedUntil).not.toBeNull();
+  });
+
+  it("the connector test spends the same quota: with none left it is refused (crm_quota, Retry-After) and the CRM is not called", async () => {
+    const t = await newTenant();
+    const url = `${crmPath("rest", "found")}/{idContact}`;
+    await putConnector(t, "crm", { kind: "rest", url, recordPath: "data.customer", quota: { requests: 2, perSeconds: 60 }, cache: noCache, rules: [], default: "true", notFound: "false" });
+    await putNode(t, "n", { interaction: "crm_true_false", connector: "crm" });
+    const test = (idContact: string) => call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { idContact } });
+    const tried = await test("9001");
+    expect(tried.status).toBe(200);
+    expect(await tried.json()).toMatchObject({ ok: true, result: "found" });
+    expect(await (await identify(t, "n", "9002")).json()).toEqual({ status: "ok", destination: "true" });
+    // The window's two calls are spent: the admin's next test must not be a third.
+    const refused = await test("9003");
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ error: { code: "crm_quota" } });
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    // A token counts against the window until its lease (at most 10 s here) plus the window have passed.
+    expect(retryAfter).toBeLessThanOrEqual(71);
+    expect((await crmCalls(url.replace("{idContact}", "9003"))).count).toBe(0);
+    // Nor may a test take a live call's place: the live call is shed as before, the CRM saw two calls in all.
+    expect((await identify(t, "n", "9004", { "x-deadline-ms": "300" })).headers.get("x-bridge-reason")).toBe("crm_quota");
+    const fake = ["9001", "9002", "9003", "9004"].map((id) => crmCalls(url.replace("{idContact}", id)));
+    expect((await Promise.all(fake)).reduce((sum, c) => sum + c.count, 0)).toBe(2);
+  });
+
+  it("cache hits never touch the guard: with the quota spent they still answer HIT, and nothing is shed", async () => {
+    const t = await newTenant();
+    const url = `${crmPath("rest", "found")}/{idContact}`;
+    await putConnector(t, "crm", { kind: "rest", url, recordPath: "data.customer", quota: { requests: 1, perSeconds: 60 }, cache: { ttlSeconds: 300, negativeTtlSeconds: 300, staleIfErrorSeconds: 0 }, rules: [], default: "true", notFound: "false" });
+    await putNode(t, "n", { interaction: "crm_true_false", connector: "crm" });
+    expect((await identify(t, "n", "7100")).headers.get("x-cache")).toBe("MISS");
+    await new Promise((r) => setTimeout(r, 100));
+    forgetLocalQuota();
+    for (let i = 0; i < 5; i++) {
+      const hit = await identify(t, "n", "7100", { "x-deadline-ms": "300" });
+      expect(hit.headers.get("x-cache")).toBe("HIT");
+      expect(hit.headers.get("x-bridge-reason")).toBeNull();
+      expect(hit.headers.get("server-timing")).toContain("quota;dur=0");
+    }
+    // A shed call would be counted here within a second; the window holds only the miss's token.
+    await new Promise((r) => setTimeout(r, 1100));
+    const usage = await json<{ inWindow: number; shedLastHour: number }>(await call("GET", `/v1/tenants/${t.id}/connectors/crm/usage`, { token: t.admin }));
+    expect(usage).toMatchObject({ inWindow: 1, shedLastHour: 0 });
+    expect((await crmCalls(url.replace("{idContact}", "7100"))).count).toBe(1);
   });
 
   it("throttling never opens the circuit breaker", async () => {

@@ -633,6 +633,20 @@ describe("admin pages: connectors", () => {
     expect(byId).not.toContain("Customer matched");
   });
 
+  it("'try an id' spends the connector's CRM quota: with none left it shows crm_quota and when to retry, and the CRM is not called", async () => {
+    const t = await newTenant("ui");
+    const url = `${crmPath("rest", "found")}/{idContact}`;
+    await putConnector(t, "crm", { kind: "rest", url, recordPath: "data.customer", quota: { requests: 1, perSeconds: 60 }, cache: { ttlSeconds: 0, negativeTtlSeconds: 0, staleIfErrorSeconds: 0 }, rules: [], default: "true", notFound: "false" });
+    const b = new Browser();
+    await b.signIn(t.admin);
+    await b.page("/ui/connectors/crm");
+    expect(await (await b.post("/ui/connectors/crm/try", { idContact: "12350" })).text()).toContain('class="banner ok"');
+    const refused = await (await b.post("/ui/connectors/crm/try", { idContact: "12351" })).text();
+    expect(refused).toContain("<code>crm_quota</code>");
+    expect(refused).toMatch(/Retry-After \d+ s/);
+    expect((await crmCalls(url.replace("{idContact}", "12351"))).count).toBe(0);
+  });
+
   it("shows each schema error beside its control, in the form and in the JSON view, and saves nothing", async () => {
     const t = await newTenant("ui");
     const b = new Browser();

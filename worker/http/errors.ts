@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../env.js";
 import { log } from "../observability/log.js";
-import { DomainError, type DomainCode } from "../services/errors.js";
+import { DomainError, QuotaRefused, type DomainCode } from "../services/errors.js";
 
 /** The one place a domain error becomes an HTTP status. */
 export const STATUS: Record<DomainCode, ContentfulStatusCode> = {
@@ -12,6 +12,7 @@ export const STATUS: Record<DomainCode, ContentfulStatusCode> = {
   admin_key_in_url: 403,
   too_many_failed_auth: 429,
   rate_limited: 429,
+  crm_quota: 429,
   validation_failed: 400,
   invalid_tenant_id: 400,
   invalid_connector_id: 400,
@@ -37,6 +38,7 @@ export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, 
 
 /** Every failure leaves as JSON; nothing internal (stack, secret, SQL) ever reaches the body. */
 export function onError(err: Error, c: Context<AppEnv>) {
+  if (err instanceof QuotaRefused) c.header("Retry-After", String(err.retryAfterSeconds));
   if (err instanceof DomainError) return errorResponse(c, statusOf(err), err.code, err.message);
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;

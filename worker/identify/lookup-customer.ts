@@ -3,7 +3,7 @@ import type { CachePolicy } from "../../shared/connector.js";
 import { CUSTOMER_ID_PATTERN } from "../../shared/ids.js";
 import type { PhoneQuery } from "../../shared/phone.js";
 import { effectiveQuota } from "../../shared/quota.js";
-import { acquire, observeCall, pause } from "../quota/client.js";
+import { acquire, DEFAULT_429_PAUSE_MS, observeCall, pause } from "../quota/client.js";
 import { pauseFromHeaders } from "../quota/headers.js";
 import { gate, NOT_CRM_FAULTS, report, type CircuitEnv } from "../circuit/client.js";
 import { cacheKey, isFresh, isUsableStale, readCached, writeCached, type CachedDecision } from "../cache/decision-cache.js";
@@ -43,9 +43,6 @@ export interface LookupEnv {
   /** The node asking: the quota guard's queue is fair between nodes. */
   node: string;
 }
-
-/** A 429 with no Retry-After pauses the connector this long. */
-const DEFAULT_429_PAUSE_MS = 5000;
 
 // Concurrent misses for one key share one CRM call (SPEC 5). Per isolate, which is where the burst lands.
 const inFlight = new Map<string, Promise<CachedDecision>>();

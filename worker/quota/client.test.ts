@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_QUOTAS, type QuotaConfig } from "../../shared/quota.js";
 import type { CircuitEnv } from "../circuit/client.js";
-import { acquire, forgetLocalQuota } from "./client.js";
+import { acquire, forgetLocalQuota, pause } from "./client.js";
 
 const circuit = env as unknown as CircuitEnv;
 let run = 0;
@@ -49,5 +49,32 @@ describe("quota guard: a burst within the quota is never shed", () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe("quota guard: the wait is fair between nodes", () => {
+  it("a node whose burst came first cannot shut another node out of the line", async () => {
+    forgetLocalQuota();
+    const connector = `fair-${Math.random().toString(36).slice(2)}`;
+    const quota: QuotaConfig = { requests: 2, perSeconds: 1 };
+    const deferred: Promise<unknown>[] = [];
+    const defer = (p: Promise<unknown>) => void deferred.push(p);
+    // Short of budget (as after a 429), not merely waiting for a cold lease.
+    pause(circuit, "t-fair", connector, 0, defer);
+    const ask = (node: string) => {
+      const started = Date.now();
+      return acquire({ env: circuit, tenant: "t-fair", connector, node, quota, stepDeadline: started + 4000, holdMs: 1000, defer }).then((a) => ({ ok: a.ok, ms: Date.now() - started }));
+    };
+    const a = Array.from({ length: 80 }, () => ask("a"));
+    await new Promise((r) => setTimeout(r, 10));
+    const b = await ask("b");
+    const as = await Promise.all(a);
+    await Promise.allSettled(deferred);
+    // A token frees up every ~1.4 s here (a window plus its lease): a's burst fills the line for
+    // the deadline; b's first call still gets the next place in it: it is admitted or waits for
+    // its turn, rather than being shed at once behind all of a's calls.
+    expect(b.ok || b.ms >= 500).toBe(true);
+    // a's calls past what the deadline can serve are shed at once, not kept waiting.
+    expect(as.filter((x) => !x.ok && x.ms < 100).length).toBeGreaterThan(60);
   });
 });

@@ -34,8 +34,8 @@ type Local = {
   pausedUntil: number;
   /** Calls waiting for a token, per node. */
   waiting: Map<string, number>;
-  /** Waiting calls in arrival order: one far back in the line gives up without waiting. */
-  line: number[];
+  /** Waiting calls in arrival order, with their node: one far back in the line gives up without waiting. */
+  line: { ticket: number; node: string }[];
   ticket: number;
   refreshing: boolean;
   /** Lease requests in flight from this isolate, and when the oldest began. */
@@ -49,8 +49,16 @@ type Local = {
   optimistic: boolean;
   /** Calls admitted in the current second and the one before: the demand a lease is sized to. */
   demand: { second: number; now: number; before: number };
-  /** Typical CRM call time: a waiting call gives up when less than this is left. */
+  /**
+   * Typical CRM call time and its mean deviation: a waiting call gives up when less than
+   * callMs + 4 × callDevMs is left (TCP's retransmission timer, RFC 6298). The mean alone let a
+   * call take a token with 25 ms left on a loaded machine where the call then took 190 ms: the
+   * step was cut late (timers fire late there), the answer left after the deadline, and the
+   * token was spent on a call that could not be used. No deviation is assumed before a call was
+   * seen: a cold isolate reserves the 100 ms guess alone, not more of a tight deadline.
+   */
   callMs: number;
+  callDevMs: number;
   shed: number;
   shedFlushing: boolean;
 };
@@ -67,8 +75,12 @@ const OPTIMISTIC_AFTER_MS = 20;
  * outside the budget cannot make the CRM refuse: a tight quota (HubSpot's 4/s) always waits.
  */
 const OPTIMISTIC_MIN_RATE = 50;
-/** While another lease request is in flight, a refused call looks at the pool again this often. */
-const ASK_POLL_MS = 5;
+/**
+ * While another lease request is in flight, a refused call looks at the pool again this often.
+ * Each look wakes a waiting request: at 5 ms, a few dozen waiters cost a starved isolate enough
+ * CPU to delay the other requests' answers past their deadlines.
+ */
+const ASK_POLL_MS = 20;
 /** A lease request older than this is presumed lost (its request cancelled): stop waiting on it. */
 const ASK_STALE_MS = 1000;
 /** A leased token is used at most this long before its lease ends (see askForLease). */
@@ -85,7 +97,7 @@ function stub(env: CircuitEnv, key: string) {
 function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
-    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, shed: 0, shedFlushing: false };
+    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false };
     local.set(key, l);
   }
   return l;
@@ -130,28 +142,31 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
     refreshAhead(q, key, l);
     return { ok: true };
   }
-  const giveUpAt = q.stepDeadline - Math.max(MIN_CALL_MS, l.callMs);
+  const giveUpAt = q.stepDeadline - Math.max(MIN_CALL_MS, l.callMs + 4 * l.callDevMs);
   // The calls already in line here come first: a window serves `requests` of them at once (a
   // burst within the quota need not be spread out), those beyond wait for later windows.
   const windowMs = q.quota.perSeconds * 1000;
   const lineWait = (ahead: number) => Math.floor(ahead / q.quota.requests) * windowMs;
-  if (Date.now() + lineWait(l.line.length) > giveUpAt) return shed(q, key, l);
+  if (Date.now() + lineWait(aheadOf(l.line, q.node, l.line.length)) > giveUpAt) return shed(q, key, l);
   let total = 0;
   for (const n of l.waiting.values()) total += n;
   // Well under quota the calls in line are only waiting for a lease on its way (a cold start's
-  // burst), not for the CRM's budget: the room is then as large as a window's quota.
+  // burst), not for the CRM's budget: the room is then as large as a window's quota, and any
+  // node may fill it. Short of budget, one node may hold at most a share that leaves room for
+  // one more node, so that a node's burst arriving first cannot shut the others out.
   const room = l.roomy ? Math.max(MAX_WAITING, Math.min(q.quota.requests, MAX_WAITING_ROOMY)) : MAX_WAITING;
-  const share = Math.ceil(room / (l.waiting.size + (l.waiting.has(q.node) ? 0 : 1)));
+  const others = l.waiting.size - (l.waiting.has(q.node) ? 1 : 0);
+  const share = Math.ceil(room / (others + (l.roomy ? 1 : 2)));
   if (total >= room || (l.waiting.get(q.node) ?? 0) >= share) return shed(q, key, l);
   l.waiting.set(q.node, (l.waiting.get(q.node) ?? 0) + 1);
   const ticket = ++l.ticket;
-  l.line.push(ticket);
+  l.line.push({ ticket, node: q.node });
   let refused = false;
   try {
     for (;;) {
       const now = Date.now();
       if (take(l, now)) return { ok: true };
-      const ahead = l.line.indexOf(ticket);
+      const ahead = aheadOf(l.line, q.node, l.line.findIndex((w) => w.ticket === ticket));
       if (now >= giveUpAt || l.pausedUntil > giveUpAt || now + lineWait(ahead) > giveUpAt) return shed(q, key, l);
       if (now < l.pausedUntil) {
         await sleep(l.pausedUntil - now);
@@ -185,16 +200,57 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
       if (take(l, Date.now())) return { ok: true };
       if (a > 0) refused = true;
       if (a > 0 && l.asking > 0 && Date.now() - l.askingSince < ASK_STALE_MS) continue;
-      if (a > 0 && Date.now() + a + lineWait(l.line.indexOf(ticket)) > giveUpAt) return shed(q, key, l);
+      if (a > 0 && Date.now() + a + lineWait(aheadOf(l.line, q.node, l.line.findIndex((w) => w.ticket === ticket))) > giveUpAt) return shed(q, key, l);
       // A little jitter so that the calls told the same time do not all ask at once.
       if (a > 0) await sleep(a + Math.floor(Math.random() * 10));
     }
   } finally {
-    l.line = l.line.filter((t) => t !== ticket);
+    l.line = l.line.filter((w) => w.ticket !== ticket);
     const n = (l.waiting.get(q.node) ?? 1) - 1;
     if (n <= 0) l.waiting.delete(q.node);
     else l.waiting.set(q.node, n);
   }
+}
+
+/**
+ * The admin's connector test: a token now, or a refusal saying when one may be free. It never
+ * waits (nobody's call is on the line) and never goes ahead while the object is slow or the
+ * connector is paused: a "test" clicked again and again must not spend the budget live calls
+ * need. Only an unreachable object lets it through, as it does live calls.
+ */
+export async function acquireNow(q: Pick<QuotaCall, "env" | "tenant" | "connector" | "quota" | "holdMs">): Promise<{ ok: true } | { ok: false; retryInMs: number }> {
+  if (!q.env.CIRCUIT) return { ok: true };
+  const key = nameOf(q.tenant, q.connector);
+  const l = entry(key);
+  const now = Date.now();
+  if (take(l, now)) return { ok: true };
+  if (now < l.pausedUntil) return { ok: false, retryInMs: l.pausedUntil - now };
+  try {
+    // One token, spent at once: nothing is left in this isolate's pool to hold the budget.
+    const a = await stub(q.env, key).lease({ quota: plain(q.quota), want: 1, holdMs: q.holdMs, shed: 0 });
+    l.pausedUntil = Math.max(l.pausedUntil, a.pausedUntil);
+    return a.granted > 0 ? { ok: true } : { ok: false, retryInMs: a.retryInMs };
+  } catch {
+    return { ok: true };
+  }
+}
+
+/**
+ * How many calls are ahead of the one at `at` in the line (the line's length for one arriving),
+ * served round robin between nodes: its node's k-th waiter comes after the first k of every
+ * other node, not after every call of a node whose burst came first.
+ */
+function aheadOf(line: readonly { node: string }[], node: string, at: number): number {
+  let k = 0;
+  const others = new Map<string, number>();
+  for (let i = 0; i < at; i++) {
+    const w = line[i]!;
+    if (w.node === node) k++;
+  }
+  for (const w of line) if (w.node !== node) others.set(w.node, (others.get(w.node) ?? 0) + 1);
+  let ahead = k;
+  for (const n of others.values()) ahead += Math.min(n, k);
+  return ahead;
 }
 
 /**
@@ -269,8 +325,13 @@ function shed(q: QuotaCall, key: string, l: Local): Admission {
 /** After a CRM call: its time, so that waiters know how much deadline a call needs. */
 export function observeCall(tenant: string, connector: string, ms: number) {
   const l = local.get(nameOf(tenant, connector));
-  if (l) l.callMs = Math.round(l.callMs * 0.8 + ms * 0.2);
+  if (!l) return;
+  l.callDevMs = l.callDevMs * 0.75 + Math.abs(ms - l.callMs) * 0.25;
+  l.callMs = l.callMs * 0.875 + ms * 0.125;
 }
+
+/** A 429 with no Retry-After pauses the connector this long. */
+export const DEFAULT_429_PAUSE_MS = 5000;
 
 /** A 429 or rate-limit headers at zero: pause here at once and everywhere through the object. */
 export function pause(env: CircuitEnv, tenant: string, connector: string, ms: number, defer: (p: Promise<unknown>) => void) {

@@ -24,6 +24,13 @@ export type QuotaState = {
 
 export const initialQuota = (): QuotaState => ({ grants: [], day: "", dayUsed: 0, pausedUntil: 0, last429: null, shed: new Map() });
 
+/** The state as the object stores it (breaker.ts): plain data, the shed counts as pairs. */
+export type StoredQuota = Omit<QuotaState, "shed"> & { shed: [number, number][] };
+
+export const toStored = (s: QuotaState): StoredQuota => ({ ...s, shed: [...s.shed] });
+
+export const fromStored = (s: StoredQuota): QuotaState => ({ ...s, shed: new Map(s.shed) });
+
 /** Calls reach the CRM a little after we decide (a loaded isolate, the network): counted against the window. */
 export const JITTER_MS = 200;
 

@@ -9,12 +9,13 @@ import { rulePaths } from "../connectors/rule-paths.js";
 import { keepStoredSecrets } from "../connectors/secrets.js";
 import type { Env } from "../env.js";
 import { callConnector } from "../identify/lookup-customer.js";
-import { connectorUsageOf, quotaUsage } from "../quota/client.js";
+import { acquireNow, connectorUsageOf, DEFAULT_429_PAUSE_MS, pause, quotaUsage } from "../quota/client.js";
+import { pauseFromHeaders } from "../quota/headers.js";
 import { effectiveQuota } from "../../shared/quota.js";
 import * as store from "../store/connectors.js";
 import { getTenantSettings } from "../store/tenants.js";
 import { logChange, type ServiceContext } from "./context.js";
-import { DomainError, notFound, parseId, parseOrFail, SecretRequired, validationFailed, type ParseParams } from "./errors.js";
+import { DomainError, notFound, parseId, parseOrFail, QuotaRefused, SecretRequired, validationFailed, type ParseParams } from "./errors.js";
 
 /** Where a connector is validated: its id, its config against its kind's schema, and its secrets against what is stored. */
 
@@ -174,10 +175,19 @@ export async function testConnector(ctx: ServiceContext, tenant: string, id: str
   const connector = await store.getConnector(ctx.env.DB, sealingKeys(ctx.env), tenant, id);
   if (!connector) throw notFound("connector");
   const kind = connector.config.kind;
+  // A test spends the same CRM budget as live calls, through the same guard: without a token
+  // the CRM is not called (an admin clicking "test" must not cause 429s for callers).
+  const token = await acquireNow({ env: ctx.env, tenant, connector: id, quota: effectiveQuota(connector.config), holdMs: connector.config.timeoutMs });
+  if (!token.ok) throw new QuotaRefused(Math.max(1, Math.ceil(token.retryInMs / 1000)));
+  // …and what the CRM says about its quota pauses the live calls too.
+  const observe = (_status: number, headers: Headers) => {
+    const ms = pauseFromHeaders(headers);
+    if (ms !== undefined) pause(ctx.env, tenant, id, ms, ctx.defer);
+  };
   const started = Date.now();
   try {
     const signal = AbortSignal.timeout(connector.config.timeoutMs);
-    const { result, cached } = await callConnector(connector, body.idContact ?? "", tenant, signal, ctx.env.ALLOW_PRIVATE_CRM_URLS === "true", undefined, phone);
+    const { result, cached } = await callConnector(connector, body.idContact ?? "", tenant, signal, ctx.env.ALLOW_PRIVATE_CRM_URLS === "true", observe, phone);
     const rules = "rules" in connector.config ? connector.config.rules : [];
     const found = cached.f ? ("found" as const) : ("notFound" as const);
     const matches = result.kind === "record" ? result.matches : result.kind === "reply" ? 1 : 0;
@@ -197,6 +207,7 @@ export async function testConnector(ctx: ServiceContext, tenant: string, id: str
     };
   } catch (e) {
     const reason = e instanceof CrmError ? e.code : "crm_error";
+    if (reason === "crm_rate_limited") pause(ctx.env, tenant, id, (e as CrmError).retryAfterSeconds !== undefined ? (e as CrmError).retryAfterSeconds! * 1000 : DEFAULT_429_PAUSE_MS, ctx.defer);
     return { ok: false, connector: id, kind, reason, ms: Date.now() - started, steps: [{ connector: id, result: "error", cache: "BYPASS", reason }] };
   }
 }

@@ -13,6 +13,7 @@ export type DomainCode =
   | "admin_key_in_url"
   | "too_many_failed_auth"
   | "rate_limited"
+  | "crm_quota"
   // the request
   | "validation_failed"
   | "invalid_tenant_id"
@@ -61,6 +62,13 @@ export class SecretRequired extends DomainError {
     readonly destinations: string[],
   ) {
     super("secret_required", `${destinations.join(", ")} changed: re-enter ${secrets.join(", ")} (a stored secret is only sent where it was entered for)`);
+  }
+}
+
+/** The connector's quota guard has no token for a call that must not wait (the admin's test): try again after `retryAfterSeconds`. */
+export class QuotaRefused extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super("crm_quota", `the CRM quota for this connector is used up: the CRM was not called; try again in ${retryAfterSeconds} s`);
   }
 }
 

@@ -1,9 +1,9 @@
 import type { ConnectorConfig } from "../../connectors/registry.js";
 import { testConnector, type TestReply } from "../../services/connectors.js";
-import { DomainError } from "../../services/errors.js";
+import { DomainError, QuotaRefused } from "../../services/errors.js";
 import { tenantOf, type UiContext } from "../context.js";
 
-export type TryResult = TestReply | { ok: false; reason: string; ms?: undefined };
+export type TryResult = TestReply | { ok: false; reason: string; ms?: undefined; retryAfterSeconds?: number };
 
 export function TryResultView(p: { c: UiContext; result: TryResult; config: ConnectorConfig }) {
   const t = p.c.get("t").connector;
@@ -13,6 +13,7 @@ export function TryResultView(p: { c: UiContext; result: TryResult; config: Conn
       <div class="banner err" role="status" id="try-result">
         <strong>{t.tryFailed}:</strong> <code>{r.reason}</code>
         {r.ms !== undefined ? ` · ${t.tryTime}: ${r.ms} ms` : ""}
+        {"retryAfterSeconds" in r && r.retryAfterSeconds !== undefined ? ` · Retry-After ${r.retryAfterSeconds} s` : ""}
       </div>
     );
   }
@@ -90,6 +91,7 @@ export async function tryLookup(c: UiContext, connector: string, subject: { idCo
   try {
     return await testConnector(c.get("svc"), tenantOf(c), connector, subject);
   } catch (e) {
+    if (e instanceof QuotaRefused) return { ok: false, reason: e.code, retryAfterSeconds: e.retryAfterSeconds };
     if (e instanceof DomainError) return { ok: false, reason: e.code };
     throw e;
   }
