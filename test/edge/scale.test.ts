@@ -70,13 +70,13 @@ describe("config on the hot path (docs/scale.md)", () => {
     // What another isolate's PUT does, without touching this isolate's local epoch.
     await env.DB.prepare("UPDATE nodes SET config = json_set(config, '$.expectedLength', 3) WHERE tenant_id = ? AND id = 'n'").bind(t.id).run();
     let since = Date.now();
-    await tenantHome(env, t.id).bump();
+    await tenantHome(env, t.id).bump(t.id);
     const nodeSeen = await within(since, RECHECK_MS + 500, async () => ((await (await ask(t, "n", "12345")).json()) as { destination: string }).destination === "false");
     expect(nodeSeen).toBeLessThanOrEqual(RECHECK_MS + 500);
 
     await env.DB.prepare("UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").bind(t.agentId).run();
     since = Date.now();
-    await tenantHome(env, t.id).bump();
+    await tenantHome(env, t.id).bump(t.id);
     const revokeSeen = await within(since, RECHECK_MS + 500, async () => (await ask(t, "n", "123")).status === 401);
     expect(revokeSeen).toBeLessThanOrEqual(RECHECK_MS + 500);
   });

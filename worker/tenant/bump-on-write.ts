@@ -26,6 +26,6 @@ export const bumpOnWrite: MiddlewareHandler<AppEnv> = async (c, next) => {
   // A lost bump leaves other isolates on the old copy; the write itself has happened, so it is
   // reported rather than turned into an error the caller would retry.
   await tenantHome(c.env, tenant)
-    .bump()
+    .bump(tenant)
     .catch((e: unknown) => console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), msg: "config_version_bump_failed", tenant, error: e instanceof Error ? e.name : "unknown" })));
 };
