@@ -65,7 +65,7 @@ export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
         headers: { authorization: `Bearer ${t.agent}`, "content-type": "application/x-www-form-urlencoded" },
         body: `idContact=${idContact}`,
       });
-      if (r.status !== 200) throw new Error(`identify ${t.id}: ${r.status}`);
+      if (r.status !== 200) throw new Error(`identify ${t.id}: ${r.status} ${(await r.text()).slice(0, 300)}`);
       await r.arrayBuffer();
     };
     const counters = async (reset = false) => (await (await fetch(`${edge.url}/_local/counters`, { method: reset ? "DELETE" : "GET" })).json()) as Counters;

@@ -7,8 +7,9 @@ const IDENTIFY_PATH = /\/identify\/?$/;
 
 /**
  * After any authenticated write to a tenant (API or admin pages) has finished, and so after its
- * D1 writes committed, the tenant's config version moves: every isolate's copy of the tenant's
- * keys, nodes and connectors is re-read within RECHECK_MS (worker/store/nodes.ts). Done here,
+ * D1 writes committed, the tenant's config version moves and the change feed records it: every
+ * isolate's copy of the tenant's keys, nodes and connectors is re-read within RECHECK_MS
+ * (worker/store/nodes.ts, worker/tenant/feed.ts). Done here,
  * once, rather than in each store function, so no write path can forget it; a write that failed
  * half-way bumps too, which costs a re-read and nothing else. Identify is the one POST that
  * writes no config.
