@@ -47,10 +47,16 @@ function countingHomes() {
   return { ns, counter };
 }
 
-/** A change feed whose every shard is unreachable. */
+/** A change feed whose every shard is unreachable, counting the reads tried. */
+const deadFeedReads = { n: 0 };
 const deadFeed = {
   idFromName: (name: string) => env.CONFIG_FEED.idFromName(name),
-  get: () => ({ read: () => Promise.reject(new Error("feed unreachable")) }),
+  get: () => ({
+    read: () => {
+      deadFeedReads.n++;
+      return Promise.reject(new Error("feed unreachable"));
+    },
+  }),
 } as unknown as typeof env.CONFIG_FEED;
 
 /** Identify through this isolate's worker module (its copies are the ones under test), waiting for waitUntil work too. */
@@ -158,10 +164,18 @@ describe("config on the hot path (docs/scale.md)", () => {
 
     await env.DB.prepare("UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").bind(t.agentId).run();
     const since = Date.now();
+    deadFeedReads.n = 0;
+    let asked = 0;
     await tenantHome(env, t.id).bump(t.id);
-    const seen = await within(since, RECHECK_MS + 500, async () => (await ask(t, "n", "12345", down)).status === 401);
+    const seen = await within(since, RECHECK_MS + 500, async () => {
+      asked++;
+      return (await ask(t, "n", "12345", down)).status === 401;
+    });
     expect(seen).toBeLessThanOrEqual(RECHECK_MS + 500);
     expect(counter.version).toBeGreaterThan(0);
+    // A failing feed is tried once a second, not by every call.
+    expect(asked).toBeGreaterThan(3);
+    expect(deadFeedReads.n).toBeLessThanOrEqual(Math.ceil(seen / RECHECK_MS) + 1);
   });
 
   it("a feed shard answers what changed since the reader's cursor, and tells a reader it cannot follow to start over", async () => {

@@ -63,8 +63,8 @@ type ContextRows = { keyRow: KeyRow | null; nodeRow: { config: string } | undefi
  */
 export const RECHECK_MS = 1000;
 /**
- * A feed read started this long ago and not answered no longer vouches for anything: until one
- * answers, each tenant's version is asked of its own object once a second, as without a feed.
+ * The last answered feed read vouches for this long: past it (reads failing or slow), each
+ * tenant's version is asked of its own object once a second, as without a feed.
  */
 const FEED_TRUST_MS = RECHECK_MS + 500;
 /**
@@ -89,7 +89,7 @@ const feed = {
   since: Infinity,
   /** When the last answered read was sent (what it vouches for is at least that fresh). */
   okAt: -Infinity,
-  /** When a read in flight was sent, if one is. */
+  /** When the last read was sent, answered or not: one a second, also while the feed fails. */
   askedAt: -Infinity,
 };
 
@@ -104,7 +104,7 @@ export const copiesHeld = () => ({ contexts: contexts.size, versions: versions.s
  * old). Each request awaits only I/O it started itself (workerd must not await another's).
  */
 async function followFeed(env: Pick<Env, "CONFIG_FEED">, now: number): Promise<void> {
-  if (now - feed.okAt < RECHECK_MS || now - feed.askedAt < FEED_TRUST_MS) return;
+  if (now - feed.askedAt < RECHECK_MS) return;
   if (feed.shard < 0) feed.shard = Math.floor(Math.random() * FEED_SHARDS);
   feed.askedAt = now;
   hotPathCounters.feedReads++;
@@ -114,7 +114,7 @@ async function followFeed(env: Pick<Env, "CONFIG_FEED">, now: number): Promise<v
     answer = await feedShard(env, shard).read(feed.cursor);
   } catch {
     // Another shard next time: its cursor starts afresh, so entries are re-checked one by one.
-    if (feed.shard === shard) Object.assign(feed, { shard: (shard + 1) % FEED_SHARDS, cursor: null, since: Infinity, askedAt: -Infinity });
+    if (feed.shard === shard) Object.assign(feed, { shard: (shard + 1) % FEED_SHARDS, cursor: null, since: Infinity });
     return;
   }
   if (feed.shard !== shard) return;
@@ -125,7 +125,6 @@ async function followFeed(env: Pick<Env, "CONFIG_FEED">, now: number): Promise<v
   }
   feed.cursor = { epoch: answer.epoch, seq: answer.seq };
   feed.okAt = Math.max(feed.okAt, now);
-  feed.askedAt = -Infinity;
 }
 
 /**
