@@ -196,6 +196,27 @@ describe("config on the hot path (docs/scale.md)", () => {
     expect(await shard.read({ epoch: next.epoch + 1, seq: 0 })).toMatchObject({ changes: [], reset: true });
   });
 
+  it("a bump is in every feed shard when it returns, and what a shard still owes is sent again by the tenant's alarm", async () => {
+    const t = await newTenant("feed-owed");
+    const shards = [0, 3, 7];
+    const cursors = await Promise.all(shards.map((k) => feedShard(env, k).read(null)));
+    const home = tenantHome(env, t.id);
+    const v1 = await home.bump(t.id);
+    for (const [i, k] of shards.entries()) {
+      const { epoch, seq } = cursors[i]!;
+      expect((await feedShard(env, k).read({ epoch, seq })).changes).toContainEqual({ tenant: t.id, version: v1 });
+    }
+    // Shard 3 missed a later version (as if unreachable when it was sent): the alarm resends it.
+    const after = await feedShard(env, 3).read(null);
+    const owed = v1 + 1000;
+    await runInDurableObject(home, async (instance, state) => {
+      await state.storage.put("feedPending", { tenant: t.id, version: owed, shards: [3] });
+      await instance.alarm();
+      expect(await state.storage.get("feedPending")).toBeUndefined();
+    });
+    expect((await feedShard(env, 3).read({ epoch: after.epoch, seq: after.seq })).changes).toEqual([{ tenant: t.id, version: owed }]);
+  });
+
   it("every authenticated write to a tenant moves its version, through the API and the operator's tenant delete; identify does not", async () => {
     const t = await newTenant("bump");
     const home = tenantHome(env, t.id);
