@@ -127,10 +127,11 @@ export class TenantHome extends DurableObject<Env> {
    * The new version is in the change feed before this returns, so every isolate sees it at its
    * next feed read (≤ 1 s); a shard that missed it gets it again by alarm.
    */
-  async bump(tenant?: string): Promise<number> {
+  async bump(tenant: string): Promise<number> {
     const version = this.nextVersion();
-    // A caller from before the feed (an isolate still on the previous deploy) names no tenant.
-    const name = tenant ?? this.ctx.id.name;
+    // Required, so no new caller forgets it; a caller from before the feed (an isolate still on
+    // the previous deploy) names none at run time, and the object's own name stands in.
+    const name = (tenant as string | undefined) ?? this.ctx.id.name;
     if (name !== undefined) await this.publish({ tenant: name, version, shards: allShards() });
     else console.error(JSON.stringify({ level: "error", msg: "config_feed_unnamed_bump" }));
     return version;
@@ -157,7 +158,7 @@ export class TenantHome extends DurableObject<Env> {
   }
 
   /** Tenant delete: everything goes; returns how many decisions were removed. */
-  async wipe(tenant?: string): Promise<{ decisions: number }> {
+  async wipe(tenant: string): Promise<{ decisions: number }> {
     const n = this.read<{ n: number }>("SELECT count(*) AS n FROM decisions")[0]?.n ?? 0;
     const version = this.nextVersion();
     await this.ctx.storage.deleteAll();
@@ -165,7 +166,7 @@ export class TenantHome extends DurableObject<Env> {
     this.touched.clear();
     this.setMeta("deleted_at", Date.now());
     this.setMeta("version", version + 1);
-    const name = tenant ?? this.ctx.id.name;
+    const name = (tenant as string | undefined) ?? this.ctx.id.name;
     if (name !== undefined) await this.publish({ tenant: name, version: version + 1, shards: allShards() });
     return { decisions: n };
   }
