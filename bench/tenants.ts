@@ -33,7 +33,7 @@ function zipf(n: number): () => number {
   };
 }
 
-type Counters = { requests: number; d1: number; kv: number; durableObjects: number; d1Batches: number; versionChecks: number; contexts: number; versions: number };
+type Counters = { requests: number; d1: number; kv: number; durableObjects: number; byMethod: Record<string, number>; d1Batches: number; versionChecks: number; contexts: number; versions: number };
 
 export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
   const crm = await startFakeCrm();
@@ -65,7 +65,7 @@ export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
         headers: { authorization: `Bearer ${t.agent}`, "content-type": "application/x-www-form-urlencoded" },
         body: `idContact=${idContact}`,
       });
-      if (r.status !== 200) throw new Error(`identify ${t.id}: ${r.status}`);
+      if (r.status !== 200) throw new Error(`identify ${t.id}: ${r.status} ${(await r.text()).slice(0, 300)}`);
       await r.arrayBuffer();
     };
     const counters = async (reset = false) => (await (await fetch(`${edge.url}/_local/counters`, { method: reset ? "DELETE" : "GET" })).json()) as Counters;
@@ -104,6 +104,10 @@ export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
         { name: `${p}.kv_ops_per_identify`, value: round(c.kv / n, 4), unit: "ops" },
         { name: `${p}.do_calls_per_identify`, value: round(c.durableObjects / n, 4), unit: "calls" },
         { name: `${p}.version_checks_per_identify`, value: round(c.versionChecks / n, 4), unit: "calls" },
+        // Where the Durable Object figure comes from: binding and method, e.g. TENANT_HOME.append.
+        ...Object.entries(c.byMethod)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => ({ name: `${p}.do.${k}_per_identify`, value: round(v / n, 4), unit: "calls" })),
         // Local workerd runs every Durable Object in the same process, so this RSS includes one
         // TenantHome per tenant; the worker's own copies are the two counts below (bounded maps).
         { name: `${p}.workerd_rss_mb`, value: round(workerdRssMb(), 1), unit: "MB" },

@@ -3,6 +3,7 @@ import type { Env } from "./env.js";
 import { countedEnv, countersReport, resetCounters } from "./local/counters.js";
 
 export { CircuitBreaker } from "./circuit/breaker.js";
+export { ConfigFeed } from "./tenant/feed.js";
 export { TenantHome } from "./tenant/home.js";
 
 const app = createApp();

@@ -7,18 +7,31 @@ import { copiesHeld, hotPathCounters } from "../store/nodes.js";
  * under LOCAL_MODE: deployed, the bindings are handed over untouched.
  */
 export const counters = { requests: 0, d1: 0, kv: 0, durableObjects: 0 };
+/** Durable Object calls by binding and method ("TENANT_HOME.append"): where the DO figure comes from. */
+let byMethod: Record<string, number> = {};
 
-function counted<T extends object>(target: T, count: (prop: string) => boolean, bump: () => void): T {
+function counted<T extends object>(target: T, count: (prop: string) => boolean, bump: (prop: string) => void, wrap?: (result: unknown) => unknown): T {
   return new Proxy(target, {
     get(t, prop) {
       const v: unknown = Reflect.get(t, prop);
       if (typeof v !== "function") return v;
       return (...args: unknown[]) => {
-        if (typeof prop === "string" && count(prop)) bump();
-        return Reflect.apply(v, t, args) as unknown;
+        const counts = typeof prop === "string" && count(prop);
+        if (counts) bump(prop);
+        const out = Reflect.apply(v, t, args) as unknown;
+        return counts && wrap ? wrap(out) : out;
       };
     },
   });
+}
+
+/** Every call to an object starts from get() (one stub per call in this code base); the stub counts its methods. */
+function countedNamespace<T extends object>(ns: T, binding: string): T {
+  const method = (m: string) => {
+    const k = `${binding}.${m}`;
+    byMethod[k] = (byMethod[k] ?? 0) + 1;
+  };
+  return counted(ns, (p) => p === "get", () => counters.durableObjects++, (stub) => counted(stub as object, () => true, method));
 }
 
 // One wrapped env per env object, so checks cached per env (secrets, worker/env.ts) stay once per isolate.
@@ -32,19 +45,20 @@ export function countedEnv(env: Env): Env {
     ...env,
     DB: counted(env.DB, (p) => p === "prepare" || p === "exec", () => counters.d1++),
     CACHE: counted(env.CACHE, (p) => ["get", "getWithMetadata", "put", "delete", "list"].includes(p), () => counters.kv++),
-    // Every call to an object starts from get(): one stub per call in this code base.
-    TENANT_HOME: counted(env.TENANT_HOME, (p) => p === "get", () => counters.durableObjects++),
+    TENANT_HOME: countedNamespace(env.TENANT_HOME, "TENANT_HOME"),
+    CONFIG_FEED: countedNamespace(env.CONFIG_FEED, "CONFIG_FEED"),
   };
-  if (env.CIRCUIT) out.CIRCUIT = counted(env.CIRCUIT, (p) => p === "get", () => counters.durableObjects++);
+  if (env.CIRCUIT) out.CIRCUIT = countedNamespace(env.CIRCUIT, "CIRCUIT");
   wrapped.set(env, out);
   return out;
 }
 
 export function countersReport() {
-  return { ...counters, d1Batches: hotPathCounters.d1Batches, versionChecks: hotPathCounters.versionChecks, ...copiesHeld() };
+  return { ...counters, byMethod, d1Batches: hotPathCounters.d1Batches, versionChecks: hotPathCounters.versionChecks, feedReads: hotPathCounters.feedReads, ...copiesHeld() };
 }
 
 export function resetCounters(): void {
   counters.requests = counters.d1 = counters.kv = counters.durableObjects = 0;
-  hotPathCounters.d1Batches = hotPathCounters.versionChecks = 0;
+  byMethod = {};
+  hotPathCounters.d1Batches = hotPathCounters.versionChecks = hotPathCounters.feedReads = 0;
 }

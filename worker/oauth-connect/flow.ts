@@ -189,7 +189,7 @@ export async function finishConnect(ctx: ServiceContext, f: Finish): Promise<str
   await putConnector(ctx, f.tenant, row.connector_id, provider.apply({ tokenUrl, clientId: sealed.clientId, clientSecret: sealed.clientSecret, refreshToken: got.refreshToken }, got.located));
   // The consent lands on a GET (the CRM's redirect), which bumpOnWrite does not see: move the
   // tenant's config version here, or other isolates would keep the old credentials.
-  await tenantHome(env, f.tenant).bump();
+  await tenantHome(env, f.tenant).bump(f.tenant);
   return row.connector_id;
 }
 

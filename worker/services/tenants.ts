@@ -31,7 +31,7 @@ export async function deleteTenant(ctx: ServiceContext, id: string) {
   // The decision log lives in the tenant's own object (docs/scale.md), wiped after D1 so a
   // failure here is retried by repeating the DELETE (a 404 then, with the object wiped all the
   // same). Its version moves too: every isolate drops its copy of the tenant's keys.
-  const home = await tenantHome(ctx.env, id).wipe();
+  const home = await tenantHome(ctx.env, id).wipe(id);
   if (!deleted) throw notFound("tenant");
   deleted.decisions = (deleted.decisions ?? 0) + home.decisions;
   // Entries are unreachable already (see forgetTenantCache); a KV failure must not undo the delete.

@@ -2,6 +2,7 @@ import { connectorNames, type NodeConfig } from "../../shared/node.js";
 import { unsealConnector, type SealingKeys, type StoredConnector } from "./connectors.js";
 import { keyLookup, type KeyRow } from "./keys.js";
 import type { Env } from "../env.js";
+import { feedShard, FEED_SHARDS, type FeedAnswer, type FeedCursor } from "../tenant/feed.js";
 import { tenantHome } from "../tenant/home.js";
 import { changed, localEpoch } from "./local-epoch.js";
 
@@ -55,11 +56,17 @@ type ContextRows = { keyRow: KeyRow | null; nodeRow: { config: string; defaultCo
 /**
  * Identify's D1 rows per key + node, kept while the tenant's config version (held by its
  * TenantHome object, bumped after every config write) is unchanged: in steady state an identify
- * makes no D1 query. The version is re-checked at most once a second per tenant per isolate, so
- * a change made by another isolate (a revoked key, a purge, a new mapping) reaches this one
- * within that second; changes made here are seen at once (localEpoch). docs/scale.md.
+ * makes no D1 query. The isolate learns which tenants changed from the change feed
+ * (worker/tenant/feed.ts), read once a second whatever the number of tenants it serves; a change
+ * made by another isolate (a revoked key, a purge, a new mapping) reaches this one within that
+ * second; changes made here are seen at once (localEpoch). docs/scale.md.
  */
 export const RECHECK_MS = 1000;
+/**
+ * The last answered feed read vouches for this long: past it (reads failing or slow), each
+ * tenant's version is asked of its own object once a second, as without a feed.
+ */
+const FEED_TRUST_MS = RECHECK_MS + 500;
 /**
  * A copy is read again after this long even if the version did not move: writes that bypass
  * the worker (`wrangler d1 execute`, a Time Travel restore) bump no version, and reach identify
@@ -67,29 +74,80 @@ export const RECHECK_MS = 1000;
  */
 export const MAX_COPY_MS = 3600_000;
 const contexts = new Map<string, { rows: ContextRows; version: number; epoch: number; readAt: number }>();
-const versions = new Map<string, { version: number; until: number }>();
+/**
+ * A tenant's version as last learnt, from its object or from the feed. `tick` orders it against
+ * the feed's cursor: the feed vouches for an entry learnt after the cursor was established.
+ */
+const versions = new Map<string, { version: number; tick: number; checkedAt: number }>();
 const MAX_ENTRIES = 5000;
+/** Orders events within the isolate; Workers' clock does not move between I/O, so time cannot. */
+let tick = 0;
+const feed = {
+  shard: -1,
+  cursor: null as FeedCursor | null,
+  /** The tick at which the current cursor was established: entries learnt before it are on their own. */
+  since: Infinity,
+  /** When the last answered read was sent (what it vouches for is at least that fresh). */
+  okAt: -Infinity,
+  /** When the last read was sent, answered or not: one a second, also while the feed fails. */
+  askedAt: -Infinity,
+};
 
 /** Counted by the many-tenant bench and tests; a module counter costs nothing on the hot path. */
-export const hotPathCounters = { d1Batches: 0, versionChecks: 0 };
+export const hotPathCounters = { d1Batches: 0, versionChecks: 0, feedReads: 0 };
 /** How many copies the isolate holds (bounded by MAX_ENTRIES each): the bench's memory figure. */
 export const copiesHeld = () => ({ contexts: contexts.size, versions: versions.size });
 
 /**
- * The tenant's config version as this isolate last confirmed it, re-asked after RECHECK_MS.
- * Each request asks for itself (no shared promise: workerd must not await another request's
- * I/O); an unreachable object yields NaN, which matches nothing, so D1 is read as before.
+ * One feed read a second for the whole isolate. The request that finds it due waits for it;
+ * others meanwhile go on with what the last read said (at most RECHECK_MS + the read's time
+ * old). Each request awaits only I/O it started itself (workerd must not await another's).
  */
-async function tenantVersion(env: Pick<Env, "TENANT_HOME">, tenant: string, now: number): Promise<number> {
+async function followFeed(env: Pick<Env, "CONFIG_FEED">, now: number): Promise<void> {
+  if (now - feed.askedAt < RECHECK_MS) return;
+  if (feed.shard < 0) feed.shard = Math.floor(Math.random() * FEED_SHARDS);
+  feed.askedAt = now;
+  hotPathCounters.feedReads++;
+  const shard = feed.shard;
+  let answer: FeedAnswer;
+  try {
+    answer = await feedShard(env, shard).read(feed.cursor);
+  } catch {
+    // Another shard next time: its cursor starts afresh, so entries are re-checked one by one.
+    if (feed.shard === shard) Object.assign(feed, { shard: (shard + 1) % FEED_SHARDS, cursor: null, since: Infinity });
+    return;
+  }
+  if (feed.shard !== shard) return;
+  if (!feed.cursor || answer.reset) feed.since = ++tick;
+  for (const { tenant, version } of answer.changes) {
+    const known = versions.get(tenant);
+    if (known) versions.set(tenant, { version: Number.isNaN(known.version) ? version : Math.max(known.version, version), tick: ++tick, checkedAt: now });
+  }
+  feed.cursor = { epoch: answer.epoch, seq: answer.seq };
+  feed.okAt = Math.max(feed.okAt, now);
+}
+
+/**
+ * The tenant's config version: what the feed vouches for, else (a tenant new to this isolate,
+ * or the feed not answering) asked of the tenant's object, at most once a second. An unreachable
+ * object yields NaN, which matches nothing, so D1 is read as before.
+ */
+async function tenantVersion(env: Pick<Env, "TENANT_HOME" | "CONFIG_FEED">, tenant: string, now: number): Promise<number> {
+  await followFeed(env, now);
   const known = versions.get(tenant);
-  if (known && known.until > now) return known.version;
+  const vouched = known !== undefined && !Number.isNaN(known.version) && known.tick > feed.since && now - feed.okAt < FEED_TRUST_MS;
+  if (known && (vouched || now - known.checkedAt < RECHECK_MS)) return known.version;
   hotPathCounters.versionChecks++;
+  const asked = ++tick;
   const version = await tenantHome(env, tenant)
     .version()
     .catch(() => NaN);
   if (versions.size >= MAX_ENTRIES) versions.clear();
-  versions.set(tenant, { version, until: now + RECHECK_MS });
-  return version;
+  // A feed read that answered meanwhile may know a newer version; versions never go down.
+  const latest = versions.get(tenant);
+  const merged = !Number.isNaN(version) && latest && latest.version > version ? latest.version : version;
+  versions.set(tenant, { version: merged, tick: Number.isNaN(version) ? -Infinity : asked, checkedAt: now });
+  return merged;
 }
 
 /**
@@ -97,7 +155,7 @@ async function tenantVersion(env: Pick<Env, "TENANT_HOME">, tenant: string, now:
  * decrypted; one D1 round trip when the tenant's config changed, none otherwise. The key is
  * checked by the caller (auth stays in http/).
  */
-export async function loadIdentifyContext(env: Pick<Env, "DB" | "TENANT_HOME">, keys: SealingKeys, keyId: string, tenant: string, id: string) {
+export async function loadIdentifyContext(env: Pick<Env, "DB" | "TENANT_HOME" | "CONFIG_FEED">, keys: SealingKeys, keyId: string, tenant: string, id: string) {
   const db = env.DB;
   const cacheKey = `${keyId}\u0000${tenant}\u0000${id}`;
   const epoch = localEpoch();

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.js";
 import type { DecisionEntry } from "../store/decisions.js";
+import { allShards, publishChange } from "./feed.js";
 
 /** The log is "recent decisions", not an archive. */
 export const KEEP_DECISIONS = 1000;
@@ -8,6 +9,10 @@ export const KEEP_DECISIONS = 1000;
 const KEEP_MINUTES_MS = 25 * 3600_000;
 /** A key's last use is written to D1 at most this often, by this one object for the whole fleet. */
 const TOUCH_EVERY_MS = 60_000;
+/** A feed shard that missed a change is sent it again this soon (by alarm), until it has it. */
+const REPUBLISH_MS = 1000;
+
+type FeedPending = { tenant: string; version: number; shards: number[] };
 
 export type DecisionQuery = { limit: number; node?: string | undefined; outcome?: string | undefined };
 export type MinuteCount = { minute: number; outcome: string; n: number; msSum: number };
@@ -110,25 +115,59 @@ export class TenantHome extends DurableObject<Env> {
     return this.meta("version") ?? 0;
   }
 
-  /**
-   * Called after a config write has committed in D1. Never repeats a value, even across a
-   * wipe (which forgets the counter): isolates compare for equality only.
-   */
-  bump(): number {
+  private nextVersion(): number {
     const next = Math.max((this.meta("version") ?? 0) + 1, Date.now());
     this.setMeta("version", next);
     return next;
   }
 
+  /**
+   * Called after a config write has committed in D1. Never repeats a value, even across a
+   * wipe (which forgets the counter), and never goes down: isolates keep the larger of two.
+   * The new version is in the change feed before this returns, so every isolate sees it at its
+   * next feed read (≤ 1 s); a shard that missed it gets it again by alarm.
+   */
+  async bump(tenant: string): Promise<number> {
+    const version = this.nextVersion();
+    // Required, so no new caller forgets it; a caller from before the feed (an isolate still on
+    // the previous deploy) names none at run time, and the object's own name stands in.
+    const name = (tenant as string | undefined) ?? this.ctx.id.name;
+    if (name !== undefined) await this.publish({ tenant: name, version, shards: allShards() });
+    else console.error(JSON.stringify({ level: "error", msg: "config_feed_unnamed_bump" }));
+    return version;
+  }
+
+  private async publish(p: FeedPending): Promise<void> {
+    const missed = await publishChange(this.env, p.tenant, p.version, p.shards);
+    const before = await this.ctx.storage.get<FeedPending>("feedPending");
+    // What is still owed: the shards that missed this version, and those owed an earlier resend
+    // that this one did not reach (or all of them, if that resend carries a newer version).
+    const owed = before ? before.shards.filter((s) => before.version > p.version || !p.shards.includes(s)) : [];
+    const left = [...new Set([...missed, ...owed])];
+    if (!left.length) {
+      if (before) await this.ctx.storage.delete("feedPending");
+      return;
+    }
+    await this.ctx.storage.put("feedPending", { tenant: p.tenant, version: Math.max(p.version, before?.version ?? 0), shards: left });
+    await this.ctx.storage.setAlarm(Date.now() + REPUBLISH_MS);
+  }
+
+  override async alarm(): Promise<void> {
+    const p = await this.ctx.storage.get<FeedPending>("feedPending");
+    if (p) await this.publish(p);
+  }
+
   /** Tenant delete: everything goes; returns how many decisions were removed. */
-  async wipe(): Promise<{ decisions: number }> {
+  async wipe(tenant: string): Promise<{ decisions: number }> {
     const n = this.read<{ n: number }>("SELECT count(*) AS n FROM decisions")[0]?.n ?? 0;
-    const version = this.bump();
+    const version = this.nextVersion();
     await this.ctx.storage.deleteAll();
     this.ready = false;
     this.touched.clear();
     this.setMeta("deleted_at", Date.now());
     this.setMeta("version", version + 1);
+    const name = (tenant as string | undefined) ?? this.ctx.id.name;
+    if (name !== undefined) await this.publish({ tenant: name, version: version + 1, shards: allShards() });
     return { decisions: n };
   }
 }
