@@ -34,7 +34,7 @@ export default defineConfig({
           // worker/app.ts reaches Durable Object classes; Node has no "cloudflare:workers" to give them a base.
           alias: { "cloudflare:workers": new URL("./test/support/cloudflare-workers-stub.ts", import.meta.url).pathname },
           environment: "node",
-          include: ["pbx-agent/**/*.test.ts", "test/agent/**/*.test.ts", "test/fake-asterisk/**/*.test.ts", "test/e2e/**/*.test.ts", "scripts/**/*.test.ts", "test/ui/**/*.test.ts", "test/rules/**/*.test.ts"],
+          include: ["pbx-agent/**/*.test.ts", "test/agent/**/*.test.ts", "test/fake-asterisk/**/*.test.ts", "test/e2e/**/*.test.ts", "scripts/**/*.test.ts", "bench/**/*.test.ts", "test/ui/**/*.test.ts", "test/rules/**/*.test.ts"],
           testTimeout: 30_000,
         },
       },

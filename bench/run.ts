@@ -2,10 +2,11 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { runEdgeBench } from "./edge.js";
 import type { BenchOptions, Figure } from "./figures.js";
+import { withFigures } from "./table.js";
 
 /**
  * `npm run bench [-- --quick] [-- --only edge,agent,connectors,quota,tenants]`: runs every part in one process,
- * prints one JSON line per figure (SPEC 7) and rewrites the figures table in BENCHMARKS.md.
+ * prints one JSON line per figure (SPEC 7) and updates its rows of the figures table in BENCHMARKS.md.
  */
 const quick = process.argv.includes("--quick");
 const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
@@ -43,17 +44,7 @@ for (const part of parts) {
 
 const md = resolve(import.meta.dirname, "../BENCHMARKS.md");
 if (existsSync(md) && all.length) {
-  const table = [
-    `<!-- figures:start -->`,
-    `Last run: ${new Date().toISOString()} (${quick ? "--quick" : "full"}), \`npm run bench${quick || onlyArg ? " --" : ""}${quick ? " --quick" : ""}${onlyArg ? ` --only=${onlyArg}` : ""}\`, on this repo's 2-core CI-size machine.`,
-    ``,
-    `| figure | value | unit | baseline | ratio |`,
-    `| --- | ---: | --- | --- | ---: |`,
-    ...all.map((f) => `| \`${f.name}\` | ${f.value} | ${f.unit} | ${f.baseline ? `\`${f.baseline}\`` : ""} | ${f.ratio ?? ""} |`),
-    `<!-- figures:end -->`,
-  ].join("\n");
   const text = readFileSync(md, "utf8");
-  const replaced = text.replace(/<!-- figures:start -->[\s\S]*<!-- figures:end -->/, table);
-  writeFileSync(md, replaced === text && !text.includes("<!-- figures:start -->") ? `${text}\n${table}\n` : replaced);
+  writeFileSync(md, withFigures(text, all, `${new Date().toISOString().slice(0, 16)}Z \`npm run bench${quick || onlyArg ? " --" : ""}${quick ? " --quick" : ""}${onlyArg ? ` --only=${onlyArg}` : ""}\``));
 }
 process.exit();
