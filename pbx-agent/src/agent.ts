@@ -112,15 +112,24 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
     calls.dispatch(ev);
   }
 
-  /** Trace 03: after a WebSocket drop Asterisk keeps the channels in the app and announces none of them again. */
+  /**
+   * Trace 03: after a WebSocket drop Asterisk keeps the channels in the app and announces none of
+   * them again, and replays no event of the gap: calls that left are ended, prompts that finished
+   * are marked over (their calls would otherwise wait forever), channels nobody serves are adopted.
+   */
   async function sweep(client: AriClient) {
     let listed: string[];
     const askedAt = now();
+    const resynced = calls.resyncPlaybacks(client).then((over) => {
+      if (over > 0) log.warn({ playbacks: over }, "ari: prompts ended while the WebSocket was down; their calls go on");
+    });
     try {
       listed = (await client.applications.get({ applicationName: config.ari.app })).channel_ids ?? [];
     } catch (err) {
       log.warn({ err: String(err) }, "ari: cannot list the app's channels after connecting");
       return;
+    } finally {
+      await resynced;
     }
     const present = new Set(listed);
     // Left while we were away; a call that started after the listing was asked for is not in it and is not gone.

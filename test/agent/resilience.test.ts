@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectAri } from "../../pbx-agent/src/ari/ari-client.js";
 import type { NodeConfigInput, NodesFile } from "../../shared/node.js";
-import { startFakeAsterisk } from "../fake-asterisk/index.js";
+import { startFakeAsterisk, type FakeAsterisk } from "../fake-asterisk/index.js";
 import { refusedUrl } from "./support/fake-edge.js";
 import { FAILURE, startRig, SUCCESS, until, type Rig } from "./support/rig.js";
 
@@ -46,6 +46,36 @@ describe("ARI connection", () => {
     await rig.asterisk.sendDtmf(id, "5555");
     expect(await rig.report(id)).toMatchObject({ outcome: "success" });
   });
+});
+
+it("a prompt that ends while the WebSocket is down: its lost PlaybackFinished no longer holds the call in Stasis (trace 03)", async () => {
+  let dropped = false;
+  // The drop lands right as the prompt starts; the prompt (30 ms) is over long before ari-client reconnects (backoff starts at 100 ms).
+  const asterisk: FakeAsterisk = await startFakeAsterisk({
+    playbackMs: 30,
+    onEvent: (e) => {
+      if (e.event.type !== "PlaybackStarted" || dropped) return;
+      dropped = true;
+      void asterisk.dropWebSocket();
+    },
+  });
+  const short = { ...nodesFile.acme!.plain!, timeoutSeconds: 1 };
+  const rig = await startRig({ existingAsterisk: asterisk, nodesFile: { acme: { plain: short } } });
+  try {
+    const id = rig.call("plain");
+    const finished = await asterisk.waitFor(() => asterisk.events.find((e) => e.event.type === "PlaybackFinished" && e.event.playback?.target_uri === `channel:${id}`), 5000, "PlaybackFinished");
+    expect(finished.delivered).toBe(false);
+    await asterisk.waitForApp(undefined, 5000);
+    const reconnectedAt = Date.now();
+    // Nobody types: once the prompt is known to be over, the 1 s wait for digits runs out and the call goes to its failure destination.
+    expect(await rig.report(id, 5000)).toMatchObject({ outcome: "invalid", reason: "attempts_exhausted", route: "dialplan" });
+    expect(Date.now() - reconnectedAt).toBeLessThan(3000);
+    expect((await asterisk.waitForChannelState(id, "continued", 1000)).state).toBe("continued");
+    expect(rig.logs.some((l) => l.includes("prompts ended while the WebSocket was down"))).toBe(true);
+    expect(rig.agent.stats()).toMatchObject({ calls: 0, playbacks: 0 });
+  } finally {
+    await rig.close();
+  }
 });
 
 it("channels already in the app when the agent connects go to their failure destination (trace 03)", async () => {

@@ -11,7 +11,8 @@ import type { AriClient, AriEvent } from "./ari-client.js";
  */
 export class AriCalls {
   readonly calls = new Map<string, AriCallChannel>();
-  readonly playbacks = new Map<string, { callId: string; done: () => void }>();
+  /** `acked`: Asterisk answered the play request, so a 404 on GET /playbacks/{id} means it is over. */
+  readonly playbacks = new Map<string, { callId: string; done: () => void; acked: boolean }>();
   private readonly prefix = `crmb-${randomUUID().slice(0, 8)}`;
   private seq = 0;
 
@@ -37,6 +38,32 @@ export class AriCalls {
     if (!ch) return;
     this.calls.delete(id);
     ch.dispose();
+  }
+
+  /**
+   * Trace 03: events sent while the WebSocket was down are never replayed, so a PlaybackFinished
+   * lost in the gap would leave its call waiting for a prompt that ended long ago. After a
+   * reconnect each playback we still think is playing is asked for: 404 means it is over.
+   * Returns how many were found over.
+   */
+  async resyncPlaybacks(client: AriClient): Promise<number> {
+    const over = await Promise.all(
+      [...this.playbacks].map(async ([id, p]) => {
+        if (!p.acked) return false;
+        try {
+          await bounded(client.playbacks.get({ playbackId: id }), "playbacks.get");
+          return false;
+        } catch (err) {
+          // Anything but a 404 (a timeout, a 500) proves nothing: the playback is left as it is.
+          if (!/not found/i.test(err instanceof Error ? err.message : String(err))) return false;
+          if (this.playbacks.get(id) !== p) return false;
+          this.playbacks.delete(id);
+          p.done();
+          return true;
+        }
+      }),
+    );
+    return over.filter(Boolean).length;
   }
 
   dispatch(ev: AriEvent): void {
@@ -156,12 +183,13 @@ export class AriCallChannel implements CallChannel {
       resolve();
     };
     // Registered before the request: PlaybackFinished may beat the 201 (trace 04, a missing sound).
-    this.calls.playbacks.set(playbackId, { callId: this.id, done });
+    const entry = { callId: this.id, done, acked: false };
+    this.calls.playbacks.set(playbackId, entry);
     this.myPlaybacks.add(playbackId);
     let finished = false;
     void ended.then(() => (finished = true));
     try {
-      bounded(need(this.calls).channels.play({ channelId: this.id, media, playbackId }), "play").then(undefined, done);
+      bounded(need(this.calls).channels.play({ channelId: this.id, media, playbackId }), "play").then(() => void (entry.acked = true), done);
     } catch {
       done();
     }
