@@ -78,6 +78,32 @@ it("a prompt that ends while the WebSocket is down: its lost PlaybackFinished no
   }
 });
 
+it("20 calls mid-prompt when the WebSocket drops for 800 ms: every one routes after the reconnect, nothing is left behind", async () => {
+  const short = { ...nodesFile.acme!.plain!, timeoutSeconds: 1 };
+  const rig = await startRig({ asterisk: { playbackMs: 300 }, nodesFile: { acme: { plain: short } } });
+  try {
+    const before = rig.agent.stats();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const timersBefore = timers();
+    const ids = Array.from({ length: 20 }, () => rig.call("plain"));
+    await Promise.all(ids.map((id) => rig.playback(id, "PlaybackStarted")));
+    expect(rig.agent.stats()).toMatchObject({ calls: 20, playbacks: 20 });
+    // Every prompt ends, and half the callers type their id, while no WebSocket is there to tell the agent.
+    await rig.asterisk.dropWebSocket(undefined, { downMs: 800 });
+    await Promise.all(ids.filter((_, i) => i % 2 === 0).map((id) => rig.asterisk.sendDtmf(id, "1234", { gapMs: 5 })));
+    await Promise.all(ids.map((id) => rig.playback(id, "PlaybackFinished")));
+    await rig.asterisk.waitForApp(undefined, 5000);
+    const lost = rig.asterisk.events.filter((e) => e.event.type === "PlaybackFinished" && !e.delivered).length;
+    expect(lost).toBe(20);
+    for (const id of ids) expect((await rig.report(id, 5000)).outcome).toBe("invalid");
+    for (const id of ids) expect(rig.asterisk.channelState(id).state).toBe("continued");
+    expect(rig.agent.stats()).toEqual(before);
+    await until(() => timers() <= timersBefore, 5000, "timers back");
+  } finally {
+    await rig.close();
+  }
+}, 20_000);
+
 it("channels already in the app when the agent connects go to their failure destination (trace 03)", async () => {
   const asterisk = await startFakeAsterisk({ playbackMs: 100 });
   // Another process held the app and went away while a call was in it.
