@@ -71,8 +71,34 @@ it("a prompt that ends while the WebSocket is down: its lost PlaybackFinished no
     expect(await rig.report(id, 5000)).toMatchObject({ outcome: "invalid", reason: "attempts_exhausted", route: "dialplan" });
     expect(Date.now() - reconnectedAt).toBeLessThan(3000);
     expect((await asterisk.waitForChannelState(id, "continued", 1000)).state).toBe("continued");
-    expect(rig.logs.some((l) => l.includes("prompts ended while the WebSocket was down"))).toBe(true);
+    expect(rig.logs.some((l) => l.includes("prompts had ended without their PlaybackFinished"))).toBe(true);
     expect(rig.agent.stats()).toMatchObject({ calls: 0, playbacks: 0 });
+  } finally {
+    await rig.close();
+  }
+});
+
+it("a prompt whose check after the reconnect fails is asked about again later, and its call routes", async () => {
+  let dropped = false;
+  const asterisk: FakeAsterisk = await startFakeAsterisk({
+    playbackMs: 30,
+    onEvent: (e) => {
+      if (e.event.type !== "PlaybackStarted" || dropped) return;
+      dropped = true;
+      void asterisk.dropWebSocket();
+    },
+  });
+  let failChecks = true;
+  asterisk.override((r) => (failChecks && r.method === "GET" && r.path.startsWith("/playbacks/") ? { status: 500, body: { message: "Internal Server Error" } } : undefined));
+  const short = { ...nodesFile.acme!.plain!, timeoutSeconds: 1 };
+  const rig = await startRig({ existingAsterisk: asterisk, nodesFile: { acme: { plain: short } }, agent: { promptCheckMs: 500 } });
+  try {
+    const id = rig.call("plain");
+    await asterisk.waitForApp(undefined, 5000);
+    await until(() => asterisk.commands.some((c) => c.method === "GET" && c.path.startsWith("/playbacks/")), 5000, "the check after the reconnect");
+    failChecks = false;
+    expect(await rig.report(id, 5000)).toMatchObject({ outcome: "invalid", reason: "attempts_exhausted" });
+    expect(asterisk.commands.filter((c) => c.method === "GET" && c.path.startsWith("/playbacks/")).length).toBeGreaterThanOrEqual(2);
   } finally {
     await rig.close();
   }

@@ -11,8 +11,11 @@ import type { AriClient, AriEvent } from "./ari-client.js";
  */
 export class AriCalls {
   readonly calls = new Map<string, AriCallChannel>();
-  /** `acked`: Asterisk answered the play request, so a 404 on GET /playbacks/{id} means it is over. */
-  readonly playbacks = new Map<string, { callId: string; done: () => void; acked: boolean }>();
+  /**
+   * `checkedAt`: when Asterisk acknowledged the play request (from then on a 404 on GET
+   * /playbacks/{id} means it is over) or when it was last asked about; null until acknowledged.
+   */
+  readonly playbacks = new Map<string, { callId: string; done: () => void; checkedAt: number | null }>();
   private readonly prefix = `crmb-${randomUUID().slice(0, 8)}`;
   private seq = 0;
 
@@ -44,12 +47,15 @@ export class AriCalls {
    * Trace 03: events sent while the WebSocket was down are never replayed, so a PlaybackFinished
    * lost in the gap would leave its call waiting for a prompt that ended long ago. After a
    * reconnect each playback we still think is playing is asked for: 404 means it is over.
-   * Returns how many were found over.
+   * `olderThanMs`: only those not heard of for that long (the periodic check that also covers a
+   * failed resync). Returns how many were found over.
    */
-  async resyncPlaybacks(client: AriClient): Promise<number> {
+  async resyncPlaybacks(client: AriClient, olderThanMs = 0): Promise<number> {
+    const at = this.now();
     const over = await Promise.all(
       [...this.playbacks].map(async ([id, p]) => {
-        if (!p.acked) return false;
+        if (p.checkedAt === null || at - p.checkedAt < olderThanMs) return false;
+        p.checkedAt = at;
         try {
           await bounded(client.playbacks.get({ playbackId: id }), "playbacks.get");
           return false;
@@ -183,13 +189,13 @@ export class AriCallChannel implements CallChannel {
       resolve();
     };
     // Registered before the request: PlaybackFinished may beat the 201 (trace 04, a missing sound).
-    const entry = { callId: this.id, done, acked: false };
+    const entry: { callId: string; done: () => void; checkedAt: number | null } = { callId: this.id, done, checkedAt: null };
     this.calls.playbacks.set(playbackId, entry);
     this.myPlaybacks.add(playbackId);
     let finished = false;
     void ended.then(() => (finished = true));
     try {
-      bounded(need(this.calls).channels.play({ channelId: this.id, media, playbackId }), "play").then(() => void (entry.acked = true), done);
+      bounded(need(this.calls).channels.play({ channelId: this.id, media, playbackId }), "play").then(() => void (entry.checkedAt = this.calls.now()), done);
     } catch {
       done();
     }
