@@ -11,11 +11,7 @@ import type { AriClient, AriEvent } from "./ari-client.js";
  */
 export class AriCalls {
   readonly calls = new Map<string, AriCallChannel>();
-  /**
-   * `checkedAt`: when Asterisk acknowledged the play request (from then on a 404 on GET
-   * /playbacks/{id} means it is over) or when it was last asked about; null until acknowledged.
-   */
-  readonly playbacks = new Map<string, { callId: string; done: () => void; checkedAt: number | null }>();
+  readonly playbacks = new Map<string, PlaybackEntry>();
   private readonly prefix = `crmb-${randomUUID().slice(0, 8)}`;
   private seq = 0;
 
@@ -54,8 +50,11 @@ export class AriCalls {
     const at = this.now();
     const over = await Promise.all(
       [...this.playbacks].map(async ([id, p]) => {
-        if (p.checkedAt === null || at - p.checkedAt < olderThanMs) return false;
+        if (at - p.checkedAt < olderThanMs) return false;
         p.checkedAt = at;
+        // Before Asterisk has answered the play request a 404 only means "not created yet" (the
+        // reconnect can beat a slow 201): ask once it has. false: the request failed, already over.
+        if (!(await p.acked)) return false;
         try {
           await bounded(client.playbacks.get({ playbackId: id }), "playbacks.get");
           return false;
@@ -96,6 +95,13 @@ export class AriCalls {
     }
   }
 }
+
+/**
+ * A prompt we are waiting on. `acked`: settles true once Asterisk answered the play request (from
+ * then on a 404 on GET /playbacks/{id} means it is over), false if the request failed.
+ * `checkedAt`: when it was started or last asked about.
+ */
+type PlaybackEntry = { callId: string; done: () => void; checkedAt: number; acked: Promise<boolean> };
 
 /** ari-client sets no timeout on REST calls; a request lost with a dying connection must not hold a call forever. */
 export const ARI_REST_TIMEOUT_MS = 5000;
@@ -189,16 +195,21 @@ export class AriCallChannel implements CallChannel {
       resolve();
     };
     // Registered before the request: PlaybackFinished may beat the 201 (trace 04, a missing sound).
-    const entry: { callId: string; done: () => void; checkedAt: number | null } = { callId: this.id, done, checkedAt: null };
+    let ack!: (ok: boolean) => void;
+    const entry: PlaybackEntry = { callId: this.id, done, checkedAt: this.calls.now(), acked: new Promise<boolean>((r) => (ack = r)) };
     this.calls.playbacks.set(playbackId, entry);
     this.myPlaybacks.add(playbackId);
+    const failed = () => {
+      ack(false);
+      done();
+    };
+    try {
+      bounded(need(this.calls).channels.play({ channelId: this.id, media, playbackId }), "play").then(() => ack(true), failed);
+    } catch {
+      failed();
+    }
     let finished = false;
     void ended.then(() => (finished = true));
-    try {
-      bounded(need(this.calls).channels.play({ channelId: this.id, media, playbackId }), "play").then(() => void (entry.checkedAt = this.calls.now()), done);
-    } catch {
-      done();
-    }
     return {
       ended,
       stop: () => {
