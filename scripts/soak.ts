@@ -82,7 +82,7 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
       }
       if (!events.drop && elapsed > 0.66) {
         events.drop = true;
-        log("dropping the ARI WebSocket");
+        log(`dropping the ARI WebSocket at ${new Date().toISOString().slice(11, 23)}`);
         void fetch(`${w.control}/websocket/drop`, { method: "POST" }).then(
           (r) => log(`WebSocket dropped (${r.status})`),
           (e: unknown) => log(`WebSocket drop request failed: ${String(e)}`),
@@ -97,6 +97,8 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
       );
     }
     const attempted = await Promise.all(results);
+    // What the agent made of the drop and the edge restart (its connection and reconnect-check lines).
+    for (const l of w.agent.output.filter((x) => /"msg":"ari[ :]/.test(x))) log(`agent: ${l.slice(0, 240)}`);
     clearInterval(sampler);
     const rssEnd = rssMb(pid);
     series.push(rssEnd);
@@ -107,7 +109,7 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
     const done = attempted.filter((d) => !/place call: 409/.test(d.error));
 
     // Routing time: last DTMF the fake sent → the continue command the agent sent, per channel.
-    const evs = (await (await fetch(`${w.control}/events`)).json()) as Array<{ time: string; event: { type: string; channel?: { id: string } } }>;
+    const evs = (await (await fetch(`${w.control}/events`)).json()) as Array<{ time: string; delivered?: boolean; event: { type: string; channel?: { id: string }; playback?: { id: string; target_uri: string } } }>;
     const cmds = (await (await fetch(`${w.control}/commands`)).json()) as Array<{ time: string; method: string; path: string }>;
     const lastDigit = new Map<string, number>();
     for (const e of evs) if (e.event.type === "ChannelDtmfReceived" && e.event.channel) lastDigit.set(e.event.channel.id, Date.parse(e.time));
@@ -143,9 +145,13 @@ export async function runSoak(opts: { seconds: number; rate: number; log?: (s: s
     const unroutedSamples: string[] = [];
     for (const d of done.filter((x) => !x.landed).slice(0, 5)) {
       const ch = /call (\S+) on/.exec(d.error)?.[1];
-      const mine = ch ? cmds.filter((c) => c.path.includes(ch)).map((c) => `${c.time.slice(17, 23)} ${c.method} ${c.path}`) : [];
-      const evsFor = ch ? evs.filter((e) => e.event.channel?.id === ch).map((e) => `${e.time.slice(17, 23)} ${e.event.type}`) : [];
-      unroutedSamples.push(`${d.id}: ${d.error.slice(0, 120)} | commands: ${mine.join(", ")} | events: ${evsFor.join(", ")}`);
+      // Its playbacks' events and commands too, and which events the agent never got (sent while no WebSocket was attached).
+      const isMine = (e: (typeof evs)[number]) => !!ch && (e.event.channel?.id === ch || e.event.playback?.target_uri === `channel:${ch}`);
+      const playbacks = new Set(evs.filter(isMine).flatMap((e) => (e.event.playback ? [e.event.playback.id] : [])));
+      const mine = ch ? cmds.filter((c) => c.path.includes(ch) || [...playbacks].some((p) => c.path.endsWith(p))).map((c) => `${c.time.slice(17, 23)} ${c.method} ${c.path}`) : [];
+      const evsFor = evs.filter(isMine).map((e) => `${e.time.slice(17, 23)} ${e.event.type}${e.delivered === false ? " (not delivered)" : ""}`);
+      const agentLines = ch ? w.agent.output.filter((l) => l.includes(ch)).map((l) => l.slice(0, 300)) : [];
+      unroutedSamples.push(`${d.id}: ${d.error.slice(0, 120)} | commands: ${mine.join(", ")} | events: ${evsFor.join(", ")} | agent: ${agentLines.join(" / ")}`);
     }
     return {
       seconds: opts.seconds,

@@ -23,9 +23,13 @@ export type AgentOptions = {
    * had started (one command queue per channel), so this must outlast the longest prompt.
    */
   moveStartMs?: number;
+  /** How long a prompt may play without news before Asterisk is asked whether it is still playing. */
+  promptCheckMs?: number;
 };
 
 const MOVE_START_MS = 10_000;
+/** Longer than any prompt we play: a check costs one GET, and only finds what a lost event hid. */
+const PROMPT_CHECK_MS = 60_000;
 
 export type Agent = {
   /** Resolves once the events WebSocket is open for the first time. */
@@ -112,15 +116,28 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
     calls.dispatch(ev);
   }
 
-  /** Trace 03: after a WebSocket drop Asterisk keeps the channels in the app and announces none of them again. */
+  /** A lost PlaybackFinished would hold its call in Stasis for ever: ask Asterisk (see AriCalls.resyncPlaybacks). */
+  async function checkPrompts(client: AriClient, olderThanMs: number) {
+    const over = await calls.resyncPlaybacks(client, olderThanMs);
+    if (over > 0) log.warn({ playbacks: over }, "ari: prompts had ended without their PlaybackFinished reaching us; their calls go on");
+  }
+
+  /**
+   * Trace 03: after a WebSocket drop Asterisk keeps the channels in the app and announces none of
+   * them again, and replays no event of the gap: calls that left are ended, prompts that finished
+   * are marked over (their calls would otherwise wait forever), channels nobody serves are adopted.
+   */
   async function sweep(client: AriClient) {
     let listed: string[];
     const askedAt = now();
+    const resynced = checkPrompts(client, 0);
     try {
       listed = (await client.applications.get({ applicationName: config.ari.app })).channel_ids ?? [];
     } catch (err) {
       log.warn({ err: String(err) }, "ari: cannot list the app's channels after connecting");
       return;
+    } finally {
+      await resynced;
     }
     const present = new Set(listed);
     // Left while we were away; a call that started after the listing was asked for is not in it and is not gone.
@@ -232,6 +249,8 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
     // Beating on while draining: the calls still finishing here are not a dead peer's to take.
     void bounded(client.asterisk.setGlobalVar({ variable: heartbeatVariable(config.ari.app), value: String(++beats) }), "setGlobalVar").catch(() => undefined);
     if (!draining) for (const app of config.peers.apps) void checkPeer(client, app);
+    // Also covers a reconnect check that failed (a timeout, a 500): the call is not left waiting for the next drop.
+    void checkPrompts(client, opts.promptCheckMs ?? PROMPT_CHECK_MS);
   }, beatMs);
   heartbeat.unref();
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectAri } from "../../pbx-agent/src/ari/ari-client.js";
 import type { NodeConfigInput, NodesFile } from "../../shared/node.js";
-import { startFakeAsterisk } from "../fake-asterisk/index.js";
+import { startFakeAsterisk, type FakeAsterisk } from "../fake-asterisk/index.js";
 import { refusedUrl } from "./support/fake-edge.js";
 import { FAILURE, startRig, SUCCESS, until, type Rig } from "./support/rig.js";
 
@@ -47,6 +47,88 @@ describe("ARI connection", () => {
     expect(await rig.report(id)).toMatchObject({ outcome: "success" });
   });
 });
+
+it("a prompt that ends while the WebSocket is down: its lost PlaybackFinished no longer holds the call in Stasis (trace 03)", async () => {
+  let dropped = false;
+  // The drop lands right as the prompt starts; the prompt (30 ms) is over long before ari-client reconnects (backoff starts at 100 ms).
+  const asterisk: FakeAsterisk = await startFakeAsterisk({
+    playbackMs: 30,
+    onEvent: (e) => {
+      if (e.event.type !== "PlaybackStarted" || dropped) return;
+      dropped = true;
+      void asterisk.dropWebSocket();
+    },
+  });
+  const short = { ...nodesFile.acme!.plain!, timeoutSeconds: 1 };
+  const rig = await startRig({ existingAsterisk: asterisk, nodesFile: { acme: { plain: short } } });
+  try {
+    const id = rig.call("plain");
+    const finished = await asterisk.waitFor(() => asterisk.events.find((e) => e.event.type === "PlaybackFinished" && e.event.playback?.target_uri === `channel:${id}`), 5000, "PlaybackFinished");
+    expect(finished.delivered).toBe(false);
+    await asterisk.waitForApp(undefined, 5000);
+    const reconnectedAt = Date.now();
+    // Nobody types: once the prompt is known to be over, the 1 s wait for digits runs out and the call goes to its failure destination.
+    expect(await rig.report(id, 5000)).toMatchObject({ outcome: "invalid", reason: "attempts_exhausted", route: "dialplan" });
+    expect(Date.now() - reconnectedAt).toBeLessThan(3000);
+    expect((await asterisk.waitForChannelState(id, "continued", 1000)).state).toBe("continued");
+    expect(rig.logs.some((l) => l.includes("prompts had ended without their PlaybackFinished"))).toBe(true);
+    expect(rig.agent.stats()).toMatchObject({ calls: 0, playbacks: 0 });
+  } finally {
+    await rig.close();
+  }
+});
+
+it("a prompt whose check after the reconnect fails is asked about again later, and its call routes", async () => {
+  let dropped = false;
+  const asterisk: FakeAsterisk = await startFakeAsterisk({
+    playbackMs: 30,
+    onEvent: (e) => {
+      if (e.event.type !== "PlaybackStarted" || dropped) return;
+      dropped = true;
+      void asterisk.dropWebSocket();
+    },
+  });
+  let failChecks = true;
+  asterisk.override((r) => (failChecks && r.method === "GET" && r.path.startsWith("/playbacks/") ? { status: 500, body: { message: "Internal Server Error" } } : undefined));
+  const short = { ...nodesFile.acme!.plain!, timeoutSeconds: 1 };
+  const rig = await startRig({ existingAsterisk: asterisk, nodesFile: { acme: { plain: short } }, agent: { promptCheckMs: 500 } });
+  try {
+    const id = rig.call("plain");
+    await asterisk.waitForApp(undefined, 5000);
+    await until(() => asterisk.commands.some((c) => c.method === "GET" && c.path.startsWith("/playbacks/")), 5000, "the check after the reconnect");
+    failChecks = false;
+    expect(await rig.report(id, 5000)).toMatchObject({ outcome: "invalid", reason: "attempts_exhausted" });
+    expect(asterisk.commands.filter((c) => c.method === "GET" && c.path.startsWith("/playbacks/")).length).toBeGreaterThanOrEqual(2);
+  } finally {
+    await rig.close();
+  }
+});
+
+it("20 calls mid-prompt when the WebSocket drops for 800 ms: every one routes after the reconnect, nothing is left behind", async () => {
+  const short = { ...nodesFile.acme!.plain!, timeoutSeconds: 1 };
+  const rig = await startRig({ asterisk: { playbackMs: 300 }, nodesFile: { acme: { plain: short } } });
+  try {
+    const before = rig.agent.stats();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const timersBefore = timers();
+    const ids = Array.from({ length: 20 }, () => rig.call("plain"));
+    await Promise.all(ids.map((id) => rig.playback(id, "PlaybackStarted")));
+    expect(rig.agent.stats()).toMatchObject({ calls: 20, playbacks: 20 });
+    // Every prompt ends, and half the callers type their id, while no WebSocket is there to tell the agent.
+    await rig.asterisk.dropWebSocket(undefined, { downMs: 800 });
+    await Promise.all(ids.filter((_, i) => i % 2 === 0).map((id) => rig.asterisk.sendDtmf(id, "1234", { gapMs: 5 })));
+    await Promise.all(ids.map((id) => rig.playback(id, "PlaybackFinished")));
+    await rig.asterisk.waitForApp(undefined, 5000);
+    const lost = rig.asterisk.events.filter((e) => e.event.type === "PlaybackFinished" && !e.delivered).length;
+    expect(lost).toBe(20);
+    for (const id of ids) expect((await rig.report(id, 5000)).outcome).toBe("invalid");
+    for (const id of ids) expect(rig.asterisk.channelState(id).state).toBe("continued");
+    expect(rig.agent.stats()).toEqual(before);
+    await until(() => timers() <= timersBefore, 5000, "timers back");
+  } finally {
+    await rig.close();
+  }
+}, 20_000);
 
 it("channels already in the app when the agent connects go to their failure destination (trace 03)", async () => {
   const asterisk = await startFakeAsterisk({ playbackMs: 100 });

@@ -93,8 +93,11 @@ export interface FakeAsterisk {
   sendDtmf(channelId: string, digits: string, options?: { gapMs?: number; durationMs?: number }): Promise<void>;
   /** The caller hangs up (ChannelHangupRequest cause 16 → PlaybackFinished failed → StasisEnd). */
   hangup(channelId: string): void;
-  /** Cuts the app's WebSocket(s) like a network drop; channels stay in the app (trace 03). */
-  dropWebSocket(app?: string): Promise<void>;
+  /**
+   * Cuts the app's WebSocket(s) like a network drop; channels stay in the app (trace 03).
+   * `downMs`: the network stays down that long (new WebSocket connections are reset), so events of the gap are surely lost.
+   */
+  dropWebSocket(app?: string, opts?: { downMs?: number }): Promise<void>;
   /** Asterisk restarts: sockets closed, port refused for `downMs`, all calls and apps gone. */
   restart(options?: { downMs?: number }): Promise<void>;
   readonly commands: readonly RecordedCommand[];
@@ -178,6 +181,7 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
   let seq = 0;
   let lastEventSeq = 0;
   let restOverride: RestOverride | null = null;
+  let wsDownUntil = 0;
 
   const changed = (): void => void changes.emit("change");
 
@@ -316,6 +320,7 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
     });
   });
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (Date.now() < wsDownUntil) return void socket.destroy();
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? host}`);
     if (url.pathname !== "/ari/events") {
       rejectUpgrade(socket, 404, "Not Found", JSON.stringify(ERRORS.resourceNotFound), { "Content-Type": "application/json" });
@@ -471,7 +476,8 @@ export async function startFakeAsterisk(options: FakeAsteriskOptions = {}): Prom
     hangup: (channelId) => {
       if (!pbx.callerHangup(channelId)) throw new Error(`channel ${channelId} does not exist`);
     },
-    dropWebSocket: async (app) => {
+    dropWebSocket: async (app, o = {}) => {
+      wsDownUntil = Date.now() + (o.downMs ?? 0);
       const targets = [...sockets.entries()].filter(([a]) => app === undefined || a === app);
       const closing = targets.map(([a, ws]) => {
         // Detach now so nothing placed after this call can reach the old socket.

@@ -83,6 +83,35 @@ describe("AriCalls", () => {
     const none = new AriCalls(() => null, () => 0);
     await expect(none.open("b").answer()).rejects.toThrow("ari_disconnected");
   });
+
+  it("resync after a reconnect: a prompt Asterisk no longer has is over, also when the reconnect beat its 201", async () => {
+    const { client } = stubClient();
+    const playing = new Set<string>();
+    const asked: string[] = [];
+    const acks: Array<() => void> = [];
+    const c = client as unknown as { channels: { play: (p: { playbackId: string }) => Promise<void> }; playbacks: { get: (p: { playbackId: string }) => Promise<void> } };
+    c.channels.play = () => new Promise<void>((r) => acks.push(r));
+    // ari-client rejects with the body of Asterisk's 404.
+    c.playbacks.get = ({ playbackId }) => (asked.push(playbackId), playing.has(playbackId) ? Promise.resolve() : Promise.reject(new Error('{"message":"Playback not found"}')));
+    const calls = new AriCalls(() => client, () => 0);
+    const ended: string[] = [];
+    const play = (call: string) => void calls.open(call).play("sound:x").ended.then(() => ended.push(call));
+    play("a");
+    play("b");
+    const [a, b] = [...calls.playbacks.keys()];
+    acks[0]!();
+    playing.add(a!);
+    // b's 201 is still on its way when the WebSocket is back: asking now would read "not created yet" as "over".
+    const resync = calls.resyncPlaybacks(client);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(asked).toEqual([a]);
+    // b played and finished while no WebSocket was there: its PlaybackFinished never comes.
+    acks[1]!();
+    await expect(resync).resolves.toBe(1);
+    expect(asked).toEqual([a, b]);
+    expect(ended).toEqual(["b"]);
+    expect([...calls.playbacks.keys()]).toEqual([a]);
+  });
 });
 
 describe("bounded: an ARI REST call lost with its connection", () => {

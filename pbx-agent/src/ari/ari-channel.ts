@@ -11,7 +11,7 @@ import type { AriClient, AriEvent } from "./ari-client.js";
  */
 export class AriCalls {
   readonly calls = new Map<string, AriCallChannel>();
-  readonly playbacks = new Map<string, { callId: string; done: () => void }>();
+  readonly playbacks = new Map<string, PlaybackEntry>();
   private readonly prefix = `crmb-${randomUUID().slice(0, 8)}`;
   private seq = 0;
 
@@ -39,6 +39,38 @@ export class AriCalls {
     ch.dispose();
   }
 
+  /**
+   * Trace 03: events sent while the WebSocket was down are never replayed, so a PlaybackFinished
+   * lost in the gap would leave its call waiting for a prompt that ended long ago. After a
+   * reconnect each playback we still think is playing is asked for: 404 means it is over.
+   * `olderThanMs`: only those not heard of for that long (the periodic check that also covers a
+   * failed resync). Returns how many were found over.
+   */
+  async resyncPlaybacks(client: AriClient, olderThanMs = 0): Promise<number> {
+    const at = this.now();
+    const over = await Promise.all(
+      [...this.playbacks].map(async ([id, p]) => {
+        if (at - p.checkedAt < olderThanMs) return false;
+        p.checkedAt = at;
+        // Before Asterisk has answered the play request a 404 only means "not created yet" (the
+        // reconnect can beat a slow 201): ask once it has. false: the request failed, already over.
+        if (!(await p.acked)) return false;
+        try {
+          await bounded(client.playbacks.get({ playbackId: id }), "playbacks.get");
+          return false;
+        } catch (err) {
+          // Anything but a 404 (a timeout, a 500) proves nothing: the playback is left as it is.
+          if (!/not found/i.test(err instanceof Error ? err.message : String(err))) return false;
+          if (this.playbacks.get(id) !== p) return false;
+          this.playbacks.delete(id);
+          p.done();
+          return true;
+        }
+      }),
+    );
+    return over.filter(Boolean).length;
+  }
+
   dispatch(ev: AriEvent): void {
     switch (ev.type) {
       case "ChannelDtmfReceived":
@@ -63,6 +95,13 @@ export class AriCalls {
     }
   }
 }
+
+/**
+ * A prompt we are waiting on. `acked`: settles true once Asterisk answered the play request (from
+ * then on a 404 on GET /playbacks/{id} means it is over), false if the request failed.
+ * `checkedAt`: when it was started or last asked about.
+ */
+type PlaybackEntry = { callId: string; done: () => void; checkedAt: number; acked: Promise<boolean> };
 
 /** ari-client sets no timeout on REST calls; a request lost with a dying connection must not hold a call forever. */
 export const ARI_REST_TIMEOUT_MS = 5000;
@@ -156,15 +195,21 @@ export class AriCallChannel implements CallChannel {
       resolve();
     };
     // Registered before the request: PlaybackFinished may beat the 201 (trace 04, a missing sound).
-    this.calls.playbacks.set(playbackId, { callId: this.id, done });
+    let ack!: (ok: boolean) => void;
+    const entry: PlaybackEntry = { callId: this.id, done, checkedAt: this.calls.now(), acked: new Promise<boolean>((r) => (ack = r)) };
+    this.calls.playbacks.set(playbackId, entry);
     this.myPlaybacks.add(playbackId);
+    const failed = () => {
+      ack(false);
+      done();
+    };
+    try {
+      bounded(need(this.calls).channels.play({ channelId: this.id, media, playbackId }), "play").then(() => ack(true), failed);
+    } catch {
+      failed();
+    }
     let finished = false;
     void ended.then(() => (finished = true));
-    try {
-      bounded(need(this.calls).channels.play({ channelId: this.id, media, playbackId }), "play").then(undefined, done);
-    } catch {
-      done();
-    }
     return {
       ended,
       stop: () => {

@@ -20,7 +20,10 @@ export interface AriClient extends EventEmitter {
     get(p: { channelId: string }): PromiseLike<AriChannelJson>;
     getChannelVar(p: { channelId: string; variable: string }): PromiseLike<{ value: string }>;
   };
-  playbacks: { stop(p: { playbackId: string }): PromiseLike<unknown> };
+  playbacks: {
+    get(p: { playbackId: string }): PromiseLike<unknown>;
+    stop(p: { playbackId: string }): PromiseLike<unknown>;
+  };
   asterisk: {
     getGlobalVar(p: { variable: string }): PromiseLike<{ value: string }>;
     setGlobalVar(p: { variable: string; value: string }): PromiseLike<unknown>;
