@@ -242,6 +242,35 @@ describe("quota guard (Durable Object + isolate leases)", () => {
     expect(reasons.every((r) => r === "crm_rate_limited" || r === "crm_quota")).toBe(true);
   });
 
+  it("a connector far under its quota never sheds because its calls vary: after slow calls, a lapsed lease is asked for again", async () => {
+    // The soak found it: a CRM whose calls vary (300 ms answers beside fast ones) made
+    // the reserve for one call larger than the deadline left, and a call that found its
+    // isolate's short lease lapsed was shed without asking for another: every later call too.
+    const t = await newTenant();
+    const pickOf = async (id: string) => ((await (await fetch(`${crmUrl()}/_chaos?id=${id}`)).json()) as { pick: string }).pick;
+    const slows: string[] = [];
+    const goods: string[] = [];
+    for (let n = 40000; slows.length < 4 || goods.length < 7; n++) {
+      const pick = await pickOf(String(n));
+      if (pick === "slow" && slows.length < 4) slows.push(String(n));
+      if (pick === "good" && goods.length < 7) goods.push(String(n));
+    }
+    await putConnector(t, "varied", { kind: "webhook", url: crmPath("contract", "chaos"), timeoutMs: 500, cache: noCache });
+    await putNode(t, "n", { interaction: "crm_destination", connector: "varied" });
+    // Answers of 300 ms beside answers of a few: the connector's typical call time and its deviation grow.
+    for (const [i, id] of slows.entries()) {
+      expect((await identify(t, "n", id, { "x-deadline-ms": "950" })).headers.get("x-bridge-reason")).not.toBe("crm_quota");
+      expect((await identify(t, "n", goods[i]!, { "x-deadline-ms": "950" })).headers.get("x-bridge-reason")).not.toBe("crm_quota");
+    }
+    for (const id of goods.slice(4)) {
+      // Longer than the connector's 200 ms lease (1000 calls/s default): the isolate's pool is empty.
+      await new Promise((r) => setTimeout(r, 400));
+      const res = await identify(t, "n", id, { "x-deadline-ms": "950" });
+      expect(res.headers.get("x-bridge-reason")).not.toBe("crm_quota");
+      expect((await res.json()) as { status: string }).toMatchObject({ status: "ok" });
+    }
+  });
+
   it("REST maps a 429 to crm_rate_limited; an unknown customer says not_found", async () => {
     const t = await newTenant();
     await putConnector(t, "limited", { kind: "rest", url: `${crmPath("rest", "http-429")}/{idContact}`, cache: noCache, rules: [], default: "true", notFound: "false" });

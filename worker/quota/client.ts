@@ -142,12 +142,18 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
     refreshAhead(q, key, l);
     return { ok: true };
   }
-  const giveUpAt = q.stepDeadline - Math.max(MIN_CALL_MS, l.callMs + 4 * l.callDevMs);
+  // The reserve never exceeds the connector's own timeout: the CRM call is cut there anyway.
+  const giveUpAt = q.stepDeadline - Math.min(q.holdMs, Math.max(MIN_CALL_MS, l.callMs + 4 * l.callDevMs));
   // The calls already in line here come first: a window serves `requests` of them at once (a
   // burst within the quota need not be spread out), those beyond wait for later windows.
   const windowMs = q.quota.perSeconds * 1000;
   const lineWait = (ahead: number) => Math.floor(ahead / q.quota.requests) * windowMs;
-  if (Date.now() + lineWait(aheadOf(l.line, q.node, l.line.length)) > giveUpAt) return shed(q, key, l);
+  // The reserve decides whether *waiting* is worth it. Well under quota with nobody in line, an
+  // empty pool only means this isolate's lease ran out between calls: one ask is a token, not a
+  // wait, and shedding here instead would never ask again — the pool refills only through asks —
+  // so a connector whose calls vary widely (a reserve near the deadline) would shed every call.
+  let mayAsk = l.roomy && l.line.length === 0 && Date.now() >= l.pausedUntil;
+  if (!mayAsk && Date.now() + lineWait(aheadOf(l.line, q.node, l.line.length)) > giveUpAt) return shed(q, key, l);
   let total = 0;
   for (const n of l.waiting.values()) total += n;
   // Well under quota the calls in line are only waiting for a lease on its way (a cold start's
@@ -167,7 +173,8 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
       const now = Date.now();
       if (take(l, now)) return { ok: true };
       const ahead = aheadOf(l.line, q.node, l.line.findIndex((w) => w.ticket === ticket));
-      if (now >= giveUpAt || l.pausedUntil > giveUpAt || now + lineWait(ahead) > giveUpAt) return shed(q, key, l);
+      const limit = mayAsk ? q.stepDeadline : giveUpAt;
+      if (now >= limit || l.pausedUntil > limit || now + lineWait(ahead) > limit) return shed(q, key, l);
       if (now < l.pausedUntil) {
         await sleep(l.pausedUntil - now);
         continue;
@@ -182,6 +189,7 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
         continue;
       }
       refused = false;
+      mayAsk = false;
       const asking = askForLease(q, key, l, now);
       let a: number | "open" | "slow";
       if (l.roomy && !l.optimistic && q.quota.requests / q.quota.perSeconds >= OPTIMISTIC_MIN_RATE) {
