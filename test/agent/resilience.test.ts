@@ -48,9 +48,12 @@ describe("ARI connection", () => {
   });
 });
 
-it("a prompt that ends while the WebSocket is down: its lost PlaybackFinished no longer holds the call in Stasis (trace 03)", async () => {
+/**
+ * A fake Asterisk that drops the agent's WebSocket as the first prompt starts; the prompt (30 ms)
+ * is over long before ari-client reconnects (backoff starts at 100 ms), so its PlaybackFinished is lost.
+ */
+async function asteriskDroppingAtFirstPrompt(): Promise<FakeAsterisk> {
   let dropped = false;
-  // The drop lands right as the prompt starts; the prompt (30 ms) is over long before ari-client reconnects (backoff starts at 100 ms).
   const asterisk: FakeAsterisk = await startFakeAsterisk({
     playbackMs: 30,
     onEvent: (e) => {
@@ -59,6 +62,11 @@ it("a prompt that ends while the WebSocket is down: its lost PlaybackFinished no
       void asterisk.dropWebSocket();
     },
   });
+  return asterisk;
+}
+
+it("a prompt that ends while the WebSocket is down: its lost PlaybackFinished no longer holds the call in Stasis (trace 03)", async () => {
+  const asterisk = await asteriskDroppingAtFirstPrompt();
   const short = { ...nodesFile.acme!.plain!, timeoutSeconds: 1 };
   const rig = await startRig({ existingAsterisk: asterisk, nodesFile: { acme: { plain: short } } });
   try {
@@ -79,15 +87,7 @@ it("a prompt that ends while the WebSocket is down: its lost PlaybackFinished no
 });
 
 it("a prompt whose check after the reconnect fails is asked about again later, and its call routes", async () => {
-  let dropped = false;
-  const asterisk: FakeAsterisk = await startFakeAsterisk({
-    playbackMs: 30,
-    onEvent: (e) => {
-      if (e.event.type !== "PlaybackStarted" || dropped) return;
-      dropped = true;
-      void asterisk.dropWebSocket();
-    },
-  });
+  const asterisk = await asteriskDroppingAtFirstPrompt();
   let failChecks = true;
   asterisk.override((r) => (failChecks && r.method === "GET" && r.path.startsWith("/playbacks/") ? { status: 500, body: { message: "Internal Server Error" } } : undefined));
   const short = { ...nodesFile.acme!.plain!, timeoutSeconds: 1 };
