@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from "vitest";
 import type { Log } from "../support/fake-crms/common.js";
 import { crmFixtures } from "../support/fake-crms/fixtures.js";
 import { CALLERS } from "../support/fake-crms/phone-book.js";
-import { call, crmCalls, crmPath, json, newTenant, OPERATOR, putConnector, putNode } from "./helpers.js";
+import { call, crmCalls, crmPath, json, newTenant, OPERATOR, putConnector, putNode, waitForDecisions } from "./helpers.js";
 
 type CallerKey = keyof typeof CALLERS;
 
@@ -244,15 +244,9 @@ describe("identify by caller number", () => {
   it("mode none: a known number is success; the decision log shows the number masked", async () => {
     const { t } = await hubspotNode({ interaction: "none" });
     expect(await json(await byNumber(t, "n", CALLERS.e164))).toEqual({ status: "ok", destination: "true", idContact: "700005" });
-    let log: { decisions: Array<{ maskedId: string }> } = { decisions: [] };
-    // The log is written after the answer (waitUntil): poll briefly.
-    for (let i = 0; i < 50 && log.decisions.length === 0; i++) {
-      log = await json(await call("GET", `/v1/tenants/${t.id}/decisions?limit=5`, { token: t.admin }));
-      if (!log.decisions.length) await new Promise((r) => setTimeout(r, 20));
-    }
-    const text = JSON.stringify(log);
-    expect(text).not.toContain("914567890");
-    expect(log.decisions[0]?.maskedId).toBe("+*********90");
+    const log = await waitForDecisions<{ maskedId: string }>(t, 1, "?limit=5");
+    expect(JSON.stringify(log)).not.toContain("914567890");
+    expect(log[0]?.maskedId).toBe("+*********90");
   });
 
   it("rest takes {callerNumber}; a webhook is asked only when it opts in, and an unmodified one still gets exactly idContact", async () => {

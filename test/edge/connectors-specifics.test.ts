@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from "vitest";
 import type { Log } from "../support/fake-crms/common.js";
 import { CREDS } from "../support/fake-crms/credentials.js";
 import { crmFixtures } from "../support/fake-crms/fixtures.js";
-import { call, crmPath, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
+import { call, crmPath, identify, json, newTenant, putConnector, putNode, waitForDecisions } from "./helpers.js";
 
 function fake(kind: string, scenario = "found") {
   const root = inject("crmsUrl");
@@ -121,7 +121,7 @@ describe("CRM specifics", () => {
     await putConnector(t, "crm", { ...crmFixtures.salesforce!.config(f.base), ...planRules("Plan__c") });
     await putNode(t, "n", { interaction: "crm_destination", connector: "crm" });
     const texts = [await (await identify(t, "n", "12342")).text(), await (await test(t, "crm", "12343")).text()];
-    texts.push(await (await call("GET", `/v1/tenants/${t.id}/decisions`, { token: t.admin })).text());
+    texts.push(JSON.stringify(await waitForDecisions(t)));
     texts.push(await (await call("GET", `/v1/tenants/${t.id}/connectors/crm`, { token: t.admin })).text());
     const log = await f.log();
     expect(log.issued.length).toBeGreaterThan(0);
@@ -143,11 +143,7 @@ describe("CRM connector chains", () => {
     await putConnector(t, "salesforce", { ...crmFixtures.salesforce!.config(found.base), ...planRules("Plan__c") });
     await putNode(t, "n", { interaction: "crm_destination", connector: ["zoho", "zendesk", "salesforce"] });
     expect(await json(await identify(t, "n", "24682"))).toEqual({ status: "ok", destination: "1,3" });
-    let decisions: Array<{ steps: Array<Record<string, unknown>> }> = [];
-    for (let i = 0; i < 20 && decisions.length === 0; i++) {
-      decisions = (await json<{ decisions: typeof decisions }>(await call("GET", `/v1/tenants/${t.id}/decisions`, { token: t.admin }))).decisions;
-      if (decisions.length === 0) await new Promise((r) => setTimeout(r, 50));
-    }
+    const decisions = await waitForDecisions<{ steps: Array<Record<string, unknown>> }>(t);
     expect(decisions[0]!.steps).toEqual([
       expect.objectContaining({ connector: "zoho", result: "error", reason: "crm_auth" }),
       expect.objectContaining({ connector: "zendesk", result: "notFound" }),

@@ -1,18 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
-import { call, crmPath, identify, json, newTenant, OPERATOR, putConnector, putNode } from "./helpers.js";
+import { call, crmPath, identify, newTenant, OPERATOR, putConnector, putNode, waitForDecisions } from "./helpers.js";
 
 type Decision = { node: string; maskedId: string; outcome: string; reason: string | null; cache: string; ms: number; steps: Array<{ connector: string; result: string; reason?: string; matches?: number; rule?: unknown }> };
 
-async function decisions(t: { id: string; admin: string }, query = "") {
-  // The log is written after the answer (waitUntil): poll briefly.
-  for (let i = 0; i < 100; i++) {
-    const d = await json<{ decisions: Decision[] }>(await call("GET", `/v1/tenants/${t.id}/decisions${query}`, { token: t.admin }));
-    if (d.decisions.length) return d.decisions;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return [];
-}
+const decisions = (t: { id: string; admin: string }, query = "", count = 1) => waitForDecisions<Decision>(t, count, query);
 
 const restConn = (scenario: string, extra: Record<string, unknown> = {}) => ({
   kind: "rest",
@@ -92,8 +84,7 @@ describe("decision log", () => {
     await putNode(t, "n", { interaction: "crm_true_false", connector: "crm" });
     await identify(t, "n", "5550123456");
     await identify(t, "n", "5550123451");
-    let list: Decision[] = [];
-    for (let i = 0; i < 50 && list.length < 2; i++) list = await decisions(t);
+    const list = await decisions(t, "", 2);
     expect(list.map((d) => d.maskedId)).toEqual(["********51", "********56"]);
     expect(list[0]).toMatchObject({ node: "n", outcome: "failure", cache: "MISS" });
     expect(list[1]).toMatchObject({ outcome: "success" });
@@ -127,6 +118,7 @@ describe("secrets", () => {
       const one = await keep(await call("GET", `/v1/tenants/${t.id}/connectors/rest`, { token: t.admin }));
       expect(await one.json()).toMatchObject({ headers: { "X-Api-Key": "***" }, auth: { password: "***" } });
       await keep(await call("PUT", `/v1/tenants/${t.id}/connectors/bad`, { token: t.admin, body: { kind: "webhook", url: "nope", auth: { type: "bearer", token: SECRET } } }));
+      await waitForDecisions(t);
       await keep(await call("GET", `/v1/tenants/${t.id}/decisions`, { token: t.admin }));
       await keep(await call("PUT", `/v1/tenants/${t.id}`, { token: OPERATOR, body: { name: "x" } }));
 

@@ -88,3 +88,20 @@ export function identify(t: { id: string; agent: string }, node: string, idConta
     headers: { "content-type": "application/x-www-form-urlencoded", "user-agent": "OMniLeads", ...headers },
   });
 }
+
+/**
+ * The tenant's decision log once it holds at least `count` entries (or whatever it holds after
+ * `withinMs`). Decisions are appended after the answer, in ~100 ms batches per isolate, so two
+ * identifies may land in two batches: wait on the clock, not on a number of reads, which a
+ * loaded machine can exhaust before the second batch lands.
+ */
+export async function waitForDecisions<D = Record<string, unknown>>(t: { id: string; admin: string }, count = 1, query = "", withinMs = 5_000): Promise<D[]> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const res = await call("GET", `/v1/tenants/${t.id}/decisions${query}`, { token: t.admin });
+    if (res.status !== 200) throw new Error(`decisions ${res.status}: ${await res.text()}`);
+    const { decisions } = await json<{ decisions: D[] }>(res);
+    if (decisions.length >= count || Date.now() > until) return decisions;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

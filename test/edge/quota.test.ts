@@ -3,7 +3,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { forgetLocalQuota } from "../../worker/quota/client.js";
 import { initialQuota, lease, leaseMs } from "../../worker/quota/policy.js";
-import { call, crmCalls, crmPath, crmUrl, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
+import { call, crmCalls, crmPath, crmUrl, identify, json, newTenant, putConnector, putNode, waitForDecisions } from "./helpers.js";
 
 const noCache = { ttlSeconds: 0, negativeTtlSeconds: 0, staleIfErrorSeconds: 0 };
 
@@ -123,9 +123,8 @@ describe("quota guard (Durable Object + isolate leases)", () => {
     const again = await identify(t, "n", "4242", { "x-deadline-ms": "300" });
     expect(again.headers.get("x-cache")).toBe("STALE");
     expect(await again.json()).toEqual({ status: "ok", destination: "true" });
-    await new Promise((r) => setTimeout(r, 300));
-    const decisions = await json<{ decisions: { steps: { reason?: string }[] }[] }>(await call("GET", `/v1/tenants/${t.id}/decisions?limit=1`, { token: t.admin }));
-    expect(decisions.decisions[0]?.steps[0]?.reason).toBe("crm_quota");
+    const decisions = await waitForDecisions<{ steps: { reason?: string }[] }>(t, 2);
+    expect(decisions[0]?.steps[0]?.reason).toBe("crm_quota");
     const other = await identify(t, "n", "4243", { "x-deadline-ms": "300" });
     expect(other.headers.get("x-bridge-reason")).toBe("crm_quota");
     expect((await crmCalls(url.replace("{idContact}", "4243"))).count).toBe(0);

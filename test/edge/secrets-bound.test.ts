@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { connectorModule, connectorModules } from "../../worker/connectors/registry.js";
 import { splitSecrets } from "../../worker/connectors/secrets.js";
 import { crmFixtures } from "../support/fake-crms/fixtures.js";
-import { call, crmUrl, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
+import { call, crmUrl, identify, json, newTenant, putConnector, putNode, waitForDecisions } from "./helpers.js";
 import { formValues } from "./form-values.js";
 
 /**
@@ -234,12 +234,9 @@ describe("the connector page says which secrets to type again", () => {
 });
 
 async function decisionLog(t: { id: string; admin: string }): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const text = await (await call("GET", `/v1/tenants/${t.id}/decisions`, { token: t.admin })).text();
-    if ((JSON.parse(text) as { decisions: unknown[] }).decisions.length) return text;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("no decision logged");
+  const decisions = await waitForDecisions(t);
+  if (!decisions.length) throw new Error("no decision logged");
+  return JSON.stringify({ decisions });
 }
 
 describe("nothing the edge sent comes back as a CRM's record", () => {
