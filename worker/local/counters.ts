@@ -7,7 +7,7 @@ import { copiesHeld, hotPathCounters } from "../store/nodes.js";
  * under LOCAL_MODE: deployed, the bindings are handed over untouched.
  */
 export const counters = { requests: 0, d1: 0, kv: 0, durableObjects: 0 };
-/** Durable Object calls by binding and method ("TENANT_HOME.append"): where the DO figure comes from. */
+/** Durable Object and KV calls by binding and method ("TENANT_HOME.append", "CACHE.put"): where each figure comes from. */
 let byMethod: Record<string, number> = {};
 
 function counted<T extends object>(target: T, count: (prop: string) => boolean, bump: (prop: string) => void, wrap?: (result: unknown) => unknown): T {
@@ -26,12 +26,13 @@ function counted<T extends object>(target: T, count: (prop: string) => boolean, 
 }
 
 /** Every call to an object starts from get() (one stub per call in this code base); the stub counts its methods. */
+const bumpMethod = (binding: string) => (m: string) => {
+  const k = `${binding}.${m}`;
+  byMethod[k] = (byMethod[k] ?? 0) + 1;
+};
+
 function countedNamespace<T extends object>(ns: T, binding: string): T {
-  const method = (m: string) => {
-    const k = `${binding}.${m}`;
-    byMethod[k] = (byMethod[k] ?? 0) + 1;
-  };
-  return counted(ns, (p) => p === "get", () => counters.durableObjects++, (stub) => counted(stub as object, () => true, method));
+  return counted(ns, (p) => p === "get", () => counters.durableObjects++, (stub) => counted(stub as object, () => true, bumpMethod(binding)));
 }
 
 // One wrapped env per env object, so checks cached per env (secrets, worker/env.ts) stay once per isolate.
@@ -44,7 +45,10 @@ export function countedEnv(env: Env): Env {
   const out: Env = {
     ...env,
     DB: counted(env.DB, (p) => p === "prepare" || p === "exec", () => counters.d1++),
-    CACHE: counted(env.CACHE, (p) => ["get", "getWithMetadata", "put", "delete", "list"].includes(p), () => counters.kv++),
+    CACHE: counted(env.CACHE, (p) => ["get", "getWithMetadata", "put", "delete", "list"].includes(p), (p) => {
+      counters.kv++;
+      bumpMethod("CACHE")(p);
+    }),
     TENANT_HOME: countedNamespace(env.TENANT_HOME, "TENANT_HOME"),
     CONFIG_FEED: countedNamespace(env.CONFIG_FEED, "CONFIG_FEED"),
   };
