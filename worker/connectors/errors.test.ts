@@ -31,4 +31,25 @@ describe("CRM status reasons", () => {
     expect(crmStatusError(403, new Headers(), '[{"errorCode":"INVALID_SESSION_ID"}]').code).toBe("crm_auth");
     expect(crmStatusError(400, new Headers(), '{"code":"INVALID_QUERY"}').code).toBe("crm_http_400");
   });
+
+  it("takes the wait from the rate-limit headers when a throttling reply has no Retry-After", () => {
+    const wait = (status: number, headers: Record<string, string>, body = "") => {
+      const e = crmStatusError(status, new Headers(headers), body);
+      return [e.code, e.retryAfterSeconds];
+    };
+    // HubSpot: no Retry-After, the second's allowance at zero.
+    expect(wait(429, { "x-hubspot-ratelimit-secondly": "10", "x-hubspot-ratelimit-secondly-remaining": "0" })).toEqual(["crm_rate_limited", 1]);
+    // Pipedrive: the window's reset in seconds.
+    expect(wait(429, { "x-ratelimit-limit": "10", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "2" })).toEqual(["crm_rate_limited", 2]);
+    // Retry-After wins over the headers (Freshdesk, Zendesk, Dataverse send both).
+    expect(wait(429, { "retry-after": "30", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "2" })).toEqual(["crm_rate_limited", 30]);
+    // Salesforce's daily allocation used up: its own header says so; a minute before looking again.
+    const sf = '[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]';
+    expect(wait(403, { "sforce-limit-info": "api-usage=15000/15000" }, sf)).toEqual(["crm_rate_limited", 60]);
+    // Nothing to go by (Salesforce's concurrency limit, Zoho): the caller's default pause applies.
+    expect(wait(403, { "sforce-limit-info": "api-usage=120/15000" }, sf)).toEqual(["crm_rate_limited", undefined]);
+    expect(wait(429, {}, '{"code":"TOO_MANY_REQUESTS","details":{},"message":"too many requests","status":"error"}')).toEqual(["crm_rate_limited", undefined]);
+    // Headers at zero on a reply that is not a throttle do not make it one.
+    expect(wait(401, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "2" })).toEqual(["crm_auth", undefined]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { Reason } from "../../shared/reasons.js";
+import { pauseFromHeaders } from "../quota/headers.js";
 
 /**
  * Why a CRM lookup failed. The code is the `X-Bridge-Reason` header, the decision log's
@@ -8,7 +9,7 @@ export class CrmError extends Error {
   constructor(
     readonly code: Reason,
     message: string,
-    /** Seconds a CRM asked us to wait (429 Retry-After). */
+    /** Seconds a CRM asked us to wait: its Retry-After, else the reset of the rate-limit headers at zero. */
     readonly retryAfterSeconds?: number,
   ) {
     super(message);
@@ -31,7 +32,7 @@ export function retryAfterSeconds(header: string | null, now = Date.now()): numb
  * (what an operator acts on), everything else keeps `crm_http_<status>`.
  */
 export function crmStatusError(status: number, headers?: Headers, body = ""): CrmError {
-  if (isThrottled(status, body)) return new CrmError("crm_rate_limited", "CRM rate limit reached", retryAfterSeconds(headers?.get("retry-after") ?? null));
+  if (isThrottled(status, body)) return new CrmError("crm_rate_limited", "CRM rate limit reached", throttleSeconds(headers));
   if (status === 401 || status === 403) return new CrmError("crm_auth", `CRM refused the credentials (HTTP ${status})`);
   return crmHttpError(status);
 }
@@ -47,4 +48,18 @@ export function isThrottled(status: number, body: string): boolean {
   if (status === 429) return true;
   if (status !== 403 && status !== 400) return false;
   return /"(?:errorCode|code)"\s*:\s*"(?:REQUEST_LIMIT_EXCEEDED|TOO_MANY_REQUESTS|LIMIT_EXCEEDED)"/.test(body.slice(0, 1024));
+}
+
+/**
+ * How long a throttling reply asks us to stay away. HubSpot and Pipedrive send no Retry-After
+ * on their 429s, only their rate-limit headers at zero with the window's reset: without this
+ * the guard's 5 s default would outlast a 1 s or 2 s window. Neither (Salesforce's 403, Zoho):
+ * undefined, and the caller pauses for its default.
+ */
+function throttleSeconds(headers: Headers | undefined): number | undefined {
+  if (!headers) return undefined;
+  const stated = retryAfterSeconds(headers.get("retry-after"));
+  if (stated !== undefined) return stated;
+  const ms = pauseFromHeaders(headers);
+  return ms === undefined ? undefined : Math.ceil(ms / 1000);
 }

@@ -103,6 +103,16 @@ describe("OAuth access tokens", () => {
     expect(used).toEqual(["tok-1", "tok-2"]);
   });
 
+  it("a throttled 403 (Salesforce REQUEST_LIMIT_EXCEEDED) keeps the token and is not retried", async () => {
+    const used: string[] = [];
+    const throttled = { status: 403, headers: new Headers(), text: '[{"message":"ConcurrentRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]' };
+    const reply = await withAccessToken(ctx(), grant, { defaultTtlSeconds: 60 }, (t) => (used.push(t), Promise.resolve(throttled)));
+    expect(reply.status).toBe(403);
+    expect(used).toEqual(["tok-1"]);
+    await withAccessToken(ctx(), grant, { defaultTtlSeconds: 60 }, (t) => (used.push(t), okReply()));
+    expect(used).toEqual(["tok-1", "tok-1"]);
+  });
+
   it("a failed token request is not cached, and its error never carries a credential", async () => {
     for (const [answer, code] of [
       [() => Response.json({ error: "invalid_grant" }, { status: 400 }), "crm_auth"],

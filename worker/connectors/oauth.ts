@@ -4,7 +4,7 @@ import { boundedWait } from "../../shared/bounded-wait.js";
 import { secret, tokenUrl } from "../../shared/connector.js";
 import { basicAuth } from "./http.js";
 import { sha256Hex } from "../security/crypto.js";
-import { CrmError, crmStatusError } from "./errors.js";
+import { CrmError, crmStatusError, isThrottled } from "./errors.js";
 import { crmFetch } from "./http.js";
 import { REPLY_CAP } from "./reply-budget.js";
 import type { LookupContext } from "./types.js";
@@ -140,12 +140,14 @@ type Reply = Awaited<ReturnType<typeof crmFetch>>;
 /**
  * Runs a CRM call with a bearer token from the grant. A 401/403 drops the token and the call
  * is tried once more with a fresh one: tokens die early (revoked, session timeout changed).
+ * A 403 that says "too many requests" (Salesforce's REQUEST_LIMIT_EXCEEDED) is not about the
+ * token: retrying would spend a token request and a second call on a CRM asking us to stop.
  */
 export async function withAccessToken(ctx: LookupContext, grant: OAuthGrant, opts: OAuthOptions, call: (token: string) => Promise<Reply>): Promise<Reply> {
   const key = await keyOf(ctx, grant);
   const first = await accessToken(key, ctx, grant, opts);
   const reply = await call(first);
-  if (reply.status !== 401 && reply.status !== 403) return reply;
+  if ((reply.status !== 401 && reply.status !== 403) || isThrottled(reply.status, reply.text)) return reply;
   dropToken(key, first);
   return call(await accessToken(key, ctx, grant, opts));
 }

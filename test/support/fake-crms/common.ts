@@ -16,7 +16,8 @@ export type Answer = { status: number; body?: unknown; type?: string; headers?: 
  *   found | several | notfound       one record, two records, none
  *   auth                             credentials refused (token endpoint for OAuth kinds, else 401)
  *   expired                          OAuth: the first access token issued is refused (revoked early)
- *   ratelimit                        the first data call gets 429 with Retry-After: 1
+ *   ratelimit                        the first data call is refused the way that CRM throttles
+ *                                    (each kind's `throttled`: 429 or Salesforce's 403, its headers)
  *   garbage | badshape               200 with HTML, 200 with JSON of another shape
  *   gone                             404 from the data endpoint
  *   hang                             never answers

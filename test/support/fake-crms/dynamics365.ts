@@ -1,7 +1,18 @@
 import { CREDS } from "./credentials.js";
-import { bearer, customersFor, expectEqual, json, tokenForm, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { bearer, customersFor, expectEqual, json, tokenForm, type Answer, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
 import { phoneMatches } from "./phone-book.js";
 import { parseODataEq } from "./query-syntax.js";
+
+/**
+ * Dataverse's service protection limit on the number of requests (Service protection API
+ * limits): 429 with Retry-After in seconds and the Web API error carrying the limit's hex code.
+ */
+export const throttled = (): Answer =>
+  json(
+    429,
+    { error: { code: "0x80072322", message: "Number of requests exceeded the limit of 6000 over time window of 300 seconds." } },
+    { "retry-after": "1", "x-ms-ratelimit-burst-remaining-xrm-requests": "0", "x-ms-ratelimit-time-remaining-xrm-requests": "1195000" },
+  );
 
 /** Microsoft identity platform client-credentials token, and the Dataverse Web API with OData $filter. */
 export const dynamics365Fake: FakeKind = (req: FakeRequest, ctx: Ctx) => {

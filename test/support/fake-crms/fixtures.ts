@@ -14,6 +14,12 @@ export interface CrmFixture {
   paymentPath: string;
   /** Dot paths of the config holding secrets; GET must show "***" there. */
   secretPaths: string[];
+  /**
+   * The CRM's throttling reply (the fake's `throttled`) says nothing of when to come back — no
+   * Retry-After, no rate-limit reset — so the worker pauses for its default. Otherwise the reply
+   * asks for 1 s.
+   */
+  throttleUnstated?: true;
 }
 
 export const crmFixtures: Record<string, CrmFixture> = {
@@ -38,6 +44,7 @@ export const crmFixtures: Record<string, CrmFixture> = {
     planPath: "Plan__c",
     paymentPath: "Payment_Status__c",
     secretPaths: ["auth.clientSecret"],
+    throttleUnstated: true,
   },
   zoho: {
     kind: "zoho",
@@ -55,6 +62,7 @@ export const crmFixtures: Record<string, CrmFixture> = {
     planPath: "Plan",
     paymentPath: "Payment_Status",
     secretPaths: ["clientSecret", "refreshToken"],
+    throttleUnstated: true,
   },
   pipedrive: {
     kind: "pipedrive",

@@ -1,7 +1,16 @@
 import { CREDS } from "./credentials.js";
-import { basicUser, customersFor, expectEqual, json, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { basicUser, customersFor, expectEqual, json, type Answer, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
 import { phoneMatches } from "./phone-book.js";
 import { parseFreshdeskQuery } from "./query-syntax.js";
+
+/**
+ * Freshdesk past the account's rate limit (API v2, Rate limit): 429 with Retry-After in
+ * seconds and the X-Ratelimit-* headers, the remaining at zero.
+ */
+export const throttled = (): Answer => ({
+  status: 429,
+  headers: { "retry-after": "1", "x-ratelimit-total": "200", "x-ratelimit-remaining": "0", "x-ratelimit-used-currentrequest": "1" },
+});
 
 /** Freshdesk API v2: GET /api/v2/search/contacts?query="field:'value'", Basic "{apiKey}:X". */
 export const freshdeskFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {

@@ -1,5 +1,5 @@
 import { CREDS } from "./credentials.js";
-import { bearer, customersFor, expectEqual, json, type Ctx, type Customer, type FakeKind, type FakeRequest } from "./common.js";
+import { bearer, customersFor, expectEqual, json, type Answer, type Ctx, type Customer, type FakeKind, type FakeRequest } from "./common.js";
 import { nationalOf, phoneMatches } from "./phone-book.js";
 
 // phone/mobilephone compare the stored text; the calculated searchable ones hold its national digits.
@@ -9,6 +9,24 @@ const PHONE_PROPS: Record<string, { field: "phone" | "mobile"; calculated: boole
   hs_searchable_calculated_phone_number: { field: "phone", calculated: true },
   hs_searchable_calculated_mobile_number: { field: "mobile", calculated: true },
 };
+
+/**
+ * HubSpot past its per-second limit (developers.hubspot.com, API usage guidelines): 429 with
+ * the RATE_LIMIT error body naming the policy hit, no Retry-After, and the rate-limit headers
+ * with the second's allowance at zero (the rolling 10 s one not yet).
+ */
+export const throttled = (): Answer =>
+  json(
+    429,
+    { status: "error", message: "You have reached your secondly limit.", errorType: "RATE_LIMIT", correlationId: crypto.randomUUID(), policyName: "SECONDLY", groupName: "publicapi:crm:search:private-app" },
+    {
+      "x-hubspot-ratelimit-interval-milliseconds": "10000",
+      "x-hubspot-ratelimit-max": "100",
+      "x-hubspot-ratelimit-remaining": "96",
+      "x-hubspot-ratelimit-secondly": "4",
+      "x-hubspot-ratelimit-secondly-remaining": "0",
+    },
+  );
 
 /** HubSpot CRM v3: POST /crm/v3/objects/{object}/search with filterGroups; private-app bearer token. */
 export const hubspotFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {

@@ -1,13 +1,13 @@
 import { listenLoopback } from "../loopback.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Answer, Ctx, FakeKind, FakeRequest, Log, Scenario } from "./common.js";
-import { dynamics365Fake } from "./dynamics365.js";
-import { freshdeskFake } from "./freshdesk.js";
-import { hubspotFake } from "./hubspot.js";
-import { pipedriveFake } from "./pipedrive.js";
-import { salesforceFake } from "./salesforce.js";
-import { zendeskFake } from "./zendesk.js";
-import { zohoFake } from "./zoho.js";
+import { dynamics365Fake, throttled as dynamics365Throttled } from "./dynamics365.js";
+import { freshdeskFake, throttled as freshdeskThrottled } from "./freshdesk.js";
+import { hubspotFake, throttled as hubspotThrottled } from "./hubspot.js";
+import { pipedriveFake, throttled as pipedriveThrottled } from "./pipedrive.js";
+import { salesforceFake, throttled as salesforceThrottled } from "./salesforce.js";
+import { zendeskFake, throttled as zendeskThrottled } from "./zendesk.js";
+import { zohoFake, throttled as zohoThrottled } from "./zoho.js";
 
 /**
  * Fake CRMs on 127.0.0.1, one HTTP server for all of them. A test picks a CRM and a scenario
@@ -24,6 +24,17 @@ export const fakeKinds: Record<string, FakeKind> = {
   zendesk: zendeskFake,
   freshdesk: freshdeskFake,
   dynamics365: dynamics365Fake,
+};
+
+/** Each CRM's own way of saying "too many requests", served in the ratelimit scenario. */
+const throttledReplies: Record<string, () => Answer> = {
+  hubspot: hubspotThrottled,
+  salesforce: salesforceThrottled,
+  zoho: zohoThrottled,
+  pipedrive: pipedriveThrottled,
+  zendesk: zendeskThrottled,
+  freshdesk: freshdeskThrottled,
+  dynamics365: dynamics365Throttled,
 };
 
 const SCENARIOS = new Set<Scenario>(["found", "several", "notfound", "auth", "expired", "ratelimit", "garbage", "badshape", "gone", "hang"]);
@@ -90,10 +101,11 @@ export async function startFakeCrms(port = 0): Promise<FakeCrms> {
           case "hang":
             return "hang";
           case "ratelimit":
-            // Only the first data call is refused: after its Retry-After the CRM answers again.
+            // Only the first data call is refused, the way this CRM refuses: after the pause it
+            // asks for (or the worker's default) the CRM answers again.
             if (rateLimited.has(unique)) return null;
             rateLimited.add(unique);
-            return { status: 429, body: { message: "Too many requests" }, headers: { "retry-after": "1" } };
+            return throttledReplies[kind]!();
           default:
             return null;
         }

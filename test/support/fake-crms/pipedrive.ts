@@ -1,5 +1,5 @@
 import { CREDS } from "./credentials.js";
-import { customersFor, expectEqual, json, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { customersFor, expectEqual, json, type Answer, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
 import { phoneMatches } from "./phone-book.js";
 
 // Pipedrive documents no formatting-blind phone match: exact_match compares the stored text (case aside).
@@ -24,6 +24,13 @@ function person(id: string, seq: number, ctx: Ctx) {
     custom_fields: { [CREDS.pipedrive.idField]: c.id, [CREDS.pipedrive.planField]: c.plan, [CREDS.pipedrive.paymentField]: c.paymentStatus },
   };
 }
+
+/**
+ * Pipedrive past the Search API's 10 requests per 2 s (Rate limiting): 429 with its usual
+ * error body and the x-ratelimit-* headers, the remaining at zero and the reset in seconds.
+ */
+export const throttled = (): Answer =>
+  json(429, { success: false, error: "Request over limit", errorCode: 429, error_info: "Please check developers.pipedrive.com" }, { "x-ratelimit-limit": "10", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1" });
 
 /** Pipedrive API v2: GET /api/v2/persons/search (exact_match on custom fields), then GET /api/v2/persons/{id}. */
 export const pipedriveFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {

@@ -1,9 +1,19 @@
 import { CREDS } from "./credentials.js";
-import { bearer, customersFor, expectEqual, json, tokenForm, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { bearer, customersFor, expectEqual, json, tokenForm, type Answer, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
 import { digitsOf, phoneMatches } from "./phone-book.js";
 import { parseSoqlEquality } from "./query-syntax.js";
 
 const invalidSession = [{ message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" }];
+
+/** Every REST reply carries the org's rolling 24 h API use against its allocation. */
+const limitInfo = { "sforce-limit-info": "api-usage=120/15000" };
+
+/**
+ * Salesforce refusing a call for its request limits (API Request Limits and Allocations):
+ * HTTP 403, REQUEST_LIMIT_EXCEEDED in the usual error array, no Retry-After. This is the
+ * concurrent long-running requests limit, so the day's allocation is not used up.
+ */
+export const throttled = (): Answer => json(403, [{ message: "ConcurrentPerOrgLongTxn Limit exceeded.", errorCode: "REQUEST_LIMIT_EXCEEDED" }], limitInfo);
 
 /** Salesforce: OAuth 2.0 token endpoint (client credentials / refresh token) and REST `query` with SOQL. */
 export const salesforceFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
@@ -63,7 +73,7 @@ export const salesforceFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
     for (const f of parsed.value.fields) if (f in all) out[f] = all[f];
     return out;
   });
-  return json(200, { totalSize: records.length, done: true, records: records.slice(0, 2) });
+  return json(200, { totalSize: records.length, done: true, records: records.slice(0, 2) }, limitInfo);
 };
 
 /**

@@ -1,7 +1,18 @@
 import { CREDS } from "./credentials.js";
-import { basicUser, customersFor, expectEqual, json, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { basicUser, customersFor, expectEqual, json, type Answer, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
 import { digitsOf, phoneMatches } from "./phone-book.js";
 import { parseZendeskQuery } from "./query-syntax.js";
+
+/**
+ * Zendesk past the account's per-minute limit (API reference, Rate limits): 429 with
+ * Retry-After in seconds, the account-wide headers at zero, and a plain-text body.
+ */
+export const throttled = (): Answer => ({
+  status: 429,
+  body: "Number of allowed API requests per minute exceeded",
+  type: "text/plain",
+  headers: { "retry-after": "1", "x-rate-limit": "200", "x-rate-limit-remaining": "0", "ratelimit-limit": "200", "ratelimit-remaining": "0", "ratelimit-reset": "1" },
+});
 
 /** Zendesk Support: GET /api/v2/users/search with external_id= or query=, Basic "{email}/token:{token}". */
 export const zendeskFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {

@@ -1,7 +1,13 @@
 import { CREDS } from "./credentials.js";
-import { bearer, customersFor, expectEqual, json, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
+import { bearer, customersFor, expectEqual, json, type Answer, type Ctx, type FakeKind, type FakeRequest } from "./common.js";
 import { digitsOf, phoneMatches } from "./phone-book.js";
 import { parseZohoCriteria } from "./query-syntax.js";
+
+/**
+ * Zoho CRM past its concurrency limit (API limits: concurrency by edition): 429 with its usual
+ * error shape, code TOO_MANY_REQUESTS, and no Retry-After.
+ */
+export const throttled = (): Answer => json(429, { code: "TOO_MANY_REQUESTS", details: {}, message: "The number of concurrent requests has exceeded the limit.", status: "error" });
 
 /** Zoho: accounts server refresh-token grant, and CRM v6 search by criteria (204 when nothing matches). */
 export const zohoFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
