@@ -1,9 +1,19 @@
+import type { Child } from "hono/jsx";
 import type { ConnectorConfig } from "../../connectors/registry.js";
 import { testConnector, type TestReply } from "../../services/connectors.js";
 import { DomainError, QuotaRefused } from "../../services/errors.js";
 import { tenantOf, type UiContext } from "../context.js";
 
 export type TryResult = TestReply | { ok: false; reason: string; ms?: undefined; retryAfterSeconds?: number };
+
+function Row(p: { label: string; children: Child }) {
+  return (
+    <tr>
+      <th scope="row">{p.label}</th>
+      <td>{p.children}</td>
+    </tr>
+  );
+}
 
 export function TryResultView(p: { c: UiContext; result: TryResult; config: ConnectorConfig }) {
   const t = p.c.get("t").connector;
@@ -24,57 +34,39 @@ export function TryResultView(p: { c: UiContext; result: TryResult; config: Conn
     <div class="banner ok" role="status" id="try-result">
       <table>
         <tbody>
-          <tr>
-            <th scope="row">{t.tryDecision}</th>
-            <td>
-              <code>{r.decision}</code>
-            </td>
-          </tr>
-          <tr>
-            <th scope="row">{t.tryRule}</th>
-            <td>
-              <code>{ruleText}</code>
-            </td>
-          </tr>
-          <tr>
-            <th scope="row">{t.tryMatches}</th>
-            <td>{r.matches}</td>
-          </tr>
+          <Row label={t.tryDecision}>
+            <code>{r.decision}</code>
+          </Row>
+          <Row label={t.tryRule}>
+            <code>{ruleText}</code>
+          </Row>
+          <Row label={t.tryMatches}>{r.matches}</Row>
           {r.maskedCustomerId !== undefined ? (
-            <tr>
-              <th scope="row">{t.tryCustomer}</th>
-              <td>
-                <code>{r.maskedCustomerId}</code>
-              </td>
-            </tr>
+            <Row label={t.tryCustomer}>
+              <code>{r.maskedCustomerId}</code>
+            </Row>
           ) : null}
-          <tr>
-            <th scope="row">{t.tryTime}</th>
-            <td>{`${r.ms} ms`}</td>
-          </tr>
-          <tr>
-            <th scope="row">{t.tryRecord}</th>
-            <td>
-              {r.result === "notFound" ? (
-                t.tryNoRecord
-              ) : Object.keys(r.fields).length ? (
-                <dl style="margin:0">
-                  {Object.entries(r.fields).map(([k, v]) => (
-                    <>
-                      <dt>
-                        <code>{k}</code>
-                      </dt>
-                      <dd>
-                        <code>{JSON.stringify(v)}</code>
-                      </dd>
-                    </>
-                  ))}
-                </dl>
-              ) : (
-                "—"
-              )}
-            </td>
-          </tr>
+          <Row label={t.tryTime}>{`${r.ms} ms`}</Row>
+          <Row label={t.tryRecord}>
+            {r.result === "notFound" ? (
+              t.tryNoRecord
+            ) : Object.keys(r.fields).length ? (
+              <dl style="margin:0">
+                {Object.entries(r.fields).map(([k, v]) => (
+                  <>
+                    <dt>
+                      <code>{k}</code>
+                    </dt>
+                    <dd>
+                      <code>{JSON.stringify(v)}</code>
+                    </dd>
+                  </>
+                ))}
+              </dl>
+            ) : (
+              "—"
+            )}
+          </Row>
         </tbody>
       </table>
     </div>
