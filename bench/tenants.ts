@@ -1,6 +1,7 @@
 import { startFakeCrm } from "../test/support/fake-crm.js";
 import { startEdge } from "../test/support/start-edge.js";
 import { workerdRssMb } from "./edge.js";
+import { isolateHeapMb } from "./isolate-heap.js";
 import { round, type BenchOptions, type Figure } from "./figures.js";
 
 /**
@@ -9,7 +10,8 @@ import { round, type BenchOptions, type Figure } from "./figures.js";
  * over 50 ids per tenant. Every tenant is called once before the measured phase (a cold copy
  * is a config change, not steady state); then the worker's own binding counters (LOCAL_MODE,
  * worker/local/counters.ts) give D1 statements, KV operations and Durable Object calls per
- * identify, and /proc gives workerd's RSS.
+ * identify, local workerd's inspector the isolate's heap after a full collection, and /proc
+ * gives workerd's RSS.
  */
 const SIZES = [10, 100, 1000];
 const IDS_PER_TENANT = 50;
@@ -39,7 +41,7 @@ type Counters = { requests: number; d1: number; kv: number; durableObjects: numb
 
 export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
   const crm = await startFakeCrm();
-  const edge = await startEdge();
+  const edge = await startEdge({ inspect: true });
   const figures: Figure[] = [];
   try {
     const op = { authorization: `Bearer ${edge.operatorToken}`, "content-type": "application/json" };
@@ -121,11 +123,14 @@ export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
         // Local workerd runs every Durable Object in the same process, so this RSS includes one
         // TenantHome per tenant; the worker's own copies are the two counts below (bounded maps).
         { name: `${p}.workerd_rss_mb`, value: round(workerdRssMb(), 1), unit: "MB" },
+        // What the isolate itself keeps: V8 heap in use after a full collection (bench/isolate-heap.ts).
+        { name: `${p}.isolate_heap_mb`, value: round(await isolateHeapMb(edge.inspectorUrl!), 1), unit: "MB" },
         { name: `${p}.isolate_context_copies`, value: c.contexts, unit: "entries" },
         { name: `${p}.isolate_version_entries`, value: c.versions, unit: "entries" },
       );
     }
     const at = (size: number, what: string) => figures.find((f) => f.name === `tenants.${size}.${what}`)!.value;
+    figures.push({ name: "tenants.heap_1000_vs_10", value: at(1000, "isolate_heap_mb"), unit: "MB", baseline: "tenants.10.isolate_heap_mb", ratio: round(at(1000, "isolate_heap_mb") / at(10, "isolate_heap_mb"), 3) });
     figures.push({ name: "tenants.rss_1000_vs_10", value: at(1000, "workerd_rss_mb"), unit: "MB", baseline: "tenants.10.workerd_rss_mb", ratio: round(at(1000, "workerd_rss_mb") / at(10, "workerd_rss_mb"), 3) });
     return figures;
   } finally {
