@@ -5,13 +5,13 @@ import { isolateHeapMb } from "./isolate-heap.js";
 import { round, type BenchOptions, type Figure } from "./figures.js";
 
 /**
- * Many tenants on one local workerd (issue 14, docs/scale.md): 10, 100 and 1,000 tenants, each
- * with three connectors chained on one node, called with a Zipf (s = 1) mix over tenants and
- * over 50 ids per tenant. Every tenant is called once before the measured phase (a cold copy
- * is a config change, not steady state); then the worker's own binding counters (LOCAL_MODE,
- * worker/local/counters.ts) give D1 statements, KV operations and Durable Object calls per
- * identify, local workerd's inspector the isolate's heap after a full collection, and /proc
- * gives workerd's RSS.
+ * Many tenants on local workerd (issue 14, docs/scale.md): 10, 100 and 1,000 tenants, each size
+ * on a fresh edge, each tenant with three connectors chained on one node, called with a Zipf
+ * (s = 1) mix over tenants and over 50 ids per tenant. Every tenant is called once before the
+ * measured phase (a cold copy is a config change, not steady state); then the worker's own
+ * binding counters (LOCAL_MODE, worker/local/counters.ts) give D1 statements, KV operations and
+ * Durable Object calls per identify, local workerd's inspector the isolate's heap after a full
+ * collection, and /proc gives workerd's RSS.
  */
 const SIZES = [10, 100, 1000];
 const IDS_PER_TENANT = 50;
@@ -40,6 +40,20 @@ function zipf(n: number): () => number {
 type Counters = { requests: number; d1: number; kv: number; durableObjects: number; byMethod: Record<string, number>; d1Batches: number; versionChecks: number; contexts: number; versions: number };
 
 export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const size of SIZES) figures.push(...(await runSize(size, opts)));
+  const at = (size: number, what: string) => figures.find((f) => f.name === `tenants.${size}.${what}`)!.value;
+  figures.push({ name: "tenants.heap_1000_vs_10", value: at(1000, "isolate_heap_mb"), unit: "MB", baseline: "tenants.10.isolate_heap_mb", ratio: round(at(1000, "isolate_heap_mb") / at(10, "isolate_heap_mb"), 3) });
+  figures.push({ name: "tenants.rss_1000_vs_10", value: at(1000, "workerd_rss_mb"), unit: "MB", baseline: "tenants.10.workerd_rss_mb", ratio: round(at(1000, "workerd_rss_mb") / at(10, "workerd_rss_mb"), 3) });
+  return figures;
+}
+
+/**
+ * One size on its own edge: the inspector the heap is read through turns on workerd's network
+ * tracking once a client attaches, after which every CRM connection stays open (20,000 of them
+ * stalled a run that went on after its first heap reading), so nothing is measured after it.
+ */
+async function runSize(size: number, opts: BenchOptions): Promise<Figure[]> {
   const crm = await startFakeCrm();
   const edge = await startEdge({ inspect: true });
   const figures: Figure[] = [];
@@ -78,62 +92,57 @@ export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
     const counters = async (reset = false) => (await (await fetch(`${edge.url}/_local/counters`, { method: reset ? "DELETE" : "GET" })).json()) as Counters;
 
     const calls = opts.quick ? 2000 : 10_000;
-    for (const size of SIZES) {
-      for (let i = tenants.length; i < size; i += CONCURRENCY) {
-        tenants.push(...(await Promise.all(Array.from({ length: Math.min(CONCURRENCY, size - i) }, (_, k) => addTenant(i + k)))));
-      }
-      // Warm: one call per tenant, so each isolate copy exists (a cold copy is a config change).
-      for (let i = 0; i < size; i += CONCURRENCY) await Promise.all(tenants.slice(i, i + CONCURRENCY).map((t) => ask(t, "100000")));
-      await new Promise((r) => setTimeout(r, 1200));
-      const pickTenant = zipf(size);
-      const pickId = zipf(IDS_PER_TENANT);
-      await counters(true);
-      const crmBefore = await crmCalls();
-      const started = Date.now();
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < calls) {
-            next++;
-            await ask(tenants[pickTenant()]!, String(100000 + pickId()));
-          }
-        }),
-      );
-      const seconds = (Date.now() - started) / 1000;
-      // The last flush window's decisions go out after the answers.
-      await new Promise((r) => setTimeout(r, 300));
-      const c = await counters();
-      const n = c.requests;
-      // KV and quota leases follow the misses, and the same calls over more (tenant, id) pairs miss
-      // more: per CRM call is where those two are read for flatness.
-      const misses = (await crmCalls()) - crmBefore;
-      const p = `tenants.${size}`;
-      figures.push(
-        { name: `${p}.identifies`, value: n, unit: "calls" },
-        { name: `${p}.identify_rps`, value: round(n / seconds), unit: "req/s" },
-        { name: `${p}.d1_queries_per_identify`, value: round(c.d1 / n, 4), unit: "queries" },
-        { name: `${p}.crm_calls_per_identify`, value: round(misses / n, 4), unit: "calls" },
-        { name: `${p}.kv_ops_per_identify`, value: round(c.kv / n, 4), unit: "ops" },
-        { name: `${p}.kv_writes_per_crm_call`, value: round((c.byMethod["CACHE.put"] ?? 0) / Math.max(1, misses), 4), unit: "ops" },
-        { name: `${p}.leases_per_crm_call`, value: round((c.byMethod["CIRCUIT.lease"] ?? 0) / Math.max(1, misses), 4), unit: "calls" },
-        { name: `${p}.do_calls_per_identify`, value: round(c.durableObjects / n, 4), unit: "calls" },
-        { name: `${p}.version_checks_per_identify`, value: round(c.versionChecks / n, 4), unit: "calls" },
-        // Where the Durable Object and KV figures come from: binding and method, e.g. TENANT_HOME.append, CACHE.get.
-        ...Object.entries(c.byMethod)
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([k, v]) => ({ name: `${p}.${k.startsWith("CACHE.") ? "kv" : "do"}.${k}_per_identify`, value: round(v / n, 4), unit: "calls" })),
-        // Local workerd runs every Durable Object in the same process, so this RSS includes one
-        // TenantHome per tenant; the worker's own copies are the two counts below (bounded maps).
-        { name: `${p}.workerd_rss_mb`, value: round(workerdRssMb(), 1), unit: "MB" },
-        // What the isolate itself keeps: V8 heap in use after a full collection (bench/isolate-heap.ts).
-        { name: `${p}.isolate_heap_mb`, value: round(await isolateHeapMb(edge.inspectorUrl!), 1), unit: "MB" },
-        { name: `${p}.isolate_context_copies`, value: c.contexts, unit: "entries" },
-        { name: `${p}.isolate_version_entries`, value: c.versions, unit: "entries" },
-      );
+    for (let i = tenants.length; i < size; i += CONCURRENCY) {
+      tenants.push(...(await Promise.all(Array.from({ length: Math.min(CONCURRENCY, size - i) }, (_, k) => addTenant(i + k)))));
     }
-    const at = (size: number, what: string) => figures.find((f) => f.name === `tenants.${size}.${what}`)!.value;
-    figures.push({ name: "tenants.heap_1000_vs_10", value: at(1000, "isolate_heap_mb"), unit: "MB", baseline: "tenants.10.isolate_heap_mb", ratio: round(at(1000, "isolate_heap_mb") / at(10, "isolate_heap_mb"), 3) });
-    figures.push({ name: "tenants.rss_1000_vs_10", value: at(1000, "workerd_rss_mb"), unit: "MB", baseline: "tenants.10.workerd_rss_mb", ratio: round(at(1000, "workerd_rss_mb") / at(10, "workerd_rss_mb"), 3) });
+    // Warm: one call per tenant, so each isolate copy exists (a cold copy is a config change).
+    for (let i = 0; i < size; i += CONCURRENCY) await Promise.all(tenants.slice(i, i + CONCURRENCY).map((t) => ask(t, "100000")));
+    await new Promise((r) => setTimeout(r, 1200));
+    const pickTenant = zipf(size);
+    const pickId = zipf(IDS_PER_TENANT);
+    await counters(true);
+    const crmBefore = await crmCalls();
+    const started = Date.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < calls) {
+          next++;
+          await ask(tenants[pickTenant()]!, String(100000 + pickId()));
+        }
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    // The last flush window's decisions go out after the answers.
+    await new Promise((r) => setTimeout(r, 300));
+    const c = await counters();
+    const n = c.requests;
+    // KV and quota leases follow the misses, and the same calls over more (tenant, id) pairs miss
+    // more: per CRM call is where those two are read for flatness.
+    const misses = (await crmCalls()) - crmBefore;
+    const p = `tenants.${size}`;
+    figures.push(
+      { name: `${p}.identifies`, value: n, unit: "calls" },
+      { name: `${p}.identify_rps`, value: round(n / seconds), unit: "req/s" },
+      { name: `${p}.d1_queries_per_identify`, value: round(c.d1 / n, 4), unit: "queries" },
+      { name: `${p}.crm_calls_per_identify`, value: round(misses / n, 4), unit: "calls" },
+      { name: `${p}.kv_ops_per_identify`, value: round(c.kv / n, 4), unit: "ops" },
+      { name: `${p}.kv_writes_per_crm_call`, value: round((c.byMethod["CACHE.put"] ?? 0) / Math.max(1, misses), 4), unit: "ops" },
+      { name: `${p}.leases_per_crm_call`, value: round((c.byMethod["CIRCUIT.lease"] ?? 0) / Math.max(1, misses), 4), unit: "calls" },
+      { name: `${p}.do_calls_per_identify`, value: round(c.durableObjects / n, 4), unit: "calls" },
+      { name: `${p}.version_checks_per_identify`, value: round(c.versionChecks / n, 4), unit: "calls" },
+      // Where the Durable Object and KV figures come from: binding and method, e.g. TENANT_HOME.append, CACHE.get.
+      ...Object.entries(c.byMethod)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => ({ name: `${p}.${k.startsWith("CACHE.") ? "kv" : "do"}.${k}_per_identify`, value: round(v / n, 4), unit: "calls" })),
+      // Local workerd runs every Durable Object in the same process, so this RSS includes one
+      // TenantHome per tenant; the worker's own copies are the two counts below (bounded maps).
+      { name: `${p}.workerd_rss_mb`, value: round(workerdRssMb(), 1), unit: "MB" },
+      // What the isolate itself keeps: V8 heap in use after a full collection (bench/isolate-heap.ts).
+      { name: `${p}.isolate_heap_mb`, value: round(await isolateHeapMb(edge.inspectorUrl!), 1), unit: "MB" },
+      { name: `${p}.isolate_context_copies`, value: c.contexts, unit: "entries" },
+      { name: `${p}.isolate_version_entries`, value: c.versions, unit: "entries" },
+    );
     return figures;
   } finally {
     await edge.close();
