@@ -6,7 +6,7 @@ import { odataString } from "./escape.js";
 import { crmJson, crmShape } from "./http.js";
 import { withAccessToken } from "./oauth.js";
 import { rulePaths } from "./rule-paths.js";
-import { defineConnector } from "./types.js";
+import { defineConnector, firstMatch } from "./types.js";
 
 const odataName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/, "an OData name");
 
@@ -70,9 +70,7 @@ export const dynamics365 = defineConnector({
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(collectionReply, crmJson(res));
-    const first = reply.value[0];
-    if (!first) return { kind: "notFound" };
-    return { kind: "record", record: first, matches: Math.max(reply["@odata.count"] ?? 0, reply.value.length) };
+    return firstMatch(reply.value, reply["@odata.count"]);
   },
   defaultIdPath: (config) => config.idField,
 });

@@ -5,7 +5,7 @@ import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { freshdeskQuery, freshdeskTerm } from "./escape.js";
 import { basicAuth, crmJson, crmShape } from "./http.js";
-import { defineConnector } from "./types.js";
+import { defineConnector, firstMatch } from "./types.js";
 
 const searchReply = z.object({
   results: z.array(z.record(z.string(), z.unknown())),
@@ -52,9 +52,7 @@ export const freshdesk = defineConnector({
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(searchReply, crmJson(res));
-    const first = reply.results[0];
-    if (!first) return { kind: "notFound" };
-    return { kind: "record", record: first, matches: Math.max(reply.total ?? 0, reply.results.length) };
+    return firstMatch(reply.results, reply.total);
   },
   // Custom fields come back under custom_fields; a standard field (unique_external_id) at the top.
   defaultIdPath: (config) => (config.field === "unique_external_id" ? "unique_external_id" : `custom_fields.${config.field}`),

@@ -77,16 +77,6 @@ async function readCapped(res: Response, opts: CrmFetchOptions): Promise<string>
   return text;
 }
 
-/** JSON from a CRM reply that must be 2xx; anything else is a CrmError. */
-export function expectJson(reply: { status: number; headers: Headers; text: string }): unknown {
-  if (reply.status < 200 || reply.status >= 300) throw crmStatusError(reply.status, reply.headers, reply.text);
-  try {
-    return JSON.parse(reply.text);
-  } catch {
-    throw new CrmError("crm_bad_reply", "CRM reply is not JSON");
-  }
-}
-
 export function authHeaders(auth: { type: "bearer"; token: string } | { type: "basic"; username: string; password: string } | { type: "header"; name: string; value: string } | undefined): Record<string, string> {
   if (!auth) return {};
   switch (auth.type) {

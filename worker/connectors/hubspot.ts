@@ -6,7 +6,7 @@ import { crmJson, crmShape } from "./http.js";
 import { oauthRefresh, withAccessToken } from "./oauth.js";
 import { rulePaths } from "./rule-paths.js";
 import { CrmError } from "./errors.js";
-import { defineConnector } from "./types.js";
+import { defineConnector, firstMatch } from "./types.js";
 
 // HubSpot property internal names are lower-case letters, digits and underscores.
 const propertyName = z.string().regex(/^[a-z0-9_]{1,100}$/, "a HubSpot property internal name");
@@ -78,9 +78,7 @@ export const hubspot = defineConnector({
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(searchReply, crmJson(res));
-    const first = reply.results[0];
-    if (!first) return { kind: "notFound" };
-    return { kind: "record", record: first, matches: Math.max(reply.total ?? 1, reply.results.length) };
+    return firstMatch(reply.results, reply.total);
   },
   defaultIdPath: (config) => `properties.${config.idProperty}`,
 });

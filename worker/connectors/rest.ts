@@ -2,7 +2,7 @@ import { z } from "zod";
 import { commonConnectorFields, destination, fieldRoles, httpAuth, idPathField } from "../../shared/connector.js";
 import { ruleSet } from "../../shared/rules.js";
 import { CrmError, crmStatusError } from "./errors.js";
-import { authHeaders, crmFetch, expectJson } from "./http.js";
+import { authHeaders, crmFetch, crmJson } from "./http.js";
 import { readPath } from "./record.js";
 import { REPLY_CAP } from "./reply-budget.js";
 import { defineConnector } from "./types.js";
@@ -50,7 +50,7 @@ export const rest = defineConnector({
     );
     if (res.status === 404) return { kind: "notFound" };
     if (res.status < 200 || res.status >= 300) throw crmStatusError(res.status, res.headers, res.text);
-    const body = expectJson(res);
+    const body = crmJson(res);
     const found = config.recordPath === "" ? body : readPath(body, config.recordPath);
     if (found === undefined || found === null) return { kind: "notFound" };
     if (Array.isArray(found)) {

@@ -6,7 +6,7 @@ import { soqlString, soslTerm } from "./escape.js";
 import { crmJson, crmShape } from "./http.js";
 import { withAccessToken } from "./oauth.js";
 import { rulePaths } from "./rule-paths.js";
-import { defineConnector } from "./types.js";
+import { defineConnector, firstMatch } from "./types.js";
 
 /** An API name: Contact, Customer_Number__c. Checked, because names go into SOQL unquoted. */
 const apiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,79}$/, "a Salesforce API name");
@@ -85,9 +85,7 @@ export const salesforce = defineConnector({
       return found[0] ? { kind: "record", record: found[0], matches: found.length } : { kind: "notFound" };
     }
     const reply = crmShape(queryReply, crmJson(res));
-    const first = reply.records[0];
-    if (!first) return { kind: "notFound" };
-    return { kind: "record", record: first, matches: Math.max(reply.totalSize, reply.records.length) };
+    return firstMatch(reply.records, reply.totalSize);
   },
   defaultIdPath: (config) => config.idField,
 });

@@ -12,6 +12,12 @@ export type LookupResult =
   /** A CRM that speaks the contract itself (webhook) decided already. */
   | { kind: "reply"; reply: ContractReply };
 
+/** A search reply's first record, with how many the CRM says matched (never fewer than it sent). */
+export function firstMatch(records: readonly unknown[], reportedTotal: number | null | undefined): LookupResult {
+  if (records.length === 0 || records[0] === undefined) return { kind: "notFound" };
+  return { kind: "record", record: records[0], matches: Math.max(reportedTotal ?? 0, records.length) };
+}
+
 export interface LookupContext {
   tenant: string;
   connectorId: string;

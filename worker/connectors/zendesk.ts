@@ -6,7 +6,7 @@ import { CrmError } from "./errors.js";
 import { zendeskQuery } from "./escape.js";
 import { basicAuth, crmJson, crmShape } from "./http.js";
 import { oauthRefresh, withAccessToken } from "./oauth.js";
-import { defineConnector } from "./types.js";
+import { defineConnector, firstMatch } from "./types.js";
 
 /** Digits only, or refused: the search syntax has no quoting for a bare phone term. */
 function zendeskPhoneDigits(digits: string): string {
@@ -65,9 +65,7 @@ export const zendesk = defineConnector({
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(usersReply, crmJson(res));
-    const first = reply.users[0];
-    if (!first) return { kind: "notFound" };
-    return { kind: "record", record: first, matches: Math.max(reply.count ?? 0, reply.users.length) };
+    return firstMatch(reply.users, reply.count);
   },
   defaultIdPath: (config) => (config.field === "external_id" ? "external_id" : `user_fields.${config.field}`),
 });

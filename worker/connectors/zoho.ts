@@ -6,7 +6,7 @@ import { CrmError } from "./errors.js";
 import { zohoCriteriaValue } from "./escape.js";
 import { crmJson, crmShape } from "./http.js";
 import { withAccessToken } from "./oauth.js";
-import { defineConnector } from "./types.js";
+import { defineConnector, firstMatch } from "./types.js";
 
 const apiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, "a Zoho API name");
 
@@ -54,9 +54,7 @@ export const zoho = defineConnector({
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(searchReply, crmJson(res));
-    const first = reply.data[0];
-    if (!first) return { kind: "notFound" };
-    return { kind: "record", record: first, matches: Math.max(reply.info?.count ?? 0, reply.data.length) };
+    return firstMatch(reply.data, reply.info?.count);
   },
   defaultIdPath: (config) => config.idField,
 });
