@@ -8,7 +8,7 @@ import { fieldErrors } from "../issues.js";
 import { Banner, CsrfField, Layout, Table } from "../layout.js";
 import { Time } from "../time.js";
 
-type KeysPageProps = { c: UiContext; created?: { id: string; key: string; role: string }; errors?: FieldErrors; zoneTyped?: string; countryTyped?: string; saved?: string };
+type KeysPageProps = { c: UiContext; created?: { id: string; key: string; role: string }; errors?: FieldErrors; typed?: { timeZone?: string; defaultCountry?: string }; saved?: string };
 
 async function KeysPage(p: KeysPageProps) {
   const { c } = p;
@@ -66,12 +66,12 @@ async function KeysPage(p: KeysPageProps) {
       </Table>
       <form method="post" action="/ui/keys/time-zone" class="card inline" style="margin-top:1rem">
         <CsrfField token={csrf} />
-        <TextField name="timeZone" label={k.timeZone} hint={k.timeZoneHint} value={p.zoneTyped ?? zone} errors={errors} />
+        <TextField name="timeZone" label={k.timeZone} hint={k.timeZoneHint} value={p.typed?.timeZone ?? zone} errors={errors} />
         <button type="submit">{k.timeZoneSave}</button>
       </form>
       <form method="post" action="/ui/keys/default-country" class="card inline" style="margin-top:1rem">
         <CsrfField token={csrf} />
-        <TextField name="defaultCountry" label={k.defaultCountry} hint={k.defaultCountryHint} value={p.countryTyped ?? settings.defaultCountry ?? ""} errors={errors} />
+        <TextField name="defaultCountry" label={k.defaultCountry} hint={k.defaultCountryHint} value={p.typed?.defaultCountry ?? settings.defaultCountry ?? ""} errors={errors} />
         <button type="submit">{k.defaultCountrySave}</button>
       </form>
     </Layout>
@@ -88,29 +88,25 @@ export function keyPages(ui: UiApp) {
     });
     return created ? c.html(await KeysPage({ c, created }), 201) : c.html(await KeysPage({ c, errors: { role: c.get("t").keys.roleError } }), 400);
   });
-  ui.post("/keys/time-zone", async (c) => {
-    const typed = ((await readForm(c)).timeZone ?? "").trim();
-    try {
-      await setTenantTimeZone(c.get("svc"), tenantOf(c), typed);
-    } catch (e) {
-      if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
-      const errors = { timeZone: Object.values(fieldErrors(e.issues, c.get("lang"))).join(" ") };
-      return c.html(await KeysPage({ c, errors, zoneTyped: typed }), 400);
-    }
-    return c.redirect("/ui/keys?saved=time-zone", 303);
-  });
-  ui.post("/keys/default-country", async (c) => {
-    const typed = ((await readForm(c)).defaultCountry ?? "").trim();
-    try {
-      // Typed in lower case is still the country meant; the API itself takes capitals only.
-      await setTenantDefaultCountry(c.get("svc"), tenantOf(c), typed.toUpperCase());
-    } catch (e) {
-      if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
-      const errors = { defaultCountry: Object.values(fieldErrors(e.issues, c.get("lang"))).join(" ") };
-      return c.html(await KeysPage({ c, errors, countryTyped: typed }), 400);
-    }
-    return c.redirect("/ui/keys?saved=default-country", 303);
-  });
+  // The tenant's settings on this page, one form each: a refused value comes back as typed, with its error.
+  const settings = {
+    timeZone: { path: "time-zone", save: setTenantTimeZone, normalize: (typed: string) => typed },
+    // Typed in lower case is still the country meant; the API itself takes capitals only.
+    defaultCountry: { path: "default-country", save: setTenantDefaultCountry, normalize: (typed: string) => typed.toUpperCase() },
+  };
+  for (const [field, setting] of Object.entries(settings)) {
+    ui.post(`/keys/${setting.path}`, async (c) => {
+      const typed = ((await readForm(c))[field] ?? "").trim();
+      try {
+        await setting.save(c.get("svc"), tenantOf(c), setting.normalize(typed));
+      } catch (e) {
+        if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
+        const errors = { [field]: Object.values(fieldErrors(e.issues, c.get("lang"))).join(" ") };
+        return c.html(await KeysPage({ c, errors, typed: { [field]: typed } }), 400);
+      }
+      return c.redirect(`/ui/keys?saved=${setting.path}`, 303);
+    });
+  }
   ui.post("/keys/:id/revoke", async (c) => {
     const id = c.req.param("id");
     await revokeKey(c.get("svc"), tenantOf(c), id);
