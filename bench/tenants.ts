@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { startFakeCrm } from "../test/support/fake-crm.js";
 import { startEdge } from "../test/support/start-edge.js";
 import { workerdRssMb } from "./edge.js";
@@ -41,7 +43,7 @@ type Counters = { requests: number; d1: number; kv: number; durableObjects: numb
 
 export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
-  for (const size of SIZES) figures.push(...(await runSize(size, opts)));
+  for (const size of SIZES) figures.push(...(await runSizeApart(size, opts)));
   const at = (size: number, what: string) => figures.find((f) => f.name === `tenants.${size}.${what}`)!.value;
   figures.push({ name: "tenants.heap_1000_vs_10", value: at(1000, "isolate_heap_mb"), unit: "MB", baseline: "tenants.10.isolate_heap_mb", ratio: round(at(1000, "isolate_heap_mb") / at(10, "isolate_heap_mb"), 3) });
   figures.push({ name: "tenants.rss_1000_vs_10", value: at(1000, "workerd_rss_mb"), unit: "MB", baseline: "tenants.10.workerd_rss_mb", ratio: round(at(1000, "workerd_rss_mb") / at(10, "workerd_rss_mb"), 3) });
@@ -49,10 +51,20 @@ export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
 }
 
 /**
- * One size on its own edge: the inspector the heap is read through turns on workerd's network
- * tracking once a client attaches, after which every CRM connection stays open (20,000 of them
- * stalled a run that went on after its first heap reading), so nothing is measured after it.
+ * One size in a process of its own, with its own edge. Once a client has attached to a local
+ * edge's inspector (to read the heap), later edges started by the same process keep every CRM
+ * connection open: a run that went on after its first heap reading stalled at 20,000 open
+ * sockets, the descriptor limit, while a run that never attached held 8-16 at 1,000 tenants.
  */
+async function runSizeApart(size: number, opts: BenchOptions): Promise<Figure[]> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), String(size), ...(opts.quick ? ["--quick"] : [])], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on("close", r));
+  if (code !== 0) throw new Error(`tenants bench at ${size} tenants exited ${code}`);
+  return JSON.parse(out.trim().split("\n").at(-1)!) as Figure[];
+}
+
 async function runSize(size: number, opts: BenchOptions): Promise<Figure[]> {
   const crm = await startFakeCrm();
   const edge = await startEdge({ inspect: true });
@@ -148,4 +160,11 @@ async function runSize(size: number, opts: BenchOptions): Promise<Figure[]> {
     await edge.close();
     await crm.close();
   }
+}
+
+// Run as a script (by runSizeApart): one size, its figures as the last line of stdout.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const figures = await runSize(Number(process.argv[2]), { quick: process.argv.includes("--quick") });
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+  process.exit(0);
 }
