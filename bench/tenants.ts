@@ -1,19 +1,15 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { startFakeCrm } from "../test/support/fake-crm.js";
 import { startEdge } from "../test/support/start-edge.js";
 import { workerdRssMb } from "./edge.js";
-import { isolateHeapMb } from "./isolate-heap.js";
 import { round, type BenchOptions, type Figure } from "./figures.js";
 
 /**
- * Many tenants on local workerd (issue 14, docs/scale.md): 10, 100 and 1,000 tenants, each size
- * on a fresh edge, each tenant with three connectors chained on one node, called with a Zipf
- * (s = 1) mix over tenants and over 50 ids per tenant. Every tenant is called once before the
- * measured phase (a cold copy is a config change, not steady state); then the worker's own
- * binding counters (LOCAL_MODE, worker/local/counters.ts) give D1 statements, KV operations and
- * Durable Object calls per identify, local workerd's inspector the isolate's heap after a full
- * collection, and /proc gives workerd's RSS.
+ * Many tenants on one local workerd (issue 14, docs/scale.md): 10, 100 and 1,000 tenants, each
+ * with three connectors chained on one node, called with a Zipf (s = 1) mix over tenants and
+ * over 50 ids per tenant. Every tenant is called once before the measured phase (a cold copy
+ * is a config change, not steady state); then the worker's own binding counters (LOCAL_MODE,
+ * worker/local/counters.ts) give D1 statements, KV operations and Durable Object calls per
+ * identify, and /proc gives workerd's RSS.
  */
 const SIZES = [10, 100, 1000];
 const IDS_PER_TENANT = 50;
@@ -42,32 +38,8 @@ function zipf(n: number): () => number {
 type Counters = { requests: number; d1: number; kv: number; durableObjects: number; byMethod: Record<string, number>; d1Batches: number; versionChecks: number; contexts: number; versions: number };
 
 export async function runTenantsBench(opts: BenchOptions): Promise<Figure[]> {
-  const figures: Figure[] = [];
-  for (const size of SIZES) figures.push(...(await runSizeApart(size, opts)));
-  const at = (size: number, what: string) => figures.find((f) => f.name === `tenants.${size}.${what}`)!.value;
-  figures.push({ name: "tenants.heap_1000_vs_10", value: at(1000, "isolate_heap_mb"), unit: "MB", baseline: "tenants.10.isolate_heap_mb", ratio: round(at(1000, "isolate_heap_mb") / at(10, "isolate_heap_mb"), 3) });
-  figures.push({ name: "tenants.rss_1000_vs_10", value: at(1000, "workerd_rss_mb"), unit: "MB", baseline: "tenants.10.workerd_rss_mb", ratio: round(at(1000, "workerd_rss_mb") / at(10, "workerd_rss_mb"), 3) });
-  return figures;
-}
-
-/**
- * One size in a process of its own, with its own edge. Once a client has attached to a local
- * edge's inspector (to read the heap), later edges started by the same process keep every CRM
- * connection open: a run that went on after its first heap reading stalled at 20,000 open
- * sockets, the descriptor limit, while a run that never attached held 8-16 at 1,000 tenants.
- */
-async function runSizeApart(size: number, opts: BenchOptions): Promise<Figure[]> {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), String(size), ...(opts.quick ? ["--quick"] : [])], { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((r) => child.on("close", r));
-  if (code !== 0) throw new Error(`tenants bench at ${size} tenants exited ${code}`);
-  return JSON.parse(out.trim().split("\n").at(-1)!) as Figure[];
-}
-
-async function runSize(size: number, opts: BenchOptions): Promise<Figure[]> {
   const crm = await startFakeCrm();
-  const edge = await startEdge({ inspect: true });
+  const edge = await startEdge();
   const figures: Figure[] = [];
   try {
     const op = { authorization: `Bearer ${edge.operatorToken}`, "content-type": "application/json" };
@@ -104,67 +76,62 @@ async function runSize(size: number, opts: BenchOptions): Promise<Figure[]> {
     const counters = async (reset = false) => (await (await fetch(`${edge.url}/_local/counters`, { method: reset ? "DELETE" : "GET" })).json()) as Counters;
 
     const calls = opts.quick ? 2000 : 10_000;
-    for (let i = tenants.length; i < size; i += CONCURRENCY) {
-      tenants.push(...(await Promise.all(Array.from({ length: Math.min(CONCURRENCY, size - i) }, (_, k) => addTenant(i + k)))));
+    for (const size of SIZES) {
+      for (let i = tenants.length; i < size; i += CONCURRENCY) {
+        tenants.push(...(await Promise.all(Array.from({ length: Math.min(CONCURRENCY, size - i) }, (_, k) => addTenant(i + k)))));
+      }
+      // Warm: one call per tenant, so each isolate copy exists (a cold copy is a config change).
+      for (let i = 0; i < size; i += CONCURRENCY) await Promise.all(tenants.slice(i, i + CONCURRENCY).map((t) => ask(t, "100000")));
+      await new Promise((r) => setTimeout(r, 1200));
+      const pickTenant = zipf(size);
+      const pickId = zipf(IDS_PER_TENANT);
+      await counters(true);
+      const crmBefore = await crmCalls();
+      const started = Date.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < calls) {
+            next++;
+            await ask(tenants[pickTenant()]!, String(100000 + pickId()));
+          }
+        }),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      // The last flush window's decisions go out after the answers.
+      await new Promise((r) => setTimeout(r, 300));
+      const c = await counters();
+      const n = c.requests;
+      // KV and quota leases follow the misses, and the same calls over more (tenant, id) pairs miss
+      // more: per CRM call is where those two are read for flatness.
+      const misses = (await crmCalls()) - crmBefore;
+      const p = `tenants.${size}`;
+      figures.push(
+        { name: `${p}.identifies`, value: n, unit: "calls" },
+        { name: `${p}.identify_rps`, value: round(n / seconds), unit: "req/s" },
+        { name: `${p}.d1_queries_per_identify`, value: round(c.d1 / n, 4), unit: "queries" },
+        { name: `${p}.crm_calls_per_identify`, value: round(misses / n, 4), unit: "calls" },
+        { name: `${p}.kv_ops_per_identify`, value: round(c.kv / n, 4), unit: "ops" },
+        { name: `${p}.kv_writes_per_crm_call`, value: round((c.byMethod["CACHE.put"] ?? 0) / Math.max(1, misses), 4), unit: "ops" },
+        { name: `${p}.leases_per_crm_call`, value: round((c.byMethod["CIRCUIT.lease"] ?? 0) / Math.max(1, misses), 4), unit: "calls" },
+        { name: `${p}.do_calls_per_identify`, value: round(c.durableObjects / n, 4), unit: "calls" },
+        { name: `${p}.version_checks_per_identify`, value: round(c.versionChecks / n, 4), unit: "calls" },
+        // Where the Durable Object and KV figures come from: binding and method, e.g. TENANT_HOME.append, CACHE.get.
+        ...Object.entries(c.byMethod)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => ({ name: `${p}.${k.startsWith("CACHE.") ? "kv" : "do"}.${k}_per_identify`, value: round(v / n, 4), unit: "calls" })),
+        // Local workerd runs every Durable Object in the same process, so this RSS includes one
+        // TenantHome per tenant; the worker's own copies are the two counts below (bounded maps).
+        { name: `${p}.workerd_rss_mb`, value: round(workerdRssMb(), 1), unit: "MB" },
+        { name: `${p}.isolate_context_copies`, value: c.contexts, unit: "entries" },
+        { name: `${p}.isolate_version_entries`, value: c.versions, unit: "entries" },
+      );
     }
-    // Warm: one call per tenant, so each isolate copy exists (a cold copy is a config change).
-    for (let i = 0; i < size; i += CONCURRENCY) await Promise.all(tenants.slice(i, i + CONCURRENCY).map((t) => ask(t, "100000")));
-    await new Promise((r) => setTimeout(r, 1200));
-    const pickTenant = zipf(size);
-    const pickId = zipf(IDS_PER_TENANT);
-    await counters(true);
-    const crmBefore = await crmCalls();
-    const started = Date.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < calls) {
-          next++;
-          await ask(tenants[pickTenant()]!, String(100000 + pickId()));
-        }
-      }),
-    );
-    const seconds = (Date.now() - started) / 1000;
-    // The last flush window's decisions go out after the answers.
-    await new Promise((r) => setTimeout(r, 300));
-    const c = await counters();
-    const n = c.requests;
-    // KV and quota leases follow the misses, and the same calls over more (tenant, id) pairs miss
-    // more: per CRM call is where those two are read for flatness.
-    const misses = (await crmCalls()) - crmBefore;
-    const p = `tenants.${size}`;
-    figures.push(
-      { name: `${p}.identifies`, value: n, unit: "calls" },
-      { name: `${p}.identify_rps`, value: round(n / seconds), unit: "req/s" },
-      { name: `${p}.d1_queries_per_identify`, value: round(c.d1 / n, 4), unit: "queries" },
-      { name: `${p}.crm_calls_per_identify`, value: round(misses / n, 4), unit: "calls" },
-      { name: `${p}.kv_ops_per_identify`, value: round(c.kv / n, 4), unit: "ops" },
-      { name: `${p}.kv_writes_per_crm_call`, value: round((c.byMethod["CACHE.put"] ?? 0) / Math.max(1, misses), 4), unit: "ops" },
-      { name: `${p}.leases_per_crm_call`, value: round((c.byMethod["CIRCUIT.lease"] ?? 0) / Math.max(1, misses), 4), unit: "calls" },
-      { name: `${p}.do_calls_per_identify`, value: round(c.durableObjects / n, 4), unit: "calls" },
-      { name: `${p}.version_checks_per_identify`, value: round(c.versionChecks / n, 4), unit: "calls" },
-      // Where the Durable Object and KV figures come from: binding and method, e.g. TENANT_HOME.append, CACHE.get.
-      ...Object.entries(c.byMethod)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => ({ name: `${p}.${k.startsWith("CACHE.") ? "kv" : "do"}.${k}_per_identify`, value: round(v / n, 4), unit: "calls" })),
-      // Local workerd runs every Durable Object in the same process, so this RSS includes one
-      // TenantHome per tenant; the worker's own copies are the two counts below (bounded maps).
-      { name: `${p}.workerd_rss_mb`, value: round(workerdRssMb(), 1), unit: "MB" },
-      // What the isolate itself keeps: V8 heap in use after a full collection (bench/isolate-heap.ts).
-      { name: `${p}.isolate_heap_mb`, value: round(await isolateHeapMb(edge.inspectorUrl!), 1), unit: "MB" },
-      { name: `${p}.isolate_context_copies`, value: c.contexts, unit: "entries" },
-      { name: `${p}.isolate_version_entries`, value: c.versions, unit: "entries" },
-    );
+    const at = (size: number, what: string) => figures.find((f) => f.name === `tenants.${size}.${what}`)!.value;
+    figures.push({ name: "tenants.rss_1000_vs_10", value: at(1000, "workerd_rss_mb"), unit: "MB", baseline: "tenants.10.workerd_rss_mb", ratio: round(at(1000, "workerd_rss_mb") / at(10, "workerd_rss_mb"), 3) });
     return figures;
   } finally {
     await edge.close();
     await crm.close();
   }
-}
-
-// Run as a script (by runSizeApart): one size, its figures as the last line of stdout.
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const figures = await runSize(Number(process.argv[2]), { quick: process.argv.includes("--quick") });
-  process.stdout.write(`${JSON.stringify(figures)}\n`);
-  process.exit(0);
 }

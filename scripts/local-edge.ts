@@ -35,11 +35,10 @@ export async function applyMigrations(stateDir: string): Promise<void> {
   });
 }
 
-/** `inspectorUrl` only when started with `inspect` (the bench reads the isolate's heap through it). */
-export type LocalEdge = { url: string; adminToken: string; stateDir: string; inspectorUrl?: string; close(): Promise<void> };
+export type LocalEdge = { url: string; adminToken: string; stateDir: string; close(): Promise<void> };
 
 /** The real worker in local workerd (what `wrangler dev` runs), with D1/KV persisted under stateDir. */
-export async function startLocalEdge(opts: { stateDir: string; port?: number; allowPrivate?: boolean; secrets?: LocalSecrets; inspect?: boolean }): Promise<LocalEdge> {
+export async function startLocalEdge(opts: { stateDir: string; port?: number; allowPrivate?: boolean; secrets?: LocalSecrets }): Promise<LocalEdge> {
   await assertPortFree("127.0.0.1", opts.port ?? 0);
   const secrets = opts.secrets ?? localSecrets(opts.stateDir);
   await applyMigrations(opts.stateDir);
@@ -54,7 +53,7 @@ export async function startLocalEdge(opts: { stateDir: string; port?: number; al
     },
     dev: {
       server: { hostname: "127.0.0.1", port: opts.port ?? 0 },
-      inspector: opts.inspect ? { hostname: "127.0.0.1", port: 0 } : false,
+      inspector: false,
       persist: opts.stateDir,
       watch: false,
       remote: false,
@@ -73,6 +72,5 @@ export async function startLocalEdge(opts: { stateDir: string; port?: number; al
       throw new Error(body.error.message);
     }
   }
-  const inspectorUrl = opts.inspect ? (await worker.inspectorUrl)?.toString() : undefined;
-  return { url, adminToken: secrets.adminToken, stateDir: opts.stateDir, ...(inspectorUrl ? { inspectorUrl } : {}), close: () => worker.dispose() };
+  return { url, adminToken: secrets.adminToken, stateDir: opts.stateDir, close: () => worker.dispose() };
 }
