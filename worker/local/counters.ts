@@ -25,12 +25,12 @@ function counted<T extends object>(target: T, count: (prop: string) => boolean, 
   });
 }
 
-/** Every call to an object starts from get() (one stub per call in this code base); the stub counts its methods. */
 const bumpMethod = (binding: string) => (m: string) => {
   const k = `${binding}.${m}`;
   byMethod[k] = (byMethod[k] ?? 0) + 1;
 };
 
+/** Every call to an object starts from get() (one stub per call in this code base); the stub counts its methods. */
 function countedNamespace<T extends object>(ns: T, binding: string): T {
   return counted(ns, (p) => p === "get", () => counters.durableObjects++, (stub) => counted(stub as object, () => true, bumpMethod(binding)));
 }
