@@ -67,8 +67,12 @@ describe("CRM reply bytes in flight are bounded per isolate (issue 9.5)", () => 
     );
     for (const a of answers) {
       expect(a.body).toEqual({ status: "fail", destination: "false" });
-      expect(a.reason).toBe("crm_timeout");
+      // On a loaded machine the quota guard's first lease for this new connector can come too
+      // late for some of the 20 to start a CRM call at all: shed (crm_quota) before reading.
+      expect(["crm_timeout", "crm_quota"]).toContain(a.reason);
     }
+    // …but reads were cut at the deadline, which is what this test is about.
+    expect(answers.filter((a) => a.reason === "crm_timeout").length).toBeGreaterThan(0);
     // The aborted reads release in their finally, which runs once the abort reaches the stream.
     await new Promise((r) => setTimeout(r, 200));
     expect(replyBytesInFlight()).toBe(0);
