@@ -1,15 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { crmStatusError, retryAfterSeconds } from "./errors.js";
+import { retryAfterMs } from "../quota/headers.js";
+import { crmStatusError } from "./errors.js";
 
 describe("CRM status reasons", () => {
-  it("reads delta-seconds and HTTP dates", () => {
-    expect(retryAfterSeconds("120")).toBe(120);
-    expect(retryAfterSeconds(" 3 ")).toBe(3);
+  it("reads Retry-After as delta-seconds and HTTP dates (the one parser, quota/headers.ts)", () => {
+    const retryAfter = (value: string | null, now?: number) => retryAfterMs(new Headers(value === null ? {} : { "retry-after": value }), now);
+    expect(retryAfter("120")).toBe(120_000);
+    expect(retryAfter(" 3 ")).toBe(3_000);
     const now = Date.parse("2026-01-01T00:00:00Z");
-    expect(retryAfterSeconds("Thu, 01 Jan 2026 00:00:30 GMT", now)).toBe(30);
-    expect(retryAfterSeconds("Wed, 31 Dec 2025 00:00:00 GMT", now)).toBe(0);
-    expect(retryAfterSeconds("soon")).toBeUndefined();
-    expect(retryAfterSeconds(null)).toBeUndefined();
+    expect(retryAfter("Thu, 01 Jan 2026 00:00:30 GMT", now)).toBe(30_000);
+    expect(retryAfter("Wed, 31 Dec 2025 00:00:00 GMT", now)).toBe(0);
+    expect(retryAfter("soon")).toBeUndefined();
+    expect(retryAfter(null)).toBeUndefined();
+    // …and a throttled reply's wait from it, in whole seconds.
+    expect(crmStatusError(429, new Headers({ "retry-after": "120" })).retryAfterSeconds).toBe(120);
+    expect(crmStatusError(429, new Headers({ "retry-after": "1.5" })).retryAfterSeconds).toBe(2);
   });
 
   it("maps CRM statuses to reasons", () => {

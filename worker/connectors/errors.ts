@@ -1,5 +1,5 @@
 import type { Reason } from "../../shared/reasons.js";
-import { pauseFromHeaders } from "../quota/headers.js";
+import { pauseFromHeaders, retryAfterMs } from "../quota/headers.js";
 
 /**
  * Why a CRM lookup failed. The code is the `X-Bridge-Reason` header, the decision log's
@@ -17,15 +17,6 @@ export class CrmError extends Error {
 }
 
 export const crmHttpError = (status: number) => new CrmError(`crm_http_${status}`, `CRM answered HTTP ${status}`);
-
-/** Seconds from a Retry-After header (delta-seconds or an HTTP date); undefined when absent or unreadable. */
-export function retryAfterSeconds(header: string | null, now = Date.now()): number | undefined {
-  if (header === null) return undefined;
-  const trimmed = header.trim();
-  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
-}
 
 /**
  * A CRM's non-2xx answer as a reason: the auth and rate-limit answers have their own codes
@@ -58,8 +49,6 @@ export function isThrottled(status: number, body: string): boolean {
  */
 function throttleSeconds(headers: Headers | undefined): number | undefined {
   if (!headers) return undefined;
-  const stated = retryAfterSeconds(headers.get("retry-after"));
-  if (stated !== undefined) return stated;
-  const ms = pauseFromHeaders(headers);
+  const ms = retryAfterMs(headers) ?? pauseFromHeaders(headers);
   return ms === undefined ? undefined : Math.ceil(ms / 1000);
 }
