@@ -3,7 +3,7 @@ import type { CachePolicy } from "../../shared/connector.js";
 import { CUSTOMER_ID_PATTERN } from "../../shared/ids.js";
 import type { PhoneQuery } from "../../shared/phone.js";
 import { effectiveQuota } from "../../shared/quota.js";
-import { acquire, DEFAULT_429_PAUSE_MS, observeCall, pause } from "../quota/client.js";
+import { acquire, observeCall, pause, throttlePauseMs } from "../quota/client.js";
 import { pauseFromHeaders } from "../quota/headers.js";
 import { gate, NOT_CRM_FAULTS, report, type CircuitEnv } from "../circuit/client.js";
 import { cacheKey, isFresh, isUsableStale, readCached, writeCached, type CachedDecision } from "../cache/decision-cache.js";
@@ -140,7 +140,7 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string, p
       },
       (e: unknown) => {
         const code = e instanceof CrmError ? e.code : "crm_error";
-        if (code === "crm_rate_limited") pause(env.circuit, env.tenant, c.id, (e as CrmError).retryAfterSeconds !== undefined ? (e as CrmError).retryAfterSeconds! * 1000 : DEFAULT_429_PAUSE_MS, env.defer);
+        if (code === "crm_rate_limited") pause(env.circuit, env.tenant, c.id, throttlePauseMs((e as CrmError).retryAfterSeconds), env.defer);
         if (NOT_CRM_FAULTS.has(code) || (code === "crm_timeout" && cutByCaller)) return;
         report(env.circuit, env.tenant, c.id, false, probe, env.defer);
       },

@@ -341,6 +341,9 @@ export function observeCall(tenant: string, connector: string, ms: number) {
 /** A 429 with no Retry-After pauses the connector this long. */
 export const DEFAULT_429_PAUSE_MS = 5000;
 
+/** How long a throttled reply pauses the connector: the wait it stated, else the default. */
+export const throttlePauseMs = (retryAfterSeconds: number | undefined) => (retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : DEFAULT_429_PAUSE_MS);
+
 /** A 429 or rate-limit headers at zero: pause here at once and everywhere through the object. */
 export function pause(env: CircuitEnv, tenant: string, connector: string, ms: number, defer: (p: Promise<unknown>) => void) {
   if (!env.CIRCUIT) return;

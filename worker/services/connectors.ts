@@ -9,7 +9,7 @@ import { rulePaths } from "../connectors/rule-paths.js";
 import { keepStoredSecrets } from "../connectors/secrets.js";
 import type { Env } from "../env.js";
 import { callConnector } from "../identify/lookup-customer.js";
-import { acquireNow, connectorUsageOf, DEFAULT_429_PAUSE_MS, pause, quotaUsage } from "../quota/client.js";
+import { acquireNow, connectorUsageOf, pause, quotaUsage, throttlePauseMs } from "../quota/client.js";
 import { pauseFromHeaders } from "../quota/headers.js";
 import { effectiveQuota } from "../../shared/quota.js";
 import * as store from "../store/connectors.js";
@@ -207,7 +207,7 @@ export async function testConnector(ctx: ServiceContext, tenant: string, id: str
     };
   } catch (e) {
     const reason = e instanceof CrmError ? e.code : "crm_error";
-    if (reason === "crm_rate_limited") pause(ctx.env, tenant, id, (e as CrmError).retryAfterSeconds !== undefined ? (e as CrmError).retryAfterSeconds! * 1000 : DEFAULT_429_PAUSE_MS, ctx.defer);
+    if (reason === "crm_rate_limited") pause(ctx.env, tenant, id, throttlePauseMs((e as CrmError).retryAfterSeconds), ctx.defer);
     return { ok: false, connector: id, kind, reason, ms: Date.now() - started, steps: [{ connector: id, result: "error", cache: "BYPASS", reason }] };
   }
 }
