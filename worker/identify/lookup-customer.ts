@@ -3,8 +3,7 @@ import type { CachePolicy } from "../../shared/connector.js";
 import { CUSTOMER_ID_PATTERN } from "../../shared/ids.js";
 import type { PhoneQuery } from "../../shared/phone.js";
 import { effectiveQuota } from "../../shared/quota.js";
-import { acquire, observeCall, pause, throttlePauseMs } from "../quota/client.js";
-import { pauseFromHeaders } from "../quota/headers.js";
+import { acquire, observeCall, throttleWatch } from "../quota/client.js";
 import { gate, NOT_CRM_FAULTS, report, type CircuitEnv } from "../circuit/client.js";
 import { cacheKey, isFresh, isUsableStale, readCached, writeCached, type CachedDecision } from "../cache/decision-cache.js";
 import { CrmError } from "../connectors/errors.js";
@@ -116,10 +115,7 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string, p
     let cutByCaller = budget < c.config.timeoutMs;
     const callStarted = { at: 0 };
     const waitedFor = quotaWait;
-    const observe = (_status: number, headers: Headers) => {
-      const ms = pauseFromHeaders(headers);
-      if (ms !== undefined) pause(env.circuit, env.tenant, c.id, ms, env.defer);
-    };
+    const throttle = throttleWatch(env.circuit, env.tenant, c.id, env.defer);
     // The wait for a quota token is part of the shared flight: concurrent misses for one id
     // take one token and make one CRM call. Cache hits never get here.
     flight = (async () => {
@@ -129,7 +125,7 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string, p
       if (!token.ok || left <= 0) throw new CrmError("crm_quota", "CRM quota: no token within the deadline");
       cutByCaller ||= left < c.config.timeoutMs;
       callStarted.at = Date.now();
-      return (await callConnector(c, customerId, env.tenant, AbortSignal.timeout(left), env.allowPrivate, observe, phone)).cached;
+      return (await callConnector(c, customerId, env.tenant, AbortSignal.timeout(left), env.allowPrivate, throttle.observe, phone)).cached;
     })();
     inFlight.set(key, flight);
     const done = flight.then(
@@ -140,7 +136,7 @@ async function runStep(env: LookupEnv, c: StoredConnector, customerId: string, p
       },
       (e: unknown) => {
         const code = e instanceof CrmError ? e.code : "crm_error";
-        if (code === "crm_rate_limited") pause(env.circuit, env.tenant, c.id, throttlePauseMs((e as CrmError).retryAfterSeconds), env.defer);
+        throttle.failed(e);
         if (NOT_CRM_FAULTS.has(code) || (code === "crm_timeout" && cutByCaller)) return;
         report(env.circuit, env.tenant, c.id, false, probe, env.defer);
       },

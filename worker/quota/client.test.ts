@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_QUOTAS, type QuotaConfig } from "../../shared/quota.js";
 import type { CircuitEnv } from "../circuit/client.js";
-import { acquire, forgetLocalQuota, pause } from "./client.js";
+import { CrmError } from "../connectors/errors.js";
+import { acquire, DEFAULT_429_PAUSE_MS, forgetLocalQuota, pause, throttleWatch } from "./client.js";
 
 const circuit = env as unknown as CircuitEnv;
 let run = 0;
@@ -76,5 +77,63 @@ describe("quota guard: the wait is fair between nodes", () => {
     expect(b.ok || b.ms >= 500).toBe(true);
     // a's calls past what the deadline can serve are shed at once, not kept waiting.
     expect(as.filter((x) => !x.ok && x.ms < 100).length).toBeGreaterThan(60);
+  });
+});
+
+describe("quota guard: one throttled reply reaches the object once", () => {
+  /** A guard namespace that only records the pauses it is sent. */
+  function recording() {
+    const pauses: number[] = [];
+    const ns = { idFromName: (n: string) => n, get: () => ({ throttled: async (r: { until: number }) => void pauses.push(r.until - Date.now()) }) };
+    return { env: { CIRCUIT: ns } as unknown as CircuitEnv, pauses };
+  }
+  const watch = (env: CircuitEnv) => throttleWatch(env, "t-watch", `c-${Math.random().toString(36).slice(2)}`, (p) => void p.catch(() => undefined));
+  const flush = () => new Promise((r) => setTimeout(r, 0));
+
+  it("a 429 whose rate-limit headers already paused the connector: one pause, not two", async () => {
+    const { env, pauses } = recording();
+    const w = watch(env);
+    // HubSpot: no Retry-After, the secondly window at zero (errors.ts turns that into 1 s).
+    w.observe(429, new Headers({ "x-hubspot-ratelimit-secondly-remaining": "0" }));
+    w.failed(new CrmError("crm_rate_limited", "throttled", 1));
+    await flush();
+    expect(pauses).toHaveLength(1);
+    expect(pauses[0]).toBeGreaterThan(900);
+  });
+
+  it("a Retry-After that outlasts the headers' reset still extends the pause", async () => {
+    const { env, pauses } = recording();
+    const w = watch(env);
+    w.observe(429, new Headers({ "x-hubspot-ratelimit-secondly-remaining": "0" }));
+    w.failed(new CrmError("crm_rate_limited", "throttled", 10));
+    await flush();
+    expect(pauses).toHaveLength(2);
+    expect(pauses[1]).toBeGreaterThan(9000);
+  });
+
+  it("a 429 with Retry-After only, or with nothing, pauses once for its wait or the default", async () => {
+    const a = recording();
+    const wa = watch(a.env);
+    wa.observe(429, new Headers({ "retry-after": "3" }));
+    wa.failed(new CrmError("crm_rate_limited", "throttled", 3));
+    const b = recording();
+    const wb = watch(b.env);
+    wb.observe(429, new Headers());
+    wb.failed(new CrmError("crm_rate_limited", "throttled"));
+    await flush();
+    expect(a.pauses).toHaveLength(1);
+    expect(a.pauses[0]).toBeGreaterThan(2900);
+    expect(b.pauses).toHaveLength(1);
+    expect(b.pauses[0]).toBeGreaterThan(DEFAULT_429_PAUSE_MS - 100);
+  });
+
+  it("a failure that is not throttling pauses nothing", async () => {
+    const { env, pauses } = recording();
+    const w = watch(env);
+    w.observe(500, new Headers());
+    w.failed(new CrmError("crm_unreachable", "boom"));
+    w.failed(new Error("unexpected"));
+    await flush();
+    expect(pauses).toHaveLength(0);
   });
 });

@@ -1,6 +1,8 @@
 import { BoundedCache } from "../../shared/bounded-cache.js";
 import { effectiveQuota, type ConnectorUsage, type QuotaConfig, type QuotaUsage } from "../../shared/quota.js";
 import type { CircuitEnv } from "../circuit/client.js";
+import { CrmError } from "../connectors/errors.js";
+import { pauseFromHeaders } from "./headers.js";
 import { JITTER_MS, leaseMs, maxGrant } from "./policy.js";
 
 /**
@@ -341,8 +343,29 @@ export function observeCall(tenant: string, connector: string, ms: number) {
 /** A 429 with no Retry-After pauses the connector this long. */
 export const DEFAULT_429_PAUSE_MS = 5000;
 
-/** How long a throttled reply pauses the connector: the wait it stated, else the default. */
-export const throttlePauseMs = (retryAfterSeconds: number | undefined) => (retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : DEFAULT_429_PAUSE_MS);
+/**
+ * What one CRM call tells the guard about the quota. Rate-limit headers at zero pause the
+ * connector as soon as the reply arrives; a throttled reply (crm_rate_limited) then pauses it for
+ * the wait it stated, else the default, but only when that outlasts what its headers already
+ * paused for: the object hears of one throttled reply once, not twice.
+ */
+export function throttleWatch(env: CircuitEnv, tenant: string, connector: string, defer: (p: Promise<unknown>) => void) {
+  let pausedMs = -Infinity;
+  return {
+    observe: (_status: number, headers: Headers) => {
+      const ms = pauseFromHeaders(headers);
+      if (ms === undefined) return;
+      pausedMs = Math.max(pausedMs, ms);
+      pause(env, tenant, connector, ms, defer);
+    },
+    failed: (e: unknown) => {
+      if (!(e instanceof CrmError) || e.code !== "crm_rate_limited") return;
+      const ms = e.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : DEFAULT_429_PAUSE_MS;
+      // retryAfterSeconds is the headers' wait rounded up to a second.
+      if (ms >= pausedMs + 1000) pause(env, tenant, connector, ms, defer);
+    },
+  };
+}
 
 /** A 429 or rate-limit headers at zero: pause here at once and everywhere through the object. */
 export function pause(env: CircuitEnv, tenant: string, connector: string, ms: number, defer: (p: Promise<unknown>) => void) {

@@ -9,8 +9,7 @@ import { rulePaths } from "../connectors/rule-paths.js";
 import { keepStoredSecrets } from "../connectors/secrets.js";
 import type { Env } from "../env.js";
 import { callConnector } from "../identify/lookup-customer.js";
-import { acquireNow, connectorUsageOf, pause, quotaUsage, throttlePauseMs } from "../quota/client.js";
-import { pauseFromHeaders } from "../quota/headers.js";
+import { acquireNow, connectorUsageOf, quotaUsage, throttleWatch } from "../quota/client.js";
 import { effectiveQuota } from "../../shared/quota.js";
 import * as store from "../store/connectors.js";
 import { getTenantSettings } from "../store/tenants.js";
@@ -180,14 +179,11 @@ export async function testConnector(ctx: ServiceContext, tenant: string, id: str
   const token = await acquireNow({ env: ctx.env, tenant, connector: id, quota: effectiveQuota(connector.config), holdMs: connector.config.timeoutMs });
   if (!token.ok) throw new QuotaRefused(Math.max(1, Math.ceil(token.retryInMs / 1000)));
   // …and what the CRM says about its quota pauses the live calls too.
-  const observe = (_status: number, headers: Headers) => {
-    const ms = pauseFromHeaders(headers);
-    if (ms !== undefined) pause(ctx.env, tenant, id, ms, ctx.defer);
-  };
+  const throttle = throttleWatch(ctx.env, tenant, id, ctx.defer);
   const started = Date.now();
   try {
     const signal = AbortSignal.timeout(connector.config.timeoutMs);
-    const { result, cached } = await callConnector(connector, body.idContact ?? "", tenant, signal, ctx.env.ALLOW_PRIVATE_CRM_URLS === "true", observe, phone);
+    const { result, cached } = await callConnector(connector, body.idContact ?? "", tenant, signal, ctx.env.ALLOW_PRIVATE_CRM_URLS === "true", throttle.observe, phone);
     const rules = "rules" in connector.config ? connector.config.rules : [];
     const found = cached.f ? ("found" as const) : ("notFound" as const);
     const matches = result.kind === "record" ? result.matches : result.kind === "reply" ? 1 : 0;
@@ -207,7 +203,7 @@ export async function testConnector(ctx: ServiceContext, tenant: string, id: str
     };
   } catch (e) {
     const reason = e instanceof CrmError ? e.code : "crm_error";
-    if (reason === "crm_rate_limited") pause(ctx.env, tenant, id, throttlePauseMs((e as CrmError).retryAfterSeconds), ctx.defer);
+    throttle.failed(e);
     return { ok: false, connector: id, kind, reason, ms: Date.now() - started, steps: [{ connector: id, result: "error", cache: "BYPASS", reason }] };
   }
 }
