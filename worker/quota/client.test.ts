@@ -81,59 +81,28 @@ describe("quota guard: the wait is fair between nodes", () => {
 });
 
 describe("quota guard: one throttled reply reaches the object once", () => {
-  /** A guard namespace that only records the pauses it is sent. */
-  function recording() {
+  /** The pauses (ms from now, rounded to 100 ms) the guard object is sent for one CRM call's reply and error. */
+  async function pausesSent(status: number, headers: Record<string, string>, error: unknown): Promise<number[]> {
     const pauses: number[] = [];
-    const ns = { idFromName: (n: string) => n, get: () => ({ throttled: async (r: { until: number }) => void pauses.push(r.until - Date.now()) }) };
-    return { env: { CIRCUIT: ns } as unknown as CircuitEnv, pauses };
+    const ns = { idFromName: (n: string) => n, get: () => ({ throttled: async (r: { until: number }) => void pauses.push(Math.round((r.until - Date.now()) / 100) * 100) }) };
+    const w = throttleWatch({ CIRCUIT: ns } as unknown as CircuitEnv, "t-watch", `c-${Math.random().toString(36).slice(2)}`, (p) => void p.catch(() => undefined));
+    w.observe(status, new Headers(headers));
+    w.failed(error);
+    await new Promise((r) => setTimeout(r, 0));
+    return pauses;
   }
-  const watch = (env: CircuitEnv) => throttleWatch(env, "t-watch", `c-${Math.random().toString(36).slice(2)}`, (p) => void p.catch(() => undefined));
-  const flush = () => new Promise((r) => setTimeout(r, 0));
+  const throttled = (retryAfterSeconds?: number) => new CrmError("crm_rate_limited", "throttled", retryAfterSeconds);
+  // HubSpot's 429: no Retry-After, the secondly window at zero (errors.ts turns that into 1 s).
+  const hubspotZero = { "x-hubspot-ratelimit-secondly-remaining": "0" };
 
-  it("a 429 whose rate-limit headers already paused the connector: one pause, not two", async () => {
-    const { env, pauses } = recording();
-    const w = watch(env);
-    // HubSpot: no Retry-After, the secondly window at zero (errors.ts turns that into 1 s).
-    w.observe(429, new Headers({ "x-hubspot-ratelimit-secondly-remaining": "0" }));
-    w.failed(new CrmError("crm_rate_limited", "throttled", 1));
-    await flush();
-    expect(pauses).toHaveLength(1);
-    expect(pauses[0]).toBeGreaterThan(900);
-  });
-
-  it("a Retry-After that outlasts the headers' reset still extends the pause", async () => {
-    const { env, pauses } = recording();
-    const w = watch(env);
-    w.observe(429, new Headers({ "x-hubspot-ratelimit-secondly-remaining": "0" }));
-    w.failed(new CrmError("crm_rate_limited", "throttled", 10));
-    await flush();
-    expect(pauses).toHaveLength(2);
-    expect(pauses[1]).toBeGreaterThan(9000);
-  });
-
-  it("a 429 with Retry-After only, or with nothing, pauses once for its wait or the default", async () => {
-    const a = recording();
-    const wa = watch(a.env);
-    wa.observe(429, new Headers({ "retry-after": "3" }));
-    wa.failed(new CrmError("crm_rate_limited", "throttled", 3));
-    const b = recording();
-    const wb = watch(b.env);
-    wb.observe(429, new Headers());
-    wb.failed(new CrmError("crm_rate_limited", "throttled"));
-    await flush();
-    expect(a.pauses).toHaveLength(1);
-    expect(a.pauses[0]).toBeGreaterThan(2900);
-    expect(b.pauses).toHaveLength(1);
-    expect(b.pauses[0]).toBeGreaterThan(DEFAULT_429_PAUSE_MS - 100);
-  });
-
-  it("a failure that is not throttling pauses nothing", async () => {
-    const { env, pauses } = recording();
-    const w = watch(env);
-    w.observe(500, new Headers());
-    w.failed(new CrmError("crm_unreachable", "boom"));
-    w.failed(new Error("unexpected"));
-    await flush();
-    expect(pauses).toHaveLength(0);
+  it.each([
+    ["headers already paused for what the error says: once, not twice", 429, hubspotZero, throttled(1), [1000]],
+    ["a Retry-After that outlasts the headers' reset still extends the pause", 429, hubspotZero, throttled(10), [1000, 10_000]],
+    ["Retry-After only: once, for its wait", 429, { "retry-after": "3" }, throttled(3), [3000]],
+    ["nothing stated: once, for the default", 429, {}, throttled(), [DEFAULT_429_PAUSE_MS]],
+    ["a failure that is not throttling: none", 500, {}, new CrmError("crm_unreachable", "boom"), []],
+    ["an unexpected error: none", 500, {}, new Error("unexpected"), []],
+  ])("%s", async (_name, status, headers, error, expected) => {
+    expect(await pausesSent(status, headers, error)).toEqual(expected);
   });
 });
