@@ -55,6 +55,7 @@ const IDS: Record<CallerKey, string> = {
   nationalDigits: "700007",
   shared: "",
   unknown: "",
+  abroad: "",
 };
 
 describe("phone lookup contract, every CRM kind against its fake", () => {
@@ -83,6 +84,10 @@ describe("phone lookup contract, every CRM kind against its fake", () => {
       expect(shared.headers.get("x-bridge-reason")).toBe("ambiguous");
       const unknown = await byNumber(t, "n", CALLERS.unknown);
       expect(unknown.headers.get("x-bridge-reason")).toBe("caller_number_not_found");
+      // Another country's number with the caller's national digits is not the caller: never that customer.
+      const abroad = await byNumber(t, "n", CALLERS.abroad);
+      expect(await json(abroad), `${kind} abroad`).toEqual({ status: "fail", destination: "false" });
+      expect(abroad.headers.get("x-bridge-reason"), `${kind} abroad`).toBe("caller_number_not_found");
       const log = await f.log();
       expect(log.violations).toEqual([]);
       // The number went to the CRM in a form of the caller's number, never anything else.
