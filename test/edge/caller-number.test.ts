@@ -294,9 +294,15 @@ describe("identify by caller number", () => {
   it("mode none: a known number is success; the decision log shows the number masked", async () => {
     const { t } = await hubspotNode({ interaction: "none" });
     expect(await json(await byNumber(t, "n", CALLERS.e164))).toEqual({ status: "ok", destination: "true", idContact: "700005" });
-    const log = await waitForDecisions<{ maskedId: string }>(t, 1, "?limit=5");
-    expect(JSON.stringify(log)).not.toContain("914567890");
-    expect(log[0]?.maskedId).toBe("+*********90");
+    // Unknown or withheld: fail, so the agent takes the failure destination (caller_number) or prompts.
+    for (const [raw, reason] of [[CALLERS.unknown, "caller_number_not_found"], ["anonymous", "caller_number_unusable"]] as const) {
+      const res = await byNumber(t, "n", raw);
+      expect(await json(res), raw).toEqual({ status: "fail", destination: "false" });
+      expect(res.headers.get("x-bridge-reason"), raw).toBe(reason);
+    }
+    const log = await waitForDecisions<{ maskedId: string }>(t, 3, "?limit=5");
+    for (const digits of ["914567890", "919999999"]) expect(JSON.stringify(log)).not.toContain(digits);
+    expect(log.at(-1)?.maskedId).toBe("+*********90");
   });
 
   it("rest takes {callerNumber}; a webhook is asked only when it opts in, and an unmodified one still gets exactly idContact", async () => {

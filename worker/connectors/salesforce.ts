@@ -48,9 +48,13 @@ export function soqlFields(idField: string, fields: readonly string[] | undefine
   return [...out.values()];
 }
 
-/** The standard phone fields of the objects callers are usually kept in: a number match is checked against them. */
+/**
+ * The phone fields of the objects callers are usually kept in, which a number match is checked
+ * against. Only the two every profile reads: a field the integration user may not see makes SOSL
+ * fail the whole search (INVALID_FIELD), so HomePhone, OtherPhone and custom ones go in `fields`.
+ */
 const STANDARD_PHONE_FIELDS: Record<string, readonly string[]> = {
-  Contact: ["Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"],
+  Contact: ["Phone", "MobilePhone"],
   Lead: ["Phone", "MobilePhone"],
   Account: ["Phone"],
 };
