@@ -60,10 +60,10 @@ describe("caller_number_then_dtmf", () => {
     expect(line).not.toContain("5550123");
   });
 
-  for (const [what, caller, asksEdge] of [
-    ["unknown", UNKNOWN, true],
-    ["ambiguous", AMBIGUOUS, true],
-    ["withheld", WITHHELD, false],
+  for (const [what, caller, asksEdge, lookup] of [
+    ["unknown", UNKNOWN, true, "not_found"],
+    ["ambiguous", AMBIGUOUS, true, "ambiguous"],
+    ["withheld", WITHHELD, false, "unusable"],
   ] as const) {
     it(`${what} number: the prompt as today, then the typed id`, async () => {
       const n = node({ identifyBy: "caller_number_then_dtmf" });
@@ -71,7 +71,7 @@ describe("caller_number_then_dtmf", () => {
       expect((await rig.playback(id, "PlaybackStarted")).media).toBe("sound:enter-id");
       await rig.asterisk.sendDtmf(id, "4321", { gapMs: 20 });
       const r = await rig.report(id);
-      expect(r).toMatchObject({ outcome: "success", identifiedBy: "dtmf", callerLookup: asksEdge ? "not_found" : "unusable", customerId: "**21" });
+      expect(r).toMatchObject({ outcome: "success", identifiedBy: "dtmf", callerLookup: lookup, customerId: "**21" });
       expect(rig.asterisk.channelVars(id)).toMatchObject({ CUSTOMER_ID: "4321" });
       // A withheld number never reaches the edge.
       expect(identifyBodies(n)).toEqual(asksEdge ? [`callerNumber=${encodeURIComponent(caller.callerNumber!)}`, "idContact=4321"] : ["idContact=4321"]);
@@ -114,7 +114,7 @@ describe("caller_number", () => {
 
   for (const [what, caller, reason] of [
     ["unknown", UNKNOWN, "caller_number_not_found"],
-    ["ambiguous", AMBIGUOUS, "caller_number_not_found"],
+    ["ambiguous", AMBIGUOUS, "ambiguous"],
     ["withheld", WITHHELD, "caller_number_unusable"],
   ] as const) {
     it(`${what} number: the failure destination, never a prompt`, async () => {

@@ -322,7 +322,9 @@ describe("runCall, identification by caller number (issue 12)", () => {
   it("unknown, ambiguous (no idContact, status fail) and edge failures: then_dtmf prompts, caller_number fails", async () => {
     const cases: Array<[string, LookupResult, string, string]> = [
       ["unknown", { ok: true, reply: { status: "ok", destination: "false" }, ms: 1 }, "caller_number_not_found", "failure"],
-      ["ambiguous", { ok: true, reply: { status: "fail", destination: "false" }, ms: 1 }, "caller_number_not_found", "failure"],
+      ["ambiguous", { ok: true, reply: { status: "fail", destination: "false" }, ms: 1, bridgeReason: "ambiguous" }, "ambiguous", "failure"],
+      // An edge that says nothing of why (an older one): not found, as before.
+      ["fail without a reason", { ok: true, reply: { status: "fail", destination: "false" }, ms: 1 }, "caller_number_not_found", "failure"],
       ["edge down", { ok: false, reason: "edge_unreachable", ms: 1 }, "edge_unreachable", "failure"],
       ["edge slow", { ok: false, reason: "edge_timeout", ms: 2000 }, "edge_timeout", "timeout"],
     ];

@@ -57,7 +57,7 @@ export type CallReport = {
  * (withheld, empty or malformed: the edge is not asked) / an edge failure / refused or
  * typed_ahead (a match the caller did not confirm, or typed over) .
  */
-export type CallerLookup = "found" | "not_found" | "unusable" | "no_crm" | "refused" | "typed_ahead" | Exclude<LookupResult, { ok: true }>["reason"];
+export type CallerLookup = "found" | "not_found" | "ambiguous" | "unusable" | "no_crm" | "refused" | "typed_ahead" | Exclude<LookupResult, { ok: true }>["reason"];
 
 type Decided = { outcome: Outcome; reason: Reason | null; destination: Destination | null; digits: string | null };
 
@@ -125,7 +125,8 @@ async function identifyByNumber(channel: CallChannel, node: RunnableNode, deps: 
   if (!result.ok) return { found: false, why: result.reason, result };
   const id = result.reply.idContact;
   // Only a reply naming the one matched customer identifies the caller; unknown and ambiguous numbers carry none.
-  if (result.reply.status !== "ok" || id === undefined || !CUSTOMER_ID_PATTERN.test(id)) return { found: false, why: "not_found", result };
+  // A shared line is told apart from an unknown number: the operator's fix differs (the CRM's duplicates).
+  if (result.reply.status !== "ok" || id === undefined || !CUSTOMER_ID_PATTERN.test(id)) return { found: false, why: result.bridgeReason === "ambiguous" ? "ambiguous" : "not_found", result };
   return { found: true, idContact: id, result };
 }
 
