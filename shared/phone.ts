@@ -27,7 +27,7 @@ const UNUSABLE: CallerNumber = { ok: false, reason: "caller_number_unusable" };
 const NAME_ADDR = /^(?:"[^"]*"\s*|[^"<>]*)<([^<>]*)>$/;
 
 /** The number part of what the PBX handed over: the user part of a tel:/sip: URI, brackets and parameters gone. */
-function numberText(raw: string): string {
+export function numberText(raw: string): string {
   const trimmed = raw.trim();
   const inner = NAME_ADDR.exec(trimmed)?.[1] ?? trimmed;
   return inner.trim().replace(/^(?:tel|sips?):/i, "").replace(/@.*$/, "").replace(/;.*$/, "").trim();

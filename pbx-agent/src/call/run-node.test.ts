@@ -444,6 +444,10 @@ describe("runCall, identification by caller number (issue 12)", () => {
     expect(callerNumberToSend("+0000000", undefined)).toBeNull();
     expect(callerNumberToSend("Anonymous", undefined)).toBeNull();
     expect(callerNumberToSend("", undefined)).toBeNull();
+    // A P-Asserted-Identity copied whole: its national number goes to the edge, which has the tenant's country.
+    expect(callerNumberToSend("<sip:911234567@carrier.example;user=phone>", undefined)).toBe("911234567");
+    expect(callerNumberToSend('"Ana" <sip:+34911234567@carrier.example>', undefined)).toBe("+34911234567");
+    expect(callerNumberToSend("Anonymous <sip:anonymous@anonymous.invalid>", undefined)).toBeNull();
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Destination } from "../../../shared/destination.js";
 import type { DestinationsFile, DialplanTarget } from "../../../shared/destinations-file.js";
 import { CUSTOMER_ID_PATTERN, isValidCustomerId, maskId } from "../../../shared/ids.js";
-import { normalizeCallerNumber } from "../../../shared/phone.js";
+import { normalizeCallerNumber, numberText } from "../../../shared/phone.js";
 import type { Reason } from "../../../shared/reasons.js";
 import type { LookupResult, LookupSubject, LookupTarget, lookupCustomer } from "../edge/client.js";
 import type { NodeLookup, RunnableNode } from "../nodes/node-source.js";
@@ -105,7 +105,8 @@ async function ask(channel: CallChannel, target: LookupTarget, who: LookupSubjec
 export function callerNumberToSend(raw: string, defaultCountry: string | undefined): string | null {
   const r = normalizeCallerNumber(raw, defaultCountry);
   if (r.ok) return r.e164;
-  const text = raw.trim();
+  // A URI or name-addr (a header copied into CRM_BRIDGE_CALLER_NUMBER) goes as its number only.
+  const text = numberText(raw);
   if (defaultCountry || !/^[0-9 ()./-]+$/.test(text) || !/[0-9]{3}/.test(text)) return null;
   return text;
 }
