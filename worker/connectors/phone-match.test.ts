@@ -16,6 +16,9 @@ describe("sameNumberMatch", () => {
     const national = { id: "es", phone: "912 345 678" };
     expect(sameNumberMatch([national], 1, es, phones)).toEqual({ kind: "record", record: national, matches: 1 });
     expect(sameNumberMatch([{ phone: 5512345678 }, { phone: "n/a" }], 2, mx, phones)).toEqual({ kind: "notFound" });
+    // " 869696601" would be +86 9696601 as a caller number; stored with a stray space it is the ES number.
+    const spaced = { id: "es2", phone: " 869696601" };
+    expect(sameNumberMatch([spaced], 1, phoneQuery("+34869696601"), phones)).toEqual({ kind: "record", record: spaced, matches: 1 });
   });
 
   it("records the CRM counted but did not send may be the caller's: never a unique match", () => {

@@ -8,7 +8,8 @@ const EXTENSION = /\s*(?:ext\.?|extension|x|#)\s*[0-9]+\s*$/i;
 /** A stored phone value as E.164; a number without a country is read in the caller's, as a national-digits search did. */
 function storedE164(value: unknown, callerCountry: string | undefined): string | null {
   if (typeof value !== "string") return null;
-  const r = normalizeCallerNumber(value.replace(EXTENSION, ""), callerCountry);
+  // Trimmed first: a stray space typed before a stored number is no `+` lost on the way (normalizeCallerNumber).
+  const r = normalizeCallerNumber(value.trim().replace(EXTENSION, ""), callerCountry);
   return r.ok ? r.e164 : null;
 }
 
