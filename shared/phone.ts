@@ -1,4 +1,4 @@
-import { isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js/min";
+import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/min";
 import { z } from "zod";
 
 /**
@@ -23,24 +23,48 @@ const WITHHELD = new Set(["anonymous", "restricted", "withheld", "private", "unk
 
 const UNUSABLE: CallerNumber = { ok: false, reason: "caller_number_unusable" };
 
+/** A trunk's `<sip:+34…@host>` or `"Name" <+34…>` (a SIP name-addr, as CALLERID(all) prints it): the number is inside the brackets. */
+const NAME_ADDR = /^(?:"[^"]*"\s*|[^"<>]*)<([^<>]*)>$/;
+
+/** The number part of what the PBX handed over: the user part of a tel:/sip: URI, brackets and parameters gone. */
+export function numberText(raw: string): string {
+  const trimmed = raw.trim();
+  const inner = NAME_ADDR.exec(trimmed)?.[1] ?? trimmed;
+  return inner.trim().replace(/^(?:tel|sips?):/i, "").replace(/@.*$/, "").replace(/;.*$/, "").trim();
+}
+
+/** One reading of the text: E.164 when it is a valid number of some plan, else null. */
+function e164Of(text: string, country: string | undefined): string | null {
+  const parsed = parsePhoneNumberFromString(text, country ? { defaultCountry: country as CountryCode } : {});
+  return parsed?.isValid() && E164_PATTERN.test(parsed.number) ? parsed.number : null;
+}
+
 /**
  * The caller number in E.164, or unusable: empty, withheld, without a country (national
  * format and no default country), or not a number of any numbering plan. Never throws.
+ *
+ * A lost `+`: Asterisk's CURL() posts `callerNumber=${CALLERID(num)}` as written, and form
+ * decoding turns the unencoded `+` of `+5491155551234` into a space. So a number that arrives
+ * as one space then digits is read both ways, as `+<digits>` and as a national number of the
+ * default country: taken when only one reading is a valid number or both are the same number
+ * (a caller of the tenant's own country always is), unusable when they are two different valid
+ * numbers (`" 869696601"` in ES is +86 9696601 or +34 869 69 66 01): a guess could route the
+ * call as someone else.
  */
 export function normalizeCallerNumber(raw: string, defaultCountry?: string | null): CallerNumber {
   if (raw.length > MAX_CALLER_NUMBER_LENGTH) return UNUSABLE;
-  // A SIP/tel URI's user part is the number; the rest is routing noise.
-  const text = raw.trim().replace(/^(?:tel|sips?):/i, "").replace(/@.*$/, "").replace(/;.*$/, "").trim();
+  const text = numberText(raw);
   if (text === "" || WITHHELD.has(text.toLowerCase())) return UNUSABLE;
   // Letters are vanity numbers at best, withheld markers at worst: neither identifies a caller.
   if (!/^[+0-9 ()./-]+$/.test(text) || !/[0-9]/.test(text)) return UNUSABLE;
   const country = defaultCountry && isSupportedCountry(defaultCountry) ? defaultCountry : undefined;
-  const parsed = parsePhoneNumberFromString(text, country ? { defaultCountry: country } : {});
-  if (!parsed || !parsed.isValid()) return UNUSABLE;
-  const e164 = parsed.number;
-  return E164_PATTERN.test(e164) ? { ok: true, e164 } : UNUSABLE;
+  const national = e164Of(text, country);
+  if (!/^ [0-9]/.test(raw)) return national ? { ok: true, e164: national } : UNUSABLE;
+  const international = e164Of(`+${text}`, undefined);
+  if (national && international && national !== international) return UNUSABLE;
+  const e164 = international ?? national;
+  return e164 ? { ok: true, e164 } : UNUSABLE;
 }
-
 
 /** An E.164 number in the forms CRM phone searches take. */
 export type PhoneQuery = {

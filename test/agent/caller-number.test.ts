@@ -60,10 +60,10 @@ describe("caller_number_then_dtmf", () => {
     expect(line).not.toContain("5550123");
   });
 
-  for (const [what, caller, asksEdge] of [
-    ["unknown", UNKNOWN, true],
-    ["ambiguous", AMBIGUOUS, true],
-    ["withheld", WITHHELD, false],
+  for (const [what, caller, asksEdge, lookup] of [
+    ["unknown", UNKNOWN, true, "not_found"],
+    ["ambiguous", AMBIGUOUS, true, "ambiguous"],
+    ["withheld", WITHHELD, false, "unusable"],
   ] as const) {
     it(`${what} number: the prompt as today, then the typed id`, async () => {
       const n = node({ identifyBy: "caller_number_then_dtmf" });
@@ -71,7 +71,7 @@ describe("caller_number_then_dtmf", () => {
       expect((await rig.playback(id, "PlaybackStarted")).media).toBe("sound:enter-id");
       await rig.asterisk.sendDtmf(id, "4321", { gapMs: 20 });
       const r = await rig.report(id);
-      expect(r).toMatchObject({ outcome: "success", identifiedBy: "dtmf", callerLookup: asksEdge ? "not_found" : "unusable", customerId: "**21" });
+      expect(r).toMatchObject({ outcome: "success", identifiedBy: "dtmf", callerLookup: lookup, customerId: "**21" });
       expect(rig.asterisk.channelVars(id)).toMatchObject({ CUSTOMER_ID: "4321" });
       // A withheld number never reaches the edge.
       expect(identifyBodies(n)).toEqual(asksEdge ? [`callerNumber=${encodeURIComponent(caller.callerNumber!)}`, "idContact=4321"] : ["idContact=4321"]);
@@ -114,7 +114,7 @@ describe("caller_number", () => {
 
   for (const [what, caller, reason] of [
     ["unknown", UNKNOWN, "caller_number_not_found"],
-    ["ambiguous", AMBIGUOUS, "caller_number_not_found"],
+    ["ambiguous", AMBIGUOUS, "ambiguous"],
     ["withheld", WITHHELD, "caller_number_unusable"],
   ] as const) {
     it(`${what} number: the failure destination, never a prompt`, async () => {
@@ -158,4 +158,76 @@ describe("confirmCaller", () => {
       expect(rig.asterisk.channelVars(id)).toMatchObject({ CUSTOMER_ID: "4321" });
     }, 15_000);
   }
+});
+
+describe("the number lookup meets a hang-up or a dead edge", () => {
+  for (const identifyBy of ["caller_number", "caller_number_then_dtmf"] as const) {
+    it(`${identifyBy}: a hang-up while the number is looked up is abandoned; the late match routes nothing, rejects nothing`, async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (e: unknown) => void unhandled.push(e);
+      process.on("unhandledRejection", onUnhandled);
+      try {
+        // Answers after the hang-up, inside the deadline: a known caller the agent must not route.
+        rig.edge.callerDelayMs = 300;
+        const n = node({ identifyBy, confirmCaller: identifyBy === "caller_number" });
+        const id = rig.call(n, "acme", KNOWN);
+        await until(() => rig.edge.requests.some((q) => q.path.endsWith(`/nodes/${n}/identify`)), 3000, "the number lookup");
+        const mark = rig.asterisk.commands.length;
+        rig.asterisk.hangup(id);
+        expect(await rig.report(id)).toMatchObject({ outcome: "abandoned", identifiedBy: null });
+        // Past the edge's answer and the deadline.
+        await new Promise((r) => setTimeout(r, rig.config.edgeTimeoutMs + 200));
+        expect(rig.asterisk.commands.slice(mark).filter((c) => c.path.includes(id))).toEqual([]);
+        expect(rig.asterisk.channelVars(id)).not.toHaveProperty("CUSTOMER_ID");
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off("unhandledRejection", onUnhandled);
+      }
+    });
+  }
+
+  it("a lookup that times out while the caller types: the keys are the id, and the timeout is what the report says", async () => {
+    rig.edge.callerDelayMs = rig.config.edgeTimeoutMs + 1000;
+    const n = node({ identifyBy: "caller_number_then_dtmf" });
+    const id = rig.call(n, "acme", KNOWN);
+    await until(() => rig.edge.requests.some((q) => q.path.endsWith(`/nodes/${n}/identify`)), 3000, "the number lookup");
+    await rig.asterisk.sendDtmf(id, "43", { gapMs: 20 });
+    // The deadline passes between the keys: the rest of the id goes to the same read.
+    await new Promise((r) => setTimeout(r, rig.config.edgeTimeoutMs));
+    await rig.asterisk.sendDtmf(id, "21", { gapMs: 20 });
+    const r = await rig.report(id);
+    expect(r).toMatchObject({ outcome: "success", identifiedBy: "dtmf", callerLookup: "edge_timeout", customerId: "**21", attempts: 1 });
+    expect(rig.asterisk.channelVars(id)).toMatchObject({ CUSTOMER_ID: "4321" });
+  });
+
+  it("edge down (503) for the number: caller_number takes the failure destination with no prompt; then_dtmf asks for the id", async () => {
+    const only = node({ identifyBy: "caller_number" });
+    const then = node({ identifyBy: "caller_number_then_dtmf" });
+    // Each node fetched once while the edge is up; the agent's copy serves while it is down.
+    for (const n of [only, then]) {
+      const warm = rig.call(n, "acme", UNKNOWN);
+      if (n === then) {
+        await rig.playback(warm, "PlaybackStarted");
+        await rig.asterisk.sendDtmf(warm, "4321", { gapMs: 20 });
+      }
+      await rig.report(warm);
+    }
+    rig.edge.down = true;
+    try {
+      const a = rig.call(only, "acme", KNOWN);
+      const ra = await rig.report(a);
+      expect(ra).toMatchObject({ outcome: "failure", identifiedBy: null, attempts: 0 });
+      expect(String(ra.reason)).toMatch(/^edge_/);
+      expect(rig.asterisk.channelState(a)).toMatchObject({ state: "continued", context: "crm-bridge-route", extension: "3-20" });
+      expect(playbacksOn(a)).toEqual([]);
+      const b = rig.call(then, "acme", KNOWN);
+      expect((await rig.playback(b, "PlaybackStarted")).media).toBe("sound:enter-id");
+      await rig.asterisk.sendDtmf(b, "4321", { gapMs: 20 });
+      const rb = await rig.report(b);
+      expect(rb).toMatchObject({ identifiedBy: "dtmf", customerId: "**21" });
+      expect(String(rb.callerLookup)).toMatch(/^edge_/);
+    } finally {
+      rig.edge.down = false;
+    }
+  });
 });

@@ -1,10 +1,12 @@
-import { describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import type { Log } from "../support/fake-crms/common.js";
 import { crmFixtures } from "../support/fake-crms/fixtures.js";
 import { CALLERS } from "../support/fake-crms/phone-book.js";
 import { call, crmCalls, crmPath, json, newTenant, OPERATOR, putConnector, putNode, waitForDecisions } from "./helpers.js";
 
 type CallerKey = keyof typeof CALLERS;
+
+afterEach(() => vi.restoreAllMocks());
 
 function fake(kind: string) {
   const root = inject("crmsUrl");
@@ -53,6 +55,7 @@ const IDS: Record<CallerKey, string> = {
   nationalDigits: "700007",
   shared: "",
   unknown: "",
+  abroad: "",
 };
 
 describe("phone lookup contract, every CRM kind against its fake", () => {
@@ -81,6 +84,10 @@ describe("phone lookup contract, every CRM kind against its fake", () => {
       expect(shared.headers.get("x-bridge-reason")).toBe("ambiguous");
       const unknown = await byNumber(t, "n", CALLERS.unknown);
       expect(unknown.headers.get("x-bridge-reason")).toBe("caller_number_not_found");
+      // Another country's number with the caller's national digits is not the caller: never that customer.
+      const abroad = await byNumber(t, "n", CALLERS.abroad);
+      expect(await json(abroad), `${kind} abroad`).toEqual({ status: "fail", destination: "false" });
+      expect(abroad.headers.get("x-bridge-reason"), `${kind} abroad`).toBe("caller_number_not_found");
       const log = await f.log();
       expect(log.violations).toEqual([]);
       // The number went to the CRM in a form of the caller's number, never anything else.
@@ -204,6 +211,49 @@ describe("identify by caller number", () => {
     expect((await f.log()).dataCalls).toBe(0);
   });
 
+  it("Asterisk's CURL() posts the + unencoded (form decoding makes it a space): read back for a foreign or country-less node, never guessed between two numbers", async () => {
+    const found = { status: "ok", destination: "1,3", idContact: "700001" };
+    const unencoded = (t: { id: string; agent: string }, node: string, value: string, type = "application/x-www-form-urlencoded") =>
+      call("POST", `/v1/tenants/${t.id}/nodes/${node}/identify`, { token: t.agent, raw: `callerNumber=${value}`, headers: { "content-type": type } });
+    // exten => s,n,Set(R=${CURL(https://…/identify,callerNumber=${CALLERID(num)})}) with CALLERID(num) +34911234567.
+    for (const defaultCountry of [undefined, "GB", "AR", "ES"]) {
+      const { t } = await hubspotNode(defaultCountry ? { defaultCountry } : {});
+      expect(await json(await unencoded(t, "n", CALLERS.intlSpaced)), String(defaultCountry)).toEqual(found);
+      expect(await json(await unencoded(t, "n", CALLERS.intlSpaced, "text/plain")), String(defaultCountry)).toEqual(found);
+    }
+    // " 869696601" in ES is +86 9696601 or +34 869 69 66 01: the caller gets the prompt, no CRM is asked.
+    const { t, f } = await hubspotNode({ defaultCountry: "ES" });
+    const ambiguous = await unencoded(t, "n", "+869696601");
+    expect(await json(ambiguous)).toEqual({ status: "fail", destination: "false" });
+    expect(ambiguous.headers.get("x-bridge-reason")).toBe("caller_number_unusable");
+    expect((await f.log()).dataCalls).toBe(0);
+    // URIENCODE() in the dialplan (%2B) says which it is.
+    expect((await unencoded(t, "n", "%2B869696601")).headers.get("x-bridge-reason")).toBe("caller_number_not_found");
+  });
+
+  it("a trunk's name-addr or URI is read for its number: CALLERID(all), P-Asserted-Identity", async () => {
+    const { t } = await hubspotNode();
+    for (const raw of ['"Juan" <sip:+34911234567@carrier.example>', "<+34 911 23 45 67>", "tel:+34-911-234-567;phone-context=+34"]) {
+      expect(await json(await byNumber(t, "n", raw)), raw).toEqual({ status: "ok", destination: "1,3", idContact: "700001" });
+    }
+  });
+
+  it("trunk noise is caller_number_unusable with no CRM call; no log line carries the number", async () => {
+    const { t, f } = await hubspotNode({ defaultCountry: "ES" });
+    const lines: string[] = [];
+    for (const m of ["log", "info", "warn", "error", "debug"] as const) vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(" ")));
+    const noise = ["asterisk", "private", "unavailable", "unknown", "0", "1", "1".repeat(40), "+٣٤٩١١٢٣٤٥٦٧", "+３４９１１２３４５６７", "sip:anonymous@anonymous.invalid", "Anonymous <sip:anonymous@anonymous.invalid>", "+34911234567x12"];
+    for (const raw of noise) expect((await byNumber(t, "n", raw)).headers.get("x-bridge-reason"), raw).toBe("caller_number_unusable");
+    expect((await f.log()).dataCalls).toBe(0);
+    // Found, not found, refused (no such node): the log has the number masked, never its digits.
+    await byNumber(t, "n", CALLERS.intlSpaced);
+    await byNumber(t, "n", "+34 919 99 99 99");
+    await byNumber(t, "nope", CALLERS.intlSpaced);
+    const identifyLines = lines.filter((l) => l.includes('"identify"'));
+    expect(identifyLines.length).toBeGreaterThanOrEqual(noise.length + 3);
+    for (const digits of ["91123456", "34911234", "91999999", "11111111", "١٢٣٤٥", "１２３４５"]) expect(lines.join("\n")).not.toContain(digits);
+  });
+
   it("two customers with the number: ambiguous, never a guess; with idContact too, the typed id decides", async () => {
     const { t } = await hubspotNode();
     const res = await byNumber(t, "n", CALLERS.shared);
@@ -244,9 +294,15 @@ describe("identify by caller number", () => {
   it("mode none: a known number is success; the decision log shows the number masked", async () => {
     const { t } = await hubspotNode({ interaction: "none" });
     expect(await json(await byNumber(t, "n", CALLERS.e164))).toEqual({ status: "ok", destination: "true", idContact: "700005" });
-    const log = await waitForDecisions<{ maskedId: string }>(t, 1, "?limit=5");
-    expect(JSON.stringify(log)).not.toContain("914567890");
-    expect(log[0]?.maskedId).toBe("+*********90");
+    // Unknown or withheld: fail, so the agent takes the failure destination (caller_number) or prompts.
+    for (const [raw, reason] of [[CALLERS.unknown, "caller_number_not_found"], ["anonymous", "caller_number_unusable"]] as const) {
+      const res = await byNumber(t, "n", raw);
+      expect(await json(res), raw).toEqual({ status: "fail", destination: "false" });
+      expect(res.headers.get("x-bridge-reason"), raw).toBe(reason);
+    }
+    const log = await waitForDecisions<{ maskedId: string }>(t, 3, "?limit=5");
+    for (const digits of ["914567890", "919999999"]) expect(JSON.stringify(log)).not.toContain(digits);
+    expect(log.at(-1)?.maskedId).toBe("+*********90");
   });
 
   it("rest takes {callerNumber}; a webhook is asked only when it opts in, and an unmodified one still gets exactly idContact", async () => {

@@ -4,12 +4,17 @@ import { ruleSet } from "../../shared/rules.js";
 import { crmRequest, joinUrl } from "./crm-call.js";
 import { crmJson, crmShape } from "./http.js";
 import { oauthRefresh, withAccessToken } from "./oauth.js";
+import { sameNumberMatch } from "./phone-match.js";
+import { readPath } from "./record.js";
 import { rulePaths } from "./rule-paths.js";
 import { CrmError } from "./errors.js";
 import { defineConnector, firstMatch } from "./types.js";
 
 // HubSpot property internal names are lower-case letters, digits and underscores.
 const propertyName = z.string().regex(/^[a-z0-9_]{1,100}$/, "a HubSpot property internal name");
+
+/** The stored numbers a number lookup searches: the calculated searchable properties are derived from these. */
+const PHONE_PROPERTIES = ["phone", "mobilephone"];
 
 const searchReply = z.object({
   total: z.number().int().nonnegative().optional(),
@@ -48,8 +53,9 @@ export const hubspot = defineConnector({
     const fromRules = rulePaths(config.rules)
       .map((p) => /^properties\.([a-z0-9_]+)/.exec(p)?.[1])
       .filter((p): p is string => p !== undefined);
-    const properties = [...new Set([config.idProperty, ...(config.properties ?? []), ...fromRules])];
     const phone = ctx.callerNumber;
+    // A number lookup reads the stored numbers back to check the match is the caller's (sameNumberMatch).
+    const properties = [...new Set([config.idProperty, ...(config.properties ?? []), ...fromRules, ...(phone ? PHONE_PROPERTIES : [])])];
     // By number: phone and mobilephone as stored in E.164, or HubSpot's calculated searchable
     // phone properties (digits only, country code removed), which match however the number was typed in.
     // Filter groups are ORed; limit 2 and `total` say whether the match was unique.
@@ -78,6 +84,7 @@ export const hubspot = defineConnector({
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(searchReply, crmJson(res));
+    if (phone) return sameNumberMatch(reply.results, reply.total, phone, (r) => PHONE_PROPERTIES.map((p) => readPath(r, `properties.${p}`)));
     return firstMatch(reply.results, reply.total);
   },
   defaultIdPath: (config) => `properties.${config.idProperty}`,

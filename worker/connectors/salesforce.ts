@@ -5,6 +5,8 @@ import { crmRequest, joinUrl } from "./crm-call.js";
 import { soqlString, soslTerm } from "./escape.js";
 import { crmJson, crmShape } from "./http.js";
 import { withAccessToken } from "./oauth.js";
+import { sameNumberMatch } from "./phone-match.js";
+import { readPath } from "./record.js";
 import { rulePaths } from "./rule-paths.js";
 import { defineConnector, firstMatch } from "./types.js";
 
@@ -46,6 +48,17 @@ export function soqlFields(idField: string, fields: readonly string[] | undefine
   return [...out.values()];
 }
 
+/**
+ * The phone fields of the objects callers are usually kept in, which a number match is checked
+ * against. Only the two every profile reads: a field the integration user may not see makes SOSL
+ * fail the whole search (INVALID_FIELD), so HomePhone, OtherPhone and custom ones go in `fields`.
+ */
+const STANDARD_PHONE_FIELDS: Record<string, readonly string[]> = {
+  Contact: ["Phone", "MobilePhone"],
+  Lead: ["Phone", "MobilePhone"],
+  Account: ["Phone"],
+};
+
 /** Salesforce REST `query` with SOQL; LIMIT 2 is enough to know whether the match was unique. */
 export const salesforce = defineConnector({
   kind: "salesforce",
@@ -65,8 +78,11 @@ export const salesforce = defineConnector({
     })
     .strict(),
   async lookup(config, ctx) {
-    const fields = soqlFields(config.idField, config.fields, config.rules).join(", ");
     const phone = ctx.callerNumber;
+    // A number match is read back to check it is the caller's number (sameNumberMatch): the
+    // object's standard phone fields and the configured `fields`, where custom phone fields go.
+    const phoneFields = [...(STANDARD_PHONE_FIELDS[config.sobject] ?? []), ...(config.fields ?? [])];
+    const fields = soqlFields(config.idField, phone ? phoneFields : config.fields, config.rules).join(", ");
     // By number: SOSL's phone-field search, which compares digits and ignores formatting; the
     // national number matches "(415) 555-1212" and "+1 415 555 1212" alike. LIMIT 2: unique or not.
     const url = phone
@@ -82,7 +98,10 @@ export const salesforce = defineConnector({
     if (res.status === 404) return { kind: "notFound" };
     if (phone) {
       const found = crmShape(searchReply, crmJson(res)).searchRecords;
-      return found[0] ? { kind: "record", record: found[0], matches: found.length } : { kind: "notFound" };
+      // Nothing to read the numbers back from (a custom object and no `fields`): SOSL's match stands.
+      if (phoneFields.length === 0) return found[0] ? { kind: "record", record: found[0], matches: found.length } : { kind: "notFound" };
+      // SOSL gives no total: a full page (LIMIT 2) may have more behind it.
+      return sameNumberMatch(found, found.length + (found.length >= 2 ? 1 : 0), phone, (r) => phoneFields.map((f) => readPath(r, f)));
     }
     const reply = crmShape(queryReply, crmJson(res));
     return firstMatch(reply.records, reply.totalSize);

@@ -6,6 +6,8 @@ import { CrmError } from "./errors.js";
 import { zendeskQuery } from "./escape.js";
 import { basicAuth, crmJson, crmShape } from "./http.js";
 import { oauthRefresh, withAccessToken } from "./oauth.js";
+import { sameNumberMatch } from "./phone-match.js";
+import { readPath } from "./record.js";
 import { defineConnector, firstMatch } from "./types.js";
 
 /** Digits only, or refused: the search syntax has no quoting for a bare phone term. */
@@ -65,6 +67,7 @@ export const zendesk = defineConnector({
     // A 404 from the CRM means no such customer, as for the rest connector.
     if (res.status === 404) return { kind: "notFound" };
     const reply = crmShape(usersReply, crmJson(res));
+    if (ctx.callerNumber) return sameNumberMatch(reply.users, reply.count, ctx.callerNumber, (u) => [readPath(u, "phone")]);
     return firstMatch(reply.users, reply.count);
   },
   defaultIdPath: (config) => (config.field === "external_id" ? "external_id" : `user_fields.${config.field}`),

@@ -322,7 +322,9 @@ describe("runCall, identification by caller number (issue 12)", () => {
   it("unknown, ambiguous (no idContact, status fail) and edge failures: then_dtmf prompts, caller_number fails", async () => {
     const cases: Array<[string, LookupResult, string, string]> = [
       ["unknown", { ok: true, reply: { status: "ok", destination: "false" }, ms: 1 }, "caller_number_not_found", "failure"],
-      ["ambiguous", { ok: true, reply: { status: "fail", destination: "false" }, ms: 1 }, "caller_number_not_found", "failure"],
+      ["ambiguous", { ok: true, reply: { status: "fail", destination: "false" }, ms: 1, bridgeReason: "ambiguous" }, "ambiguous", "failure"],
+      // An edge that says nothing of why (an older one): not found, as before.
+      ["fail without a reason", { ok: true, reply: { status: "fail", destination: "false" }, ms: 1 }, "caller_number_not_found", "failure"],
       ["edge down", { ok: false, reason: "edge_unreachable", ms: 1 }, "edge_unreachable", "failure"],
       ["edge slow", { ok: false, reason: "edge_timeout", ms: 2000 }, "edge_timeout", "timeout"],
     ];
@@ -442,6 +444,10 @@ describe("runCall, identification by caller number (issue 12)", () => {
     expect(callerNumberToSend("+0000000", undefined)).toBeNull();
     expect(callerNumberToSend("Anonymous", undefined)).toBeNull();
     expect(callerNumberToSend("", undefined)).toBeNull();
+    // A P-Asserted-Identity copied whole: its national number goes to the edge, which has the tenant's country.
+    expect(callerNumberToSend("<sip:911234567@carrier.example;user=phone>", undefined)).toBe("911234567");
+    expect(callerNumberToSend('"Ana" <sip:+34911234567@carrier.example>', undefined)).toBe("+34911234567");
+    expect(callerNumberToSend("Anonymous <sip:anonymous@anonymous.invalid>", undefined)).toBeNull();
   });
 });
 

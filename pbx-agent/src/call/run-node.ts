@@ -1,7 +1,7 @@
 import type { Destination } from "../../../shared/destination.js";
 import type { DestinationsFile, DialplanTarget } from "../../../shared/destinations-file.js";
 import { CUSTOMER_ID_PATTERN, isValidCustomerId, maskId } from "../../../shared/ids.js";
-import { normalizeCallerNumber } from "../../../shared/phone.js";
+import { normalizeCallerNumber, numberText } from "../../../shared/phone.js";
 import type { Reason } from "../../../shared/reasons.js";
 import type { LookupResult, LookupSubject, LookupTarget, lookupCustomer } from "../edge/client.js";
 import type { NodeLookup, RunnableNode } from "../nodes/node-source.js";
@@ -57,7 +57,7 @@ export type CallReport = {
  * (withheld, empty or malformed: the edge is not asked) / an edge failure / refused or
  * typed_ahead (a match the caller did not confirm, or typed over) .
  */
-export type CallerLookup = "found" | "not_found" | "unusable" | "no_crm" | "refused" | "typed_ahead" | Exclude<LookupResult, { ok: true }>["reason"];
+export type CallerLookup = "found" | "not_found" | "ambiguous" | "unusable" | "no_crm" | "refused" | "typed_ahead" | Exclude<LookupResult, { ok: true }>["reason"];
 
 type Decided = { outcome: Outcome; reason: Reason | null; destination: Destination | null; digits: string | null };
 
@@ -105,7 +105,8 @@ async function ask(channel: CallChannel, target: LookupTarget, who: LookupSubjec
 export function callerNumberToSend(raw: string, defaultCountry: string | undefined): string | null {
   const r = normalizeCallerNumber(raw, defaultCountry);
   if (r.ok) return r.e164;
-  const text = raw.trim();
+  // A URI or name-addr (a header copied into CRM_BRIDGE_CALLER_NUMBER) goes as its number only.
+  const text = numberText(raw);
   if (defaultCountry || !/^[0-9 ()./-]+$/.test(text) || !/[0-9]{3}/.test(text)) return null;
   return text;
 }
@@ -125,7 +126,8 @@ async function identifyByNumber(channel: CallChannel, node: RunnableNode, deps: 
   if (!result.ok) return { found: false, why: result.reason, result };
   const id = result.reply.idContact;
   // Only a reply naming the one matched customer identifies the caller; unknown and ambiguous numbers carry none.
-  if (result.reply.status !== "ok" || id === undefined || !CUSTOMER_ID_PATTERN.test(id)) return { found: false, why: "not_found", result };
+  // A shared line is told apart from an unknown number: the operator's fix differs (the CRM's duplicates).
+  if (result.reply.status !== "ok" || id === undefined || !CUSTOMER_ID_PATTERN.test(id)) return { found: false, why: result.bridgeReason === "ambiguous" ? "ambiguous" : "not_found", result };
   return { found: true, idContact: id, result };
 }
 

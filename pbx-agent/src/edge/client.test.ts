@@ -48,6 +48,9 @@ describe("lookupCustomer against the edge", () => {
     const unknown = await lookupCustomer(target("n1"), { callerNumber: "+34911999999" }, soon(2000));
     expect(unknown).toMatchObject({ ok: true, reply: { status: "ok", destination: "false" } });
     expect(unknown.ok && unknown.reply.idContact).toBeUndefined();
+    // Why a number named nobody travels in X-Bridge-Reason: a shared line is not an unknown number.
+    edge.callers.set("+34911000111", "ambiguous");
+    expect(await lookupCustomer(target("n1"), { callerNumber: "+34911000111" }, soon(2000))).toMatchObject({ ok: true, reply: { status: "fail" }, bridgeReason: "ambiguous" });
   });
 
   it("sends the call's id as X-Request-Id in the shape the edge keeps (so wrangler tail can filter on it)", async () => {

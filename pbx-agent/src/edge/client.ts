@@ -7,7 +7,8 @@ export type LookupFailure = "edge_timeout" | "edge_unreachable" | `edge_http_${n
 
 /** `requestId`: the X-Request-Id the edge answered with, the key to its log line for this call. */
 export type LookupResult =
-  | { ok: true; reply: ContractReply; ms: number; requestId?: string | undefined }
+  /** `bridgeReason`: the edge's X-Bridge-Reason (why a caller number named nobody: `ambiguous`, `caller_number_not_found`, …). */
+  | { ok: true; reply: ContractReply; ms: number; requestId?: string | undefined; bridgeReason?: string }
   | { ok: false; reason: LookupFailure; ms: number; requestId?: string | undefined };
 
 export type LookupTarget =
@@ -104,7 +105,9 @@ export async function lookupCustomer(target: LookupTarget, who: LookupSubject, o
     const text = await readCappedText(res.body, MAX_REPLY_BYTES);
     if (text === null) return { ok: false, reason: "edge_reply_too_large", ms: elapsed(), ...requestId };
     const parsed = parseContractReply(text);
-    return parsed.ok ? { ok: true, reply: parsed.reply, ms: elapsed(), ...requestId } : { ok: false, reason: "edge_bad_reply", ms: elapsed(), ...requestId };
+    const why = res.headers.get("x-bridge-reason");
+    const bridgeReason = why && /^[a-z0-9_]{1,64}$/.test(why) ? { bridgeReason: why } : {};
+    return parsed.ok ? { ok: true, reply: parsed.reply, ms: elapsed(), ...requestId, ...bridgeReason } : { ok: false, reason: "edge_bad_reply", ms: elapsed(), ...requestId };
   } catch {
     if (deadline.timedOut) return { ok: false, reason: "edge_timeout", ms: elapsed() };
     if (opts.signal?.aborted) return { ok: false, reason: "aborted", ms: elapsed() };

@@ -99,6 +99,8 @@ export async function startFakeEdge(opts: { key?: string } = {}): Promise<FakeEd
         if (!edge.nodes.has(k) && !edge.identify.has(k)) return send(res, 404, { error: { code: "not_found", message: "no node" } });
         const c = edge.callers.get(callerNumber);
         const reply = c === undefined ? { status: "ok", destination: "false" } : c === "ambiguous" ? { status: "fail", destination: "false" } : { status: "ok", destination: c.destination ?? "true", idContact: c.idContact };
+        // As the edge does: why a number named nobody.
+        if (c === "ambiguous") res.setHeader("x-bridge-reason", "ambiguous");
         return answer(res, { reply, delayMs: edge.callerDelayMs }, callerNumber);
       }
       const b = edge.identify.get(k);

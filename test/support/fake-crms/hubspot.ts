@@ -74,6 +74,7 @@ export const hubspotFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
   const disturbance = ctx.disturbance();
   if (disturbance) return disturbance;
   const customers: Array<Customer & { phone?: string | null; mobile?: string | null }> = phoneCustomers ?? customersFor(ctx.scenario, f.value);
+  const requested = new Set(Array.isArray(body.properties) ? body.properties.map(String) : []);
   const results = customers.map((c) => ({
     id: String(51000 + c.seq),
     properties: {
@@ -81,8 +82,9 @@ export const hubspotFake: FakeKind = (req: FakeRequest, ctx: Ctx) => {
       firstname: "Customer",
       lastname: String(c.seq),
       plan: c.plan,
-      phone: c.phone ?? null,
-      mobilephone: c.mobile ?? null,
+      // Like HubSpot's search: properties beyond the defaults only when asked for.
+      ...(requested.has("phone") ? { phone: c.phone ?? null } : {}),
+      ...(requested.has("mobilephone") ? { mobilephone: c.mobile ?? null } : {}),
       payment_status: c.paymentStatus,
       balance: String(c.balance),
       hs_object_id: String(51000 + c.seq),

@@ -19,6 +19,8 @@ export const PHONE_BOOK: PhoneEntry[] = [
   // Two customers sharing one number (a household, a switchboard): ambiguous everywhere.
   { customerId: "700008", seq: 8, phone: "+34916789012" },
   { customerId: "700009", seq: 9, phone: "+34916789012" },
+  // A customer abroad whose national digits (551 234 5678) are also a Mexican caller's (+52 55 1234 5678).
+  { customerId: "700010", seq: 10, phone: "+1 551-234-5678" },
 ];
 
 /** The fake portals' own country: how a CRM that normalizes reads a national number. */
@@ -35,6 +37,8 @@ export const CALLERS = {
   nationalDigits: "+34915678901",
   shared: "+34916789012",
   unknown: "+34919999999",
+  /** Mexico: no customer has this number, but 700010's US number has the same national digits. */
+  abroad: "+525512345678",
 } as const;
 
 export const digitsOf = (s: string) => s.replace(/\D/g, "");
