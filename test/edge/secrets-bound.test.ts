@@ -275,3 +275,34 @@ describe("nothing the edge sent comes back as a CRM's record", () => {
     });
   }
 });
+
+describe("the customer id a number lookup reads (idPath) is the CRM's, never something the edge sent", () => {
+  // A numeric API key fits the customer id pattern: read back through idPath it would be the
+  // identify answer's idContact (in full, to any agent key) and the test's masked id.
+  const digits = () => `7${Array.from(crypto.getRandomValues(new Uint8Array(19)), (b) => b % 10).join("")}`;
+  const cases = (base: string, secret: string): Array<[string, Record<string, unknown>]> => [
+    ["rest header", { kind: "rest", url: `${base}/rec?phone={callerNumber}`, headers: { "X-Api-Key": secret }, idPath: "headers.x-api-key", default: "1,3" }],
+    ["rest auth header", { kind: "rest", url: `${base}/rec?phone={callerNumber}`, auth: { type: "header", name: "X-Secret", value: secret }, idPath: "headers.x-secret", default: "1,3" }],
+    ["pipedrive api token", { ...crmFixtures.pipedrive!.config(base), apiToken: secret, field: "cf", idPath: "headers.x-api-token", default: "1,3" }],
+  ];
+  for (const [name] of cases("", "")) {
+    it(`${name}: the echoed key names no customer, in the test or in identify`, async () => {
+      const t = await newTenant("echoid");
+      const secret = digits();
+      const echo = echoBase();
+      const config = cases(echo, secret).find(([n]) => n === name)![1];
+      await putConnector(t, "crm", config);
+      const test = await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { callerNumber: "+34911234567" } });
+      const r = JSON.parse(await test.text()) as { ok: boolean; maskedCustomerId?: string };
+      expect(r.ok).toBe(true);
+      expect(r.maskedCustomerId).toBeUndefined();
+      await putNode(t, "n", { interaction: "crm_destination", connector: "crm", identifyBy: "caller_number", defaultCountry: "ES" });
+      const res = await call("POST", `/v1/tenants/${t.id}/nodes/n/identify`, { token: t.agent, raw: "callerNumber=%2B34911234567", headers: { "content-type": "application/x-www-form-urlencoded" } });
+      const text = await res.text();
+      expect(text).not.toContain(secret);
+      expect(JSON.parse(text)).not.toHaveProperty("idContact");
+      expect(await echoCalls(echo)).toBeGreaterThan(0);
+      expect(await decisionLog(t)).not.toContain(secret.slice(-4));
+    });
+  }
+});
