@@ -306,3 +306,24 @@ describe("the customer id a number lookup reads (idPath) is the CRM's, never som
     });
   }
 });
+
+describe("a rule path reaches exactly what the scrub cleaned", () => {
+  it("list indexes spelled with leading zeros (rawHeaders.01) read the same element the scrub cleans", async () => {
+    const t = await newTenant("echoidx");
+    const echo = echoBase();
+    const secret = sec("hdr");
+    // Every element of the echoed header list, each index written as "0<n>" (readPath reads it as <n>).
+    const paths = Array.from({ length: 40 }, (_, i) => `rawHeaders.0${i}`);
+    const config = { kind: "rest", url: `${echo}/rec/{idContact}`, headers: { "X-Api-Key": secret }, rules: paths.map((path) => ({ when: { path, op: "eq", value: "never" }, destination: "1,1" })), default: "true" };
+    await putConnector(t, "crm", config);
+    const test = await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { idContact: ID } });
+    const text = await test.text();
+    const r = JSON.parse(text) as { ok: boolean; fields?: Record<string, unknown> };
+    expect(r.ok, text).toBe(true);
+    // The list was read (the header names show), and the key in it was not.
+    expect(Object.values(r.fields ?? {}).map(String).map((v) => v.toLowerCase())).toContain("x-api-key");
+    expectNoLeak(text, config);
+    // The same paths written plainly are the control: cleaned there too.
+    expect(Object.values(r.fields ?? {})).toContain("[redacted]");
+  });
+});

@@ -163,6 +163,8 @@ function echo(req: IncomingMessage, url: URL, body: string, id: string, res: Ser
     id,
     auth: req.headers.authorization ?? "",
     headers: req.headers,
+    // As Node has them: a list of names and values, so a record holds sent values inside a list too.
+    rawHeaders: req.rawHeaders,
     body,
     query: Object.fromEntries(url.searchParams),
     // Pipedrive counts a person only when its own field holds the id.

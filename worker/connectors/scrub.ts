@@ -1,4 +1,4 @@
-import { readPath } from "./record.js";
+import { locate } from "./record.js";
 import { splitSecrets } from "./secrets.js";
 
 export const REDACTED = "[redacted]";
@@ -63,12 +63,10 @@ function clean(v: unknown, needles: readonly string[]): unknown {
 export function scrubRecord(record: unknown, paths: readonly string[], needles: readonly string[]): void {
   if (!needles.length) return;
   for (const path of paths) {
-    const parts = path.split(".");
-    const parent = parts.length > 1 ? readPath(record, parts.slice(0, -1).join(".")) : record;
-    if (parent === null || typeof parent !== "object") continue;
-    const key = parts.at(-1)!;
-    if (!Object.prototype.hasOwnProperty.call(parent, key)) continue;
-    const at = parent as Record<string, unknown>;
-    at[key] = clean(at[key], needles);
+    // The very element the path reads, however it spells a list index.
+    const at = locate(record, path);
+    if (at === null) continue;
+    const holder = at.holder as Record<string | number, unknown>;
+    holder[at.key] = clean(holder[at.key], needles);
   }
 }
