@@ -35,7 +35,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return s;
 }
 
-/** Scenario grammar: "true" | "false" | "dest-X-Y" | "fail" | "http-NNN" | "hang" | "slow-MS-<scenario>" | "garbage" | "huge" | "huge-declared" | "shape" | "by-id" | "redirect-private" */
+/** Scenario grammar: "true" | "false" | "dest-X-Y" | "fail" | "http-NNN" | "hang" | "slow-MS-<scenario>" | "garbage" | "huge" | "huge-declared" | "shape" | "by-id" | "redirect-private" | "redirect-scheme" */
 async function contract(scenario: string, idContact: string, res: ServerResponse): Promise<void> {
   const slow = /^slow-(\d+)-(.+)$/.exec(scenario);
   if (slow) {
@@ -290,6 +290,11 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
       return contract(pick === "good" ? "by-id" : pick === "slow" ? "slow-300-by-id" : pick, id, res);
     }
     if (m[1] === "contract" && m[2] === "phone-book") return phoneBookContract(body, res);
+    // The same host and port, as https: a redirect that changes only the scheme.
+    if (m[1] === "contract" && m[2] === "redirect-scheme") {
+      res.writeHead(302, { location: `https://${req.headers.host ?? ""}${url.pathname}` });
+      return void res.end();
+    }
     if (m[1] === "contract") return contract(m[2]!, new URLSearchParams(body).get("idContact") ?? "", res);
     if (m[2] === "phone-book") return phoneBookRest(url, decodeURIComponent(m[3] ?? ""), res);
     return rest(m[2]!, decodeURIComponent(m[3] ?? ""), res);
