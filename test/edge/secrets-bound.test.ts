@@ -162,6 +162,23 @@ describe('a stored secret stays bound to where it was entered: "***" cannot foll
     expect(await echoCalls(echo)).toBe(0);
   });
 
+  it("webhook and rest: on a shared host the path names the owner (a Zapier hook, an Apps Script), so another path is a move", async () => {
+    // Two hooks on one server: the tenant's own, and one the attacker reads.
+    const own = `${crmUrl()}/u/${crypto.randomUUID()}/echo/${ID}`;
+    const attacker = echoBase();
+    for (const [i, config] of [configs(own).webhook![1]!, configs(own).rest![2]!].entries()) {
+      const t = await newTenant("path");
+      await putConnector(t, "crm", config);
+      const { id: _id, ...shown } = await json<Record<string, unknown>>(await call("GET", `/v1/tenants/${t.id}/connectors/crm`, { token: t.admin }));
+      const res = await call("PUT", `/v1/tenants/${t.id}/connectors/crm`, { token: t.admin, body: { ...shown, url: String(shown.url).replace(own, attacker) } });
+      const text = await res.text();
+      expect(res.status, `${i}: ${text}`).toBe(400);
+      expect((JSON.parse(text) as { error: { code: string } }).error.code).toBe("secret_required");
+      await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { idContact: ID } });
+    }
+    expect(await echoCalls(attacker)).toBe(0);
+  });
+
   it("the same origin keeps the secret: another path on the same server is not a move", async () => {
     const t = await newTenant("same");
     const config = configs(LEGIT).hubspot![0]!;

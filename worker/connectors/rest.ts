@@ -28,6 +28,8 @@ export const rest = defineConnector({
           .max(2000)
           .refine((u) => u.includes("{idContact}") || u.includes("{callerNumber}"), "must contain {idContact} or {callerNumber}")
           .refine((u) => /^https?:\/\/[^/?#]+/.test(u), "an absolute http(s) URL"),
+        // Path and query too: on a shared host the path names the owner, so the headers are bound to all of it.
+        "url",
       ),
       // Header values often carry an API key: every one is sealed and bound to the url like a secret.
       // At most MAX_HEADERS: each is a value an echoing reply is searched for (scrub.ts), so their number bounds that cost.

@@ -57,8 +57,8 @@ describe("connector secrets", () => {
   it("every kind declares its secrets and destinations on its schema", () => {
     const byKind = Object.fromEntries(connectorModules.map((m) => [m.kind, { secrets: [...m.secrets].sort(), destinations: m.destinations.map((d) => `${d.pattern}:${d.compare}`).sort() }]));
     expect(byKind).toEqual({
-      webhook: { secrets: ["auth.password", "auth.token", "auth.value"], destinations: ["url:origin"] },
-      rest: { secrets: ["auth.password", "auth.token", "auth.value", "headers.*"], destinations: ["url:origin"] },
+      webhook: { secrets: ["auth.password", "auth.token", "auth.value"], destinations: ["url:url"] },
+      rest: { secrets: ["auth.password", "auth.token", "auth.value", "headers.*"], destinations: ["url:url"] },
       hubspot: { secrets: ["accessToken", "oauth.clientSecret", "oauth.refreshToken"], destinations: ["baseUrl:origin", "oauth.tokenUrl:url"] },
       salesforce: { secrets: ["auth.clientSecret", "auth.refreshToken", "auth.token"], destinations: ["auth.tokenUrl:url", "instanceUrl:origin"] },
       zoho: { secrets: ["clientSecret", "refreshToken"], destinations: ["accountsUrl:url", "apiDomain:origin"] },
