@@ -9,7 +9,7 @@ import { quotaConfig } from "./quota.js";
  */
 export type FieldRole =
   | { role: "secret" }
-  /** "origin": scheme, host and port must stay; "url": the whole URL (an OAuth token endpoint); "name": the value itself (a subdomain). */
+  /** "origin": scheme, host and port must stay; "url": the whole URL but its fragment (an OAuth token endpoint, a webhook); "name": the value itself (a subdomain). */
   | { role: "destination"; compare: "origin" | "url" | "name" };
 export const fieldRoles = z.registry<FieldRole>();
 

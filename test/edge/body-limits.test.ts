@@ -58,6 +58,25 @@ describe("every request body is capped whatever its encoding (issue 9.5)", () =>
     }
   });
 
+  it("identify: a gzip or deflate Content-Encoding is not inflated (a 2 MB form in 2 KB is no bomb), and a Content-Length that lies low does not lift the cap", async () => {
+    const t = await newTenant();
+    await putConnector(t, "crm", { kind: "webhook", url: crmPath("contract", "true") });
+    await putNode(t, "n", { interaction: "crm_true_false", connector: "crm" });
+    const post = (headers: Record<string, string>, body: BodyInit) =>
+      worker().fetch(`http://edge.test/v1/tenants/${t.id}/nodes/n/identify`, { method: "POST", headers: { authorization: `Bearer ${t.agent}`, "content-type": "application/x-www-form-urlencoded", ...headers }, body });
+    for (const format of ["gzip", "deflate"] as const) {
+      const form = `idContact=12345&pad=${"9".repeat(2_000_000)}`;
+      const bytes = new Uint8Array(await new Response(new Blob([form]).stream().pipeThrough(new CompressionStream(format))).arrayBuffer());
+      expect(bytes.byteLength).toBeLessThan(8192);
+      const res = await post({ "content-encoding": format }, bytes);
+      // Read as the bytes that came (compressed, so no idContact in them), never as the 2 MB they inflate to.
+      expect(res.status, format).toBe(400);
+      expect((await json<Err>(res)).error.code, format).toBe("missing_id_contact");
+    }
+    const lying = await post({ "content-length": "10" }, `idContact=12345&pad=${"9".repeat(20_000)}`);
+    expect(lying.status).toBe(413);
+  });
+
   it("admin API: a chunked JSON body over 64 KiB is 413 and nothing is stored", async () => {
     const t = await newTenant();
     const big = text(JSON.stringify({ kind: "webhook", url: "https://crm.example.com/x", pad: "x".repeat(70_000) }));

@@ -20,6 +20,8 @@ describe("a CRM in trouble is a failure answer, never a crash (SPEC 2)", () => {
     ["huge-declared", "crm_reply_too_large"],
     // Tests allow private URLs, so the cross-host rule is what stops this one (ssrf.test.ts covers the rest).
     ["redirect-private", "crm_redirect"],
+    // Same host and port, another scheme: another origin, so the credentials do not follow (issue 9.1).
+    ["redirect-scheme", "crm_redirect"],
   ];
   for (const [scenario, reason] of cases) {
     it(`${scenario} → fail/false with ${reason}, within the connector timeout`, async () => {

@@ -1,10 +1,11 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { connectorConfig, type ConnectorConfig } from "../../worker/connectors/registry.js";
-import { pickClient } from "../../worker/oauth-connect/flow.js";
-import { providerFor } from "../../worker/oauth-connect/providers.js";
+import { ConnectError, finishConnect, pickClient, startConnect } from "../../worker/oauth-connect/flow.js";
+import { crmOwnTokenUrl, providerFor } from "../../worker/oauth-connect/providers.js";
+import type { ServiceContext } from "../../worker/services/context.js";
 import { formValues } from "./form-values.js";
-import { call, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
+import { call, crmCalls, crmUrl, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
 
 /** Keeps cookies, never follows redirects, echoes the page's CSRF token (as test/edge/ui.test.ts). */
 class Browser {
@@ -292,5 +293,89 @@ describe("each CRM kind's consent endpoints, and the config a consent leaves beh
   }
   it("kinds without an authorization-code flow get no card", () => {
     expect(providerFor(connectorConfig.parse({ kind: "rest", url: "https://crm.example/{idContact}", default: "true" }))).toBeNull();
+  });
+});
+
+describe("the operator's OAuth app is only redeemed at the CRM's own token endpoint (issue 9: secrets bound to where they go)", () => {
+  const OPERATOR_SECRET = `operator-app-secret-${crypto.randomUUID()}`;
+  // Every kind with the consent flow, pointed (by the setting a tenant admin may change) at a server the admin runs.
+  const attacks = (base: string): Array<Record<string, unknown>> => [
+    { kind: "hubspot", baseUrl: base, idProperty: "customer_id", default: "true" },
+    { kind: "pipedrive", baseUrl: base, field: "abc", default: "true" },
+    { kind: "zendesk", subdomain: "acme", baseUrl: base, default: "true" },
+    { kind: "zoho", accountsUrl: base, module: "Contacts", idField: "Phone", clientId: "own-id", clientSecret: "own-secret", default: "true" },
+    { kind: "salesforce", instanceUrl: base, sobject: "Contact", idField: "Phone", auth: { type: "bearer", token: "t" }, default: "true" },
+    { kind: "dynamics365", orgUrl: "https://acme.crm4.dynamics.com", idField: "telephone1", tokenUrl: `${base}/oauth2/v2.0/token`, clientId: "own-id", clientSecret: "own-secret", default: "true" },
+  ];
+  const withOperatorApps = (): ServiceContext => {
+    const apps: Record<string, string> = {};
+    for (const kind of ["HUBSPOT", "PIPEDRIVE", "ZENDESK", "ZOHO", "SALESFORCE", "DYNAMICS365"]) {
+      apps[`OAUTH_${kind}_CLIENT_ID`] = "operator-app";
+      apps[`OAUTH_${kind}_CLIENT_SECRET`] = OPERATOR_SECRET;
+    }
+    return { env: { ...env, ...apps } as typeof env, requestId: "test", actor: "test", defer: () => undefined };
+  };
+
+  for (const config of attacks("https://example.invalid")) {
+    it(`${String(config.kind)}: a tenant's own server never receives the operator's client secret`, async () => {
+      const t = await newTenant("oauth-op");
+      const prefix = `${crmUrl()}/u/${crypto.randomUUID()}/echo`;
+      const server = `${prefix}/1`;
+      const attack = attacks(server).find((c) => c.kind === config.kind)!;
+      await putConnector(t, "c", attack);
+      const ctx = withOperatorApps();
+      const start = { tenant: t.id, sessionId: "session-1", connectorId: "c", requestUrl: "http://edge.test/ui/connectors/c/oauth" };
+      let outcome: unknown;
+      try {
+        // The admin's authorize page sends the browser straight back with a code of its choosing.
+        const authorize = new URL((await startConnect(ctx, start)).url);
+        outcome = await finishConnect(ctx, { tenant: t.id, sessionId: "session-1", state: authorize.searchParams.get("state") ?? "", code: "any-code", error: undefined });
+      } catch (e) {
+        outcome = e;
+      }
+      // Kinds that name their own app in the config still consent with it; the others must type one.
+      if (config.kind === "zoho" || config.kind === "dynamics365") {
+        expect((await crmCalls(prefix)).last?.body ?? "").not.toContain(encodeURIComponent(OPERATOR_SECRET));
+        expect((await crmCalls(prefix)).last?.body ?? "").toContain("own-secret");
+      } else {
+        expect(outcome).toBeInstanceOf(ConnectError);
+        expect((outcome as ConnectError).reason).toBe("no_client");
+        expect((await crmCalls(prefix)).count).toBe(0);
+      }
+      expect(JSON.stringify(await call("GET", `/v1/tenants/${t.id}/connectors/c`, { token: t.admin }).then((r) => r.json()))).not.toContain(OPERATOR_SECRET);
+    });
+  }
+
+  it("the CRM's own endpoints still take the operator's app", async () => {
+    for (const [kind, url] of [
+      ["hubspot", "https://api.hubapi.com/oauth/v1/token"],
+      ["pipedrive", "https://oauth.pipedrive.com/oauth/token"],
+      ["zendesk", "https://acme.zendesk.com/oauth/tokens"],
+      ["zoho", "https://accounts.zoho.eu/oauth/v2/token"],
+      ["salesforce", "https://acme.my.salesforce.com/services/oauth2/token"],
+      ["salesforce", "https://test.salesforce.com/services/oauth2/token"],
+      ["dynamics365", "https://login.microsoftonline.com/tid/oauth2/v2.0/token"],
+    ] as const) {
+      expect(crmOwnTokenUrl(kind, url), url).toBe(true);
+    }
+    for (const [kind, url] of [
+      ["hubspot", "https://api.hubapi.com.evil.example/oauth/v1/token"],
+      ["hubspot", "http://api.hubapi.com/oauth/v1/token"],
+      ["hubspot", "https://api.hubapi.com:8443/oauth/v1/token"],
+      ["hubspot", "https://x@api.hubapi.com/oauth/v1/token"],
+      ["pipedrive", "https://evil.example/oauth/token"],
+      ["zendesk", "https://acme.zendesk.com.evil.example/oauth/tokens"],
+      ["zoho", "https://accounts.zoho.evil/oauth/v2/token"],
+      ["salesforce", "https://my.salesforce.com.evil.example/services/oauth2/token"],
+      ["dynamics365", "https://login.microsoftonline.com.evil.example/t/oauth2/v2.0/token"],
+      ["rest", "https://api.hubapi.com/oauth/v1/token"],
+    ] as const) {
+      expect(crmOwnTokenUrl(kind, url), url).toBe(false);
+    }
+    // Nothing typed on a HubSpot connector at the real API: the operator's app is offered.
+    const t = await newTenant("oauth-op");
+    await putConnector(t, "hs", { kind: "hubspot", idProperty: "customer_id", default: "true" });
+    const authorize = new URL((await startConnect(withOperatorApps(), { tenant: t.id, sessionId: "s", connectorId: "hs", requestUrl: "http://edge.test/" })).url);
+    expect(authorize.searchParams.get("client_id")).toBe("operator-app");
   });
 });

@@ -29,6 +29,19 @@ describe("CRM reply bytes in flight are bounded per isolate (issue 9.5)", () => 
     expect(replyBytesInFlight()).toBe(0);
   });
 
+  it("a compressed reply is capped on its decoded size: a 64 MiB gzip bomb (64 KB on the wire) is crm_reply_too_large", async () => {
+    for (const encoding of ["gzip", "deflate"]) {
+      const t = await restNode(`${encoding}-bomb-64`);
+      const started = Date.now();
+      const res = await identify(t, "n", "12345");
+      expect(await res.json()).toEqual({ status: "fail", destination: "false" });
+      // gzip is decoded (in 4 KiB chunks) and cut at the cap; deflate is not decoded by fetch and is not JSON.
+      expect(res.headers.get("x-bridge-reason"), encoding).toBe(encoding === "gzip" ? "crm_reply_too_large" : "crm_bad_reply");
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(replyBytesInFlight()).toBe(0);
+    }
+  });
+
   it("100 concurrent misses with 200 KiB replies: every answer is a contract answer, the overflow is edge_busy, and the budget returns to zero", async () => {
     const t = await restNode("big-200");
     let peak = 0;

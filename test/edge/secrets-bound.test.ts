@@ -162,6 +162,23 @@ describe('a stored secret stays bound to where it was entered: "***" cannot foll
     expect(await echoCalls(echo)).toBe(0);
   });
 
+  it("webhook and rest: on a shared host the path names the owner (a Zapier hook, an Apps Script), so another path is a move", async () => {
+    // Two hooks on one server: the tenant's own, and one the attacker reads.
+    const own = `${crmUrl()}/u/${crypto.randomUUID()}/echo/${ID}`;
+    const attacker = echoBase();
+    for (const [i, config] of [configs(own).webhook![1]!, configs(own).rest![2]!].entries()) {
+      const t = await newTenant("path");
+      await putConnector(t, "crm", config);
+      const { id: _id, ...shown } = await json<Record<string, unknown>>(await call("GET", `/v1/tenants/${t.id}/connectors/crm`, { token: t.admin }));
+      const res = await call("PUT", `/v1/tenants/${t.id}/connectors/crm`, { token: t.admin, body: { ...shown, url: String(shown.url).replace(own, attacker) } });
+      const text = await res.text();
+      expect(res.status, `${i}: ${text}`).toBe(400);
+      expect((JSON.parse(text) as { error: { code: string } }).error.code).toBe("secret_required");
+      await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { idContact: ID } });
+    }
+    expect(await echoCalls(attacker)).toBe(0);
+  });
+
   it("the same origin keeps the secret: another path on the same server is not a move", async () => {
     const t = await newTenant("same");
     const config = configs(LEGIT).hubspot![0]!;
@@ -274,4 +291,56 @@ describe("nothing the edge sent comes back as a CRM's record", () => {
       expectNoLeak(await decisionLog(t), last);
     });
   }
+});
+
+describe("the customer id a number lookup reads (idPath) is the CRM's, never something the edge sent", () => {
+  // A numeric API key fits the customer id pattern: read back through idPath it would be the
+  // identify answer's idContact (in full, to any agent key) and the test's masked id.
+  const digits = () => `7${Array.from(crypto.getRandomValues(new Uint8Array(19)), (b) => b % 10).join("")}`;
+  const cases = (base: string, secret: string): Array<[string, Record<string, unknown>]> => [
+    ["rest header", { kind: "rest", url: `${base}/rec?phone={callerNumber}`, headers: { "X-Api-Key": secret }, idPath: "headers.x-api-key", default: "1,3" }],
+    ["rest auth header", { kind: "rest", url: `${base}/rec?phone={callerNumber}`, auth: { type: "header", name: "X-Secret", value: secret }, idPath: "headers.x-secret", default: "1,3" }],
+    ["pipedrive api token", { ...crmFixtures.pipedrive!.config(base), apiToken: secret, field: "cf", idPath: "headers.x-api-token", default: "1,3" }],
+  ];
+  for (const [name] of cases("", "")) {
+    it(`${name}: the echoed key names no customer, in the test or in identify`, async () => {
+      const t = await newTenant("echoid");
+      const secret = digits();
+      const echo = echoBase();
+      const config = cases(echo, secret).find(([n]) => n === name)![1];
+      await putConnector(t, "crm", config);
+      const test = await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { callerNumber: "+34911234567" } });
+      const r = JSON.parse(await test.text()) as { ok: boolean; maskedCustomerId?: string };
+      expect(r.ok).toBe(true);
+      expect(r.maskedCustomerId).toBeUndefined();
+      await putNode(t, "n", { interaction: "crm_destination", connector: "crm", identifyBy: "caller_number", defaultCountry: "ES" });
+      const res = await call("POST", `/v1/tenants/${t.id}/nodes/n/identify`, { token: t.agent, raw: "callerNumber=%2B34911234567", headers: { "content-type": "application/x-www-form-urlencoded" } });
+      const text = await res.text();
+      expect(text).not.toContain(secret);
+      expect(JSON.parse(text)).not.toHaveProperty("idContact");
+      expect(await echoCalls(echo)).toBeGreaterThan(0);
+      expect(await decisionLog(t)).not.toContain(secret.slice(-4));
+    });
+  }
+});
+
+describe("a rule path reaches exactly what the scrub cleaned", () => {
+  it("list indexes spelled with leading zeros (rawHeaders.01) read the same element the scrub cleans", async () => {
+    const t = await newTenant("echoidx");
+    const echo = echoBase();
+    const secret = sec("hdr");
+    // Every element of the echoed header list, each index written as "0<n>" (readPath reads it as <n>).
+    const paths = Array.from({ length: 40 }, (_, i) => `rawHeaders.0${i}`);
+    const config = { kind: "rest", url: `${echo}/rec/{idContact}`, headers: { "X-Api-Key": secret }, rules: paths.map((path) => ({ when: { path, op: "eq", value: "never" }, destination: "1,1" })), default: "true" };
+    await putConnector(t, "crm", config);
+    const test = await call("POST", `/v1/tenants/${t.id}/connectors/crm/test`, { token: t.admin, body: { idContact: ID } });
+    const text = await test.text();
+    const r = JSON.parse(text) as { ok: boolean; fields?: Record<string, unknown> };
+    expect(r.ok, text).toBe(true);
+    // The list was read (the header names show), and the key in it was not.
+    expect(Object.values(r.fields ?? {}).map(String).map((v) => v.toLowerCase())).toContain("x-api-key");
+    expectNoLeak(text, config);
+    // The same paths written plainly are the control: cleaned there too.
+    expect(Object.values(r.fields ?? {})).toContain("[redacted]");
+  });
 });

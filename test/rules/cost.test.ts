@@ -6,6 +6,9 @@ import { describe, expect, it } from "vitest";
 import { compilePattern, MAX_PATTERN_PROGRAM, patternCost, MAX_RULE_NODES, MAX_RULES_PROGRAM, ruleSet } from "../../shared/rules.js";
 import { connectorConfig } from "../../worker/connectors/registry.js";
 import { applyRules, MAX_FIELD_TEXT } from "../../worker/rules/engine.js";
+import { connectorModule } from "../../worker/connectors/registry.js";
+import { edgeValues, scrubRecord, SentValues } from "../../worker/connectors/scrub.js";
+import { REPLY_CAP } from "../../worker/connectors/reply-budget.js";
 import { z } from "zod";
 import { BODY_CAP, costliestAccepted, costlyBodies, HEAVY_WITHIN_CAPS } from "../support/costly-rules.js";
 
@@ -155,4 +158,53 @@ describe("saving rules costs little CPU, whatever the body", () => {
     console.log(`costliest accepted rules compiled in ${cpu.toFixed(1)} ms of CPU`);
     expect(cpu).toBeLessThan(50);
   });
+});
+
+describe("the scrub of what the edge sent (issue 9.1's second line) costs no more than the rules", () => {
+  /** A rest connector with as many headers as its schema takes inside an admin body (64 KiB), each value slow to search for. */
+  function mostHeaders(value: (i: number) => string) {
+    let headers: Record<string, string> = {};
+    const config = (h: Record<string, string>) => ({ kind: "rest", url: "https://crm.example/{idContact}", headers: h, auth: { type: "bearer", token: value(-1) }, default: "true" });
+    for (let i = 0; ; i++) {
+      const next = { ...headers, [`h${i}`]: value(i) };
+      if (JSON.stringify(config(next)).length > 60_000 || !connectorConfig.safeParse(config(next)).success) break;
+      headers = next;
+    }
+    const parsed = connectorConfig.parse(config(headers));
+    if (parsed.kind !== "rest") throw new Error("a rest config");
+    return parsed;
+  }
+
+  for (const [name, value, text] of [
+    // "aaaab…" in a text of "a": every position is a near miss for every needle.
+    ["short near misses", (i: number) => `aaaab${i}`, "a"],
+    ["long near misses", (i: number) => `Bearer ${"a".repeat(4000)}b${i}`, "a"],
+    ["bearer tokens", (i: number) => `Bearer ${"a".repeat(60)}${i}`, "a"],
+  ] as const) {
+    it(`${name}: the most headers a rest connector takes, a full-size reply read by 300 paths (aliases included), well under 50 ms of CPU`, () => {
+      const config = mostHeaders(value);
+      const sent = new SentValues();
+      sent.headers({ Accept: "application/json", ...config.headers, Authorization: `Bearer ${value(-1)}` });
+      const needles = edgeValues(config, connectorModule("rest").secrets, sent);
+      // A reply as large as a record may be: one field as long as the reply, and 100 list elements
+      // each named by three spellings of its index, plus 100 more fields.
+      const size = REPLY_CAP.record;
+      const paths = ["big", ...Array.from({ length: 100 }, (_, i) => [`list.${i}`, `list.0${i}`, `list.00${i}`]).flat(), ...Array.from({ length: 99 }, (_, i) => `f${i}`)];
+      const record = () => ({
+        big: text.repeat(size),
+        list: Array.from({ length: 100 }, () => text.repeat(size / 100)),
+        ...Object.fromEntries(Array.from({ length: 99 }, (_, i) => [`f${i}`, text.repeat(size / 100)])),
+      });
+      const cpu: number[] = [];
+      for (let run = 0; run < 3; run++) {
+        const r = record();
+        const c = process.cpuUsage();
+        scrubRecord(r, paths, needles);
+        const used = process.cpuUsage(c);
+        cpu.push((used.user + used.system) / 1000);
+      }
+      console.log(`scrub, ${name}: ${Object.keys(config.headers ?? {}).length} headers, ${needles.length} needles, CPU ${cpu.map((x) => x.toFixed(1)).join(", ")} ms`);
+      expect(Math.max(...cpu)).toBeLessThan(50);
+    });
+  }
 });

@@ -3,6 +3,7 @@ import { E164_PATTERN } from "../../shared/phone.js";
 import { nationalOf, phoneMatches } from "./fake-crms/phone-book.js";
 import { listenLoopback } from "./loopback.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { deflateSync, gzipSync } from "node:zlib";
 
 /**
  * A CRM on 127.0.0.1 whose behaviour is chosen by the URL, so tests running in parallel
@@ -34,7 +35,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return s;
 }
 
-/** Scenario grammar: "true" | "false" | "dest-X-Y" | "fail" | "http-NNN" | "hang" | "slow-MS-<scenario>" | "garbage" | "huge" | "huge-declared" | "shape" | "by-id" | "redirect-private" */
+/** Scenario grammar: "true" | "false" | "dest-X-Y" | "fail" | "http-NNN" | "hang" | "slow-MS-<scenario>" | "garbage" | "huge" | "huge-declared" | "shape" | "by-id" | "redirect-private" | "redirect-scheme" */
 async function contract(scenario: string, idContact: string, res: ServerResponse): Promise<void> {
   const slow = /^slow-(\d+)-(.+)$/.exec(scenario);
   if (slow) {
@@ -105,13 +106,29 @@ function sendBig(res: ServerResponse, id: string, size: number): void {
 /**
  * rest scenarios: "big-<KiB>" (a found record of that size, sent slowly), "found" (plan from the id: ending 0–4 gold, else bronze),
  * "several", "notfound" (404), "empty" (null record), "long" (1000- and 5000-character fields on which backtracking regexes
- * blow up), "http-NNN", "garbage", "hang".
+ * blow up), "http-NNN", "garbage", "hang", "gzip-bomb-<MiB>" / "deflate-bomb-<MiB>" (a compressed reply decoding to that many MiB).
  */
+const bombs = new Map<string, Buffer>();
+/** A small compressed reply that decodes to `bytes` of zeros: a decompression bomb, declared with its compressed length. */
+function sendBomb(res: ServerResponse, encoding: "gzip" | "deflate", bytes: number): void {
+  const key = `${encoding}-${bytes}`;
+  let body = bombs.get(key);
+  if (!body) {
+    const zeros = Buffer.alloc(bytes);
+    body = encoding === "gzip" ? gzipSync(zeros, { level: 9 }) : deflateSync(zeros, { level: 9 });
+    bombs.set(key, body);
+  }
+  res.writeHead(200, { "content-type": "application/json", "content-encoding": encoding, "content-length": body.length });
+  res.end(body);
+}
+
 function rest(scenario: string, id: string, res: ServerResponse): void {
   const http = /^http-(\d{3})$/.exec(scenario);
   if (http) return send(res, Number(http[1]), { error: "no" });
   const big = /^big-(\d+)$/.exec(scenario);
   if (big) return sendBig(res, id, Number(big[1]) * 1024);
+  const bomb = /^(gzip|deflate)-bomb-(\d+)$/.exec(scenario);
+  if (bomb) return sendBomb(res, bomb[1] as "gzip" | "deflate", Number(bomb[2]) * 1024 * 1024);
   const plan = Number(id.at(-1)) <= 4 ? "gold" : "bronze";
   switch (scenario) {
     case "found":
@@ -146,6 +163,8 @@ function echo(req: IncomingMessage, url: URL, body: string, id: string, res: Ser
     id,
     auth: req.headers.authorization ?? "",
     headers: req.headers,
+    // As Node has them: a list of names and values, so a record holds sent values inside a list too.
+    rawHeaders: req.rawHeaders,
     body,
     query: Object.fromEntries(url.searchParams),
     // Pipedrive counts a person only when its own field holds the id.
@@ -271,6 +290,11 @@ export async function startFakeCrm(port = 0): Promise<FakeCrm> {
       return contract(pick === "good" ? "by-id" : pick === "slow" ? "slow-300-by-id" : pick, id, res);
     }
     if (m[1] === "contract" && m[2] === "phone-book") return phoneBookContract(body, res);
+    // The same host and port, as https: a redirect that changes only the scheme.
+    if (m[1] === "contract" && m[2] === "redirect-scheme") {
+      res.writeHead(302, { location: `https://${req.headers.host ?? ""}${url.pathname}` });
+      return void res.end();
+    }
     if (m[1] === "contract") return contract(m[2]!, new URLSearchParams(body).get("idContact") ?? "", res);
     if (m[2] === "phone-book") return phoneBookRest(url, decodeURIComponent(m[3] ?? ""), res);
     return rest(m[2]!, decodeURIComponent(m[3] ?? ""), res);

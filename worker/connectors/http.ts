@@ -45,8 +45,9 @@ export async function crmFetch(url: string, init: RequestInit, opts: CrmFetchOpt
       target = new URL(res.headers.get("location")!, target).toString();
       const refusal = urlRefusal(target, opts.allowPrivate);
       if (refusal) throw new CrmError("url_not_allowed", `CRM redirect refused: ${refusal}`);
-      // A redirect to another host must not carry credentials along.
-      if (new URL(target).host !== new URL(url).host) throw new CrmError("crm_redirect", "redirect to another host refused");
+      // Credentials are bound to an origin (scheme, host, port): a redirect elsewhere, even only to
+      // http:// on the same host where ALLOW_PRIVATE_CRM_URLS lets http through, must not carry them.
+      if (new URL(target).origin !== new URL(url).origin) throw new CrmError("crm_redirect", "redirect to another origin refused");
       continue;
     }
     const text = await readCapped(res, opts);

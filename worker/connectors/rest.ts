@@ -13,6 +13,9 @@ import { defineConnector } from "./types.js";
  * `recordPath` (SPEC 4). One URL may hold both, so one connector serves the number lookup and
  * the typed-id fallback: the placeholder not being looked up is filled with "".
  */
+/** Headers a rest connector may add to its calls. */
+export const MAX_HEADERS = 20;
+
 export const rest = defineConnector({
   kind: "rest",
   schema: z
@@ -25,9 +28,15 @@ export const rest = defineConnector({
           .max(2000)
           .refine((u) => u.includes("{idContact}") || u.includes("{callerNumber}"), "must contain {idContact} or {callerNumber}")
           .refine((u) => /^https?:\/\/[^/?#]+/.test(u), "an absolute http(s) URL"),
+        // Path and query too: on a shared host the path names the owner, so the headers are bound to all of it.
+        "url",
       ),
       // Header values often carry an API key: every one is sealed and bound to the url like a secret.
-      headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/), z.string().max(4096).register(fieldRoles, { role: "secret" })).optional(),
+      // At most MAX_HEADERS: each is a value an echoing reply is searched for (scrub.ts), so their number bounds that cost.
+      headers: z
+        .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/), z.string().max(4096).register(fieldRoles, { role: "secret" }))
+        .refine((h) => Object.keys(h).length <= MAX_HEADERS, `at most ${MAX_HEADERS} headers`)
+        .optional(),
       auth: httpAuth.optional(),
       /** Dot path to the record in the reply; empty = the whole reply. */
       recordPath: z.string().max(200).default(""),

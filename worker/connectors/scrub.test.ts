@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { basicAuth } from "./http.js";
+import { MAX_FIELD_TEXT } from "../rules/engine.js";
 import { edgeValues, REDACTED, scrubRecord, SentValues } from "./scrub.js";
 
 const patterns = ["auth.password", "headers.*"];
@@ -29,4 +30,17 @@ describe("scrubbing what the edge sent out of a CRM record", () => {
     scrubRecord(record, ["one", "other"], needles);
     expect(record).toEqual({ one: REDACTED, other: "tab" });
   });
+
+  it("a long text is cut where the rules cut it, and a secret reaching into the part kept is still found", () => {
+    const key = "k3y-0123456789abcdef";
+    const needles = edgeValues({ headers: { "X-Api-Key": key } }, patterns, undefined);
+    const record = {
+      straddles: `${"x".repeat(MAX_FIELD_TEXT - 5)}${key}${"y".repeat(5000)}`,
+      after: `${"x".repeat(MAX_FIELD_TEXT + 100)}${key}`,
+      list: ["a", `${"x".repeat(MAX_FIELD_TEXT - 1)}${key}`],
+    };
+    scrubRecord(record, ["straddles", "after", "list.01"], needles);
+    expect(record).toEqual({ straddles: REDACTED, after: "x".repeat(MAX_FIELD_TEXT), list: ["a", REDACTED] });
+  });
 });
+

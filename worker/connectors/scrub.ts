@@ -1,4 +1,5 @@
-import { readPath } from "./record.js";
+import { MAX_FIELD_TEXT } from "../rules/engine.js";
+import { locate } from "./record.js";
 import { splitSecrets } from "./secrets.js";
 
 export const REDACTED = "[redacted]";
@@ -44,14 +45,23 @@ export function edgeValues(config: unknown, secretPatterns: readonly string[], s
   return [...out];
 }
 
-function tainted(v: string | number | boolean, needles: readonly string[]): boolean {
-  const text = String(v);
+function tainted(text: string, needles: readonly string[]): boolean {
   return needles.some((n) => (n.length >= MIN_INNER_MATCH ? text.includes(n) : text === n));
 }
 
-function clean(v: unknown, needles: readonly string[]): unknown {
-  if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return tainted(v, needles) ? REDACTED : v;
-  if (Array.isArray(v)) return v.map((x) => clean(x, needles));
+/**
+ * A read value without anything the edge sent. A text is cut to what the rules read of it
+ * (MAX_FIELD_TEXT), so only its start is searched: up to the cut plus the longest needle, which
+ * holds every needle that reaches into the part kept (one starting past it may redact, harmlessly). Each search then costs the same on a 1 MB
+ * field as on a short one.
+ */
+function clean(v: unknown, needles: readonly string[], longest: number): unknown {
+  if (typeof v === "string") {
+    const kept = v.length > MAX_FIELD_TEXT ? v.slice(0, MAX_FIELD_TEXT) : v;
+    return tainted(v.length > MAX_FIELD_TEXT ? v.slice(0, MAX_FIELD_TEXT + longest - 1) : v, needles) ? REDACTED : kept;
+  }
+  if (typeof v === "number" || typeof v === "boolean") return tainted(String(v), needles) ? REDACTED : v;
+  if (Array.isArray(v)) return v.map((x) => clean(x, needles, longest));
   return v;
 }
 
@@ -62,13 +72,19 @@ function clean(v: unknown, needles: readonly string[]): unknown {
  */
 export function scrubRecord(record: unknown, paths: readonly string[], needles: readonly string[]): void {
   if (!needles.length) return;
+  const longest = Math.max(...needles.map((n) => n.length));
+  // Each value once, however many paths name it ("list.1", "list.01"…): what is searched is then
+  // at most the reply itself, whatever the rules.
+  const done = new Map<object, Set<string | number>>();
   for (const path of paths) {
-    const parts = path.split(".");
-    const parent = parts.length > 1 ? readPath(record, parts.slice(0, -1).join(".")) : record;
-    if (parent === null || typeof parent !== "object") continue;
-    const key = parts.at(-1)!;
-    if (!Object.prototype.hasOwnProperty.call(parent, key)) continue;
-    const at = parent as Record<string, unknown>;
-    at[key] = clean(at[key], needles);
+    // The very element the path reads, however it spells a list index.
+    const at = locate(record, path);
+    if (at === null) continue;
+    const keys = done.get(at.holder) ?? new Set<string | number>();
+    if (keys.has(at.key)) continue;
+    keys.add(at.key);
+    done.set(at.holder, keys);
+    const holder = at.holder as Record<string | number, unknown>;
+    holder[at.key] = clean(holder[at.key], needles, longest);
   }
 }

@@ -44,11 +44,21 @@ describe("connector secrets", () => {
     expect(keepStoredSecrets({ ...masked, kind: "webhook" }, stored, bindings).rebound?.destinations).toEqual(["kind"]);
   });
 
+  it('"***" in a field that is no secret of the incoming config gets no stored secret (a kind whose plain field sits at another kind\'s secret path)', () => {
+    const before = { kind: "a", url: "https://crm.example.com/", apiKey: "s3cret-value" };
+    const stored = { config: before, secrets: splitSecrets(before, ["apiKey"]).secrets };
+    // Kind "b" has apiKey as a plain, shown field and no secrets: nothing is kept, so nothing is checked for moving either.
+    const plain = { secrets: [], destinations: [{ pattern: "url", compare: "origin" as const }] };
+    const r = keepStoredSecrets({ kind: "b", url: "https://crm.example.com/", apiKey: "***" }, stored, plain);
+    expect(r.config.apiKey).toBe("***");
+    expect(JSON.stringify(r)).not.toContain("s3cret-value");
+  });
+
   it("every kind declares its secrets and destinations on its schema", () => {
     const byKind = Object.fromEntries(connectorModules.map((m) => [m.kind, { secrets: [...m.secrets].sort(), destinations: m.destinations.map((d) => `${d.pattern}:${d.compare}`).sort() }]));
     expect(byKind).toEqual({
-      webhook: { secrets: ["auth.password", "auth.token", "auth.value"], destinations: ["url:origin"] },
-      rest: { secrets: ["auth.password", "auth.token", "auth.value", "headers.*"], destinations: ["url:origin"] },
+      webhook: { secrets: ["auth.password", "auth.token", "auth.value"], destinations: ["url:url"] },
+      rest: { secrets: ["auth.password", "auth.token", "auth.value", "headers.*"], destinations: ["url:url"] },
       hubspot: { secrets: ["accessToken", "oauth.clientSecret", "oauth.refreshToken"], destinations: ["baseUrl:origin", "oauth.tokenUrl:url"] },
       salesforce: { secrets: ["auth.clientSecret", "auth.refreshToken", "auth.token"], destinations: ["auth.tokenUrl:url", "instanceUrl:origin"] },
       zoho: { secrets: ["clientSecret", "refreshToken"], destinations: ["accountsUrl:url", "apiDomain:origin"] },

@@ -89,7 +89,10 @@ export function keepStoredSecrets<T extends { kind: string }>(
   const kept = stringPaths(incoming, bindings.secrets).filter((p) => get(incoming, p) === SECRET_MASK);
   const moved = stored && kept.length ? changedDestinations(stored.config, incoming, bindings.destinations) : [];
   const rebound = moved.length ? { secrets: kept.map((p) => p.join(".")), destinations: moved } : null;
-  const config = mergeSecrets(incoming, stored?.secrets ?? []);
+  // Only into fields that are secrets of the incoming config: a stored secret must never land in a
+  // field shown in clear (another kind's plain field at the same path, with "***" typed there).
+  const keptAt = new Set(kept.map((p) => JSON.stringify(p)));
+  const config = mergeSecrets(incoming, (stored?.secrets ?? []).filter(([p]) => keptAt.has(JSON.stringify(p))));
   const missing = stringPaths(config, bindings.secrets)
     .filter((p) => get(config, p) === SECRET_MASK)
     .map((p) => p.join("."));

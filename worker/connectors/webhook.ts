@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CONTRACT_HEADERS, encodeContractForm, parseContractReply } from "../../shared/contract.js";
-import { commonConnectorFields, crmBaseUrl, httpAuth } from "../../shared/connector.js";
+import { commonConnectorFields, crmUrl, destination, httpAuth } from "../../shared/connector.js";
 import { CrmError, crmStatusError } from "./errors.js";
 import { authHeaders, crmFetch } from "./http.js";
 import { REPLY_CAP } from "./reply-budget.js";
@@ -12,7 +12,8 @@ export const webhook = defineConnector({
   schema: z
     .object({
       kind: z.literal("webhook"),
-      url: crmBaseUrl,
+      // The whole URL is where the secret goes: on a shared host (a Zapier hook, an Apps Script) the path names the owner.
+      url: destination(crmUrl, "url"),
       auth: httpAuth.optional(),
       /**
        * Opt-in: the CRM also takes `callerNumber` (E.164) and answers a number lookup, naming the

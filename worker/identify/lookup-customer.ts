@@ -79,10 +79,12 @@ export async function callConnector(c: StoredConnector, customerId: string, tena
   const sent = new SentValues();
   const result = await module.lookup(c.config, { tenant, connectorId: c.id, customerId, ...(phone ? { callerNumber: phone } : {}), http: { signal, allowPrivate, sent, ...(observe ? { observe } : {}) } });
   const rules = ruleSetOf(c.config);
-  // Before the rules read it: a CRM echoing the request must not let a rule (or the test's "fields read") see a credential.
-  if (result.kind === "record" && rules) scrubRecord(result.record, rulePaths(rules.rules), edgeValues(c.config, module.secrets, sent));
   // Only a number lookup needs to learn who the customer is; an id lookup was told.
   const idPath = phone ? (("idPath" in c.config ? (c.config.idPath as string | undefined) : undefined) ?? module.defaultIdPath?.(c.config) ?? "") : null;
+  // Before anything reads it: a CRM echoing the request must not let a rule, the test's "fields read"
+  // or the customer id a number lookup answers with (idPath: a numeric API key fits) carry a credential.
+  const read = [...(rules ? rulePaths(rules.rules) : []), ...(idPath ? [idPath] : [])];
+  if (result.kind === "record" && read.length) scrubRecord(result.record, read, edgeValues(c.config, module.secrets, sent));
   return { result, cached: toCached(result, rules, idPath) };
 }
 

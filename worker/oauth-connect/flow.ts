@@ -10,7 +10,7 @@ import { DomainError, notFound } from "../services/errors.js";
 // The one reader of a connector with its secrets open: the consent needs the stored client.
 import { getConnector } from "../store/connectors.js";
 import { tenantHome } from "../tenant/home.js";
-import { providerFor, type Located, type Provider } from "./providers.js";
+import { crmOwnTokenUrl, providerFor, type Located, type Provider } from "./providers.js";
 
 /** A consent must come back within this long; Zoho's own codes live 2 minutes, people take longer. */
 export const STATE_TTL_MS = 10 * 60_000;
@@ -29,7 +29,8 @@ export class ConnectError extends Error {
 }
 
 type Client = { clientId: string; clientSecret: string };
-type Sealed = { verifier: string; clientId: string; clientSecret: string; redirectUri: string };
+/** `operator`: the client is the operator's app, whose secret may only go to the CRM's own token endpoint. */
+type Sealed = { verifier: string; clientId: string; clientSecret: string; redirectUri: string; operator?: true };
 type Row = { tenant_id: string; session_id: string; connector_id: string; kind: string; sealed: string; expires_at: number };
 
 const aad = (stateHash: string) => `oauth-state:${stateHash}`;
@@ -96,13 +97,15 @@ export async function startConnect(ctx: ServiceContext, s: Start): Promise<{ url
   if (!stored) throw notFound("connector");
   const provider = providerFor(stored.config);
   if (!provider) throw new DomainError("validation_failed", "this kind has no OAuth consent flow");
-  const client = pickClient(s, provider, operatorClient(env, stored.config.kind));
+  // The operator's app is every tenant's: offered only where the code is redeemed at the CRM itself.
+  const operator = crmOwnTokenUrl(stored.config.kind, provider.tokenUrl) ? operatorClient(env, stored.config.kind) : null;
+  const client = pickClient(s, provider, operator);
   if (!client) throw new ConnectError("no_client");
   const state = randomToken(32);
   const verifier = randomToken(48);
   const stateHash = await sha256Hex(state);
   const redirect = redirectUri(env, s.requestUrl);
-  const sealed: Sealed = { verifier, ...client, redirectUri: redirect };
+  const sealed: Sealed = { verifier, ...client, redirectUri: redirect, ...(client === operator ? { operator: true as const } : {}) };
   const now = Date.now();
   await env.DB.batch([
     // Consents never finished are dropped as new ones start: the table stays small without a cron.
@@ -180,6 +183,8 @@ export async function finishConnect(ctx: ServiceContext, f: Finish): Promise<str
   const tokenUrl = provider.tokenUrlFrom ? provider.tokenUrlFrom(f.accountsServer) : provider.tokenUrl;
   // An accounts server that is not Zoho's: the code and the client secret are not sent there.
   if (!tokenUrl) throw new ConnectError("refused", id);
+  // Zoho's callback names where the code is redeemed: the operator's secret still goes only to Zoho.
+  if (sealed.operator && !crmOwnTokenUrl(row.kind, tokenUrl)) throw new ConnectError("refused", id);
   let got: { refreshToken: string; located: Located };
   try {
     got = await exchange(env, provider, tokenUrl, sealed, f.code);

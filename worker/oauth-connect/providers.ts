@@ -45,6 +45,35 @@ const PIPEDRIVE_OAUTH = "https://oauth.pipedrive.com";
 const ZOHO_ACCOUNTS = /^https:\/\/accounts\.(zoho\.(com|eu|in|com\.au|com\.cn|jp|sa|uk)|zohocloud\.ca)$/;
 const origin = (url: string) => new URL(url).origin;
 
+/**
+ * The token endpoints each CRM itself runs, by host. The operator's app (OAUTH_<KIND>_CLIENT_*) is
+ * shared by every tenant, so its secret goes only there: never to a tenant's proxy, test double or
+ * own server, which a tenant admin picks by setting baseUrl, accountsUrl, instanceUrl or tokenUrl.
+ */
+const CRM_TOKEN_HOSTS: Readonly<Record<string, RegExp>> = {
+  hubspot: /^api\.hubapi\.com$/,
+  pipedrive: /^oauth\.pipedrive\.com$/,
+  zendesk: /^[a-z0-9][a-z0-9-]{0,62}\.zendesk\.com$/,
+  zoho: /^accounts\.(zoho\.(com|eu|in|com\.au|com\.cn|jp|sa|uk)|zohocloud\.ca)$/,
+  // login/test for production and sandboxes, and every org's My Domain (…my.salesforce.com, sandboxes included).
+  salesforce: /^((login|test)\.salesforce\.com|([a-z0-9-]+\.)+my\.salesforce\.com)$/,
+  // Entra ID in the global, US government and China clouds.
+  dynamics365: /^login\.(microsoftonline\.(com|us)|chinacloudapi\.cn|partner\.microsoftonline\.cn)$/,
+};
+
+/** Whether a token URL is the CRM's own (https, default port, one of its hosts): only there may the operator's app be used. */
+export function crmOwnTokenUrl(kind: string, url: string): boolean {
+  const hosts = Object.hasOwn(CRM_TOKEN_HOSTS, kind) ? CRM_TOKEN_HOSTS[kind]! : null;
+  if (!hosts) return false;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  return u.protocol === "https:" && u.port === "" && u.username === "" && u.password === "" && hosts.test(u.hostname);
+}
+
 /** Same host and path up to the last segment: Salesforce and Entra ID serve /authorize beside /token. */
 const beside = (tokenUrl: string, last: string) => tokenUrl.replace(/\/token\/?$/, `/${last}`);
 /** HubSpot's object types map to scopes crm.objects.<type>.read; tickets and custom objects have their own. */

@@ -4,7 +4,7 @@ import { readForm, tenantOf, type UiApp, type UiContext } from "../ui/context.js
 import { TextField } from "../ui/fields.js";
 import { Banner, CsrfField, Layout } from "../ui/layout.js";
 import { ConnectError, finishConnect, operatorClient, redirectUri, startConnect, type ConnectFailure } from "./flow.js";
-import { APP_OUTSIDE_CONFIG, consentLabel, providerFor } from "./providers.js";
+import { APP_OUTSIDE_CONFIG, consentLabel, crmOwnTokenUrl, providerFor } from "./providers.js";
 
 const FAILURES: readonly ConnectFailure[] = ["denied", "expired", "refused", "no_client", "crm_error"];
 const connectorPage = (id: string, outcome: string) => `/ui/connectors/${encodeURIComponent(id)}?oauth=${outcome}`;
@@ -135,7 +135,7 @@ export function ConnectBlock(p: { c: UiContext; id: string; config: ConnectorCon
   const { c } = p;
   const t = c.get("t").oauth;
   const outcome = c.req.query("oauth");
-  const operator = operatorClient(c.env, p.config.kind) !== null;
+  const operator = crmOwnTokenUrl(p.config.kind, provider.tokenUrl) && operatorClient(c.env, p.config.kind) !== null;
   const storedId = provider.storedClient?.clientId ?? "";
   return (
     <section class="card" aria-labelledby="oauth-title">

@@ -148,6 +148,11 @@ describe("IPv6 forms that embed a private IPv4 (property)", () => {
     ["link-local fe80::/10", inPrefix(0xfe80, 0xffc0)],
     ["site-local fec0::/10", inPrefix(0xfec0, 0xffc0)],
     ["multicast ff00::/8", inPrefix(0xff00, 0xff00)],
+    // IANA special-purpose ranges that are not globally reachable, added to the registry after 2001:db8::/32.
+    ["SRv6 SIDs 5f00::/16", inPrefix(0x5f00, 0xffff)],
+    ["documentation 3fff::/20", fc.tuple(fc.integer({ min: 0, max: 0xfff }), fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 6, maxLength: 6 })).map(([g1, rest]) => ["3fff", hex(g1), ...rest.map(hex)].join(":"))],
+    ["ORCHID 2001:10::/28", fc.tuple(fc.integer({ min: 0x10, max: 0x1f }), fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 6, maxLength: 6 })).map(([g1, rest]) => ["2001", hex(g1), ...rest.map(hex)].join(":"))],
+    ["benchmarking 2001:2::/48", fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 5, maxLength: 5 }).map((rest) => ["2001", "2", "0", ...rest.map(hex)].join(":"))],
   ] as const) {
     it(`refuses every ${name} address`, () => {
       fc.assert(
@@ -158,6 +163,10 @@ describe("IPv6 forms that embed a private IPv4 (property)", () => {
       );
     });
   }
+
+  it("the ranges beside those stay public: 2001:20::/28 (ORCHIDv2), 2001:4860::, 3fff:1000::, 5f01::", () => {
+    for (const a of ["2001:20::1", "2001:4860::8888", "3fff:1000::1", "5f01::1", "2001:3::1"]) expect(urlRefusal(`https://[${a}]/`, false), a).toBeNull();
+  });
 
   it("still accepts the same forms around a public IPv4 (the filter is not just 'refuse all IPv6')", () => {
     for (const v4 of [0x08080808, 0x01010101, 0x5db8d822]) {

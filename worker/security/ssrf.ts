@@ -99,8 +99,11 @@ export function isPrivateV6(g: number[]): boolean {
   if (g0 === 0x2002) return isPrivateV4(v4Of(g1, g2));
   // Teredo 2001::/32: the server's v4 in bits 32–63, the client's (inverted) in the last 32.
   if (g0 === 0x2001 && g1 === 0) return isPrivateV4(v4Of(g2, g3)) || isPrivateV4(v4Of(g6 ^ 0xffff, g7 ^ 0xffff));
-  // Discard-only 100::/64, documentation 2001:db8::/32.
-  if ((g0 === 0x100 && g1 === 0 && g2 === 0 && g3 === 0) || (g0 === 0x2001 && g1 === 0xdb8)) return true;
+  // Discard-only 100::/64 and dummy 100:0:0:1::/64, documentation 2001:db8::/32 and 3fff::/20,
+  // benchmarking 2001:2::/48, ORCHID 2001:10::/28, SRv6 SIDs 5f00::/16: none globally reachable (IANA).
+  if (g0 === 0x100 && g1 === 0 && g2 === 0 && (g3 === 0 || g3 === 1)) return true;
+  if (g0 === 0x2001 && (g1 === 0xdb8 || (g1 === 2 && g2 === 0) || (g1 & 0xfff0) === 0x10)) return true;
+  if ((g0 === 0x3fff && (g1 & 0xf000) === 0) || g0 === 0x5f00) return true;
   // ULA fc00::/7, link-local fe80::/10, site-local fec0::/10, multicast ff00::/8.
   return (g0 & 0xfe00) === 0xfc00 || (g0 & 0xffc0) === 0xfe80 || (g0 & 0xffc0) === 0xfec0 || (g0 & 0xff00) === 0xff00;
 }
