@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
+import { z } from "zod";
 import { crmFixtures } from "../support/fake-crms/fixtures.js";
 import { formText } from "../../worker/ui/connector-form-text.js";
 import { dict } from "../../worker/ui/i18n.js";
@@ -604,7 +605,9 @@ describe("admin pages: connectors", () => {
     expect(html).toContain("<code>&quot;gold&quot;</code>");
     expect(html).toMatch(/Time<\/th><td>\d+ ms<\/td>/);
     const bad = await (await b.post("/ui/connectors/crm/try", { idContact: "12a" })).text();
-    expect(bad).toContain("invalid_id");
+    // The code, and what it means: a new admin does not know the reason codes.
+    expect(bad).toContain("<code>invalid_id</code> · the id is not 1 to 30 digits");
+    expect(bad).toContain('value="12a"');
   });
 
   it("'try an id' takes a caller number too: looked up by phone in the tenant's country, the matched customer shown masked", async () => {
@@ -623,7 +626,7 @@ describe("admin pages: connectors", () => {
     expect(html).toMatch(/Customer matched<\/th><td><code>\*\*\*\*01<\/code>/);
     expect(html).not.toContain("700001");
     const withheld = await (await b.post("/ui/connectors/hs/try", { idContact: "", callerNumber: "anonymous" })).text();
-    expect(withheld).toContain("caller_number_unusable");
+    expect(withheld).toContain("<code>caller_number_unusable</code> · the caller&#39;s number could not be used");
     // Unknown numbers are an answer, as unknown ids are.
     const unknown = await (await b.post("/ui/connectors/hs/try", { callerNumber: "+34 919 99 99 99" })).text();
     expect(unknown).toContain("No record found.");
@@ -643,7 +646,7 @@ describe("admin pages: connectors", () => {
     expect(await (await b.post("/ui/connectors/crm/try", { idContact: "12350" })).text()).toContain('class="banner ok"');
     const refused = await (await b.post("/ui/connectors/crm/try", { idContact: "12351" })).text();
     expect(refused).toContain("<code>crm_quota</code>");
-    expect(refused).toMatch(/Retry-After \d+ s/);
+    expect(refused).toMatch(/the CRM quota for this connector is used up · try again in \d+ s/);
     expect((await crmCalls(url.replace("{idContact}", "12351"))).count).toBe(0);
   });
 
@@ -672,6 +675,30 @@ describe("admin pages: connectors", () => {
     // The JSON view saves through the same validation.
     const ok = await b.post("/ui/connectors/new", { _view: "json", id: "c1", config: JSON.stringify({ kind: "webhook", url: "https://x.example/a" }) });
     expect(ok.status).toBe(303);
+  });
+
+  it("a bad header name is named as such beside the headers, linked from the summary, in both languages; the name typed is kept", async () => {
+    for (const [lang, sentence, legend] of [
+      ["en", "Expected an HTTP header name.", "Headers"],
+      ["es", "Se esperaba un nombre de cabecera HTTP.", "Cabeceras"],
+    ] as const) {
+      const t = await newTenant("ui");
+      const b = new Browser({ "accept-language": lang });
+      await b.signIn(t.admin);
+      await b.page("/ui/connectors/new?kind=rest");
+      const res = await b.post("/ui/connectors/new", { ...restForm("https://crm.example/{idContact}"), id: "c1", "headers.0.name": "X Api Key", "headers.0.value": "v" });
+      expect(res.status).toBe(400);
+      const html = await res.text();
+      expect(html, lang).toContain(`<p class="error" id="f-headers-err">${sentence}</p>`);
+      expect(html, lang).toContain(`<a href="#f-headers">${legend}: ${sentence}</a>`);
+      expect(html, lang).toContain('<fieldset id="f-headers">');
+      expect(control(html, lang === "en" ? "Header name 1" : "Nombre de cabecera 1")).toContain('value="X Api Key"');
+    }
+    // The API says the same rule, at the key's path.
+    const t = await newTenant("ui");
+    const api = await call("PUT", `/v1/tenants/${t.id}/connectors/c1`, { token: t.admin, body: { kind: "rest", url: "https://crm.example/{idContact}", headers: { "X Api Key": "v" }, rules: [], default: "true", notFound: "false" } });
+    expect(api.status).toBe(400);
+    expect(JSON.stringify(await api.json())).toContain("headers.X Api Key: an HTTP header name");
   });
 
   it("refuses to delete a connector in use, naming the nodes, and deletes it once free", async () => {
@@ -763,13 +790,49 @@ const words = (s: string) => s.toLowerCase().match(/[a-z\u00c0-\u017f']{3,}/g) ?
  * untranslated string (words both dictionaries share, such as "url" or "JSON", are left out).
  */
 const spanish = new Set([dict("es"), formText("es")].flatMap(strings).flatMap(words));
-const ENGLISH = [...new Set([dict("en"), formText("en")].flatMap(strings).flatMap(words))].filter((w) => !spanish.has(w));
+
+/**
+ * zod's own English, as its locale writes each kind of issue: a message that slipped past
+ * issues.ts ("Invalid input: expected number, received undefined", "Too small: expected string
+ * to have >=1 characters") shows these words.
+ */
+const ZOD_SAMPLES: Array<Record<string, unknown>> = [
+  { code: "invalid_type", expected: "number", input: undefined },
+  { code: "invalid_type", expected: "string", input: 1 },
+  { code: "invalid_type", expected: "object", input: [] },
+  { code: "invalid_value", values: ["a"] },
+  { code: "invalid_value", values: ["a", "b"] },
+  ...["string", "array", "set", "map", "number"].flatMap((origin) => [
+    { code: "too_small", origin, minimum: 1, inclusive: true },
+    { code: "too_big", origin, maximum: 1, inclusive: false },
+    { code: "too_big", origin, maximum: 1, exact: true },
+  ]),
+  ...["regex", "url", "email", "uuid", "datetime", "e164"].map((format) => ({ code: "invalid_format", format, pattern: "/x/" })),
+  { code: "invalid_format", format: "starts_with", prefix: "x" },
+  { code: "invalid_format", format: "ends_with", suffix: "x" },
+  { code: "invalid_format", format: "includes", includes: "x" },
+  { code: "not_multiple_of", divisor: 2 },
+  { code: "unrecognized_keys", keys: ["a", "b"] },
+  { code: "invalid_key", origin: "record" },
+  { code: "invalid_union", options: ["a"] },
+  { code: "invalid_union", inclusive: false },
+  { code: "invalid_union" },
+  { code: "invalid_element", origin: "map" },
+  { code: "custom" },
+];
+const zodEnglish = (): string[] => {
+  const text = z.locales.en().localeError as unknown as (issue: Record<string, unknown>) => string | { message: string };
+  return ZOD_SAMPLES.map((i) => text(i)).map((m) => (typeof m === "string" ? m : m.message));
+};
+const ENGLISH = [...new Set([dict("en"), formText("en"), zodEnglish()].flatMap(strings).flatMap(words))].filter((w) => !spanish.has(w));
 
 /** What a reader sees or hears: text, titles and labels; not the user's own data in textareas and code. */
 function visibleText(html: string): string {
   // A placeholder's example path (properties.plan) is the CRM's words, as in the text below.
   const attrs = [...html.matchAll(/\b(?:title|aria-label|placeholder)="([^"]*)"/g)].map((m) => m[1]!.replace(/\b[A-Za-z]\w*(?:\.\w+)+/g, " "));
   const text = html
+    // The JSON view locates each error by the user's own key ("headers: …", "headers.X Y: …").
+    .replace(/(id="f-config-err">|\(JSON\): |; )[A-Za-z][\w-]*(?:\.[^:;<.]+)*: /g, "$1")
     .replace(/<(style|script|textarea|code)\b[^>]*>[\s\S]*?<\/\1>/g, " ")
     // The switch to English is named in English on purpose (lang="en").
     .replace(/<a [^>]*\blang="en"[^>]*>[^<]*<\/a>/g, " ")
@@ -788,6 +851,9 @@ describe("admin pages: Spanish is Spanish", () => {
   it("derives a real list of English words from the English dictionary", () => {
     expect(ENGLISH.length).toBeGreaterThan(100);
     for (const w of ["the", "save", "delete", "enter", "required", "least"]) expect(ENGLISH).toContain(w);
+    // zod's default messages, whatever our dictionaries say.
+    for (const w of ["invalid", "input", "expected", "received", "too", "small", "unrecognized", "characters"]) expect(ENGLISH).toContain(w);
+    expect(englishIn("<p>Invalid input: expected number, received undefined</p>")).toEqual(expect.arrayContaining(["invalid", "input", "expected", "received"]));
     expect(englishIn("<p>Save the node</p>")).toEqual(["save", "the", "node"].filter((w) => ENGLISH.includes(w)).sort((a, b) => ENGLISH.indexOf(a) - ENGLISH.indexOf(b)));
   });
 
@@ -843,6 +909,15 @@ describe("admin pages: Spanish is Spanish", () => {
         config: JSON.stringify({ kind: "rest", method: "GET", url: "notaurl", zzz: 1, rules: [{ when: { path: "a", op: "in", value: 1 }, destination: "1,2" }] }),
       }),
     );
+    // Every kind's settings all wrong, in the JSON view: zod's English must not come through.
+    for (const kind of ["webhook", "rest", "hubspot", "salesforce", "zoho", "pipedrive", "zendesk", "freshdesk", "dynamics365"]) {
+      const config = { kind, url: 5, timeoutMs: "x", ...(kind === "rest" ? { headers: { "bad name": 1 } } : {}), rules: [{ when: { all: [] }, destination: "x" }, { when: { path: "", op: "matches", value: "(" }, destination: "13,1" }], cache: { ttlSeconds: -1 }, quota: { requests: 0 }, zzz: 1 };
+      await look(`connector: ${kind} all wrong`, b.post("/ui/connectors/new", { _view: "json", id: `all-${kind}`, config: JSON.stringify(config) }));
+    }
+    await b.page("/ui/connectors/new?kind=rest");
+    await look("connector: bad header name", b.post("/ui/connectors/new", { ...restForm("https://crm.example/{idContact}"), id: "h1", "headers.0.name": "bad name", "headers.0.value": "v" }));
+    await putConnector(t, "metered", { kind: "webhook", url: crmPath("contract", "by-id"), quota: { requests: 5, perSeconds: 1, daily: 100, concurrency: 2 } });
+    await look("connector with its own quota", b.fetch("GET", "/ui/connectors/metered"));
     await look("connector: in use", b.post("/ui/connectors/crm/delete", {}));
     await b.page("/ui/keys");
     await look("keys: bad role", b.post("/ui/keys", { role: "root" }));
@@ -856,17 +931,26 @@ describe("admin pages: Spanish is Spanish", () => {
     await hubspotConnector(t, "hs");
     await b.page("/ui/connectors/hs");
     await look("connector: tried a number", b.post("/ui/connectors/hs/try", { callerNumber: "+34 911 23 45 67" }));
+    for (const [name, idContact, callerNumber] of [["try: bad id", "12ab", ""], ["try: empty", "", ""], ["try: unusable number", "", "anonymous"]] as const) {
+      await b.page("/ui/connectors/hs");
+      await look(name, b.post("/ui/connectors/hs/try", { idContact, callerNumber }));
+    }
     await look("csrf refused", b.post("/ui/keys", { role: "agent" }, false));
 
     const leaks = pages.map(([name, html]) => [name, englishIn(html)] as const).filter(([, found]) => found.length);
     expect(leaks).toEqual([]);
     // Every page above is Spanish, and the error pages did show errors.
     for (const [name, html] of pages) expect(html, name).toContain('<html lang="es">');
-    const errorPages = pages.filter(([name]) => name.includes(":") && !name.startsWith("decisions") && !/saved|tried/.test(name));
+    const errorPages = pages.filter(([name]) => name.includes(":") && !name.startsWith("decisions") && !/saved|tried|quota/.test(name));
     for (const [name, html] of errorPages) expect(html, name).toMatch(/class="(error|banner err)"/);
     const tried = pages.find(([name]) => name === "connector: tried a number")![1];
     expect(tried).toMatch(/Cliente encontrado<\/th><td><code>\*\*\*\*01<\/code>/);
     expect(pages.find(([name]) => name === "keys: bad country")![1]).toMatch(/id="f-defaultCountry-err">Se esperaba un código de país/);
+    expect(pages.find(([name]) => name === "connector with its own quota")![1]).toContain("5 / 1 s, 100 al día, 2 a la vez");
+    expect(pages.find(([name]) => name === "connector: rest all wrong")![1]).toContain("Como mínimo un elemento.");
+    // A refused try says what its code means, in Spanish.
+    expect(pages.find(([name]) => name === "try: bad id")![1]).toContain("<code>invalid_id</code> · el id no tiene de 1 a 30 dígitos");
+    expect(pages.find(([name]) => name === "try: unusable number")![1]).toContain("<code>caller_number_unusable</code> · no se pudo usar el número de quien llama");
   });
 });
 

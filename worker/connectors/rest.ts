@@ -27,7 +27,7 @@ export const rest = defineConnector({
           .refine((u) => /^https?:\/\/[^/?#]+/.test(u), "an absolute http(s) URL"),
       ),
       // Header values often carry an API key: every one is sealed and bound to the url like a secret.
-      headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/), z.string().max(4096).register(fieldRoles, { role: "secret" })).optional(),
+      headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, "an HTTP header name"), z.string().max(4096).register(fieldRoles, { role: "secret" })).optional(),
       auth: httpAuth.optional(),
       /** Dot path to the record in the reply; empty = the whole reply. */
       recordPath: z.string().max(200).default(""),
