@@ -269,6 +269,36 @@ describe("admin pages: session", () => {
     expect(b.cookies.has("cb_session")).toBe(false);
   });
 
+  it("a session that ended says so on the login page, in the page's language, and a form sent after it saved nothing", async () => {
+    for (const [lang, sentence] of [
+      ["en", "Your session has ended"],
+      ["es", "Su sesión terminó"],
+    ] as const) {
+      const t = await newTenant("ui");
+      const b = new Browser({ "accept-language": lang });
+      await b.signIn(t.admin);
+      await b.page("/ui/nodes/new");
+      // Signed out in another tab: this tab's cookie and form are stale.
+      const other = new Browser();
+      other.cookies = new Map(b.cookies);
+      other.csrf = b.csrf;
+      await other.post("/ui/logout", {});
+      const kept = b.cookies.get("cb_session")!;
+      const post = await b.post("/ui/nodes/new", { ...validNode });
+      expect(post.status).toBe(303);
+      expect(post.headers.get("location")).toBe("/ui/login?ended=1");
+      const { html } = await b.page(post.headers.get("location")!);
+      expect(banner(html), lang).toContain(sentence);
+      expect((await json<{ nodes: unknown[] }>(await call("GET", `/v1/tenants/${t.id}/nodes`, { token: t.admin }))).nodes).toEqual([]);
+      // A page asked for with the dead cookie comes back to it after signing in, still saying why.
+      b.cookies.set("cb_session", kept);
+      const get = await b.fetch("GET", "/ui/connectors");
+      expect(get.headers.get("location")).toBe("/ui/login?next=%2Fui%2Fconnectors&ended=1");
+      // Someone who was never signed in is not told a session ended.
+      expect(banner((await new Browser({ "accept-language": lang }).page("/ui/login?next=%2Fui%2Fnodes")).html)).toBeUndefined();
+    }
+  });
+
   it("treats a tampered cookie as no session, and logs out with a POST", async () => {
     const t = await newTenant("ui");
     const b = new Browser();
@@ -872,6 +902,7 @@ describe("admin pages: Spanish is Spanish", () => {
     await b.page("/ui/login");
     await look("login: wrong key", b.post("/ui/login", { key: "cbk_nope" }));
     await look("login: expired form", b.post("/ui/login", { key: "x", _csrf: "stale" }, false));
+    await look("login: session ended", b.fetch("GET", "/ui/login?ended=1"));
     await b.signIn(t.admin);
 
     for (const path of ["/ui/nodes", "/ui/nodes/new", "/ui/nodes/n1", "/ui/connectors", "/ui/connectors/new", "/ui/connectors/crm", "/ui/decisions", "/ui/decisions?node=n1&outcome=failure", "/ui/keys", "/ui/nodes/nope"]) {

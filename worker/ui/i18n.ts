@@ -16,6 +16,7 @@ const en = {
     invalid: "That key is not a valid admin key.",
     expired: "The sign-in form expired; try again.",
     throttled: "Too many failed sign-ins from here; wait a minute and try again.",
+    ended: "Your session has ended (signed out, expired, or its key revoked): sign in again. A form sent after it ended was not saved.",
   },
   common: {
     save: "Save",
@@ -334,6 +335,7 @@ const es: Dict = {
     invalid: "Esa clave no es una clave de administrador válida.",
     expired: "El formulario caducó; inténtelo de nuevo.",
     throttled: "Demasiados intentos fallidos desde aquí; espere un minuto y vuelva a intentarlo.",
+    ended: "Su sesión terminó (cerró la sesión, caducó o se revocó su clave): vuelva a entrar. Un formulario enviado después no se guardó.",
   },
   common: {
     save: "Guardar",
