@@ -54,7 +54,7 @@ legend{font-weight:600;padding:0 .3rem}
 .clip{max-width:12rem;overflow-wrap:break-word}
 .reason{display:block;margin:0;min-width:12rem}
 .chart-empty{display:flex;align-items:center;justify-content:center;aspect-ratio:480/170;max-width:36rem;background:#fff;border:1px dashed #d5d9e0;border-radius:6px;color:var(--muted)}
-main :is(p,li,h1,h2,.error,.hint,.banner){overflow-wrap:anywhere}
+main :is(p,li,h1,h2,td,.error,.hint,.banner){overflow-wrap:anywhere}
 pre{overflow-x:auto;max-width:100%}
 /* A phone: wide tables scroll inside themselves instead of pushing the page past the window. */
 @media (max-width:48rem){table{display:block;overflow-x:auto;max-width:100%}.charts{grid-template-columns:minmax(0,1fr)}header .end{margin-left:0}}
