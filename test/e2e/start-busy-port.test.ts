@@ -51,3 +51,24 @@ it("npm start with an EDGE_PORT that is not a port exits 2 at once", async () =>
   await p.stop("SIGKILL");
   expect(code).toBe(2);
 }, 30_000);
+
+it("npm start on a busy METRICS_PORT (the agent's) says so and exits non-zero before starting the edge", async () => {
+  const started = Date.now();
+  const p = startTs("scripts/start.ts", { EDGE_PORT: "0", METRICS_PORT: String(port), EDGE_STATE_DIR: stateDir });
+  const line = await p.waitFor(/port \d+ on 127.0.0.1 \(METRICS_PORT\) .*already in use/, 15_000);
+  expect(line[0]).toContain(String(port));
+  const code = await exitWithin(p, 10_000);
+  await p.stop("SIGKILL");
+  expect(code).toBe(1);
+  expect(Date.now() - started).toBeLessThan(5000);
+  expect(p.output.join("\n")).not.toContain("crm-bridge edge:");
+}, 30_000);
+
+it("npm start whose agent cannot run stops the edge and exits with the agent's code, instead of running half", async () => {
+  const p = startTs("scripts/start.ts", { EDGE_PORT: "0", METRICS_PORT: "0", EDGE_STATE_DIR: stateDir, DESTINATIONS_FILE: join(stateDir, "no-such-destinations.json") });
+  await p.waitFor(/DESTINATIONS_FILE: cannot read/, 60_000);
+  const code = await exitWithin(p, 20_000);
+  await p.stop("SIGKILL");
+  expect(code).toBe(2);
+  expect(p.output.join("\n")).toContain("the PBX agent exited (code 2); stopping the edge");
+}, 90_000);
