@@ -33,10 +33,19 @@ for (const [variable, p, host] of ports) {
   }
 }
 // Loaded only now: wrangler takes seconds to import, and a busy port should be reported at once.
-const { localSecrets, startLocalEdge } = await import("./local-edge.js");
+const { localSecrets, LocalStateError, startLocalEdge } = await import("./local-edge.js");
 const { seedDemo } = await import("./seed.js");
-const secrets = localSecrets(stateDir);
-const edge = await startLocalEdge({ stateDir, port, allowPrivate: process.env.ALLOW_PRIVATE_CRM_URLS !== "false", secrets });
+// A damaged state directory is named with what to do, not a stack trace.
+let secrets: ReturnType<typeof localSecrets>;
+let edge: Awaited<ReturnType<typeof startLocalEdge>>;
+try {
+  secrets = localSecrets(stateDir);
+  edge = await startLocalEdge({ stateDir, port, allowPrivate: process.env.ALLOW_PRIVATE_CRM_URLS !== "false", secrets });
+} catch (e) {
+  if (!(e instanceof LocalStateError)) throw e;
+  console.error(`crm-bridge: ${e.message}`);
+  process.exit(1);
+}
 const seeded = await seedDemo(edge.url, edge.adminToken, stateDir);
 
 const lines = [

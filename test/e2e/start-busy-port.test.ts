@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,3 +72,20 @@ it("npm start whose agent cannot run stops the edge and exits with the agent's c
   expect(code).toBe(2);
   expect(p.output.join("\n")).toContain("the PBX agent exited (code 2); stopping the edge");
 }, 90_000);
+
+it("npm start on a damaged state directory names the file and what to do, exits 1, and prints no stack trace", async () => {
+  const damaged = mkdtempSync(join(tmpdir(), "crm-bridge-damaged-"));
+  try {
+    writeFileSync(join(damaged, "crm-bridge-local.json"), "{nope");
+    const p = startTs("scripts/start.ts", { EDGE_PORT: "0", EDGE_STATE_DIR: damaged });
+    await p.waitFor(/crm-bridge-local\.json is not JSON/, 20_000);
+    const code = await exitWithin(p, 10_000);
+    await p.stop("SIGKILL");
+    expect(code).toBe(1);
+    const out = p.output.join("\n");
+    expect(out).toContain("delete it to get a new operator token and encryption key");
+    expect(out).not.toMatch(/^\s+at /m);
+  } finally {
+    rmSync(damaged, { recursive: true, force: true });
+  }
+}, 30_000);
