@@ -4,6 +4,7 @@ import { REASONS } from "../../shared/reasons.js";
 import { nodeConfig } from "../../shared/node.js";
 import { timeZone } from "../../shared/tenant.js";
 import { connectorConfig } from "../connectors/registry.js";
+import { validationFailed } from "../services/errors.js";
 import { fieldErrors, firstIssue, reasonText } from "./issues.js";
 
 const ZOD_WORDING = /Invalid|expected|received|Too (big|small)|Inválid|Demasiado|esperado/;
@@ -47,6 +48,13 @@ describe("zod issues as our sentences", () => {
     const hub = fieldErrors(connectorConfig.safeParse({ kind: "hubspot", token: "t", idProperty: "Bad Name!" }).error!.issues, "es");
     expect(Object.values(hub).join(" ")).not.toMatch(ZOD_WORDING);
     for (const m of Object.values(hub)) expect(m).not.toMatch(/HubSpot property internal name/);
+  });
+
+  it("tells a value of the wrong type from a missing one when the issue comes through the service (no input kept)", () => {
+    const issues = validationFailed(connectorConfig.safeParse({ kind: "webhook", url: 5, timeoutMs: "x" }).error!.issues).issues;
+    expect(fieldErrors(issues, "es")).toMatchObject({ url: "Escriba un texto.", timeoutMs: "Escriba un número." });
+    const missing = validationFailed(connectorConfig.safeParse({ kind: "webhook" }).error!.issues).issues;
+    expect(fieldErrors(missing, "es")).toMatchObject({ url: "Obligatorio." });
   });
 
   it("says the services' own English refusals in the page's language", () => {

@@ -58,7 +58,9 @@ export function issueText(lang: Lang, issue: AnyIssue): string {
       if (expected === "array") return t.list;
       if (expected === "object") return t.object;
       if (expected === "boolean") return t.yesNo;
-      if (p.input === undefined || p.input === null) return t.required;
+      // A service's issue carries no input (it could be a secret): zod's own wording says whether the value was missing.
+      const missing = "input" in p ? p.input === undefined || p.input === null : /received (undefined|null)$/.test(issue.message);
+      if (missing) return t.required;
       return expected === "string" ? t.text : t.invalid;
     }
     case "too_small": {
