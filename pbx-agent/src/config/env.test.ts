@@ -104,6 +104,19 @@ describe("loadConfig", () => {
     expect(c.nodesFile?.acme?.sales?.url).toBe("http://crm.test/ident");
   });
 
+  it("NODES_FILE with several mistakes names every one, by node and field, in one go", () => {
+    const nodes = join(dir, "nodes-bad.json");
+    const sales = { name: "Sales", interaction: "crm_destination", url: "http://crm.test/ident", successDestination: { type: 1, id: 1 }, failureDestination: { type: 5, id: 1 } };
+    writeFileSync(nodes, JSON.stringify({ acme: { sales: { ...sales, timeoutSeconds: 999, interaction: "zzz" }, "Bad Id": sales } }, null, 2));
+    const e = failure({ ...base, EDGE_URL: undefined, EDGE_KEY: undefined, NODES_FILE: nodes });
+    expect(e.variable).toBe("NODES_FILE");
+    expect(e.message).toMatch(/at acme\.sales\.interaction: /);
+    expect(e.message).toMatch(/at acme\.sales\.timeoutSeconds: /);
+    // The node id's own rule, not zod's "Invalid key in record".
+    expect(e.message).toMatch(/at acme\.Bad Id: lower-case letters, digits and '-'/);
+    expect(e.message).not.toContain("Invalid key");
+  });
+
   it("NODES_FILE that is not JSON is named", () => {
     const nodes = join(dir, "nodes.txt");
     writeFileSync(nodes, "{nope");

@@ -91,6 +91,8 @@ export function missingSettings(env: Record<string, string | undefined>): Missin
   return out;
 }
 
+const MAX_FILE_ISSUES = 10;
+
 function readJsonFile<T>(variable: string, path: string, schema: z.ZodType<T>): T {
   let text: string;
   try {
@@ -106,9 +108,15 @@ function readJsonFile<T>(variable: string, path: string, schema: z.ZodType<T>): 
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first && first.path.length > 0 ? ` at ${first.path.join(".")}` : "";
-    throw new ConfigError(variable, `${path} is invalid${where}: ${first?.message ?? "bad shape"}`);
+    // Every problem at once (up to a screenful), so a hand-edited file is fixed in one pass, not one start per mistake.
+    const issues = parsed.error.issues;
+    const shown = issues.slice(0, MAX_FILE_ISSUES).map((i) => {
+      // A bad key (a node id) is reported by zod as "Invalid key in record"; the rule it broke is nested.
+      const inner = i.code === "invalid_key" ? i.issues[0] : undefined;
+      return `${i.path.length > 0 ? ` at ${i.path.join(".")}` : ""}: ${inner?.message ?? i.message}`;
+    });
+    const more = issues.length > MAX_FILE_ISSUES ? `; and ${issues.length - MAX_FILE_ISSUES} more` : "";
+    throw new ConfigError(variable, `${path} is invalid${shown.join(";") || ": bad shape"}${more}`);
   }
   return parsed.data;
 }
