@@ -227,10 +227,15 @@ const en = {
     notRe2: "Not a regular expression RE2 accepts (no backreferences, lookaround or possessive quantifiers).",
     timeZone: "Not a time zone name such as Europe/Madrid or America/Argentina/Buenos_Aires.",
     mustContainId: "Must contain {idContact}, where the customer id goes, or {callerNumber}, where the caller's number goes.",
+    // A token typed and a "Connect with …" connection both present, or half of Zendesk's email + token pair.
+    tokenOrConnect: "Either a token or Connect (OAuth), not both: empty the token to keep the connection.",
+    zendeskAuth: "Either the email and the API token together, or Connect (OAuth).",
     countryPlan: "Not a country with a telephone numbering plan.",
     expected: (what: string) => `Expected ${what}.`,
     // The connector schemas' format names (their regex messages), keyed by the schema's English text.
     formats: {
+      "a dot path such as properties.plan": "a dot path such as properties.plan",
+      "a dot path such as properties.customer_id": "a dot path such as properties.customer_id",
       "an OData name": "an OData name",
       "an ISO 3166-1 alpha-2 country code in capitals, such as ES": "a country code in capitals such as ES",
       "such as v9.2": "a version such as v9.2",
@@ -546,9 +551,13 @@ const es: Dict = {
     notRe2: "No es una expresión regular que RE2 acepte (sin referencias hacia atrás, lookaround ni cuantificadores posesivos).",
     timeZone: "No es un nombre de zona horaria como Europe/Madrid o America/Argentina/Buenos_Aires.",
     mustContainId: "Debe contener {idContact}, donde va el id del cliente, o {callerNumber}, donde va el número de quien llama.",
+    tokenOrConnect: "O un token o Conectar (OAuth), no ambos: vacíe el token para conservar la conexión.",
+    zendeskAuth: "O el correo y el token de API juntos, o Conectar (OAuth).",
     countryPlan: "No es un país con plan de numeración telefónica.",
     expected: (what: string) => `Se esperaba ${what}.`,
     formats: {
+      "a dot path such as properties.plan": "una ruta con puntos como properties.plan",
+      "a dot path such as properties.customer_id": "una ruta con puntos como properties.customer_id",
       "an OData name": "un nombre OData",
       "an ISO 3166-1 alpha-2 country code in capitals, such as ES": "un código de país en mayúsculas como ES",
       "such as v9.2": "una versión como v9.2",

@@ -57,6 +57,16 @@ describe("zod issues as our sentences", () => {
     expect(fieldErrors(missing, "es")).toMatchObject({ url: "Obligatorio." });
   });
 
+  it("says our schemas' own rules in Spanish: a rule's field path, a token beside a Connect, Zendesk's credentials", () => {
+    const rule = { kind: "rest", url: "https://crm.example/{idContact}", rules: [{ when: { path: "a..b", op: "eq", value: "x" }, destination: "true" }], default: "true", notFound: "false" };
+    expect(fieldErrors(connectorConfig.safeParse(rule).error!.issues, "es")).toMatchObject({ "rules.0.when.path": "Se esperaba una ruta con puntos como properties.plan." });
+    const oauth = { clientId: "c", clientSecret: "s", refreshToken: "r" };
+    const both = connectorConfig.safeParse({ kind: "hubspot", accessToken: "t", oauth, idProperty: "customer_id" }).error!.issues;
+    expect(fieldErrors(both, "es")).toEqual({ accessToken: "O un token o Conectar (OAuth), no ambos: vacíe el token para conservar la conexión." });
+    const half = connectorConfig.safeParse({ kind: "zendesk", subdomain: "acme", email: "a@b.example" }).error!.issues;
+    expect(Object.values(fieldErrors(half, "es"))).toEqual(["O el correo y el token de API juntos, o Conectar (OAuth)."]);
+  });
+
   it("says the services' own English refusals in the page's language", () => {
     const own = [{ path: "connector", message: "no connector named a, b" }];
     expect(fieldErrors(own, "es", ["connector"])).toEqual({ connector: "No hay ningún conector llamado a, b." });

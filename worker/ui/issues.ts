@@ -41,6 +41,8 @@ function customText(t: Dict["issues"], message: string): string | null {
   if (message === "a country with a telephone numbering plan") return t.countryPlan;
   if (message === "must contain {idContact}" || message === "must contain {idContact} or {callerNumber}") return t.mustContainId;
   if (message.startsWith("only agent NODES_FILE nodes may name a url")) return t.nodeUrl;
+  if (/^either \w+ or oauth, not both$/.test(message)) return t.tokenOrConnect;
+  if (message === "either email and apiToken, or oauth") return t.zendeskAuth;
   return null;
 }
 
