@@ -966,13 +966,17 @@ describe("admin pages: Spanish is Spanish", () => {
       await b.page("/ui/connectors/hs");
       await look(name, b.post("/ui/connectors/hs/try", { idContact, callerNumber }));
     }
+    // Back from a CRM's consent: the hop page, and a consent that expired or was never started here.
+    await look("oauth: back from the CRM", b.fetch("GET", "/ui/oauth/callback?state=x&code=y"));
+    await look("oauth: consent expired", b.fetch("GET", "/ui/oauth/finish?state=x&code=y"));
+    await look("oauth: refused at the CRM", b.fetch("GET", "/ui/oauth/finish?state=x&error=access_denied"));
     await look("csrf refused", b.post("/ui/keys", { role: "agent" }, false));
 
     const leaks = pages.map(([name, html]) => [name, englishIn(html)] as const).filter(([, found]) => found.length);
     expect(leaks).toEqual([]);
     // Every page above is Spanish, and the error pages did show errors.
     for (const [name, html] of pages) expect(html, name).toContain('<html lang="es">');
-    const errorPages = pages.filter(([name]) => name.includes(":") && !name.startsWith("decisions") && !/saved|tried|quota/.test(name));
+    const errorPages = pages.filter(([name]) => name.includes(":") && !name.startsWith("decisions") && !/saved|tried|quota|back from/.test(name));
     for (const [name, html] of errorPages) expect(html, name).toMatch(/class="(error|banner err)"/);
     const tried = pages.find(([name]) => name === "connector: tried a number")![1];
     expect(tried).toMatch(/Cliente encontrado<\/th><td><code>\*\*\*\*01<\/code>/);
