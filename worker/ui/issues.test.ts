@@ -31,6 +31,9 @@ describe("zod issues as our sentences", () => {
   it("asks for a connector when a CRM interaction has none", () => {
     const node = { name: "x", interaction: "crm_true_false", successDestination: { type: 1, id: 1 }, failureDestination: { type: 5, id: 1 } };
     expect(fieldErrors(nodeConfig.safeParse(node).error!.issues, "es")).toEqual({ connector: "Elija un conector: los tipos de interacción con CRM lo necesitan." });
+    // A none node identifying by the caller's number still asks a CRM.
+    const byNumber = { ...node, interaction: "none", identifyBy: "caller_number" };
+    expect(fieldErrors(nodeConfig.safeParse(byNumber).error!.issues, "es")).toEqual({ connector: "Elija un conector: identificar por el número de quien llama pregunta a un CRM si conoce el número." });
   });
 
   it("explains the id rule and the time zone in Spanish on the Spanish page", () => {

@@ -24,6 +24,7 @@ const list = (v: unknown) => (Array.isArray(v) ? v.map((x) => (typeof x === "str
 function customText(t: Dict["issues"], message: string): string | null {
   let m: RegExpExecArray | null;
   if (message === "required for the CRM interaction types") return t.needsConnector;
+  if (message === "required to identify by caller number") return t.needsConnectorForNumber;
   if (message.startsWith('expected "true", "false" or "X,Y"')) return t.destination;
   if (message === "exists takes true, false or nothing") return t.existsValue;
   if (message === "in takes an array of values") return t.inValue;
