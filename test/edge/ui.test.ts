@@ -373,7 +373,7 @@ describe("admin pages: forms", () => {
     await b.page("/ui/nodes/new");
     const dup = await b.post("/ui/nodes/new", { ...validNode, name: "ventas vip" });
     expect(dup.status).toBe(400);
-    expect(await dup.text()).toContain("exists");
+    expect(await dup.text()).toContain('id="f-id-err">The id made from the name, ventas-vip, is taken by another node: change it here.</p>');
     // "new" is the create page's address, so no node may take it.
     const reserved = await b.post("/ui/nodes/new", { ...validNode, name: "New" });
     expect(reserved.status).toBe(400);
@@ -406,6 +406,27 @@ describe("admin pages: forms", () => {
     expect(noCrmHtml).toMatch(/<p class="error" id="f-connector-err">Choose a connector: the CRM interaction types need one.<\/p>/);
     const nodes = await json<{ nodes: unknown[] }>(await call("GET", `/v1/tenants/${t.id}/nodes`, { token: t.admin }));
     expect(nodes.nodes).toEqual([]);
+  });
+
+  it("an id made from the name that is taken, or that cannot be made, says so beside the Id field, which then shows it", async () => {
+    const t = await newTenant("ui");
+    await putNode(t, "ventas-vip", { interaction: "none" });
+    const b = new Browser({ "accept-language": "es" });
+    await b.signIn(t.admin);
+    await b.page("/ui/nodes/new");
+    const taken = await b.post("/ui/nodes/new", { ...validNode, name: "Ventas VIP", id: "" });
+    expect(taken.status).toBe(400);
+    const html = await taken.text();
+    expect(html).toContain('id="f-id-err">El id sacado del nombre, ventas-vip, ya es de otro nodo: cámbielo aquí.</p>');
+    expect(control(html, "Id")).toContain('value="ventas-vip"');
+    expect(control(html, "Nombre")).toContain('value="Ventas VIP"');
+    await b.page("/ui/nodes/new");
+    const noLatin = await (await b.post("/ui/nodes/new", { ...validNode, name: "売上", id: "" })).text();
+    expect(noLatin).toContain("id=\"f-id-err\">No se puede sacar un id de este nombre: escriba uno");
+    // An id typed is refused in its own words, and kept as typed.
+    await b.page("/ui/nodes/new");
+    const typed = await (await b.post("/ui/nodes/new", { ...validNode, name: "Otro", id: "ventas-vip" })).text();
+    expect(typed).toContain('id="f-id-err">Ya existe un nodo con este id.</p>');
   });
 
   it("deletes a node with a POST", async () => {

@@ -71,6 +71,8 @@ const en = {
     success: "Success destination",
     failure: "Failure destination",
     exists: "A node with this id exists already.",
+    existsFromName: (id: string) => `The id made from the name, ${id}, is taken by another node: change it here.`,
+    noIdFromName: "No id can be made from this name: type one (lower-case letters, digits and '-').",
     interactions: {
       none: "No external interaction",
       crm_true_false: "External interaction type 1 (true/false)",
@@ -396,6 +398,8 @@ const es: Dict = {
     success: "Destino en caso de éxito",
     failure: "Destino en caso de falla",
     exists: "Ya existe un nodo con este id.",
+    existsFromName: (id: string) => `El id sacado del nombre, ${id}, ya es de otro nodo: cámbielo aquí.`,
+    noIdFromName: "No se puede sacar un id de este nombre: escriba uno (minúsculas, dígitos y '-').",
     interactions: {
       none: "Sin interacción externa",
       crm_true_false: "Interacción externa tipo 1",

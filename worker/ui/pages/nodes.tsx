@@ -200,16 +200,21 @@ async function saveNode(c: UiContext, editing: string | null) {
   const tenant = tenantOf(c);
   const errors: FieldErrors = {};
   let id = editing;
+  // An id left empty is made from the name; a refusal of it says so, and shows it in the field to change.
+  let shown = form;
   if (!id) {
-    const raw = (form.id ?? "").trim() || slugFromName(form.name ?? "");
+    const typed = (form.id ?? "").trim();
+    const raw = typed || slugFromName(form.name ?? "");
     const parsedId = slug.safeParse(raw);
     if (!parsedId.success) {
-      if ((form.id ?? "").trim() || (form.name ?? "").trim()) errors.id = firstIssue(parsedId.error, c.get("lang"));
+      if (typed) errors.id = firstIssue(parsedId.error, c.get("lang"));
+      else if ((form.name ?? "").trim()) errors.id = t.node.noIdFromName;
     } else if (parsedId.data === "new") {
       errors.id = t.common.reserved;
     } else if (await findNode(c.get("svc"), tenant, parsedId.data)) {
-      errors.id = t.node.exists;
+      errors.id = typed ? t.node.exists : t.node.existsFromName(parsedId.data);
     } else id = parsedId.data;
+    if (!typed && parsedId.success && errors.id) shown = { ...form, id: parsedId.data };
   }
   const input = formToNodeInput(form);
   try {
@@ -224,7 +229,7 @@ async function saveNode(c: UiContext, editing: string | null) {
     if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
     for (const [k, m] of Object.entries(fieldErrors(e.issues, c.get("lang"), FIELDS))) errors[k] ??= m;
   }
-  return c.html(<NodeFormPage c={c} form={form} errors={errors} connectors={await connectorIds(c)} editing={editing} />, 400);
+  return c.html(<NodeFormPage c={c} form={shown} errors={errors} connectors={await connectorIds(c)} editing={editing} />, 400);
 }
 
 export function nodePages(ui: UiApp) {
