@@ -1004,6 +1004,10 @@ describe("admin pages: Spanish is Spanish", () => {
     expect(pages.find(([name]) => name === "keys: bad country")![1]).toMatch(/id="f-defaultCountry-err">Se esperaba un código de país/);
     expect(pages.find(([name]) => name === "connector with its own quota")![1]).toContain("5 / 1 s, 100 al día, 2 a la vez");
     expect(pages.find(([name]) => name === "connector: rest all wrong")![1]).toContain("Como mínimo un elemento.");
+    // Every error at once: the missing connector beside the others, not after they are fixed.
+    const allEmpty = pages.find(([name]) => name === "node: everything empty")![1];
+    expect(allEmpty).toContain('id="f-connector-err">Elija un conector: los tipos de interacción con CRM lo necesitan.</p>');
+    expect(allEmpty.match(/<p class="error" id="f-/g)!.length).toBeGreaterThan(2);
     // A refused try says what its code means, in Spanish.
     expect(pages.find(([name]) => name === "try: bad id")![1]).toContain("<code>invalid_id</code> · el id no tiene de 1 a 30 dígitos");
     expect(pages.find(([name]) => name === "try: unusable number")![1]).toContain("<code>caller_number_unusable</code> · no se pudo usar el número de quien llama");
