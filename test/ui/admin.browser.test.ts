@@ -396,6 +396,20 @@ describe("admin pages in a real browser", () => {
         expect(await p.locator("main").textContent()).toContain("••••99 (64)");
       }
     }
+    // A tenant id as long as ids go, in the header of every page, on a phone.
+    const longTenant = `t${"0123456789".repeat(7)}`.slice(0, 63);
+    const longAdmin = (await newTenant(longTenant)).admin;
+    for (const [lang, locale, labels] of [
+      ["en", "en-US", { key: "Admin key", submit: "Sign in" }],
+      ["es", "es-ES", { key: "Clave de administrador", submit: "Entrar" }],
+    ] as const) {
+      const p = await newPage(locale, 390);
+      await signIn(p, longAdmin, labels);
+      for (const [name, path] of [["nodes", "/ui/nodes"], ["keys", "/ui/keys"], ["connector-new", "/ui/connectors/new"]]) {
+        await p.goto(`${edge.url}${path}`);
+        await check(p, `${lang}-390-long-tenant-${name}`);
+      }
+    }
     expect(overflow).toEqual([]);
-  }, 180_000);
+  }, 240_000);
 });
