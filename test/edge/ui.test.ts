@@ -943,6 +943,8 @@ describe("admin pages: Spanish is Spanish", () => {
     await look("node: everything empty", b.post("/ui/nodes/new", { ...blank, name: "x", interaction: "crm_destination" }));
     await look("node: bad values", b.post("/ui/nodes/new", { ...validNode, id: "Bad Id!", attempts: "99", timeoutSeconds: "0", expectedLength: "1.5", "successDestination.id": "abc" }));
     await look("node: no such connector", b.post("/ui/nodes/new", { ...validNode, interaction: "crm_destination", connector: "ghost" }));
+    // A page older than the server (or edited in the browser's tools) sends values no select offers.
+    await look("node: values no select offers", b.post("/ui/nodes/new", { ...validNode, interaction: "crm_lookup", identifyBy: "voice" }));
     await look("node: exists", b.post("/ui/nodes/new", { ...validNode, id: "n1" }));
     await look("node: reserved id", b.post("/ui/nodes/new", { ...validNode, id: "new" }));
 
@@ -1008,6 +1010,9 @@ describe("admin pages: Spanish is Spanish", () => {
     const allEmpty = pages.find(([name]) => name === "node: everything empty")![1];
     expect(allEmpty).toContain('id="f-connector-err">Elija un conector: los tipos de interacción con CRM lo necesitan.</p>');
     expect(allEmpty.match(/<p class="error" id="f-/g)!.length).toBeGreaterThan(2);
+    const stale = pages.find(([name]) => name === "node: values no select offers")![1];
+    expect(stale).toContain('id="f-interaction-err">Elija una de las opciones de la lista.</p>');
+    expect(stale).toContain('id="f-identifyBy-err">Elija una de las opciones de la lista.</p>');
     // A refused try says what its code means, in Spanish.
     expect(pages.find(([name]) => name === "try: bad id")![1]).toContain("<code>invalid_id</code> · el id no tiene de 1 a 30 dígitos");
     expect(pages.find(([name]) => name === "try: unusable number")![1]).toContain("<code>caller_number_unusable</code> · no se pudo usar el número de quien llama");

@@ -13,6 +13,8 @@ import { notFoundPage } from "./errors.js";
 import { ListPage } from "./list.js";
 
 type NodeForm = Record<string, string>;
+const SELECTS = new Set(["interaction", "identifyBy"]);
+
 const FIELDS = [
   "id",
   "name",
@@ -228,6 +230,9 @@ async function saveNode(c: UiContext, editing: string | null) {
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
     for (const [k, m] of Object.entries(fieldErrors(e.issues, c.get("lang"), FIELDS))) errors[k] ??= m;
+    // A select's value that is not one of its options (a page older than the server, or tampered with):
+    // the option codes are the API's words, not the page's, so the page points at its own list.
+    for (const i of e.issues) if (SELECTS.has(i.path) && i.detail?.code === "invalid_value") errors[i.path] = t.issues.chooseListed;
   }
   return c.html(<NodeFormPage c={c} form={shown} errors={errors} connectors={await connectorIds(c)} editing={editing} />, 400);
 }
