@@ -13,6 +13,29 @@ Object.assign(process.env, quietWrangler);
 
 export type LocalSecrets = { adminToken: string; encryptionKey: string };
 
+/** The state file is unreadable: what to do says which data a fresh one would cost. */
+export class LocalStateError extends Error {}
+
+function readSaved(file: string): Partial<LocalSecrets> {
+  let saved: unknown;
+  try {
+    saved = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    saved = e;
+  }
+  const ok = (v: unknown) => v === undefined || (typeof v === "string" && v.length > 0);
+  if (saved && typeof saved === "object" && !(saved instanceof Error) && !Array.isArray(saved)) {
+    const { adminToken, encryptionKey } = saved as Record<string, unknown>;
+    if (ok(adminToken) && ok(encryptionKey)) return saved as Partial<LocalSecrets>;
+  }
+  const why = saved instanceof Error ? `is not JSON (${saved.message})` : `does not hold {"adminToken": "…", "encryptionKey": "…"}`;
+  throw new LocalStateError(
+    `${file} ${why}. Restore it from a copy, or delete it to get a new operator token and encryption key ` +
+      `(connector secrets already stored in this state directory cannot be read with a new key: ` +
+      `set ENCRYPTION_KEY to the old one, or delete the whole directory to start over).`,
+  );
+}
+
 /**
  * Secrets of a local edge, generated on first start and kept under the state directory so the
  * next start finds the same data readable. A token given in the environment wins and is never written.
@@ -20,7 +43,7 @@ export type LocalSecrets = { adminToken: string; encryptionKey: string };
 export function localSecrets(stateDir: string, env = process.env): LocalSecrets & { adminTokenGenerated: boolean } {
   mkdirSync(stateDir, { recursive: true });
   const file = join(stateDir, "crm-bridge-local.json");
-  const saved: Partial<LocalSecrets> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<LocalSecrets>) : {};
+  const saved = existsSync(file) ? readSaved(file) : {};
   const encryptionKey = env.ENCRYPTION_KEY ?? saved.encryptionKey ?? randomBytes(32).toString("base64");
   const adminToken = env.ADMIN_TOKEN ?? saved.adminToken ?? `op_${randomBytes(24).toString("base64url")}`;
   const toSave = { ...saved, encryptionKey, ...(env.ADMIN_TOKEN ? {} : { adminToken }) };
@@ -29,10 +52,19 @@ export function localSecrets(stateDir: string, env = process.env): LocalSecrets 
 }
 
 export async function applyMigrations(stateDir: string): Promise<void> {
-  await promisify(execFile)(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
-    cwd: ROOT,
-    env: { ...process.env, ...quietWrangler, CI: "true" },
-  });
+  try {
+    await promisify(execFile)(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
+      cwd: ROOT,
+      env: { ...process.env, ...quietWrangler, CI: "true" },
+    });
+  } catch (e) {
+    // wrangler's answer is a page of workerd stack; the line that names the cause is enough.
+    const out = `${(e as { stderr?: string }).stderr ?? ""}\n${(e as { stdout?: string }).stdout ?? ""}`;
+    const cause = /SQLITE_\w+|file is not a database|database disk image is malformed/.exec(out)?.[0] ?? out.split("\n").find((l) => /error/i.test(l))?.trim().slice(0, 300) ?? String(e);
+    throw new LocalStateError(
+      `applying the D1 migrations in ${stateDir} failed (${cause}). If the local database there is damaged, restore the directory from a copy, or delete it to start over (the next start seeds a new demo tenant).`,
+    );
+  }
 }
 
 export type LocalEdge = { url: string; adminToken: string; stateDir: string; close(): Promise<void> };

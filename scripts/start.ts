@@ -16,20 +16,36 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   console.error(`crm-bridge: EDGE_PORT must be a port number (0-65535), got ${JSON.stringify(process.env.EDGE_PORT)}`);
   process.exit(2);
 }
-// Checked before anything else: wrangler itself waits silently for a busy port.
-try {
-  await assertPortFree("127.0.0.1", port);
-} catch (e) {
-  if (!(e instanceof PortBusyError)) throw e;
-  const why = e.code === "EADDRINUSE" ? "is already in use (another `npm start`, `wrangler dev`, or something else)" : `cannot be used (${e.code})`;
-  console.error(`crm-bridge: port ${port} on 127.0.0.1 ${why}. Stop that process or choose another port: EDGE_PORT=8788 npm start`);
-  process.exit(1);
+const metricsPort = process.env.METRICS_PORT ?? "9464";
+const metricsHost = process.env.METRICS_HOST ?? "127.0.0.1";
+// Checked before anything else: wrangler itself waits silently for a busy port, and the agent
+// would only find its metrics port taken after the edge had started (leaving half a stack up).
+const ports: Array<[string, number, string]> = [["EDGE_PORT", port, "127.0.0.1"]];
+if (!edgeOnly && /^\d+$/.test(metricsPort)) ports.push(["METRICS_PORT", Number(metricsPort), metricsHost]);
+for (const [variable, p, host] of ports) {
+  try {
+    await assertPortFree(host, p);
+  } catch (e) {
+    if (!(e instanceof PortBusyError)) throw e;
+    const why = e.code === "EADDRINUSE" ? `is already in use (another \`npm start\`, ${variable === "EDGE_PORT" ? "`wrangler dev`" : "a PBX agent"}, or something else)` : `cannot be used (${e.code})`;
+    console.error(`crm-bridge: port ${p} on ${host} (${variable}) ${why}. Stop that process or choose another port: ${variable}=${p + 1} npm start`);
+    process.exit(1);
+  }
 }
 // Loaded only now: wrangler takes seconds to import, and a busy port should be reported at once.
-const { localSecrets, startLocalEdge } = await import("./local-edge.js");
+const { localSecrets, LocalStateError, startLocalEdge } = await import("./local-edge.js");
 const { seedDemo } = await import("./seed.js");
-const secrets = localSecrets(stateDir);
-const edge = await startLocalEdge({ stateDir, port, allowPrivate: process.env.ALLOW_PRIVATE_CRM_URLS !== "false", secrets });
+// A damaged state directory is named with what to do, not a stack trace.
+let secrets: ReturnType<typeof localSecrets>;
+let edge: Awaited<ReturnType<typeof startLocalEdge>>;
+try {
+  secrets = localSecrets(stateDir);
+  edge = await startLocalEdge({ stateDir, port, allowPrivate: process.env.ALLOW_PRIVATE_CRM_URLS !== "false", secrets });
+} catch (e) {
+  if (!(e instanceof LocalStateError)) throw e;
+  console.error(`crm-bridge: ${e.message}`);
+  process.exit(1);
+}
 const seeded = await seedDemo(edge.url, edge.adminToken, stateDir);
 
 const lines = [
@@ -63,24 +79,31 @@ if (!edgeOnly && existsSync(agentMain)) {
       ARI_PASSWORD: process.env.ARI_PASSWORD ?? "crm-bridge",
       DESTINATIONS_FILE: process.env.DESTINATIONS_FILE ?? join(ROOT, "pbx-agent/asterisk/destinations.asterisk.json"),
       STATE_DIR: process.env.STATE_DIR ?? join(stateDir, "agent"),
-      METRICS_PORT: process.env.METRICS_PORT ?? "9464",
+      METRICS_PORT: metricsPort,
     },
+  });
+  // An agent that cannot run (bad settings, a port taken since the check) takes the stack down
+  // with its exit code: an edge left running alone looks like a working `npm start`.
+  agent.once("exit", (code, signal) => {
+    if (stopping) return;
+    console.error(`crm-bridge: the PBX agent exited (${signal ?? `code ${code}`}); stopping the edge. \`npm run edge\` runs the edge alone.`);
+    void stop(code || 1);
   });
   console.log(`PBX agent started (ARI ${process.env.ARI_URL ?? "http://127.0.0.1:8088"}; no Asterisk yet? try \`npm run fake-asterisk\`).`);
 }
 
 let stopping = false;
-async function stop() {
+async function stop(exitCode = 0) {
   if (stopping) return;
   stopping = true;
   // The agent finishes calls in progress (up to 10 s) before it exits; wait for it.
   const agentGone = agent && agent.exitCode === null ? new Promise((r) => agent!.once("exit", r)) : Promise.resolve();
   agent?.kill("SIGTERM");
   await Promise.all([agentGone, edge.close()]);
-  process.exit(0);
+  process.exit(exitCode);
 }
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
 // However this process ends, the agent does not outlive it.
 process.on("exit", () => {
   if (agent && agent.exitCode === null) agent.kill("SIGTERM");

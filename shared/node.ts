@@ -43,13 +43,25 @@ function needsCrm(n: { interaction: Interaction; identifyBy: IdentifyBy; connect
   else if (n.identifyBy !== "dtmf") ctx.addIssue({ code: "custom", path: ["connector"], message: "required to identify by caller number" });
 }
 
+/**
+ * Checked even when other fields fail (zod skips a refinement then by default), so a form shows
+ * "choose a connector" with the other errors, not after they are fixed. Only the fields it
+ * reads must be sound.
+ */
+const needsCrmWhen = {
+  when: (p: { value: unknown }) => {
+    const v = p.value as { interaction?: unknown; identifyBy?: unknown } | null;
+    return typeof v === "object" && v !== null && typeof v.interaction === "string" && (v.identifyBy === undefined || typeof v.identifyBy === "string");
+  },
+};
+
 /** A node as stored by the edge (PUT body). */
-export const nodeConfig = z.object(nodeFields).strict().superRefine(needsCrm);
+export const nodeConfig = z.object(nodeFields).strict().check(z.superRefine(needsCrm, needsCrmWhen));
 export type NodeConfig = z.infer<typeof nodeConfig>;
 export type NodeConfigInput = z.input<typeof nodeConfig>;
 
 /** A node as the edge returns it and as NODES_FILE lists it. */
-export const node = z.object({ id: slug, tenant: slug.optional(), ...nodeFields }).strict().superRefine(needsCrm);
+export const node = z.object({ id: slug, tenant: slug.optional(), ...nodeFields }).strict().check(z.superRefine(needsCrm, needsCrmWhen));
 export type Node = z.infer<typeof node>;
 
 /** NODES_FILE: `{ "<tenant>": { "<node>": NodeConfig } }`. */

@@ -151,6 +151,9 @@ describe("quota guard (Durable Object + isolate leases)", () => {
     expect(html).toContain("CRM quota use");
     expect(html).toContain("Retry-After 30 s");
     expect(html).toContain("1000 / 1 s");
+    // Its times are shown like every other time on the pages: in the tenant's zone, UTC on hover.
+    const usage429 = html.slice(html.indexOf('id="quota-usage"'));
+    expect(usage429).toMatch(/<time datetime="[^"]+" title="[^"]+ UTC">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d<\/time> \(Retry-After 30 s\)/);
   });
 
   it("the daily budget, a 429's pause and the last 429 survive the guard's object being restarted", async () => {

@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
+import { z } from "zod";
 import { crmFixtures } from "../support/fake-crms/fixtures.js";
 import { formText } from "../../worker/ui/connector-form-text.js";
 import { dict } from "../../worker/ui/i18n.js";
@@ -268,6 +269,36 @@ describe("admin pages: session", () => {
     expect(b.cookies.has("cb_session")).toBe(false);
   });
 
+  it("a session that ended says so on the login page, in the page's language, and a form sent after it saved nothing", async () => {
+    for (const [lang, sentence] of [
+      ["en", "Your session has ended"],
+      ["es", "Su sesión terminó"],
+    ] as const) {
+      const t = await newTenant("ui");
+      const b = new Browser({ "accept-language": lang });
+      await b.signIn(t.admin);
+      await b.page("/ui/nodes/new");
+      // Signed out in another tab: this tab's cookie and form are stale.
+      const other = new Browser();
+      other.cookies = new Map(b.cookies);
+      other.csrf = b.csrf;
+      await other.post("/ui/logout", {});
+      const kept = b.cookies.get("cb_session")!;
+      const post = await b.post("/ui/nodes/new", { ...validNode });
+      expect(post.status).toBe(303);
+      expect(post.headers.get("location")).toBe("/ui/login?ended=1");
+      const { html } = await b.page(post.headers.get("location")!);
+      expect(banner(html), lang).toContain(sentence);
+      expect((await json<{ nodes: unknown[] }>(await call("GET", `/v1/tenants/${t.id}/nodes`, { token: t.admin }))).nodes).toEqual([]);
+      // A page asked for with the dead cookie comes back to it after signing in, still saying why.
+      b.cookies.set("cb_session", kept);
+      const get = await b.fetch("GET", "/ui/connectors");
+      expect(get.headers.get("location")).toBe("/ui/login?next=%2Fui%2Fconnectors&ended=1");
+      // Someone who was never signed in is not told a session ended.
+      expect(banner((await new Browser({ "accept-language": lang }).page("/ui/login?next=%2Fui%2Fnodes")).html)).toBeUndefined();
+    }
+  });
+
   it("treats a tampered cookie as no session, and logs out with a POST", async () => {
     const t = await newTenant("ui");
     const b = new Browser();
@@ -342,7 +373,7 @@ describe("admin pages: forms", () => {
     await b.page("/ui/nodes/new");
     const dup = await b.post("/ui/nodes/new", { ...validNode, name: "ventas vip" });
     expect(dup.status).toBe(400);
-    expect(await dup.text()).toContain("exists");
+    expect(await dup.text()).toContain('id="f-id-err">The id made from the name, ventas-vip, is taken by another node: change it here.</p>');
     // "new" is the create page's address, so no node may take it.
     const reserved = await b.post("/ui/nodes/new", { ...validNode, name: "New" });
     expect(reserved.status).toBe(400);
@@ -375,6 +406,27 @@ describe("admin pages: forms", () => {
     expect(noCrmHtml).toMatch(/<p class="error" id="f-connector-err">Choose a connector: the CRM interaction types need one.<\/p>/);
     const nodes = await json<{ nodes: unknown[] }>(await call("GET", `/v1/tenants/${t.id}/nodes`, { token: t.admin }));
     expect(nodes.nodes).toEqual([]);
+  });
+
+  it("an id made from the name that is taken, or that cannot be made, says so beside the Id field, which then shows it", async () => {
+    const t = await newTenant("ui");
+    await putNode(t, "ventas-vip", { interaction: "none" });
+    const b = new Browser({ "accept-language": "es" });
+    await b.signIn(t.admin);
+    await b.page("/ui/nodes/new");
+    const taken = await b.post("/ui/nodes/new", { ...validNode, name: "Ventas VIP", id: "" });
+    expect(taken.status).toBe(400);
+    const html = await taken.text();
+    expect(html).toContain('id="f-id-err">El id sacado del nombre, ventas-vip, ya es de otro nodo: cámbielo aquí.</p>');
+    expect(control(html, "Id")).toContain('value="ventas-vip"');
+    expect(control(html, "Nombre")).toContain('value="Ventas VIP"');
+    await b.page("/ui/nodes/new");
+    const noLatin = await (await b.post("/ui/nodes/new", { ...validNode, name: "売上", id: "" })).text();
+    expect(noLatin).toContain("id=\"f-id-err\">No se puede sacar un id de este nombre: escriba uno");
+    // An id typed is refused in its own words, and kept as typed.
+    await b.page("/ui/nodes/new");
+    const typed = await (await b.post("/ui/nodes/new", { ...validNode, name: "Otro", id: "ventas-vip" })).text();
+    expect(typed).toContain('id="f-id-err">Ya existe un nodo con este id.</p>');
   });
 
   it("deletes a node with a POST", async () => {
@@ -604,7 +656,9 @@ describe("admin pages: connectors", () => {
     expect(html).toContain("<code>&quot;gold&quot;</code>");
     expect(html).toMatch(/Time<\/th><td>\d+ ms<\/td>/);
     const bad = await (await b.post("/ui/connectors/crm/try", { idContact: "12a" })).text();
-    expect(bad).toContain("invalid_id");
+    // The code, and what it means: a new admin does not know the reason codes.
+    expect(bad).toContain("<code>invalid_id</code> · the id is not 1 to 30 digits");
+    expect(bad).toContain('value="12a"');
   });
 
   it("'try an id' takes a caller number too: looked up by phone in the tenant's country, the matched customer shown masked", async () => {
@@ -623,7 +677,7 @@ describe("admin pages: connectors", () => {
     expect(html).toMatch(/Customer matched<\/th><td><code>\*\*\*\*01<\/code>/);
     expect(html).not.toContain("700001");
     const withheld = await (await b.post("/ui/connectors/hs/try", { idContact: "", callerNumber: "anonymous" })).text();
-    expect(withheld).toContain("caller_number_unusable");
+    expect(withheld).toContain("<code>caller_number_unusable</code> · the caller&#39;s number could not be used");
     // Unknown numbers are an answer, as unknown ids are.
     const unknown = await (await b.post("/ui/connectors/hs/try", { callerNumber: "+34 919 99 99 99" })).text();
     expect(unknown).toContain("No record found.");
@@ -643,7 +697,7 @@ describe("admin pages: connectors", () => {
     expect(await (await b.post("/ui/connectors/crm/try", { idContact: "12350" })).text()).toContain('class="banner ok"');
     const refused = await (await b.post("/ui/connectors/crm/try", { idContact: "12351" })).text();
     expect(refused).toContain("<code>crm_quota</code>");
-    expect(refused).toMatch(/Retry-After \d+ s/);
+    expect(refused).toMatch(/the CRM quota for this connector is used up · try again in \d+ s/);
     expect((await crmCalls(url.replace("{idContact}", "12351"))).count).toBe(0);
   });
 
@@ -672,6 +726,30 @@ describe("admin pages: connectors", () => {
     // The JSON view saves through the same validation.
     const ok = await b.post("/ui/connectors/new", { _view: "json", id: "c1", config: JSON.stringify({ kind: "webhook", url: "https://x.example/a" }) });
     expect(ok.status).toBe(303);
+  });
+
+  it("a bad header name is named as such beside the headers, linked from the summary, in both languages; the name typed is kept", async () => {
+    for (const [lang, sentence, legend] of [
+      ["en", "Expected an HTTP header name.", "Headers"],
+      ["es", "Se esperaba un nombre de cabecera HTTP.", "Cabeceras"],
+    ] as const) {
+      const t = await newTenant("ui");
+      const b = new Browser({ "accept-language": lang });
+      await b.signIn(t.admin);
+      await b.page("/ui/connectors/new?kind=rest");
+      const res = await b.post("/ui/connectors/new", { ...restForm("https://crm.example/{idContact}"), id: "c1", "headers.0.name": "X Api Key", "headers.0.value": "v" });
+      expect(res.status).toBe(400);
+      const html = await res.text();
+      expect(html, lang).toContain(`<p class="error" id="f-headers-err">${sentence}</p>`);
+      expect(html, lang).toContain(`<a href="#f-headers">${legend}: ${sentence}</a>`);
+      expect(html, lang).toContain('<fieldset id="f-headers">');
+      expect(control(html, lang === "en" ? "Header name 1" : "Nombre de cabecera 1")).toContain('value="X Api Key"');
+    }
+    // The API says the same rule, at the key's path.
+    const t = await newTenant("ui");
+    const api = await call("PUT", `/v1/tenants/${t.id}/connectors/c1`, { token: t.admin, body: { kind: "rest", url: "https://crm.example/{idContact}", headers: { "X Api Key": "v" }, rules: [], default: "true", notFound: "false" } });
+    expect(api.status).toBe(400);
+    expect(JSON.stringify(await api.json())).toContain("headers.X Api Key: an HTTP header name");
   });
 
   it("refuses to delete a connector in use, naming the nodes, and deletes it once free", async () => {
@@ -763,13 +841,49 @@ const words = (s: string) => s.toLowerCase().match(/[a-z\u00c0-\u017f']{3,}/g) ?
  * untranslated string (words both dictionaries share, such as "url" or "JSON", are left out).
  */
 const spanish = new Set([dict("es"), formText("es")].flatMap(strings).flatMap(words));
-const ENGLISH = [...new Set([dict("en"), formText("en")].flatMap(strings).flatMap(words))].filter((w) => !spanish.has(w));
+
+/**
+ * zod's own English, as its locale writes each kind of issue: a message that slipped past
+ * issues.ts ("Invalid input: expected number, received undefined", "Too small: expected string
+ * to have >=1 characters") shows these words.
+ */
+const ZOD_SAMPLES: Array<Record<string, unknown>> = [
+  { code: "invalid_type", expected: "number", input: undefined },
+  { code: "invalid_type", expected: "string", input: 1 },
+  { code: "invalid_type", expected: "object", input: [] },
+  { code: "invalid_value", values: ["a"] },
+  { code: "invalid_value", values: ["a", "b"] },
+  ...["string", "array", "set", "map", "number"].flatMap((origin) => [
+    { code: "too_small", origin, minimum: 1, inclusive: true },
+    { code: "too_big", origin, maximum: 1, inclusive: false },
+    { code: "too_big", origin, maximum: 1, exact: true },
+  ]),
+  ...["regex", "url", "email", "uuid", "datetime", "e164"].map((format) => ({ code: "invalid_format", format, pattern: "/x/" })),
+  { code: "invalid_format", format: "starts_with", prefix: "x" },
+  { code: "invalid_format", format: "ends_with", suffix: "x" },
+  { code: "invalid_format", format: "includes", includes: "x" },
+  { code: "not_multiple_of", divisor: 2 },
+  { code: "unrecognized_keys", keys: ["a", "b"] },
+  { code: "invalid_key", origin: "record" },
+  { code: "invalid_union", options: ["a"] },
+  { code: "invalid_union", inclusive: false },
+  { code: "invalid_union" },
+  { code: "invalid_element", origin: "map" },
+  { code: "custom" },
+];
+const zodEnglish = (): string[] => {
+  const text = z.locales.en().localeError as unknown as (issue: Record<string, unknown>) => string | { message: string };
+  return ZOD_SAMPLES.map((i) => text(i)).map((m) => (typeof m === "string" ? m : m.message));
+};
+const ENGLISH = [...new Set([dict("en"), formText("en"), zodEnglish()].flatMap(strings).flatMap(words))].filter((w) => !spanish.has(w));
 
 /** What a reader sees or hears: text, titles and labels; not the user's own data in textareas and code. */
 function visibleText(html: string): string {
   // A placeholder's example path (properties.plan) is the CRM's words, as in the text below.
   const attrs = [...html.matchAll(/\b(?:title|aria-label|placeholder)="([^"]*)"/g)].map((m) => m[1]!.replace(/\b[A-Za-z]\w*(?:\.\w+)+/g, " "));
   const text = html
+    // The JSON view locates each error by the user's own key ("headers: …", "headers.X Y: …").
+    .replace(/(id="f-config-err">|\(JSON\): |; )[A-Za-z][\w-]*(?:\.[^:;<.]+)*: /g, "$1")
     .replace(/<(style|script|textarea|code)\b[^>]*>[\s\S]*?<\/\1>/g, " ")
     // The switch to English is named in English on purpose (lang="en").
     .replace(/<a [^>]*\blang="en"[^>]*>[^<]*<\/a>/g, " ")
@@ -788,6 +902,9 @@ describe("admin pages: Spanish is Spanish", () => {
   it("derives a real list of English words from the English dictionary", () => {
     expect(ENGLISH.length).toBeGreaterThan(100);
     for (const w of ["the", "save", "delete", "enter", "required", "least"]) expect(ENGLISH).toContain(w);
+    // zod's default messages, whatever our dictionaries say.
+    for (const w of ["invalid", "input", "expected", "received", "too", "small", "unrecognized", "characters"]) expect(ENGLISH).toContain(w);
+    expect(englishIn("<p>Invalid input: expected number, received undefined</p>")).toEqual(expect.arrayContaining(["invalid", "input", "expected", "received"]));
     expect(englishIn("<p>Save the node</p>")).toEqual(["save", "the", "node"].filter((w) => ENGLISH.includes(w)).sort((a, b) => ENGLISH.indexOf(a) - ENGLISH.indexOf(b)));
   });
 
@@ -806,6 +923,7 @@ describe("admin pages: Spanish is Spanish", () => {
     await b.page("/ui/login");
     await look("login: wrong key", b.post("/ui/login", { key: "cbk_nope" }));
     await look("login: expired form", b.post("/ui/login", { key: "x", _csrf: "stale" }, false));
+    await look("login: session ended", b.fetch("GET", "/ui/login?ended=1"));
     await b.signIn(t.admin);
 
     for (const path of ["/ui/nodes", "/ui/nodes/new", "/ui/nodes/n1", "/ui/connectors", "/ui/connectors/new", "/ui/connectors/crm", "/ui/decisions", "/ui/decisions?node=n1&outcome=failure", "/ui/keys", "/ui/nodes/nope"]) {
@@ -825,6 +943,8 @@ describe("admin pages: Spanish is Spanish", () => {
     await look("node: everything empty", b.post("/ui/nodes/new", { ...blank, name: "x", interaction: "crm_destination" }));
     await look("node: bad values", b.post("/ui/nodes/new", { ...validNode, id: "Bad Id!", attempts: "99", timeoutSeconds: "0", expectedLength: "1.5", "successDestination.id": "abc" }));
     await look("node: no such connector", b.post("/ui/nodes/new", { ...validNode, interaction: "crm_destination", connector: "ghost" }));
+    // A page older than the server (or edited in the browser's tools) sends values no select offers.
+    await look("node: values no select offers", b.post("/ui/nodes/new", { ...validNode, interaction: "crm_lookup", identifyBy: "voice" }));
     await look("node: exists", b.post("/ui/nodes/new", { ...validNode, id: "n1" }));
     await look("node: reserved id", b.post("/ui/nodes/new", { ...validNode, id: "new" }));
 
@@ -843,6 +963,15 @@ describe("admin pages: Spanish is Spanish", () => {
         config: JSON.stringify({ kind: "rest", method: "GET", url: "notaurl", zzz: 1, rules: [{ when: { path: "a", op: "in", value: 1 }, destination: "1,2" }] }),
       }),
     );
+    // Every kind's settings all wrong, in the JSON view: zod's English must not come through.
+    for (const kind of ["webhook", "rest", "hubspot", "salesforce", "zoho", "pipedrive", "zendesk", "freshdesk", "dynamics365"]) {
+      const config = { kind, url: 5, timeoutMs: "x", ...(kind === "rest" ? { headers: { "bad name": 1 } } : {}), rules: [{ when: { all: [] }, destination: "x" }, { when: { path: "", op: "matches", value: "(" }, destination: "13,1" }], cache: { ttlSeconds: -1 }, quota: { requests: 0 }, zzz: 1 };
+      await look(`connector: ${kind} all wrong`, b.post("/ui/connectors/new", { _view: "json", id: `all-${kind}`, config: JSON.stringify(config) }));
+    }
+    await b.page("/ui/connectors/new?kind=rest");
+    await look("connector: bad header name", b.post("/ui/connectors/new", { ...restForm("https://crm.example/{idContact}"), id: "h1", "headers.0.name": "bad name", "headers.0.value": "v" }));
+    await putConnector(t, "metered", { kind: "webhook", url: crmPath("contract", "by-id"), quota: { requests: 5, perSeconds: 1, daily: 100, concurrency: 2 } });
+    await look("connector with its own quota", b.fetch("GET", "/ui/connectors/metered"));
     await look("connector: in use", b.post("/ui/connectors/crm/delete", {}));
     await b.page("/ui/keys");
     await look("keys: bad role", b.post("/ui/keys", { role: "root" }));
@@ -856,17 +985,37 @@ describe("admin pages: Spanish is Spanish", () => {
     await hubspotConnector(t, "hs");
     await b.page("/ui/connectors/hs");
     await look("connector: tried a number", b.post("/ui/connectors/hs/try", { callerNumber: "+34 911 23 45 67" }));
+    for (const [name, idContact, callerNumber] of [["try: bad id", "12ab", ""], ["try: empty", "", ""], ["try: unusable number", "", "anonymous"]] as const) {
+      await b.page("/ui/connectors/hs");
+      await look(name, b.post("/ui/connectors/hs/try", { idContact, callerNumber }));
+    }
+    // Back from a CRM's consent: the hop page, and a consent that expired or was never started here.
+    await look("oauth: back from the CRM", b.fetch("GET", "/ui/oauth/callback?state=x&code=y"));
+    await look("oauth: consent expired", b.fetch("GET", "/ui/oauth/finish?state=x&code=y"));
+    await look("oauth: refused at the CRM", b.fetch("GET", "/ui/oauth/finish?state=x&error=access_denied"));
     await look("csrf refused", b.post("/ui/keys", { role: "agent" }, false));
 
     const leaks = pages.map(([name, html]) => [name, englishIn(html)] as const).filter(([, found]) => found.length);
     expect(leaks).toEqual([]);
     // Every page above is Spanish, and the error pages did show errors.
     for (const [name, html] of pages) expect(html, name).toContain('<html lang="es">');
-    const errorPages = pages.filter(([name]) => name.includes(":") && !name.startsWith("decisions") && !/saved|tried/.test(name));
+    const errorPages = pages.filter(([name]) => name.includes(":") && !name.startsWith("decisions") && !/saved|tried|quota|back from/.test(name));
     for (const [name, html] of errorPages) expect(html, name).toMatch(/class="(error|banner err)"/);
     const tried = pages.find(([name]) => name === "connector: tried a number")![1];
     expect(tried).toMatch(/Cliente encontrado<\/th><td><code>\*\*\*\*01<\/code>/);
     expect(pages.find(([name]) => name === "keys: bad country")![1]).toMatch(/id="f-defaultCountry-err">Se esperaba un código de país/);
+    expect(pages.find(([name]) => name === "connector with its own quota")![1]).toContain("5 / 1 s, 100 al día, 2 a la vez");
+    expect(pages.find(([name]) => name === "connector: rest all wrong")![1]).toContain("Como mínimo un elemento.");
+    // Every error at once: the missing connector beside the others, not after they are fixed.
+    const allEmpty = pages.find(([name]) => name === "node: everything empty")![1];
+    expect(allEmpty).toContain('id="f-connector-err">Elija un conector: los tipos de interacción con CRM lo necesitan.</p>');
+    expect(allEmpty.match(/<p class="error" id="f-/g)!.length).toBeGreaterThan(2);
+    const stale = pages.find(([name]) => name === "node: values no select offers")![1];
+    expect(stale).toContain('id="f-interaction-err">Elija una de las opciones de la lista.</p>');
+    expect(stale).toContain('id="f-identifyBy-err">Elija una de las opciones de la lista.</p>');
+    // A refused try says what its code means, in Spanish.
+    expect(pages.find(([name]) => name === "try: bad id")![1]).toContain("<code>invalid_id</code> · el id no tiene de 1 a 30 dígitos");
+    expect(pages.find(([name]) => name === "try: unusable number")![1]).toContain("<code>caller_number_unusable</code> · no se pudo usar el número de quien llama");
   });
 });
 

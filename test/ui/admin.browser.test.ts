@@ -297,7 +297,41 @@ describe("admin pages in a real browser", () => {
       headers: { authorization: `Bearer ${acme.agent}`, "content-type": "application/x-www-form-urlencoded" },
       body: `idContact=${"9".repeat(200)}`,
     });
+    // The longest values each field takes, unbroken: a 63-character connector and node id, a
+    // 50-character name, a 200-character URL, a long rule path and value, a 30-digit id.
+    const longId = `c${"0123456789".repeat(7)}`.slice(0, 63);
+    const longNode = `n${"9876543210".repeat(7)}`.slice(0, 63);
+    const longUrl = `${crm.url}/u/browser/rest/found/{idContact}?${"q".repeat(200)}`.slice(0, 200);
+    const longPath = `data.${"segment".repeat(12)}`;
+    const longValue = "V".repeat(300);
+    await api("PUT", `/v1/tenants/${acme.id}/connectors/${longId}`, acme.admin, {
+      kind: "rest",
+      url: longUrl,
+      recordPath: "data.customer",
+      rules: [
+        { when: { path: longPath, op: "eq", value: longValue }, destination: "1,3" },
+        { when: { path: "plan", op: "in", value: [longValue, longValue] }, destination: "1,4" },
+      ],
+      default: "true",
+      notFound: "false",
+    });
+    await api("PUT", `/v1/tenants/${acme.id}/nodes/${longNode}`, acme.admin, {
+      name: "N".repeat(50),
+      interaction: "crm_destination",
+      connector: longId,
+      successDestination: { type: 1, id: 10 },
+      failureDestination: { type: 5, id: 1 },
+    });
+    await fetch(`${edge.url}/v1/tenants/${acme.id}/nodes/${longNode}/identify`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${acme.agent}`, "content-type": "application/x-www-form-urlencoded" },
+      body: `idContact=${"1".repeat(30)}`,
+    });
     const pages: Array<[string, string]> = [
+      ["long-connector", `/ui/connectors/${longId}`],
+      ["long-connector-json", `/ui/connectors/${longId}?view=json`],
+      ["long-node", `/ui/nodes/${longNode}`],
+      ["long-decisions", `/ui/decisions?node=${longNode}`],
       ["nodes", "/ui/nodes"],
       ["node-new", "/ui/nodes/new"],
       ["node-edit", "/ui/nodes/vip-customers"],
@@ -347,11 +381,35 @@ describe("admin pages in a real browser", () => {
         await p.getByRole("button", { name: labels.save }).click();
         await p.locator("#form-errors").waitFor();
         await check(p, `${tag}-connector-errors`);
+        // "Try" with a 30-digit id on the long connector: the result (rule, fields) wraps too.
+        await p.goto(`${edge.url}/ui/connectors/${longId}`);
+        await p.locator("#f-idContact").fill("1".repeat(30));
+        await p.locator("#f-idContact").press("Enter");
+        await p.locator("#try-result").waitFor();
+        await check(p, `${tag}-long-try`);
+        await p.locator("#f-idContact").fill("1".repeat(31));
+        await p.locator("#f-idContact").press("Enter");
+        await p.locator("#try-result").waitFor();
+        await check(p, `${tag}-long-try-refused`);
         // The 200-digit id is one fixed-width cell.
         await p.goto(`${edge.url}/ui/decisions`);
         expect(await p.locator("main").textContent()).toContain("••••99 (64)");
       }
     }
+    // A tenant id as long as ids go, in the header of every page, on a phone.
+    const longTenant = `t${"0123456789".repeat(7)}`.slice(0, 63);
+    const longAdmin = (await newTenant(longTenant)).admin;
+    for (const [lang, locale, labels] of [
+      ["en", "en-US", { key: "Admin key", submit: "Sign in" }],
+      ["es", "es-ES", { key: "Clave de administrador", submit: "Entrar" }],
+    ] as const) {
+      const p = await newPage(locale, 390);
+      await signIn(p, longAdmin, labels);
+      for (const [name, path] of [["nodes", "/ui/nodes"], ["keys", "/ui/keys"], ["connector-new", "/ui/connectors/new"]]) {
+        await p.goto(`${edge.url}${path}`);
+        await check(p, `${lang}-390-long-tenant-${name}`);
+      }
+    }
     expect(overflow).toEqual([]);
-  }, 180_000);
+  }, 240_000);
 });

@@ -34,7 +34,7 @@ export const rest = defineConnector({
       // Header values often carry an API key: every one is sealed and bound to the url like a secret.
       // At most MAX_HEADERS: each is a value an echoing reply is searched for (scrub.ts), so their number bounds that cost.
       headers: z
-        .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/), z.string().max(4096).register(fieldRoles, { role: "secret" }))
+        .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, "an HTTP header name"), z.string().max(4096).register(fieldRoles, { role: "secret" }))
         .refine((h) => Object.keys(h).length <= MAX_HEADERS, `at most ${MAX_HEADERS} headers`)
         .optional(),
       auth: httpAuth.optional(),

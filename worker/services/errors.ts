@@ -78,11 +78,22 @@ type ZodLikeIssue = { path: PropertyKey[]; message: string; code?: string };
 const DETAIL = ["code", "expected", "origin", "minimum", "maximum", "inclusive", "format", "pattern", "values", "keys"] as const;
 const detailOf = (i: object) => Object.fromEntries(DETAIL.filter((k) => k in i).map((k) => [k, (i as Record<string, unknown>)[k]]));
 
+/**
+ * A record's bad key (a header name) arrives as "Invalid key in record" with the real rule
+ * nested; the nested issue, at the key's path, is the one that says what is wrong.
+ */
+function unwrapKey(i: ZodLikeIssue): ZodLikeIssue {
+  const inner = i.code === "invalid_key" ? (i as { issues?: ZodLikeIssue[] }).issues?.[0] : undefined;
+  return inner ? { ...inner, path: i.path } : i;
+}
+
 /** A failed schema parse as one validation error: the first few issues in the message, all of them by path. */
 export function validationFailed(issues: ReadonlyArray<ZodLikeIssue | Issue>): DomainError {
-  const list: Issue[] = issues.map((i) =>
-    typeof i.path === "string" ? (i as Issue) : { path: i.path.map(String).join("."), message: i.message, ...("code" in i ? { detail: detailOf(i) } : {}) },
-  );
+  const list: Issue[] = issues.map((i) => {
+    if (typeof i.path === "string") return i as Issue;
+    const z = unwrapKey(i as ZodLikeIssue);
+    return { path: z.path.map(String).join("."), message: z.message, ...("code" in z ? { detail: detailOf(z) } : {}) };
+  });
   const text = list
     .slice(0, 5)
     .map((i) => `${i.path || "body"}: ${i.message}`)

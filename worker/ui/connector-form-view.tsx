@@ -55,7 +55,8 @@ function Field(p: { f: FormField; ctx: Ctx; legend?: string }) {
     case "record": {
       const rows = Object.keys(ctx.values).filter((k) => new RegExp(`^${f.name}\\.\\d+\\.name$`).test(k)).length;
       return (
-        <fieldset>
+        // The id is the summary link's target for an error about the whole block (a bad header name).
+        <fieldset id={controlId(f.name)}>
           <legend>{label(ctx, f.key)}</legend>
           {hint(ctx, f.key) ? <p class="hint">{hint(ctx, f.key)}</p> : null}
           <ErrorLine errors={ctx.errors} name={f.name} />
@@ -200,7 +201,7 @@ export function RuleBuilder(p: { rules: DraftRule[]; ctx: Ctx }) {
   const text = ctx.text;
   return (
     <fieldset id="rules">
-      <legend>{text.rules}</legend>
+      <legend id={controlId("rules")}>{text.rules}</legend>
       <p class="hint">{text.rulesHint}</p>
       <ErrorLine errors={ctx.errors} name="rules" />
       {p.rules.map((r, i) => {

@@ -74,9 +74,14 @@ export function createUi() {
   ui.use(async (c, next) => {
     const session = await readSession(c);
     if (!session) {
-      if (getCookie(c, SESSION_COOKIE) !== undefined) await endSession(c);
-      const next = c.req.method === "GET" ? `?next=${encodeURIComponent(new URL(c.req.url).pathname)}` : "";
-      return c.redirect(`/ui/login${next}`, 303);
+      // A cookie that no longer opens a session (ended, its key revoked, expired): the login page says so,
+      // so an admin whose save bounced knows why the form is gone.
+      const ended = getCookie(c, SESSION_COOKIE) !== undefined;
+      if (ended) await endSession(c);
+      const q = new URLSearchParams();
+      if (c.req.method === "GET") q.set("next", new URL(c.req.url).pathname);
+      if (ended) q.set("ended", "1");
+      return c.redirect(q.size ? `/ui/login?${q}` : "/ui/login", 303);
     }
     c.set("session", session);
     c.set("principal", { kind: "key", ...session.key });

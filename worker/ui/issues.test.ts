@@ -4,6 +4,7 @@ import { REASONS } from "../../shared/reasons.js";
 import { nodeConfig } from "../../shared/node.js";
 import { timeZone } from "../../shared/tenant.js";
 import { connectorConfig } from "../connectors/registry.js";
+import { validationFailed } from "../services/errors.js";
 import { fieldErrors, firstIssue, reasonText } from "./issues.js";
 
 const ZOD_WORDING = /Invalid|expected|received|Too (big|small)|Inválid|Demasiado|esperado/;
@@ -30,6 +31,9 @@ describe("zod issues as our sentences", () => {
   it("asks for a connector when a CRM interaction has none", () => {
     const node = { name: "x", interaction: "crm_true_false", successDestination: { type: 1, id: 1 }, failureDestination: { type: 5, id: 1 } };
     expect(fieldErrors(nodeConfig.safeParse(node).error!.issues, "es")).toEqual({ connector: "Elija un conector: los tipos de interacción con CRM lo necesitan." });
+    // A none node identifying by the caller's number still asks a CRM.
+    const byNumber = { ...node, interaction: "none", identifyBy: "caller_number" };
+    expect(fieldErrors(nodeConfig.safeParse(byNumber).error!.issues, "es")).toEqual({ connector: "Elija un conector: identificar por el número de quien llama pregunta a un CRM si conoce el número." });
   });
 
   it("explains the id rule and the time zone in Spanish on the Spanish page", () => {
@@ -47,6 +51,23 @@ describe("zod issues as our sentences", () => {
     const hub = fieldErrors(connectorConfig.safeParse({ kind: "hubspot", token: "t", idProperty: "Bad Name!" }).error!.issues, "es");
     expect(Object.values(hub).join(" ")).not.toMatch(ZOD_WORDING);
     for (const m of Object.values(hub)) expect(m).not.toMatch(/HubSpot property internal name/);
+  });
+
+  it("tells a value of the wrong type from a missing one when the issue comes through the service (no input kept)", () => {
+    const issues = validationFailed(connectorConfig.safeParse({ kind: "webhook", url: 5, timeoutMs: "x" }).error!.issues).issues;
+    expect(fieldErrors(issues, "es")).toMatchObject({ url: "Escriba un texto.", timeoutMs: "Escriba un número." });
+    const missing = validationFailed(connectorConfig.safeParse({ kind: "webhook" }).error!.issues).issues;
+    expect(fieldErrors(missing, "es")).toMatchObject({ url: "Obligatorio." });
+  });
+
+  it("says our schemas' own rules in Spanish: a rule's field path, a token beside a Connect, Zendesk's credentials", () => {
+    const rule = { kind: "rest", url: "https://crm.example/{idContact}", rules: [{ when: { path: "a..b", op: "eq", value: "x" }, destination: "true" }], default: "true", notFound: "false" };
+    expect(fieldErrors(connectorConfig.safeParse(rule).error!.issues, "es")).toMatchObject({ "rules.0.when.path": "Se esperaba una ruta con puntos como properties.plan." });
+    const oauth = { clientId: "c", clientSecret: "s", refreshToken: "r" };
+    const both = connectorConfig.safeParse({ kind: "hubspot", accessToken: "t", oauth, idProperty: "customer_id" }).error!.issues;
+    expect(fieldErrors(both, "es")).toEqual({ accessToken: "O un token o Conectar (OAuth), no ambos: vacíe el token para conservar la conexión." });
+    const half = connectorConfig.safeParse({ kind: "zendesk", subdomain: "acme", email: "a@b.example" }).error!.issues;
+    expect(Object.values(fieldErrors(half, "es"))).toEqual(["O el correo y el token de API juntos, o Conectar (OAuth)."]);
   });
 
   it("says the services' own English refusals in the page's language", () => {

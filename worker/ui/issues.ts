@@ -24,6 +24,7 @@ const list = (v: unknown) => (Array.isArray(v) ? v.map((x) => (typeof x === "str
 function customText(t: Dict["issues"], message: string): string | null {
   let m: RegExpExecArray | null;
   if (message === "required for the CRM interaction types") return t.needsConnector;
+  if (message === "required to identify by caller number") return t.needsConnectorForNumber;
   if (message.startsWith('expected "true", "false" or "X,Y"')) return t.destination;
   if (message === "exists takes true, false or nothing") return t.existsValue;
   if (message === "in takes an array of values") return t.inValue;
@@ -41,6 +42,11 @@ function customText(t: Dict["issues"], message: string): string | null {
   if (message === "a country with a telephone numbering plan") return t.countryPlan;
   if (message === "must contain {idContact}" || message === "must contain {idContact} or {callerNumber}") return t.mustContainId;
   if (message.startsWith("only agent NODES_FILE nodes may name a url")) return t.nodeUrl;
+  if (/^either \w+ or oauth, not both$/.test(message)) return t.tokenOrConnect;
+  if (message === "either email and apiToken, or oauth") return t.zendeskAuth;
+  if (message === "an absolute http(s) URL") return t.absoluteUrl;
+  if ((m = /^at most (\d+) headers$/.exec(message))) return t.maxHeaders(m[1]!);
+  if (message === "idContact or callerNumber" || message === "exactly one of idContact and callerNumber") return t.idOrNumber;
   return null;
 }
 
@@ -58,7 +64,9 @@ export function issueText(lang: Lang, issue: AnyIssue): string {
       if (expected === "array") return t.list;
       if (expected === "object") return t.object;
       if (expected === "boolean") return t.yesNo;
-      if (p.input === undefined || p.input === null) return t.required;
+      // A service's issue carries no input (it could be a secret): zod's own wording says whether the value was missing.
+      const missing = "input" in p ? p.input === undefined || p.input === null : /received (undefined|null)$/.test(issue.message);
+      if (missing) return t.required;
       return expected === "string" ? t.text : t.invalid;
     }
     case "too_small": {

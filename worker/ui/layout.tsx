@@ -13,7 +13,8 @@ header a[aria-current=page]{background:rgba(255,255,255,.18)}
 header a:focus-visible,header button:focus-visible{outline:2px solid #ffd54a;outline-offset:2px}
 header .brand{font-weight:700;margin-right:.5rem}
 header nav{display:flex;gap:.25rem;flex-wrap:wrap}
-header .end{margin-left:auto;display:flex;gap:.75rem;align-items:center}
+header .end{margin-left:auto;display:flex;gap:.75rem;align-items:center;flex-wrap:wrap;min-width:0}
+header .end span{overflow-wrap:anywhere;min-width:0}
 header form{margin:0}
 header button{background:transparent;color:#fff;border:1px solid rgba(255,255,255,.5);border-radius:4px;padding:.2rem .6rem;cursor:pointer;font:inherit}
 main{max-width:64rem;margin:1.25rem auto;padding:0 1rem}
@@ -55,6 +56,8 @@ legend{font-weight:600;padding:0 .3rem}
 .reason{display:block;margin:0;min-width:12rem}
 .chart-empty{display:flex;align-items:center;justify-content:center;aspect-ratio:480/170;max-width:36rem;background:#fff;border:1px dashed #d5d9e0;border-radius:6px;color:var(--muted)}
 main :is(p,li,h1,h2,.error,.hint,.banner){overflow-wrap:anywhere}
+/* A wide window: a long id or name breaks inside its cell rather than widen the table past it (on a phone the table scrolls instead). */
+@media (min-width:48.01rem){td{overflow-wrap:anywhere}td :is(button,.nowrap){overflow-wrap:normal}}
 pre{overflow-x:auto;max-width:100%}
 /* A phone: wide tables scroll inside themselves instead of pushing the page past the window. */
 @media (max-width:48rem){table{display:block;overflow-x:auto;max-width:100%}.charts{grid-template-columns:minmax(0,1fr)}header .end{margin-left:0}}

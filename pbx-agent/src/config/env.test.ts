@@ -104,6 +104,27 @@ describe("loadConfig", () => {
     expect(c.nodesFile?.acme?.sales?.url).toBe("http://crm.test/ident");
   });
 
+  it("a malformed setting says what to write and what was given (never a secret's value)", () => {
+    expect(failure({ ...base, METRICS_PORT: "abc" }).message).toBe('METRICS_PORT: a whole number from 0 to 65535 (got "abc")');
+    expect(failure({ ...base, EDGE_TIMEOUT_MS: "-1" }).message).toBe('EDGE_TIMEOUT_MS: a whole number from 50 to 30000 (got "-1")');
+    expect(failure({ ...base, EDGE_URL: "notaurl" }).message).toBe('EDGE_URL: an http:// or https:// address, such as http://127.0.0.1:8088 (got "notaurl")');
+    expect(failure({ ...base, ARI_URL: "ftp://pbx" }).message).toContain("an http:// or https:// address");
+    for (const m of [failure({ ...base, METRICS_PORT: "1.5" }).message, failure({ ...base, ARI_PEER_DEAD_MS: "9e9" }).message]) expect(m).not.toMatch(/Invalid|expected|received|Too (big|small)/);
+  });
+
+  it("NODES_FILE with several mistakes names every one, by node and field, in one go", () => {
+    const nodes = join(dir, "nodes-bad.json");
+    const sales = { name: "Sales", interaction: "crm_destination", url: "http://crm.test/ident", successDestination: { type: 1, id: 1 }, failureDestination: { type: 5, id: 1 } };
+    writeFileSync(nodes, JSON.stringify({ acme: { sales: { ...sales, timeoutSeconds: 999, interaction: "zzz" }, "Bad Id": sales } }, null, 2));
+    const e = failure({ ...base, EDGE_URL: undefined, EDGE_KEY: undefined, NODES_FILE: nodes });
+    expect(e.variable).toBe("NODES_FILE");
+    expect(e.message).toMatch(/at acme\.sales\.interaction: /);
+    expect(e.message).toMatch(/at acme\.sales\.timeoutSeconds: /);
+    // The node id's own rule, not zod's "Invalid key in record".
+    expect(e.message).toMatch(/at acme\.Bad Id: lower-case letters, digits and '-'/);
+    expect(e.message).not.toContain("Invalid key");
+  });
+
   it("NODES_FILE that is not JSON is named", () => {
     const nodes = join(dir, "nodes.txt");
     writeFileSync(nodes, "{nope");

@@ -3,8 +3,12 @@ import { z } from "zod";
 import { destinationsFile, type DestinationsFile } from "../../../shared/destinations-file.js";
 import { nodesFile, type NodesFile } from "../../../shared/node.js";
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const httpUrl = z.url({ protocol: /^https?$/ });
+// zod's own wording ("Invalid input: expected number, received NaN", "Invalid URL") says what failed, not what to write.
+const int = (min: number, max: number) => {
+  const error = `a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const httpUrl = z.url({ protocol: /^https?$/, error: "an http:// or https:// address, such as http://127.0.0.1:8088" });
 const appName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, "a Stasis app name: letters, digits, _ and -");
 
 /** The environment of SPEC 6, plus a few tuning knobs with safe defaults. */
@@ -91,6 +95,8 @@ export function missingSettings(env: Record<string, string | undefined>): Missin
   return out;
 }
 
+const MAX_FILE_ISSUES = 10;
+
 function readJsonFile<T>(variable: string, path: string, schema: z.ZodType<T>): T {
   let text: string;
   try {
@@ -106,9 +112,15 @@ function readJsonFile<T>(variable: string, path: string, schema: z.ZodType<T>): 
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first && first.path.length > 0 ? ` at ${first.path.join(".")}` : "";
-    throw new ConfigError(variable, `${path} is invalid${where}: ${first?.message ?? "bad shape"}`);
+    // Every problem at once (up to a screenful), so a hand-edited file is fixed in one pass, not one start per mistake.
+    const issues = parsed.error.issues;
+    const shown = issues.slice(0, MAX_FILE_ISSUES).map((i) => {
+      // A bad key (a node id) is reported by zod as "Invalid key in record"; the rule it broke is nested.
+      const inner = i.code === "invalid_key" ? i.issues[0] : undefined;
+      return `${i.path.length > 0 ? ` at ${i.path.join(".")}` : ""}: ${inner?.message ?? i.message}`;
+    });
+    const more = issues.length > MAX_FILE_ISSUES ? `; and ${issues.length - MAX_FILE_ISSUES} more` : "";
+    throw new ConfigError(variable, `${path} is invalid${shown.join(";") || ": bad shape"}${more}`);
   }
   return parsed.data;
 }
@@ -130,6 +142,8 @@ function checkUrlNodes(path: string, file: NodesFile): NodesFile {
   return file;
 }
 
+const SECRET_SETTINGS = new Set(["ARI_PASSWORD", "EDGE_KEY"]);
+
 /** Parses the environment and the files it names; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): AgentConfig {
   // Empty strings come from `FOO=` in unit files and compose files; treat them as unset.
@@ -140,7 +154,10 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? "environment");
-    const detail = issue.code === "invalid_type" && cleaned[variable] === undefined ? "required" : issue.message;
+    // The value typed, beside the rule it broke, except for settings that hold a secret.
+    const value = cleaned[variable];
+    const got = value !== undefined && !SECRET_SETTINGS.has(variable) ? ` (got ${JSON.stringify(value.slice(0, 200))})` : "";
+    const detail = issue.code === "invalid_type" && value === undefined ? "required" : `${issue.message}${got}`;
     throw new ConfigError(variable, detail);
   }
   const e = parsed.data;

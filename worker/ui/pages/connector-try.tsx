@@ -3,6 +3,7 @@ import type { ConnectorConfig } from "../../connectors/registry.js";
 import { testConnector, type TestReply } from "../../services/connectors.js";
 import { DomainError, QuotaRefused } from "../../services/errors.js";
 import { tenantOf, type UiContext } from "../context.js";
+import { reasonText } from "../issues.js";
 
 export type TryResult = TestReply | { ok: false; reason: string; ms?: undefined; retryAfterSeconds?: number };
 
@@ -19,11 +20,14 @@ export function TryResultView(p: { c: UiContext; result: TryResult; config: Conn
   const t = p.c.get("t").connector;
   const r = p.result;
   if (!r.ok) {
+    // The code is what logs and the API say; the sentence beside it is what it means, in the page's language.
+    const why = reasonText(p.c.get("lang"), r.reason);
     return (
       <div class="banner err" role="status" id="try-result">
         <strong>{t.tryFailed}:</strong> <code>{r.reason}</code>
+        {why ? ` · ${why}` : ""}
         {r.ms !== undefined ? ` · ${t.tryTime}: ${r.ms} ms` : ""}
-        {"retryAfterSeconds" in r && r.retryAfterSeconds !== undefined ? ` · Retry-After ${r.retryAfterSeconds} s` : ""}
+        {"retryAfterSeconds" in r && r.retryAfterSeconds !== undefined ? ` · ${t.tryAgainIn(String(r.retryAfterSeconds))}` : ""}
       </div>
     );
   }

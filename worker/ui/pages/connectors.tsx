@@ -6,6 +6,7 @@ import { splitSecrets } from "../../connectors/secrets.js";
 import { checkConnector, connectorUsage, connectorUsers, deleteConnector, findConnector, listConnectors, putConnector } from "../../services/connectors.js";
 import { DomainError, SecretRequired } from "../../services/errors.js";
 import { listNodes } from "../../services/nodes.js";
+import { tenantTimeZone } from "../../services/tenants.js";
 import { configToFields, fieldsToConfig, formFields, type FormField } from "../connector-fields.js";
 import { formText, type FormText } from "../connector-form-text.js";
 import { ConnectorFields, isStoredSecret } from "../connector-form-view.js";
@@ -43,6 +44,7 @@ type PageProps = {
   banner?: { kind: "ok" | "err"; text: string } | undefined;
   tried?: { id: string; number: string; result: TryResult } | undefined;
   usage?: ConnectorUsage | null | undefined;
+  timeZone?: string | undefined;
 };
 
 // The registry lists webhook first; typed as the union, which the module list cannot be without a cast.
@@ -63,7 +65,8 @@ function labelsOf(fields: FormField[], text: FormText, out: Record<string, strin
       out[`${f.name}.${f.discriminator}`] = `${l}: ${text.authType}`;
       for (const v of f.variants) labelsOf(v.fields, text, out);
     } else if (f.kind === "decision") out[`${f.name}.kind`] = `${l}: ${text.destination}`;
-    else if (f.kind !== "rules" && f.kind !== "record") out[f.name] = l;
+    else if (f.kind === "rules") out[f.name] = text.rules;
+    else out[f.name] = l;
   }
   return out;
 }
@@ -135,7 +138,7 @@ function ConnectorPage(p: PageProps) {
       </form>
       {p.editing ? (
         <>
-          {p.usage ? <QuotaUsageView c={c} usage={p.usage} /> : null}
+          {p.usage ? <QuotaUsageView c={c} usage={p.usage} timeZone={p.timeZone ?? "UTC"} /> : null}
           {p.stored ? <ConnectBlock c={c} id={p.editing} config={p.stored} /> : null}
           <section class="card" aria-labelledby="try-title">
             <h2 id="try-title" style="margin-top:0">
@@ -201,6 +204,7 @@ async function editPage(c: UiContext, id: string, extra: Partial<PageProps> = {}
       stored={stored}
       usedBy={await nodesUsing(c, id)}
       usage={await connectorUsage(c.get("svc"), tenantOf(c), id).catch(() => null)}
+      timeZone={await tenantTimeZone(c.get("svc"), tenantOf(c))}
       {...extra}
     />,
     status,

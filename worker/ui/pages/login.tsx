@@ -12,13 +12,13 @@ export function safeNext(next: string | undefined): string {
   return next && /^\/ui\/[A-Za-z0-9/_-]*$/.test(next) && !next.startsWith("/ui/login") ? next : "/ui/nodes";
 }
 
-function LoginPage(p: { c: UiContext; error?: string; next: string }) {
+function LoginPage(p: { c: UiContext; error?: string; notice?: string | undefined; next: string }) {
   const t = p.c.get("t");
   const id = controlId("key");
   return (
     <Layout t={t} lang={p.c.get("lang")} title={t.login.title} current="login" path={`/ui/login?next=${encodeURIComponent(p.next)}`}>
       <div class="card" style="max-width:32rem">
-        {p.error ? <Banner kind="err">{p.error}</Banner> : null}
+        {p.error ? <Banner kind="err">{p.error}</Banner> : p.notice ? <Banner kind="err">{p.notice}</Banner> : null}
         <form method="post" action={`/ui/login?next=${encodeURIComponent(p.next)}`}>
           <CsrfField token={loginCsrfToken(p.c)} />
           <div class="field">
@@ -44,7 +44,7 @@ function LoginPage(p: { c: UiContext; error?: string; next: string }) {
 }
 
 export function loginPages(ui: UiApp) {
-  ui.get("/login", (c) => c.html(<LoginPage c={c} next={safeNext(c.req.query("next"))} />));
+  ui.get("/login", (c) => c.html(<LoginPage c={c} next={safeNext(c.req.query("next"))} notice={c.req.query("ended") ? c.get("t").login.ended : undefined} />));
 
   ui.post("/login", async (c) => {
     const t = c.get("t");

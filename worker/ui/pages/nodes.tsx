@@ -13,6 +13,8 @@ import { notFoundPage } from "./errors.js";
 import { ListPage } from "./list.js";
 
 type NodeForm = Record<string, string>;
+const SELECTS = new Set(["interaction", "identifyBy"]);
+
 const FIELDS = [
   "id",
   "name",
@@ -200,16 +202,21 @@ async function saveNode(c: UiContext, editing: string | null) {
   const tenant = tenantOf(c);
   const errors: FieldErrors = {};
   let id = editing;
+  // An id left empty is made from the name; a refusal of it says so, and shows it in the field to change.
+  let shown = form;
   if (!id) {
-    const raw = (form.id ?? "").trim() || slugFromName(form.name ?? "");
+    const typed = (form.id ?? "").trim();
+    const raw = typed || slugFromName(form.name ?? "");
     const parsedId = slug.safeParse(raw);
     if (!parsedId.success) {
-      if ((form.id ?? "").trim() || (form.name ?? "").trim()) errors.id = firstIssue(parsedId.error, c.get("lang"));
+      if (typed) errors.id = firstIssue(parsedId.error, c.get("lang"));
+      else if ((form.name ?? "").trim()) errors.id = t.node.noIdFromName;
     } else if (parsedId.data === "new") {
       errors.id = t.common.reserved;
     } else if (await findNode(c.get("svc"), tenant, parsedId.data)) {
-      errors.id = t.node.exists;
+      errors.id = typed ? t.node.exists : t.node.existsFromName(parsedId.data);
     } else id = parsedId.data;
+    if (!typed && parsedId.success && errors.id) shown = { ...form, id: parsedId.data };
   }
   const input = formToNodeInput(form);
   try {
@@ -223,8 +230,11 @@ async function saveNode(c: UiContext, editing: string | null) {
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== "validation_failed") throw e;
     for (const [k, m] of Object.entries(fieldErrors(e.issues, c.get("lang"), FIELDS))) errors[k] ??= m;
+    // A select's value that is not one of its options (a page older than the server, or tampered with):
+    // the option codes are the API's words, not the page's, so the page points at its own list.
+    for (const i of e.issues) if (SELECTS.has(i.path) && i.detail?.code === "invalid_value") errors[i.path] = t.issues.chooseListed;
   }
-  return c.html(<NodeFormPage c={c} form={form} errors={errors} connectors={await connectorIds(c)} editing={editing} />, 400);
+  return c.html(<NodeFormPage c={c} form={shown} errors={errors} connectors={await connectorIds(c)} editing={editing} />, 400);
 }
 
 export function nodePages(ui: UiApp) {
