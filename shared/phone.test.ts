@@ -43,6 +43,15 @@ describe("normalizeCallerNumber", () => {
     expect(normalizeCallerNumber("(212) 555-0123".replace("555-0123", "456-7890"), "US")).toEqual({ ok: true, e164: "+12124567890" });
   });
 
+  it("00 and a country code: read as international only where the default country cannot read it as another number", () => {
+    // Found by the trunk-forms property below: BR dials abroad with 00 + a carrier code, so "00 22 46…" is carrier 22 calling Sweden.
+    expect(parsePhoneNumberFromString("00224601123456", "BR")?.number).toBe("+461123456");
+    expect(normalizeCallerNumber("00224601123456", "BR")).toEqual(UNUSABLE);
+    expect(normalizeCallerNumber("00224601123456", "ES")).toEqual({ ok: true, e164: "+224601123456" });
+    expect(normalizeCallerNumber("00 34 911 23 45 67", "US")).toEqual({ ok: true, e164: "+34911234567" });
+    expect(normalizeCallerNumber("0034911234567")).toEqual({ ok: true, e164: "+34911234567" });
+  });
+
   it("withheld, empty, national without a country and invalid numbers are unusable", () => {
     for (const raw of ["", "   ", "anonymous", "Anonymous", "Restricted", "RESTRICTED", "withheld", "Private", "unknown", "Unavailable", "sip:anonymous@anonymous.invalid", "0", "123", "+0000000000", "+34 12", "911234567", "abc", "+1-800-FLOWERS", "1".repeat(80)]) {
       expect(normalizeCallerNumber(raw), raw).toEqual(UNUSABLE);

@@ -50,6 +50,10 @@ function e164Of(text: string, country: string | undefined): string | null {
  * (a caller of the tenant's own country always is), unusable when they are two different valid
  * numbers (`" 869696601"` in ES is +86 9696601 or +34 869 69 66 01): a guess could route the
  * call as someone else.
+ *
+ * `00` then a country code is read the same two ways: most plans dial abroad with 00, but not
+ * all (in BR `00 22 46…` is carrier 22 dialling +46…, in the US 00 dials nothing), so a number
+ * that the default country reads as another valid number is unusable too.
  */
 export function normalizeCallerNumber(raw: string, defaultCountry?: string | null): CallerNumber {
   if (raw.length > MAX_CALLER_NUMBER_LENGTH) return UNUSABLE;
@@ -59,8 +63,9 @@ export function normalizeCallerNumber(raw: string, defaultCountry?: string | nul
   if (!/^[+0-9 ()./-]+$/.test(text) || !/[0-9]/.test(text)) return UNUSABLE;
   const country = defaultCountry && isSupportedCountry(defaultCountry) ? defaultCountry : undefined;
   const national = e164Of(text, country);
-  if (!/^ [0-9]/.test(raw)) return national ? { ok: true, e164: national } : UNUSABLE;
-  const international = e164Of(`+${text}`, undefined);
+  const written = /^ [0-9]/.test(raw) ? `+${text}` : /^00\s*[1-9]/.test(text) ? `+${text.replace(/^00\s*/, "")}` : null;
+  if (written === null) return national ? { ok: true, e164: national } : UNUSABLE;
+  const international = e164Of(written, undefined);
   if (national && international && national !== international) return UNUSABLE;
   const e164 = international ?? national;
   return e164 ? { ok: true, e164 } : UNUSABLE;
