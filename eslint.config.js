@@ -32,6 +32,10 @@ export default tseslint.config(
             "CallExpression[callee.property.name=/^(json|text|formData|parseBody|arrayBuffer|blob|bytes)$/]:matches([callee.object.name=/^req$/], [callee.object.property.name=/^(req|raw)$/])",
           message: "read request bodies with readBodyBytes/readBodyText/readFormFields (worker/http/read-body.ts): they enforce the size cap",
         },
+        {
+          selector: ":matches(Program, ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Map|Set)$/][arguments.length=0]",
+          message: "a module-level Map or Set lives as long as the isolate: use BoundedCache (shared/bounded-cache.ts), or say in an eslint-disable comment why it cannot grow",
+        },
       ],
     },
   },

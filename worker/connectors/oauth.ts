@@ -47,6 +47,7 @@ type Token = { value: string; expiresAt: number };
 // Keyed by tenant, connector and a hash of the credentials, so a changed secret never reuses
 // the old token and two tenants never share one.
 const tokens = new BoundedCache<string, Token>({ max: 2000 });
+// eslint-disable-next-line no-restricted-syntax -- token fetches in flight: each entry is deleted when its fetch settles
 const fetching = new Map<string, Promise<Token>>();
 /** The longest any connector may wait (SPEC 4: timeoutMs max 10 000). */
 const TOKEN_TIMEOUT_MS = 10_000;

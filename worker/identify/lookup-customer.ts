@@ -44,6 +44,7 @@ export interface LookupEnv {
 }
 
 // Concurrent misses for one key share one CRM call (SPEC 5). Per isolate, which is where the burst lands.
+// eslint-disable-next-line no-restricted-syntax -- CRM calls in flight: each entry is deleted when its call settles
 const inFlight = new Map<string, Promise<CachedDecision>>();
 
 /** Turns a lookup into the cacheable decision: the webhook's own answer, or the connector's rules. */

@@ -26,6 +26,7 @@ export type DecisionEntry = z.infer<typeof decisionEntry>;
  */
 export const FLUSH_AFTER_MS = 100;
 type Pending = { entries: DecisionEntry[]; keys: Set<string> };
+// eslint-disable-next-line no-restricted-syntax -- decisions waiting for their flush, at most FLUSH_AFTER_MS: the flush replaces the map
 let pending = new Map<string, Pending>();
 let flushing: Promise<void> | null = null;
 

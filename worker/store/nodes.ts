@@ -1,3 +1,4 @@
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import { connectorNames, type NodeConfig } from "../../shared/node.js";
 import { unsealConnector, type SealingKeys, type StoredConnector } from "./connectors.js";
 import { keyLookup, type KeyRow } from "./keys.js";
@@ -73,13 +74,13 @@ const FEED_TRUST_MS = RECHECK_MS + 500;
  * within this bound (docs/operations.md). At most one D1 batch per key + node per isolate per hour.
  */
 export const MAX_COPY_MS = 3600_000;
-const contexts = new Map<string, { rows: ContextRows; version: number; epoch: number; readAt: number }>();
+const MAX_ENTRIES = 5000;
+const contexts = new BoundedCache<string, { rows: ContextRows; version: number; epoch: number }>({ max: MAX_ENTRIES, ttlMs: MAX_COPY_MS });
 /**
  * A tenant's version as last learnt, from its object or from the feed. `tick` orders it against
  * the feed's cursor: the feed vouches for an entry learnt after the cursor was established.
  */
-const versions = new Map<string, { version: number; tick: number; checkedAt: number }>();
-const MAX_ENTRIES = 5000;
+const versions = new BoundedCache<string, { version: number; tick: number; checkedAt: number }>({ max: MAX_ENTRIES });
 /** Orders events within the isolate; Workers' clock does not move between I/O, so time cannot. */
 let tick = 0;
 const feed = {
@@ -142,7 +143,6 @@ async function tenantVersion(env: Pick<Env, "TENANT_HOME" | "CONFIG_FEED">, tena
   const version = await tenantHome(env, tenant)
     .version()
     .catch(() => NaN);
-  if (versions.size >= MAX_ENTRIES) versions.clear();
   // A feed read that answered meanwhile may know a newer version; versions never go down.
   const latest = versions.get(tenant);
   const merged = !Number.isNaN(version) && latest && latest.version > version ? latest.version : version;
@@ -162,7 +162,7 @@ export async function loadIdentifyContext(env: Pick<Env, "DB" | "TENANT_HOME" | 
   const now = Date.now();
   const version = await tenantVersion(env, tenant, now);
   let hit = contexts.get(cacheKey);
-  if (!hit || hit.epoch !== epoch || hit.version !== version || now - hit.readAt > MAX_COPY_MS) {
+  if (!hit || hit.epoch !== epoch || hit.version !== version) {
     hotPathCounters.d1Batches++;
     const [keyRes, nodeRes, connRes] = await db.batch<Record<string, unknown>>([
       keyLookup(db, keyId),
@@ -184,8 +184,7 @@ export async function loadIdentifyContext(env: Pick<Env, "DB" | "TENANT_HOME" | 
     };
     // Read after the version: a write landing in between leaves a copy newer than its version,
     // which the next check replaces; never an older copy under a newer version.
-    hit = { rows, version, epoch, readAt: now };
-    if (contexts.size >= MAX_ENTRIES) contexts.clear();
+    hit = { rows, version, epoch };
     contexts.set(cacheKey, hit);
   }
   const { keyRow, nodeRow, connRows } = hit.rows;

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import type { Env } from "../env.js";
 import type { DecisionEntry } from "../store/decisions.js";
 import { allShards, publishChange } from "./feed.js";
@@ -25,7 +26,8 @@ export type MinuteCount = { minute: number; outcome: string; n: number; msSum: n
  */
 export class TenantHome extends DurableObject<Env> {
   private ready = false;
-  private touched = new Map<string, number>();
+  // Per key: when its last-used time was last written. Evicting one costs only an early write.
+  private touched = new BoundedCache<string, number>({ max: 1000 });
 
   private sql() {
     const sql = this.ctx.storage.sql;

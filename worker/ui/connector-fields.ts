@@ -86,6 +86,7 @@ function objectFields(o: z.ZodObject, prefix: string, skip: string[] = []): Form
   });
 }
 
+// eslint-disable-next-line no-restricted-syntax -- keyed by the kinds' schema objects: as many entries as there are kinds
 const cached = new Map<z.ZodType, FormField[]>();
 /** The kind's fields in the schema's order (kind itself is the page's own control). */
 export function formFields(schema: z.ZodType): FormField[] {

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
+import { BoundedCache } from "../../shared/bounded-cache.js";
 import type { Env } from "../env.js";
 import { DomainError } from "../services/errors.js";
 import { decrypt, encrypt, fromBase64, randomToken, toBase64 } from "../security/crypto.js";
@@ -29,7 +30,8 @@ export const cookieOptions = (maxAgeSeconds?: number): CookieOptions => ({
 
 // The session cookie gets its own key derived from ENCRYPTION_KEY, so a sealed session and a
 // sealed connector secret can never be swapped for one another even though one secret feeds both.
-const derived = new Map<string, Promise<string>>();
+// One entry per root key in use (ENCRYPTION_KEY and, while rotating, the previous one).
+const derived = new BoundedCache<string, Promise<string>>({ max: 4 });
 function deriveKey(root: string): Promise<string> {
   let k = derived.get(root);
   if (!k) {
