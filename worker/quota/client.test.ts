@@ -106,3 +106,23 @@ describe("quota guard: one throttled reply reaches the object once", () => {
     expect(await pausesSent(status, headers, error)).toEqual(expected);
   });
 });
+
+describe("quota guard: a quota changed while calls run", () => {
+  it("tokens leased under the old quota are not spent once the quota is lowered", async () => {
+    forgetLocalQuota();
+    const connector = `change-${Math.random().toString(36).slice(2)}`;
+    const deferred: Promise<unknown>[] = [];
+    const ask = (quota: QuotaConfig) => acquire({ env: circuit, tenant: "t-change", connector, node: "n", quota, stepDeadline: Date.now() + 300, holdMs: 1000, defer: (p) => void deferred.push(p) });
+    // A busy isolate under the rest default (1000/1 s): its pool holds a batch of tokens.
+    const roomy = { requests: 1000, perSeconds: 1 };
+    for (let i = 0; i < 3; i++) {
+      expect((await Promise.all(Array.from({ length: 40 }, () => ask(roomy)))).every((a) => a.ok)).toBe(true);
+      await Promise.allSettled(deferred.splice(0));
+    }
+    // The admin lowers it to what the CRM really allows: 1 a minute, already spent by the calls above.
+    const lowered = { requests: 1, perSeconds: 60 };
+    const after = await Promise.all(Array.from({ length: 10 }, () => ask(lowered)));
+    await Promise.allSettled(deferred);
+    expect(after.filter((a) => a.ok).length).toBe(0);
+  });
+});

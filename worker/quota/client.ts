@@ -31,6 +31,8 @@ import { JITTER_MS, leaseMs, maxGrant } from "./policy.js";
 export type Admission = { ok: true } | { ok: false };
 
 type Local = {
+  /** The quota the pool's tokens were leased under (see quotaChanged). */
+  quota: string;
   tokens: number;
   until: number;
   pausedUntil: number;
@@ -99,7 +101,7 @@ function stub(env: CircuitEnv, key: string) {
 function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
-    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false };
+    l = { quota: "", tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false };
     local.set(key, l);
   }
   return l;
@@ -134,11 +136,24 @@ function take(l: Local, now: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * An admin who lowers a connector's quota (its CRM answers 429 below what was set) must see it
+ * obeyed now: tokens leased under the old quota (up to a quarter of it, for up to 10 s) are
+ * dropped rather than spent. The object already counts them against the new one.
+ */
+function quotaChanged(l: Local, quota: QuotaConfig) {
+  const signature = `${quota.requests}/${quota.perSeconds}/${quota.daily ?? ""}/${quota.concurrency ?? ""}`;
+  if (l.quota === signature) return;
+  l.quota = signature;
+  l.tokens = 0;
+}
+
 /** Before a CRM call: a token now, a token after a wait the deadline allows, or no. */
 export async function acquire(q: QuotaCall): Promise<Admission> {
   if (!q.env.CIRCUIT) return { ok: true };
   const key = nameOf(q.tenant, q.connector);
   const l = entry(key);
+  quotaChanged(l, q.quota);
   noteDemand(l, Date.now());
   if (take(l, Date.now())) {
     refreshAhead(q, key, l);
@@ -232,6 +247,7 @@ export async function acquireNow(q: Pick<QuotaCall, "env" | "tenant" | "connecto
   if (!q.env.CIRCUIT) return { ok: true };
   const key = nameOf(q.tenant, q.connector);
   const l = entry(key);
+  quotaChanged(l, q.quota);
   const now = Date.now();
   if (take(l, now)) return { ok: true };
   if (now < l.pausedUntil) return { ok: false, retryInMs: l.pausedUntil - now };
