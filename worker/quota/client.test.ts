@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_QUOTAS, type QuotaConfig } from "../../shared/quota.js";
 import type { CircuitEnv } from "../circuit/client.js";
 import { CrmError } from "../connectors/errors.js";
-import { acquire, DEFAULT_429_PAUSE_MS, forgetLocalQuota, pause, throttleWatch } from "./client.js";
+import { acquire, DEFAULT_429_PAUSE_MS, forgetLocalQuota, pause, quotaUsage, throttleWatch } from "./client.js";
 
 const circuit = env as unknown as CircuitEnv;
 let run = 0;
@@ -61,7 +61,7 @@ describe("quota guard: the wait is fair between nodes", () => {
     const deferred: Promise<unknown>[] = [];
     const defer = (p: Promise<unknown>) => void deferred.push(p);
     // Short of budget (as after a 429), not merely waiting for a cold lease.
-    pause(circuit, "t-fair", connector, 0, defer);
+    pause(circuit, "t-fair", connector, 0, defer, true);
     const ask = (node: string) => {
       const started = Date.now();
       return acquire({ env: circuit, tenant: "t-fair", connector, node, quota, stepDeadline: started + 4000, holdMs: 1000, defer }).then((a) => ({ ok: a.ok, ms: Date.now() - started }));
@@ -124,5 +124,26 @@ describe("quota guard: a quota changed while calls run", () => {
     const after = await Promise.all(Array.from({ length: 10 }, () => ask(lowered)));
     await Promise.allSettled(deferred);
     expect(after.filter((a) => a.ok).length).toBe(0);
+  });
+});
+
+describe("quota guard: usage's last 429 is a refusal, not an ordinary answer at the end of a window", () => {
+  it("headers at zero on a 200 pause the connector without a last 429; a 429 and Salesforce's throttled 403 are one", async () => {
+    const connector = `last429-${Math.random().toString(36).slice(2)}`;
+    const quota = { requests: 10, perSeconds: 2 };
+    const deferred: Promise<unknown>[] = [];
+    const watch = () => throttleWatch(circuit, "t-last429", connector, (p) => void deferred.push(p));
+    // Pipedrive's 10th call of its 2 s window: answered, with nothing left.
+    watch().observe(200, new Headers({ "x-ratelimit-remaining": "0", "x-ratelimit-reset": "2" }));
+    await Promise.allSettled(deferred.splice(0));
+    const ok = await quotaUsage(circuit, "t-last429", connector, quota);
+    expect(ok?.pausedUntil).not.toBeNull();
+    expect(ok?.last429).toBeNull();
+    // Salesforce's daily allowance spent: HTTP 403 REQUEST_LIMIT_EXCEEDED, its header at the max.
+    const sforce = watch();
+    sforce.observe(403, new Headers({ "sforce-limit-info": "api-usage=15000/15000" }));
+    sforce.failed(new CrmError("crm_rate_limited", "throttled", 60));
+    await Promise.allSettled(deferred.splice(0));
+    expect((await quotaUsage(circuit, "t-last429", connector, quota))?.last429?.retryAfterSeconds).toBe(60);
   });
 });

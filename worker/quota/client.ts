@@ -367,24 +367,28 @@ export const DEFAULT_429_PAUSE_MS = 5000;
  */
 export function throttleWatch(env: CircuitEnv, tenant: string, connector: string, defer: (p: Promise<unknown>) => void) {
   let pausedMs = -Infinity;
+  // Whether the object was told this reply was a refusal (usage's last429), not only headers at zero.
+  let refusalSent = false;
   return {
-    observe: (_status: number, headers: Headers) => {
+    observe: (status: number, headers: Headers) => {
       const ms = pauseFromHeaders(headers);
       if (ms === undefined) return;
       pausedMs = Math.max(pausedMs, ms);
-      pause(env, tenant, connector, ms, defer);
+      refusalSent = status === 429;
+      pause(env, tenant, connector, ms, defer, refusalSent);
     },
     failed: (e: unknown) => {
       if (!(e instanceof CrmError) || e.code !== "crm_rate_limited") return;
       const ms = e.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : DEFAULT_429_PAUSE_MS;
-      // retryAfterSeconds is the headers' wait rounded up to a second.
-      if (ms >= pausedMs + 1000) pause(env, tenant, connector, ms, defer);
+      // retryAfterSeconds is the headers' wait rounded up to a second. A throttling reply that is
+      // not a 429 (Salesforce's 403) is known as one only now: the object hears it is a refusal.
+      if (ms >= pausedMs + 1000 || !refusalSent) pause(env, tenant, connector, ms, defer, true);
     },
   };
 }
 
-/** A 429 or rate-limit headers at zero: pause here at once and everywhere through the object. */
-export function pause(env: CircuitEnv, tenant: string, connector: string, ms: number, defer: (p: Promise<unknown>) => void) {
+/** A 429 (`refused`) or rate-limit headers at zero: pause here at once and everywhere through the object. */
+export function pause(env: CircuitEnv, tenant: string, connector: string, ms: number, defer: (p: Promise<unknown>) => void, refused: boolean) {
   if (!env.CIRCUIT) return;
   const key = nameOf(tenant, connector);
   const l = entry(key);
@@ -392,7 +396,7 @@ export function pause(env: CircuitEnv, tenant: string, connector: string, ms: nu
   const until = Date.now() + Math.min(600_000, Math.max(0, ms));
   l.pausedUntil = Math.max(l.pausedUntil, until);
   l.tokens = 0;
-  defer(stub(env, key).throttled({ until }).catch(() => undefined));
+  defer(stub(env, key).throttled({ until, refused }).catch(() => undefined));
 }
 
 export async function quotaUsage(env: CircuitEnv, tenant: string, connector: string, quota: QuotaConfig): Promise<QuotaUsage | null> {

@@ -112,10 +112,14 @@ export function lease(s: QuotaState, q: QuotaConfig, want: number, holdMs: numbe
   return { granted: n, leaseMs: granted, retryInMs: 0, pausedUntil: s.pausedUntil };
 }
 
-/** A CRM said "too many": nobody calls it until `until`. */
-export function throttled(s: QuotaState, until: number, now: number): void {
+/**
+ * A CRM said "too many" (`refused`: it turned a call away) or that nothing is left (a reply's
+ * rate-limit headers at zero): nobody calls it until `until`. Only a refusal is a "last 429":
+ * the headers at zero come on ordinary answers at the end of every busy window.
+ */
+export function throttled(s: QuotaState, until: number, now: number, refused: boolean): void {
   s.pausedUntil = Math.max(s.pausedUntil, until);
-  s.last429 = { at: now, retryAfterSeconds: Math.max(0, Math.round((until - now) / 1000)) };
+  if (refused) s.last429 = { at: now, retryAfterSeconds: Math.max(0, Math.round((until - now) / 1000)) };
 }
 
 export function recordShed(s: QuotaState, n: number, now: number): void {
