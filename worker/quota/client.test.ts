@@ -80,6 +80,34 @@ describe("quota guard: the wait is fair between nodes", () => {
   });
 });
 
+describe("quota guard: a flooding node does not starve a quiet one", () => {
+  it("node a at 10x the quota, node b at a quarter of it: b's calls are served, a gets the rest", async () => {
+    forgetLocalQuota();
+    const connector = `flood-${Math.random().toString(36).slice(2)}`;
+    const quota: QuotaConfig = { requests: 4, perSeconds: 1 };
+    const deferred: Promise<unknown>[] = [];
+    const defer = (p: Promise<unknown>) => void deferred.push(p);
+    // Short of budget (as after a 429), not merely waiting for a cold lease.
+    pause(circuit, "t-flood", connector, 0, defer, true);
+    const ask = (node: string) => acquire({ env: circuit, tenant: "t-flood", connector, node, quota, stepDeadline: Date.now() + 1500, holdMs: 500, defer }).then((a) => a.ok);
+    const a: Promise<boolean>[] = [];
+    const b: Promise<boolean>[] = [];
+    // 5 s: a sends 40 calls a second, b one a second.
+    for (let tick = 0; tick < 50; tick++) {
+      for (let i = 0; i < 4; i++) a.push(ask("a"));
+      if (tick % 10 === 5) b.push(ask("b"));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const as = (await Promise.all(a)).filter(Boolean).length;
+    const bs = (await Promise.all(b)).filter(Boolean).length;
+    await Promise.allSettled(deferred);
+    // On main b got 1 or 2 of its 5: the pool went to whoever looked first, and a always had more looking.
+    expect(bs).toBeGreaterThanOrEqual(4);
+    // The budget is not lost to fairness: about 3 a second in all (a lease costs a fifth of the window).
+    expect(as + bs).toBeGreaterThanOrEqual(10);
+  }, 20_000);
+});
+
 describe("quota guard: one throttled reply reaches the object once", () => {
   /** The pauses (ms from now, rounded to 100 ms) the guard object is sent for one CRM call's reply and error. */
   async function pausesSent(status: number, headers: Record<string, string>, error: unknown): Promise<number[]> {

@@ -30,6 +30,9 @@ import { JITTER_MS, leaseMs, maxGrant } from "./policy.js";
  */
 export type Admission = { ok: true } | { ok: false };
 
+/** A call waiting for a token: `tag` orders the line (see arriving), `ticket` breaks ties by arrival. */
+type Waiter = { ticket: number; node: string; tag: number };
+
 type Local = {
   /** The quota the pool's tokens were leased under (see quotaChanged). */
   quota: string;
@@ -39,7 +42,9 @@ type Local = {
   /** Calls waiting for a token, per node. */
   waiting: Map<string, number>;
   /** Waiting calls in arrival order, with their node: one far back in the line gives up without waiting. */
-  line: { ticket: number; node: string }[];
+  line: Waiter[];
+  /** The tag of the last waiter served: where a node that had nobody waiting starts (see tagFor). */
+  round: number;
   ticket: number;
   refreshing: boolean;
   /** Lease requests in flight from this isolate, and when the oldest began. */
@@ -101,7 +106,7 @@ function stub(env: CircuitEnv, key: string) {
 function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
-    l = { quota: "", tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false };
+    l = { quota: "", tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], round: 0, ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false };
     local.set(key, l);
   }
   return l;
@@ -124,6 +129,21 @@ export interface QuotaCall {
   /** How long one CRM call may run (the connector's timeout): concurrency is held that long. */
   holdMs: number;
   defer: (p: Promise<unknown>) => void;
+}
+
+/**
+ * A token from the pool, if it is this call's turn: the calls in line are served round robin by
+ * node (aheadOf), so a call takes one only while the pool holds more than the calls ahead of it.
+ * Without this the pool went to whichever call looked first: a node flooding at 10x the quota,
+ * its new calls taking tokens on arrival and its many waiters polling, got them nearly all, and
+ * a quiet node of the same tenant, asking a fraction of its share, was shed 4 times in 5.
+ * `me`: the call in the line; none for a call not in it yet.
+ */
+function takeInTurn(l: Local, node: string, now: number, me?: Waiter): boolean {
+  if (l.line.length > 0 && aheadOf(l, me ?? arriving(l, node)) >= l.tokens) return false;
+  if (!take(l, now)) return false;
+  if (me) l.round = Math.max(l.round, me.tag);
+  return true;
 }
 
 function take(l: Local, now: number): boolean {
@@ -155,7 +175,7 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
   const l = entry(key);
   quotaChanged(l, q.quota);
   noteDemand(l, Date.now());
-  if (take(l, Date.now())) {
+  if (takeInTurn(l, q.node, Date.now())) {
     refreshAhead(q, key, l);
     return { ok: true };
   }
@@ -170,7 +190,7 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
   // wait, and shedding here instead would never ask again — the pool refills only through asks —
   // so a connector whose calls vary widely (a reserve near the deadline) would shed every call.
   let mayAsk = l.roomy && l.line.length === 0 && Date.now() >= l.pausedUntil;
-  if (!mayAsk && Date.now() + lineWait(aheadOf(l.line, q.node, l.line.length)) > giveUpAt) return shed(q, key, l);
+  if (!mayAsk && Date.now() + lineWait(aheadOf(l, arriving(l, q.node))) > giveUpAt) return shed(q, key, l);
   let total = 0;
   for (const n of l.waiting.values()) total += n;
   // Well under quota the calls in line are only waiting for a lease on its way (a cold start's
@@ -183,13 +203,14 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
   if (total >= room || (l.waiting.get(q.node) ?? 0) >= share) return shed(q, key, l);
   l.waiting.set(q.node, (l.waiting.get(q.node) ?? 0) + 1);
   const ticket = ++l.ticket;
-  l.line.push({ ticket, node: q.node });
+  const me: Waiter = { ...arriving(l, q.node), ticket };
+  l.line.push(me);
   let refused = false;
   try {
     for (;;) {
       const now = Date.now();
-      if (take(l, now)) return { ok: true };
-      const ahead = aheadOf(l.line, q.node, l.line.findIndex((w) => w.ticket === ticket));
+      if (takeInTurn(l, q.node, now, me)) return { ok: true };
+      const ahead = aheadOf(l, me);
       const limit = mayAsk ? q.stepDeadline : giveUpAt;
       if (now >= limit || l.pausedUntil > limit || now + lineWait(ahead) > limit) return shed(q, key, l);
       if (now < l.pausedUntil) {
@@ -222,10 +243,10 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
       if (a === "open") return { ok: true };
       // Another call's lease may have filled the pool while this one was refused (concurrent
       // asks: one takes the room, the others are told to wait): the pool comes first.
-      if (take(l, Date.now())) return { ok: true };
+      if (takeInTurn(l, q.node, Date.now(), me)) return { ok: true };
       if (a > 0) refused = true;
       if (a > 0 && l.asking > 0 && Date.now() - l.askingSince < ASK_STALE_MS) continue;
-      if (a > 0 && Date.now() + a + lineWait(aheadOf(l.line, q.node, l.line.findIndex((w) => w.ticket === ticket))) > giveUpAt) return shed(q, key, l);
+      if (a > 0 && Date.now() + a + lineWait(aheadOf(l, me)) > giveUpAt) return shed(q, key, l);
       // A little jitter so that the calls told the same time do not all ask at once.
       if (a > 0) await sleep(a + Math.floor(Math.random() * 10));
     }
@@ -262,20 +283,22 @@ export async function acquireNow(q: Pick<QuotaCall, "env" | "tenant" | "connecto
 }
 
 /**
- * How many calls are ahead of the one at `at` in the line (the line's length for one arriving),
- * served round robin between nodes: its node's k-th waiter comes after the first k of every
- * other node, not after every call of a node whose burst came first.
+ * The line is served round robin between nodes (start-time fair queuing, one token a call): a
+ * node's next waiter is tagged one round after its previous one, and a node with nobody
+ * waiting starts at the round being served. So a node's k-th waiter comes after the k-th of
+ * every other node, not after every call of a node whose burst came first, nor after the
+ * endless waiters of a node that floods and always arrived earlier; equal tags go by arrival.
  */
-function aheadOf(line: readonly { node: string }[], node: string, at: number): number {
-  let k = 0;
-  const others = new Map<string, number>();
-  for (let i = 0; i < at; i++) {
-    const w = line[i]!;
-    if (w.node === node) k++;
-  }
-  for (const w of line) if (w.node !== node) others.set(w.node, (others.get(w.node) ?? 0) + 1);
-  let ahead = k;
-  for (const n of others.values()) ahead += Math.min(n, k);
+function arriving(l: Local, node: string): Waiter {
+  let tag = l.round;
+  for (const w of l.line) if (w.node === node) tag = Math.max(tag, w.tag + 1);
+  return { ticket: Infinity, node, tag };
+}
+
+/** How many calls in the line are served before `me` (a waiter, or one arriving). */
+function aheadOf(l: Local, me: Waiter): number {
+  let ahead = 0;
+  for (const w of l.line) if (w.tag < me.tag || (w.tag === me.tag && w.ticket < me.ticket)) ahead++;
   return ahead;
 }
 
