@@ -175,3 +175,36 @@ describe("quota guard: usage's last 429 is a refusal, not an ordinary answer at 
     expect((await quotaUsage(circuit, "t-last429", connector, quota))?.last429?.retryAfterSeconds).toBe(60);
   });
 });
+
+describe("quota guard: a spent daily budget", () => {
+  it("sheds without asking the object on every call, and sees a raised budget within a second", async () => {
+    forgetLocalQuota();
+    const connector = `daily-${Math.random().toString(36).slice(2)}`;
+    const real = circuit.CIRCUIT!;
+    let leases = 0;
+    // The real object, its lease calls counted.
+    const counted = {
+      CIRCUIT: {
+        idFromName: (n: string) => real.idFromName(n),
+        get: (id: DurableObjectId) => {
+          const s = real.get(id);
+          return { lease: (r: Parameters<typeof s.lease>[0]) => (leases++, s.lease(r)), shed: (n: number) => s.shed(n), throttled: (r: Parameters<typeof s.throttled>[0]) => s.throttled(r) };
+        },
+      },
+    } as unknown as CircuitEnv;
+    const deferred: Promise<unknown>[] = [];
+    const ask = (quota: QuotaConfig) => acquire({ env: counted, tenant: "t-daily", connector, node: "n", quota, stepDeadline: Date.now() + 500, holdMs: 1000, defer: (p) => void deferred.push(p) });
+    const spent = { requests: 100, perSeconds: 1, daily: 2 };
+    expect((await ask(spent)).ok).toBe(true);
+    expect((await ask(spent)).ok).toBe(true);
+    await Promise.allSettled(deferred.splice(0));
+    leases = 0;
+    // The rest of the day: 30 calls, each shed (nothing left until midnight UTC).
+    for (let i = 0; i < 30; i++) expect((await ask(spent)).ok).toBe(false);
+    // On main each asked the object: 30 round trips. Now one, then the refusal is remembered.
+    expect(leases).toBeLessThanOrEqual(2);
+    // The admin raises the daily budget: the next call asks and gets a token.
+    expect((await ask({ ...spent, daily: 100 })).ok).toBe(true);
+    await Promise.allSettled(deferred);
+  });
+});

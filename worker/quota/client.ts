@@ -70,6 +70,15 @@ type Local = {
   callDevMs: number;
   shed: number;
   shedFlushing: boolean;
+  /**
+   * The object's last refusal: no token before `noTokenBefore`, as told at `refusedAt`. A spent
+   * daily budget (or a long window) refuses every call until midnight UTC; without this each
+   * call asked the object again to hear the same, one round trip per call for hours, all of a
+   * busy tenant's calls on one object. A call that cannot wait that long is shed here for a
+   * second after a refusal; then one asks again (a raised quota is seen within the second).
+   */
+  noTokenBefore: number;
+  refusedAt: number;
 };
 
 const local = new BoundedCache<string, Local>({ max: 5000 });
@@ -106,7 +115,7 @@ function stub(env: CircuitEnv, key: string) {
 function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
-    l = { quota: "", tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], round: 0, ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false };
+    l = { quota: "", tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], round: 0, ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false, noTokenBefore: 0, refusedAt: 0 };
     local.set(key, l);
   }
   return l;
@@ -166,7 +175,11 @@ function quotaChanged(l: Local, quota: QuotaConfig) {
   if (l.quota === signature) return;
   l.quota = signature;
   l.tokens = 0;
+  l.noTokenBefore = 0;
 }
+
+/** A refusal heard less than a second ago says no token comes before the call must give up. */
+const REFUSAL_KEPT_MS = 1000;
 
 /** Before a CRM call: a token now, a token after a wait the deadline allows, or no. */
 export async function acquire(q: QuotaCall): Promise<Admission> {
@@ -179,6 +192,7 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
     refreshAhead(q, key, l);
     return { ok: true };
   }
+  if (Date.now() - l.refusedAt < REFUSAL_KEPT_MS && l.noTokenBefore > q.stepDeadline) return shed(q, key, l);
   // The reserve never exceeds the connector's own timeout: the CRM call is cut there anyway.
   const giveUpAt = q.stepDeadline - Math.min(q.holdMs, Math.max(MIN_CALL_MS, l.callMs + 4 * l.callDevMs));
   // The calls already in line here come first: a window serves `requests` of them at once (a
@@ -333,7 +347,12 @@ async function askForLease(q: QuotaCall, key: string, l: Local, asked: number): 
     const a = await stub(q.env, key).lease({ quota: plain(q.quota), want, holdMs: q.holdMs, shed: shedNow });
     l.pausedUntil = Math.max(l.pausedUntil, a.pausedUntil);
     l.roomy = a.granted >= want && a.pausedUntil <= Date.now();
-    if (a.granted === 0) return a.retryInMs;
+    if (a.granted === 0) {
+      l.refusedAt = Date.now();
+      l.noTokenBefore = l.refusedAt + a.retryInMs;
+      return a.retryInMs;
+    }
+    l.noTokenBefore = 0;
     // A lease is timed from when it was asked for, so this isolate never outlives the object's
     // view of it; tokens left from an earlier lease make the pool end when that lease ends.
     // Tokens expire here EXPIRY_MARGIN_MS before the object's lease ends: the object counts a
