@@ -130,6 +130,12 @@ describe("quota guard: one throttled reply reaches the object once", () => {
     ["nothing stated: once, for the default", 429, {}, throttled(), [DEFAULT_429_PAUSE_MS]],
     ["a failure that is not throttling: none", 500, {}, new CrmError("crm_unreachable", "boom"), []],
     ["an unexpected error: none", 500, {}, new Error("unexpected"), []],
+    // A hostile or broken CRM: no reply pauses a connector for more than 10 min, none for less than nothing.
+    ["Retry-After of 10^9 s: 10 min", 429, { "retry-after": "999999999" }, throttled(999_999_999), [600_000]],
+    ["a reset epoch in 2999 on an answered call: 10 min", 200, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Date.parse("2999-01-01T00:00:00Z") / 1000) }, undefined, [600_000]],
+    ["Retry-After as a date in 1970: no wait", 429, { "retry-after": "Thu, 01 Jan 1970 00:00:00 GMT", "x-ratelimit-remaining": "0" }, throttled(0), [0]],
+    ["Retry-After negative: no wait", 429, { "retry-after": "-5", "x-ratelimit-remaining": "0" }, throttled(0), [0]],
+    ["garbage: the 1 s default", 429, { "retry-after": "soon", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "later" }, throttled(1), [1000]],
   ])("%s", async (_name, status, headers, error, expected) => {
     expect(await pausesSent(status, headers, error)).toEqual(expected);
   });
