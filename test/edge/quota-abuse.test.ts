@@ -1,6 +1,8 @@
 import { abortAllDurableObjects } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { forgetLocalQuota } from "../../worker/quota/client.js";
+import type { CircuitEnv } from "../../worker/circuit/client.js";
+import { forgetLocalQuota, pause } from "../../worker/quota/client.js";
 import { call, crmCalls, crmPath, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
 
 /**
@@ -84,6 +86,29 @@ describe("quota: a hostile CRM's headers", () => {
     const u = await usageOf(t, "crm");
     expect(u.last429?.retryAfterSeconds).toBe(600);
     expect(Date.parse(u.pausedUntil ?? "")).toBeLessThanOrEqual(before + 600_000 + 5_000);
+  });
+});
+
+describe("quota: cache hits while the connector is paused", () => {
+  it("answer HIT without touching the guard: no wait, nothing shed; a miss is shed", async () => {
+    const t = await newTenant();
+    const url = `${crmPath("rest", "found")}/{idContact}`;
+    await putConnector(t, "crm", { kind: "rest", url, recordPath: "data.customer", cache: { ttlSeconds: 300, negativeTtlSeconds: 300, staleIfErrorSeconds: 0 }, rules: [], default: "true", notFound: "false" });
+    await putNode(t, "n", { interaction: "crm_true_false", connector: "crm" });
+    expect((await identify(t, "n", "6001")).headers.get("x-cache")).toBe("MISS");
+    // As a 429 with Retry-After: 60 seen by any isolate would.
+    const deferred: Promise<unknown>[] = [];
+    pause(env as unknown as CircuitEnv, t.id, "crm", 60_000, (p) => void deferred.push(p), true);
+    await Promise.allSettled(deferred);
+    for (let i = 0; i < 3; i++) {
+      const hit = await identify(t, "n", "6001", { "x-deadline-ms": "300" });
+      expect(hit.headers.get("x-cache")).toBe("HIT");
+      expect(hit.headers.get("server-timing")).toContain("quota;dur=0");
+    }
+    expect((await identify(t, "n", "6002", { "x-deadline-ms": "300" })).headers.get("x-bridge-reason")).toBe("crm_quota");
+    await new Promise((r) => setTimeout(r, 1300));
+    // Only the miss was shed (the 1 s window of the first call has passed).
+    expect((await usageOf(t, "crm")).shedLastHour).toBe(1);
   });
 });
 

@@ -46,3 +46,17 @@ describe("quota policy under a busy tenant", () => {
     expect(granted.reduce((sum, g) => sum + g.n, 0)).toBeGreaterThanOrEqual(0.75 * 400 * 10);
   });
 });
+
+describe("quota policy: the daily budget at midnight UTC", () => {
+  it("a budget spent just before midnight is refused until midnight, then granted afresh", () => {
+    const q = { requests: 100, perSeconds: 1, daily: 3 };
+    const s = initialQuota();
+    const lastSecond = Date.parse("2026-12-01T23:59:59Z");
+    expect(lease(s, q, 10, 1000, lastSecond).granted).toBe(3);
+    const refused = lease(s, q, 1, 1000, lastSecond + 500);
+    expect([refused.granted, refused.retryInMs]).toEqual([0, 500]);
+    // The grants of the last second still count in their window, not against the new day.
+    expect(lease(s, q, 10, 1000, lastSecond + 1000).granted).toBe(3);
+    expect(usage(s, q, lastSecond + 1000)).toMatchObject({ dailyUsed: 3, dailyLimit: 3 });
+  });
+});
