@@ -1,8 +1,9 @@
 import { abortAllDurableObjects } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { CircuitEnv } from "../../worker/circuit/client.js";
 import { forgetLocalQuota, pause } from "../../worker/quota/client.js";
+import { formValues } from "./form-values.js";
 import { call, crmCalls, crmPath, identify, json, newTenant, putConnector, putNode } from "./helpers.js";
 
 /**
@@ -128,3 +129,48 @@ describe("quota: usage after the guard's object restarts", () => {
     expect(await usageOf(t, "crm")).toMatchObject({ shedLastHour: 3, inWindow: 1 });
   });
 });
+
+describe("quota: config abuse through the admin pages", () => {
+  it("a quota typed wrong re-shows the form with the field's error in the page's language, and saves nothing", async () => {
+    const t = await newTenant();
+    const cases: [string, string, Record<"en" | "es", string>][] = [
+      ["quota.requests", "0", { en: "At least 1.", es: "Como mínimo 1." }],
+      ["quota.perSeconds", "1.5", { en: "Enter a whole number.", es: "Escriba un número entero." }],
+      ["quota.requests", "1e999", { en: "Enter a number.", es: "Escriba un número." }],
+      ["quota.daily", "abc", { en: "Enter a number.", es: "Escriba un número." }],
+    ];
+    for (const lang of ["en", "es"] as const) {
+      for (const [field, value, message] of cases) {
+        const page = await adminForm(t.admin, lang, { kind: "webhook", url: "https://crm.example/x", id: "c", "quota.requests": "5", "quota.perSeconds": "1", [field]: value });
+        expect([lang, field, value, page.status]).toEqual([lang, field, value, 400]);
+        // One error on the page, the field's, in the page's language.
+        expect([...page.html.matchAll(/class="error"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual([message[lang]]);
+      }
+    }
+    expect((await call("GET", `/v1/tenants/${t.id}/connectors/c`, { token: t.admin })).status).toBe(404);
+  });
+});
+
+/** Signs in (cookies and CSRF by hand) and posts the new-connector form as typed. */
+async function adminForm(key: string, lang: string, typed: Record<string, string>): Promise<{ status: number; html: string }> {
+  const worker = (exports as unknown as { default: Fetcher }).default;
+  const cookies = new Map<string, string>();
+  const send = async (method: string, path: string, form?: Record<string, string>) => {
+    const headers: Record<string, string> = { "accept-language": lang };
+    if (cookies.size) headers.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    if (form) headers["content-type"] = "application/x-www-form-urlencoded";
+    const res = await worker.fetch(`http://edge.test${path}`, { method, redirect: "manual", headers, ...(form ? { body: new URLSearchParams(form).toString() } : {}) });
+    for (const sc of res.headers.getAll("set-cookie")) {
+      const [pair] = sc.split(";");
+      const eq = pair!.indexOf("=");
+      cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+    }
+    return res;
+  };
+  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+  const login = await (await send("GET", "/ui/login")).text();
+  await send("POST", "/ui/login", { _csrf: csrfOf(login), key });
+  const form = await (await send("GET", `/ui/connectors/new?kind=${typed.kind}`)).text();
+  const res = await send("POST", "/ui/connectors/new", { ...formValues(form, "/ui/connectors/new"), _csrf: csrfOf(form), ...typed });
+  return { status: res.status, html: await res.text() };
+}
