@@ -159,6 +159,23 @@ describe("quota guard: a quota changed while calls run", () => {
     await Promise.allSettled(deferred);
     expect(after.filter((a) => a.ok).length).toBe(0);
   });
+
+  it("calls already waiting when the quota is lowered ask under the new one", async () => {
+    forgetLocalQuota();
+    const connector = `change-wait-${Math.random().toString(36).slice(2)}`;
+    const deferred: Promise<unknown>[] = [];
+    const ask = (quota: QuotaConfig, ms: number) => acquire({ env: circuit, tenant: "t-change", connector, node: "n", quota, stepDeadline: Date.now() + ms, holdMs: 500, defer: (p) => void deferred.push(p) });
+    const old = { requests: 2, perSeconds: 1 };
+    expect((await Promise.all([ask(old, 300), ask(old, 300)])).every((a) => a.ok)).toBe(true);
+    // Five calls wait for the next window under the old quota (their config copy)…
+    const waiting = Array.from({ length: 5 }, () => ask(old, 3000));
+    await new Promise((r) => setTimeout(r, 50));
+    // …when a call under the lowered quota (1 a minute, spent) arrives.
+    expect((await ask({ requests: 1, perSeconds: 60 }, 300)).ok).toBe(false);
+    // Before, the waiters kept asking under 2 a second and went through (2 of the 5 here).
+    expect((await Promise.all(waiting)).filter((a) => a.ok).length).toBe(0);
+    await Promise.allSettled(deferred);
+  });
 });
 
 describe("quota guard: usage's last 429 is a refusal, not an ordinary answer at the end of a window", () => {

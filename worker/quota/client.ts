@@ -34,8 +34,9 @@ export type Admission = { ok: true } | { ok: false };
 type Waiter = { ticket: number; node: string; tag: number };
 
 type Local = {
-  /** The quota the pool's tokens were leased under (see quotaChanged). */
+  /** The quota the pool's tokens were leased under (see quotaChanged), and the quota itself. */
   quota: string;
+  current: QuotaConfig | null;
   tokens: number;
   until: number;
   pausedUntil: number;
@@ -115,7 +116,7 @@ function stub(env: CircuitEnv, key: string) {
 function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
-    l = { quota: "", tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], round: 0, ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false, noTokenBefore: 0, refusedAt: 0 };
+    l = { quota: "", current: null, tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], round: 0, ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false, noTokenBefore: 0, refusedAt: 0 };
     local.set(key, l);
   }
   return l;
@@ -168,12 +169,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * An admin who lowers a connector's quota (its CRM answers 429 below what was set) must see it
  * obeyed now: tokens leased under the old quota (up to a quarter of it, for up to 10 s) are
- * dropped rather than spent. The object already counts them against the new one.
+ * dropped rather than spent (the object already counts them against the new one), and the
+ * calls already waiting, which carry the config they started with, ask under the new quota.
  */
 function quotaChanged(l: Local, quota: QuotaConfig) {
   const signature = `${quota.requests}/${quota.perSeconds}/${quota.daily ?? ""}/${quota.concurrency ?? ""}`;
   if (l.quota === signature) return;
   l.quota = signature;
+  l.current = quota;
   l.tokens = 0;
   l.noTokenBefore = 0;
 }
@@ -334,17 +337,18 @@ async function askForLease(q: QuotaCall, key: string, l: Local, asked: number): 
   // is sized to the lease's length, not the window's: a token unused when its lease ends still
   // counts for a whole window, and on a long window (Dynamics' 300 s) over-asking burns the
   // budget for minutes.
-  const perLease = Math.ceil(Math.max(l.demand.now, l.demand.before) * Math.max(1, leaseMs(q.quota) / 1000));
+  const quota = l.current ?? q.quota;
+  const perLease = Math.ceil(Math.max(l.demand.now, l.demand.before) * Math.max(1, leaseMs(quota) / 1000));
   let waiting = 0;
   for (const n of l.waiting.values()) waiting += n;
-  const want = Math.max(1, Math.min(maxGrant(q.quota), Math.max(waiting, perLease)));
+  const want = Math.max(1, Math.min(maxGrant(quota), Math.max(waiting, perLease)));
   const shedNow = l.shed;
   l.shed = 0;
   if (l.asking === 0) l.askingSince = Date.now();
   l.asking++;
   l.pending += want;
   try {
-    const a = await stub(q.env, key).lease({ quota: plain(q.quota), want, holdMs: q.holdMs, shed: shedNow });
+    const a = await stub(q.env, key).lease({ quota: plain(quota), want, holdMs: q.holdMs, shed: shedNow });
     l.pausedUntil = Math.max(l.pausedUntil, a.pausedUntil);
     l.roomy = a.granted >= want && a.pausedUntil <= Date.now();
     if (a.granted === 0) {
