@@ -62,9 +62,9 @@ export class CircuitBreaker extends DurableObject {
   }
 
   /** A CRM's 429 (or its rate-limit headers at zero) seen by any isolate pauses the connector everywhere. */
-  throttled(r: { until: number; shed?: number }): { pausedUntil: number } {
+  throttled(r: { until: number; refused: boolean }): { pausedUntil: number } {
     const now = Date.now();
-    throttled(this.quota, Math.min(r.until, now + 600_000), now);
+    throttled(this.quota, Math.min(r.until, now + 600_000), now, r.refused);
     this.save();
     return { pausedUntil: this.quota.pausedUntil };
   }

@@ -30,14 +30,22 @@ import { JITTER_MS, leaseMs, maxGrant } from "./policy.js";
  */
 export type Admission = { ok: true } | { ok: false };
 
+/** A call waiting for a token: `tag` orders the line (see arriving), `ticket` breaks ties by arrival. */
+type Waiter = { ticket: number; node: string; tag: number };
+
 type Local = {
+  /** The quota the pool's tokens were leased under (see quotaChanged), and the quota itself. */
+  quota: string;
+  current: QuotaConfig | null;
   tokens: number;
   until: number;
   pausedUntil: number;
   /** Calls waiting for a token, per node. */
   waiting: Map<string, number>;
   /** Waiting calls in arrival order, with their node: one far back in the line gives up without waiting. */
-  line: { ticket: number; node: string }[];
+  line: Waiter[];
+  /** The tag of the last waiter served: where a node that had nobody waiting starts (see tagFor). */
+  round: number;
   ticket: number;
   refreshing: boolean;
   /** Lease requests in flight from this isolate, and when the oldest began. */
@@ -63,6 +71,15 @@ type Local = {
   callDevMs: number;
   shed: number;
   shedFlushing: boolean;
+  /**
+   * The object's last refusal: no token before `noTokenBefore`, as told at `refusedAt`. A spent
+   * daily budget (or a long window) refuses every call until midnight UTC; without this each
+   * call asked the object again to hear the same, one round trip per call for hours, all of a
+   * busy tenant's calls on one object. A call that cannot wait that long is shed here for a
+   * second after a refusal; then one asks again (a raised quota is seen within the second).
+   */
+  noTokenBefore: number;
+  refusedAt: number;
 };
 
 const local = new BoundedCache<string, Local>({ max: 5000 });
@@ -99,7 +116,7 @@ function stub(env: CircuitEnv, key: string) {
 function entry(key: string): Local {
   let l = local.get(key);
   if (!l) {
-    l = { tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false };
+    l = { quota: "", current: null, tokens: 0, until: 0, pausedUntil: 0, waiting: new Map(), line: [], round: 0, ticket: 0, refreshing: false, asking: 0, askingSince: 0, pending: 0, roomy: true, optimistic: false, demand: { second: 0, now: 0, before: 0 }, callMs: 100, callDevMs: 0, shed: 0, shedFlushing: false, noTokenBefore: 0, refusedAt: 0 };
     local.set(key, l);
   }
   return l;
@@ -124,6 +141,21 @@ export interface QuotaCall {
   defer: (p: Promise<unknown>) => void;
 }
 
+/**
+ * A token from the pool, if it is this call's turn: the calls in line are served round robin by
+ * node (aheadOf), so a call takes one only while the pool holds more than the calls ahead of it.
+ * Without this the pool went to whichever call looked first: a node flooding at 10x the quota,
+ * its new calls taking tokens on arrival and its many waiters polling, got them nearly all, and
+ * a quiet node of the same tenant, asking a fraction of its share, was shed 4 times in 5.
+ * `me`: the call in the line; none for a call not in it yet.
+ */
+function takeInTurn(l: Local, node: string, now: number, me?: Waiter): boolean {
+  if (l.line.length > 0 && aheadOf(l, me ?? arriving(l, node)) >= l.tokens) return false;
+  if (!take(l, now)) return false;
+  if (me) l.round = Math.max(l.round, me.tag);
+  return true;
+}
+
 function take(l: Local, now: number): boolean {
   if (l.tokens > 0 && now < l.until && now >= l.pausedUntil) {
     l.tokens--;
@@ -134,16 +166,36 @@ function take(l: Local, now: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * An admin who lowers a connector's quota (its CRM answers 429 below what was set) must see it
+ * obeyed now: tokens leased under the old quota (up to a quarter of it, for up to 10 s) are
+ * dropped rather than spent (the object already counts them against the new one), and the
+ * calls already waiting, which carry the config they started with, ask under the new quota.
+ */
+function quotaChanged(l: Local, quota: QuotaConfig) {
+  const signature = `${quota.requests}/${quota.perSeconds}/${quota.daily ?? ""}/${quota.concurrency ?? ""}`;
+  if (l.quota === signature) return;
+  l.quota = signature;
+  l.current = quota;
+  l.tokens = 0;
+  l.noTokenBefore = 0;
+}
+
+/** A refusal heard less than a second ago says no token comes before the call must give up. */
+const REFUSAL_KEPT_MS = 1000;
+
 /** Before a CRM call: a token now, a token after a wait the deadline allows, or no. */
 export async function acquire(q: QuotaCall): Promise<Admission> {
   if (!q.env.CIRCUIT) return { ok: true };
   const key = nameOf(q.tenant, q.connector);
   const l = entry(key);
+  quotaChanged(l, q.quota);
   noteDemand(l, Date.now());
-  if (take(l, Date.now())) {
+  if (takeInTurn(l, q.node, Date.now())) {
     refreshAhead(q, key, l);
     return { ok: true };
   }
+  if (Date.now() - l.refusedAt < REFUSAL_KEPT_MS && l.noTokenBefore > q.stepDeadline) return shed(q, key, l);
   // The reserve never exceeds the connector's own timeout: the CRM call is cut there anyway.
   const giveUpAt = q.stepDeadline - Math.min(q.holdMs, Math.max(MIN_CALL_MS, l.callMs + 4 * l.callDevMs));
   // The calls already in line here come first: a window serves `requests` of them at once (a
@@ -155,7 +207,7 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
   // wait, and shedding here instead would never ask again — the pool refills only through asks —
   // so a connector whose calls vary widely (a reserve near the deadline) would shed every call.
   let mayAsk = l.roomy && l.line.length === 0 && Date.now() >= l.pausedUntil;
-  if (!mayAsk && Date.now() + lineWait(aheadOf(l.line, q.node, l.line.length)) > giveUpAt) return shed(q, key, l);
+  if (!mayAsk && Date.now() + lineWait(aheadOf(l, arriving(l, q.node))) > giveUpAt) return shed(q, key, l);
   let total = 0;
   for (const n of l.waiting.values()) total += n;
   // Well under quota the calls in line are only waiting for a lease on its way (a cold start's
@@ -168,13 +220,14 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
   if (total >= room || (l.waiting.get(q.node) ?? 0) >= share) return shed(q, key, l);
   l.waiting.set(q.node, (l.waiting.get(q.node) ?? 0) + 1);
   const ticket = ++l.ticket;
-  l.line.push({ ticket, node: q.node });
+  const me: Waiter = { ...arriving(l, q.node), ticket };
+  l.line.push(me);
   let refused = false;
   try {
     for (;;) {
       const now = Date.now();
-      if (take(l, now)) return { ok: true };
-      const ahead = aheadOf(l.line, q.node, l.line.findIndex((w) => w.ticket === ticket));
+      if (takeInTurn(l, q.node, now, me)) return { ok: true };
+      const ahead = aheadOf(l, me);
       const limit = mayAsk ? q.stepDeadline : giveUpAt;
       if (now >= limit || l.pausedUntil > limit || now + lineWait(ahead) > limit) return shed(q, key, l);
       if (now < l.pausedUntil) {
@@ -207,10 +260,10 @@ export async function acquire(q: QuotaCall): Promise<Admission> {
       if (a === "open") return { ok: true };
       // Another call's lease may have filled the pool while this one was refused (concurrent
       // asks: one takes the room, the others are told to wait): the pool comes first.
-      if (take(l, Date.now())) return { ok: true };
+      if (takeInTurn(l, q.node, Date.now(), me)) return { ok: true };
       if (a > 0) refused = true;
       if (a > 0 && l.asking > 0 && Date.now() - l.askingSince < ASK_STALE_MS) continue;
-      if (a > 0 && Date.now() + a + lineWait(aheadOf(l.line, q.node, l.line.findIndex((w) => w.ticket === ticket))) > giveUpAt) return shed(q, key, l);
+      if (a > 0 && Date.now() + a + lineWait(aheadOf(l, me)) > giveUpAt) return shed(q, key, l);
       // A little jitter so that the calls told the same time do not all ask at once.
       if (a > 0) await sleep(a + Math.floor(Math.random() * 10));
     }
@@ -232,6 +285,7 @@ export async function acquireNow(q: Pick<QuotaCall, "env" | "tenant" | "connecto
   if (!q.env.CIRCUIT) return { ok: true };
   const key = nameOf(q.tenant, q.connector);
   const l = entry(key);
+  quotaChanged(l, q.quota);
   const now = Date.now();
   if (take(l, now)) return { ok: true };
   if (now < l.pausedUntil) return { ok: false, retryInMs: l.pausedUntil - now };
@@ -246,20 +300,22 @@ export async function acquireNow(q: Pick<QuotaCall, "env" | "tenant" | "connecto
 }
 
 /**
- * How many calls are ahead of the one at `at` in the line (the line's length for one arriving),
- * served round robin between nodes: its node's k-th waiter comes after the first k of every
- * other node, not after every call of a node whose burst came first.
+ * The line is served round robin between nodes (start-time fair queuing, one token a call): a
+ * node's next waiter is tagged one round after its previous one, and a node with nobody
+ * waiting starts at the round being served. So a node's k-th waiter comes after the k-th of
+ * every other node, not after every call of a node whose burst came first, nor after the
+ * endless waiters of a node that floods and always arrived earlier; equal tags go by arrival.
  */
-function aheadOf(line: readonly { node: string }[], node: string, at: number): number {
-  let k = 0;
-  const others = new Map<string, number>();
-  for (let i = 0; i < at; i++) {
-    const w = line[i]!;
-    if (w.node === node) k++;
-  }
-  for (const w of line) if (w.node !== node) others.set(w.node, (others.get(w.node) ?? 0) + 1);
-  let ahead = k;
-  for (const n of others.values()) ahead += Math.min(n, k);
+function arriving(l: Local, node: string): Waiter {
+  let tag = l.round;
+  for (const w of l.line) if (w.node === node) tag = Math.max(tag, w.tag + 1);
+  return { ticket: Infinity, node, tag };
+}
+
+/** How many calls in the line are served before `me` (a waiter, or one arriving). */
+function aheadOf(l: Local, me: Waiter): number {
+  let ahead = 0;
+  for (const w of l.line) if (w.tag < me.tag || (w.tag === me.tag && w.ticket < me.ticket)) ahead++;
   return ahead;
 }
 
@@ -281,20 +337,26 @@ async function askForLease(q: QuotaCall, key: string, l: Local, asked: number): 
   // is sized to the lease's length, not the window's: a token unused when its lease ends still
   // counts for a whole window, and on a long window (Dynamics' 300 s) over-asking burns the
   // budget for minutes.
-  const perLease = Math.ceil(Math.max(l.demand.now, l.demand.before) * Math.max(1, leaseMs(q.quota) / 1000));
+  const quota = l.current ?? q.quota;
+  const perLease = Math.ceil(Math.max(l.demand.now, l.demand.before) * Math.max(1, leaseMs(quota) / 1000));
   let waiting = 0;
   for (const n of l.waiting.values()) waiting += n;
-  const want = Math.max(1, Math.min(maxGrant(q.quota), Math.max(waiting, perLease)));
+  const want = Math.max(1, Math.min(maxGrant(quota), Math.max(waiting, perLease)));
   const shedNow = l.shed;
   l.shed = 0;
   if (l.asking === 0) l.askingSince = Date.now();
   l.asking++;
   l.pending += want;
   try {
-    const a = await stub(q.env, key).lease({ quota: plain(q.quota), want, holdMs: q.holdMs, shed: shedNow });
+    const a = await stub(q.env, key).lease({ quota: plain(quota), want, holdMs: q.holdMs, shed: shedNow });
     l.pausedUntil = Math.max(l.pausedUntil, a.pausedUntil);
     l.roomy = a.granted >= want && a.pausedUntil <= Date.now();
-    if (a.granted === 0) return a.retryInMs;
+    if (a.granted === 0) {
+      l.refusedAt = Date.now();
+      l.noTokenBefore = l.refusedAt + a.retryInMs;
+      return a.retryInMs;
+    }
+    l.noTokenBefore = 0;
     // A lease is timed from when it was asked for, so this isolate never outlives the object's
     // view of it; tokens left from an earlier lease make the pool end when that lease ends.
     // Tokens expire here EXPIRY_MARGIN_MS before the object's lease ends: the object counts a
@@ -351,24 +413,28 @@ export const DEFAULT_429_PAUSE_MS = 5000;
  */
 export function throttleWatch(env: CircuitEnv, tenant: string, connector: string, defer: (p: Promise<unknown>) => void) {
   let pausedMs = -Infinity;
+  // Whether the object was told this reply was a refusal (usage's last429), not only headers at zero.
+  let refusalSent = false;
   return {
-    observe: (_status: number, headers: Headers) => {
+    observe: (status: number, headers: Headers) => {
       const ms = pauseFromHeaders(headers);
       if (ms === undefined) return;
       pausedMs = Math.max(pausedMs, ms);
-      pause(env, tenant, connector, ms, defer);
+      refusalSent = status === 429;
+      pause(env, tenant, connector, ms, defer, refusalSent);
     },
     failed: (e: unknown) => {
       if (!(e instanceof CrmError) || e.code !== "crm_rate_limited") return;
       const ms = e.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : DEFAULT_429_PAUSE_MS;
-      // retryAfterSeconds is the headers' wait rounded up to a second.
-      if (ms >= pausedMs + 1000) pause(env, tenant, connector, ms, defer);
+      // retryAfterSeconds is the headers' wait rounded up to a second. A throttling reply that is
+      // not a 429 (Salesforce's 403) is known as one only now: the object hears it is a refusal.
+      if (ms >= pausedMs + 1000 || !refusalSent) pause(env, tenant, connector, ms, defer, true);
     },
   };
 }
 
-/** A 429 or rate-limit headers at zero: pause here at once and everywhere through the object. */
-export function pause(env: CircuitEnv, tenant: string, connector: string, ms: number, defer: (p: Promise<unknown>) => void) {
+/** A 429 (`refused`) or rate-limit headers at zero: pause here at once and everywhere through the object. */
+export function pause(env: CircuitEnv, tenant: string, connector: string, ms: number, defer: (p: Promise<unknown>) => void, refused: boolean) {
   if (!env.CIRCUIT) return;
   const key = nameOf(tenant, connector);
   const l = entry(key);
@@ -376,7 +442,7 @@ export function pause(env: CircuitEnv, tenant: string, connector: string, ms: nu
   const until = Date.now() + Math.min(600_000, Math.max(0, ms));
   l.pausedUntil = Math.max(l.pausedUntil, until);
   l.tokens = 0;
-  defer(stub(env, key).throttled({ until }).catch(() => undefined));
+  defer(stub(env, key).throttled({ until, refused }).catch(() => undefined));
 }
 
 export async function quotaUsage(env: CircuitEnv, tenant: string, connector: string, quota: QuotaConfig): Promise<QuotaUsage | null> {

@@ -45,6 +45,36 @@ export const maxGrant = (q: QuotaConfig) => Math.max(1, Math.ceil(Math.min(q.req
 
 export type LeaseAnswer = { granted: number; leaseMs: number; retryInMs: number; pausedUntil: number };
 
+/**
+ * The most grants the object keeps. A grant lives for its lease plus the window, so on a long
+ * window with many isolates (an hour's quota, 100 isolates leasing every 10 s) the list grew to
+ * tens of thousands, every lease filtered and stored all of it (the object's CPU, a multi-MB
+ * storage write per lease, past the storage's value limit). Past this, neighbours are merged.
+ */
+export const MAX_GRANTS = 256;
+
+/**
+ * Merges grants, by when they end, into a quarter of MAX_GRANTS. A merged grant ends with the
+ * latest of its members and holds the longest hold, so it blocks the budget no less than they
+ * did: the window's limit still holds; the price is that a member's tokens count until its
+ * neighbours' lease ends, a 64th of window + lease at most when grants are spread evenly.
+ */
+function coalesce(grants: Grant[]): Grant[] {
+  const sorted = [...grants].sort((a, b) => a.until - b.until);
+  const size = Math.ceil(sorted.length / (MAX_GRANTS / 4));
+  const out: Grant[] = [];
+  for (let i = 0; i < sorted.length; i += size) {
+    const chunk = sorted.slice(i, i + size);
+    out.push({
+      at: Math.max(...chunk.map((g) => g.at)),
+      until: Math.max(...chunk.map((g) => g.until)),
+      hold: Math.max(...chunk.map((g) => g.hold)),
+      n: chunk.reduce((sum, g) => sum + g.n, 0),
+    });
+  }
+  return out;
+}
+
 const utcDay = (now: number) => new Date(now).toISOString().slice(0, 10);
 
 /** Up to `want` tokens now; none → how long until one could be granted. `holdMs`: how long a call may run. */
@@ -77,14 +107,19 @@ export function lease(s: QuotaState, q: QuotaConfig, want: number, holdMs: numbe
   const used = q.requests - room + n;
   const granted = used * 4 <= q.requests ? Math.max(length, Math.min(q.perSeconds * 1000, 10_000)) : length;
   s.grants.push({ at: now, until: now + granted, hold: holdMs, n });
+  if (s.grants.length > MAX_GRANTS) s.grants = coalesce(s.grants);
   s.dayUsed += n;
   return { granted: n, leaseMs: granted, retryInMs: 0, pausedUntil: s.pausedUntil };
 }
 
-/** A CRM said "too many": nobody calls it until `until`. */
-export function throttled(s: QuotaState, until: number, now: number): void {
+/**
+ * A CRM said "too many" (`refused`: it turned a call away) or that nothing is left (a reply's
+ * rate-limit headers at zero): nobody calls it until `until`. Only a refusal is a "last 429":
+ * the headers at zero come on ordinary answers at the end of every busy window.
+ */
+export function throttled(s: QuotaState, until: number, now: number, refused: boolean): void {
   s.pausedUntil = Math.max(s.pausedUntil, until);
-  s.last429 = { at: now, retryAfterSeconds: Math.max(0, Math.round((until - now) / 1000)) };
+  if (refused) s.last429 = { at: now, retryAfterSeconds: Math.max(0, Math.round((until - now) / 1000)) };
 }
 
 export function recordShed(s: QuotaState, n: number, now: number): void {
