@@ -109,10 +109,10 @@ describe("quota guard: a flooding node does not starve a quiet one", () => {
 });
 
 describe("quota guard: one throttled reply reaches the object once", () => {
-  /** The pauses (ms from now, rounded to 100 ms) the guard object is sent for one CRM call's reply and error. */
+  /** The pauses (ms from now, rounded to 100 ms; a millisecond passed makes "now" -0, which toEqual tells from 0) the guard object is sent for one CRM call's reply and error. */
   async function pausesSent(status: number, headers: Record<string, string>, error: unknown): Promise<number[]> {
     const pauses: number[] = [];
-    const ns = { idFromName: (n: string) => n, get: () => ({ throttled: async (r: { until: number }) => void pauses.push(Math.round((r.until - Date.now()) / 100) * 100) }) };
+    const ns = { idFromName: (n: string) => n, get: () => ({ throttled: async (r: { until: number }) => void pauses.push(Math.max(0, Math.round((r.until - Date.now()) / 100) * 100)) }) };
     const w = throttleWatch({ CIRCUIT: ns } as unknown as CircuitEnv, "t-watch", `c-${Math.random().toString(36).slice(2)}`, (p) => void p.catch(() => undefined));
     w.observe(status, new Headers(headers));
     w.failed(error);
