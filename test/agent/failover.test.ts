@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectRawApp, startFakeAsterisk, type FakeAsterisk } from "../fake-asterisk/index.js";
 import { startTs, type Proc } from "../support/processes.js";
 import { startFakeEdge, type FakeEdge } from "./support/fake-edge.js";
-import { DESTINATIONS, FAILURE, startRig, SUCCESS } from "./support/rig.js";
+import { DESTINATIONS, FAILURE, startRig, SUCCESS, until } from "./support/rig.js";
 
 // Two real agent processes on one (fake) Asterisk, each with its own Stasis app, as in
 // pbx-agent/asterisk/extensions.conf: Stasis(crm-bridge-a) and, when that fails, Stasis(crm-bridge-b).
@@ -188,6 +188,32 @@ it("a move answered 204 whose StasisStart never comes (ApplicationMoveFailed goe
     const line = rig.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "peer agent down: cannot move its call here; sending it to its failure destination");
     expect(line).toMatchObject({ callId: id, tenant: "acme", node: "plain", reason: "no StasisStart within 400 ms" });
   } finally {
+    await rig.close();
+  }
+});
+
+it("a move answered 409 (the call left Stasis: the peer, only slow, routed it): not routed a second time", async () => {
+  const fake = await startFakeAsterisk({ playbackMs: 100, app: "crm-bridge-w" });
+  const slow = await connectRawApp(fake, "crm-bridge-v");
+  const id = fake.placeCall({ app: "crm-bridge-v", args: ["acme", "plain"] });
+  slow.close();
+  await fake.waitFor(() => !fake.isConnected("crm-bridge-v"), 2000, "crm-bridge-v inactive");
+  // find_control()'s answer for a channel no longer in any Stasis app; the fake does not carry the move out.
+  fake.override((r) => (r.path === `/channels/${id}/move` ? { status: 409, body: { message: "Channel not in Stasis application" } } : undefined));
+  const rig = await startRig({
+    existingAsterisk: fake,
+    peers: { apps: ["crm-bridge-v"], deadMs: 300 },
+    agent: { moveStartMs: 400 },
+    nodesFile: { acme: { plain: { name: "plain", interaction: "none", audio: "sound:prompt", expectedLength: 4, timeoutSeconds: 5, successDestination: SUCCESS, failureDestination: FAILURE, attempts: 1, confirm: false, identifyBy: "dtmf", confirmCaller: false } } },
+  });
+  try {
+    await fake.waitForCommand((c) => c.path === `/channels/${id}/move`, 5000);
+    await until(() => rig.logs.some((l) => l.includes("left Stasis before the move")), 3000, "the log line");
+    await new Promise((r) => setTimeout(r, 600));
+    expect(fake.commands.filter((c) => c.path.startsWith(`/channels/${id}/`) && c.method === "POST" && c.path !== `/channels/${id}/move`)).toEqual([]);
+    expect(rig.reports.filter((r) => r.callId === id)).toEqual([]);
+  } finally {
+    fake.override(null);
     await rig.close();
   }
 });

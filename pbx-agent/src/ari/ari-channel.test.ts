@@ -45,6 +45,36 @@ describe("AriCalls", () => {
     expect(b.signal.aborted).toBe(false);
   });
 
+  it("once the channel has left our app (StasisEnd, even mid-routing), no command is sent for it: a peer may be serving it", async () => {
+    const { client, sent } = stubClient();
+    const calls = new AriCalls(() => client, () => 0);
+    const a = calls.open("a");
+    // The routing variables are on their way when a peer's move takes the channel (StasisEnd to us).
+    a.markRouted();
+    await a.setVariable("CRM_BRIDGE_OUTCOME", "timeout");
+    calls.dispatch(ev("StasisEnd", { channel: { id: "a" } }));
+    await expect(a.continueInDialplan({ context: "c", extension: "e", priority: 1 })).rejects.toThrow(/call stopped: hangup/);
+    await expect(a.setVariable("X", "1")).rejects.toThrow(/call stopped/);
+    await a.play("sound:x").ended;
+    expect(sent).toEqual(['var {"channelId":"a","variable":"CRM_BRIDGE_OUTCOME","value":"timeout"}']);
+  });
+
+  it("every command waits for the fence, and one that finds the channel gone meanwhile is not sent", async () => {
+    const { client, sent } = stubClient();
+    const calls = new AriCalls(() => client, () => 0);
+    let open!: () => void;
+    calls.fence = () => new Promise<void>((r) => (open = r));
+    const a = calls.open("a");
+    const routing = a.continueInDialplan({ context: "c", extension: "e", priority: 1 });
+    await Promise.resolve();
+    expect(sent).toEqual([]);
+    // What the fence's round trips let through first: the StasisEnd queued while we were frozen.
+    calls.dispatch(ev("StasisEnd", { channel: { id: "a" } }));
+    open();
+    await expect(routing).rejects.toThrow(/call stopped/);
+    expect(sent).toEqual([]);
+  });
+
   it("after routing, end-of-Stasis is not a hang-up and keys are ignored", () => {
     const { client } = stubClient();
     const calls = new AriCalls(() => client, () => 0);
