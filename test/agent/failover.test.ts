@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectRawApp, startFakeAsterisk, type FakeAsterisk } from "../fake-asterisk/index.js";
 import { startTs, type Proc } from "../support/processes.js";
 import { startFakeEdge, type FakeEdge } from "./support/fake-edge.js";
-import { DESTINATIONS, FAILURE, startRig, SUCCESS, until } from "./support/rig.js";
+import { DESTINATIONS, FAILURE, startRig, SUCCESS } from "./support/rig.js";
 
 // Two real agent processes on one (fake) Asterisk, each with its own Stasis app, as in
 // pbx-agent/asterisk/extensions.conf: Stasis(crm-bridge-a) and, when that fails, Stasis(crm-bridge-b).
@@ -208,12 +208,33 @@ it("a move answered 409 (the call left Stasis: the peer, only slow, routed it): 
   });
   try {
     await fake.waitForCommand((c) => c.path === `/channels/${id}/move`, 5000);
-    await until(() => rig.logs.some((l) => l.includes("left Stasis before the move")), 3000, "the log line");
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 1000));
     expect(fake.commands.filter((c) => c.path.startsWith(`/channels/${id}/`) && c.method === "POST" && c.path !== `/channels/${id}/move`)).toEqual([]);
     expect(rig.reports.filter((r) => r.callId === id)).toEqual([]);
+    expect(rig.logs.some((l) => l.includes("left Stasis before the move"))).toBe(true);
   } finally {
     fake.override(null);
+    await rig.close();
+  }
+});
+
+it("ARI_PEER_APPS naming an app nobody runs (a typo): one 'peer agent down' line, no takeover attempt, no log spam, calls served", async () => {
+  const rig = await startRig({
+    peers: { apps: ["crm-bridge-typo"], deadMs: 300 },
+    nodesFile: { acme: { plain: { name: "plain", interaction: "none", audio: "sound:prompt", expectedLength: 4, timeoutSeconds: 5, successDestination: SUCCESS, failureDestination: FAILURE, attempts: 1, confirm: false, identifyBy: "dtmf", confirmCaller: false } } },
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    const id = rig.asterisk.placeCall({ args: ["acme", "plain"] });
+    await rig.asterisk.waitForEvent("PlaybackStarted");
+    await rig.asterisk.sendDtmf(id, "1234", { gapMs: 10 });
+    expect(await rig.report(id)).toMatchObject({ outcome: "success" });
+    const warned = rig.logs.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === "warn" || l.level === "error");
+    expect(warned.map((l) => l.msg)).toEqual(["peer agent down: taking over the calls left in its app"]);
+    // Asterisk knows no such app: the listing is a 404 each beat, and nothing is moved.
+    expect(rig.asterisk.commands.some((c) => c.path === "/applications/crm-bridge-typo" && c.status === 404)).toBe(true);
+    expect(rig.asterisk.commands.some((c) => c.path.endsWith("/move"))).toBe(false);
+  } finally {
     await rig.close();
   }
 });

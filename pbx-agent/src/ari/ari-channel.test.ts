@@ -129,6 +129,8 @@ describe("AriCalls", () => {
     play("a");
     play("b");
     const [a, b] = [...calls.playbacks.keys()];
+    // The play requests leave once the fence has let them through (a microtask).
+    await new Promise((r) => setTimeout(r, 0));
     acks[0]!();
     playing.add(a!);
     // b's 201 is still on its way when the WebSocket is back: asking now would read "not created yet" as "over".
