@@ -294,8 +294,15 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
     }
     if (lost > 0) log.warn({ calls: lost }, "agent was stalled past its peers' dead time: calls no longer in its app were taken over or ended; nothing more is sent for them");
     leaseFrom = Math.max(leaseFrom, sentAt);
+    calls.renewedAt = now();
   }
   calls.fence = () => (leaseHeld() ? Promise.resolve() : (renewing ??= renewLease().finally(() => (renewing = null))));
+  calls.inOurApp = async (id) => {
+    const client = connection?.client();
+    if (!client) return true; // the routing command itself fails: not connected
+    const listed = (await bounded(client.applications.get({ applicationName: config.ari.app }), "applications.get")).channel_ids ?? [];
+    return listed.includes(id);
+  };
 
   const heartbeat = setInterval(() => {
     const client = connection?.state() === "connected" ? connection.client() : null;

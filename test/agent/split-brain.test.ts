@@ -22,13 +22,14 @@ let dir: string;
 const agents: Proc[] = [];
 beforeAll(async () => {
   // The "long" node's prompt is still playing when A freezes (B's move waits behind it).
-  asterisk = await startFakeAsterisk({ playbackMs: (m) => (m === "sound:long" ? 2500 : 150), app: APPS[0] });
+  asterisk = await startFakeAsterisk({ playbackMs: (m) => (m === "sound:long" ? 2500 : m === "sound:longer" ? 6500 : 150), app: APPS[0] });
   edge = await startFakeEdge();
   dir = mkdtempSync(join(tmpdir(), "agent-split-"));
   writeFileSync(join(dir, "destinations.json"), JSON.stringify(DESTINATIONS));
   const base = { expectedLength: 4, timeoutSeconds: 30, successDestination: SUCCESS, failureDestination: FAILURE };
   edge.setNode("acme", "crm", { name: "crm", interaction: "crm_true_false", connector: "crm", audio: "sound:prompt", ...base });
   edge.setNode("acme", "long", { name: "long", interaction: "none", audio: "sound:long", ...base });
+  edge.setNode("acme", "longer", { name: "longer", interaction: "none", audio: "sound:longer", ...base });
   // The id typed to A never gets an answer: A is mid-request when it freezes.
   edge.setIdentify("acme", "crm", (id) => (id === "1111" ? { hang: true } : { reply: { status: "ok", destination: "true" } }));
 });
@@ -127,4 +128,34 @@ it("an agent frozen past ARI_PEER_DEAD_MS sends nothing for the calls its peer t
   await asterisk.waitForChannelState(next, "continued", 5000);
   expect(asterisk.channelVars(next)).toMatchObject({ CUSTOMER_ID: "4444", CRM_BRIDGE_OUTCOME: "success" });
   expect(commandsFor(next, "move")).toEqual([]);
+}, 60_000);
+
+it("A restarted while B's move of its call waits behind A's prompt: A's orphan sweep does not route the call B is taking", async () => {
+  const apps = ["crm-bridge-c", "crm-bridge-d"] as const;
+  const c = startAgentProcess(apps[0], apps[1]);
+  const d = startAgentProcess(apps[1], apps[0]);
+  await asterisk.waitForApp(apps[0], 20_000);
+  await asterisk.waitForApp(apps[1], 20_000);
+  await d.waitFor(/"msg":"ari connected"/);
+  await sleep(DEAD_MS);
+
+  const id = asterisk.placeCall({ app: apps[0], args: ["acme", "longer"] });
+  await playbackFor("PlaybackStarted", id);
+  await c.stop("SIGKILL");
+  // D finds C down and sends the move, which waits on the channel's queue for C's 6.5 s prompt
+  // (shorter than the 5 s bound on C's own commands, so C gets as far as its `continue`).
+  await asterisk.waitForCommand((x) => x.path === `/channels/${id}/move`, DEAD_MS + 5000);
+  const mark = asterisk.events.at(-1)?.seq ?? 0;
+  // C comes back meanwhile: its sweep finds the channel still in its app, nobody serving it there.
+  const c2 = startAgentProcess(apps[0], apps[1]);
+  await c2.waitFor(/channel already in the app on connect/, 20_000);
+  // The prompt ends: the move runs first (it was queued first), then whatever C queued behind it.
+  await asterisk.waitForEvent("StasisStart", (e) => e.seq > mark && e.app === apps[1], 15_000);
+  await playbackFor("PlaybackStarted", id, mark);
+  await sleep(500);
+  await asterisk.sendDtmf(id, "5555", { gapMs: 20 });
+  await asterisk.waitForChannelState(id, "continued", 5000);
+  expect(asterisk.channelState(id)).toMatchObject({ context: "to-campaign", extension: "10" });
+  expect(asterisk.channelVars(id)).toMatchObject({ CUSTOMER_ID: "5555", CRM_BRIDGE_OUTCOME: "success" });
+  expect(commandsFor(id, "continue")).toHaveLength(1);
 }, 60_000);

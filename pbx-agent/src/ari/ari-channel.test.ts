@@ -75,6 +75,28 @@ describe("AriCalls", () => {
     expect(sent).toEqual([]);
   });
 
+  it("a call that lived through a lapsed lease asks where it is before its routing command: gone from our app, no continue", async () => {
+    const { client, sent } = stubClient();
+    let t = 0;
+    const calls = new AriCalls(() => client, () => t);
+    const asked: string[] = [];
+    calls.inOurApp = (id) => (asked.push(id), Promise.resolve(false));
+    const old = calls.open("old");
+    t = 10;
+    calls.renewedAt = 10;
+    t = 20;
+    const fresh = calls.open("fresh");
+    // A peer's move, queued behind a prompt, ran before these variables: whichever answer comes first, the listing tells.
+    await old.setVariable("CRM_BRIDGE_OUTCOME", "failure");
+    await expect(old.continueInDialplan({ context: "c", extension: "e", priority: 1 })).rejects.toThrow(/call stopped/);
+    await expect(old.hangup()).rejects.toThrow(/call stopped/);
+    // A call that began after the renewal routes without the extra round trip.
+    await fresh.continueInDialplan({ context: "c", extension: "e", priority: 1 });
+    expect(asked).toEqual(["old"]);
+    expect(sent.map((x) => x.split(" ")[0])).toEqual(["var", "continue"]);
+    expect(sent[1]).toContain('"channelId":"fresh"');
+  });
+
   it("after routing, end-of-Stasis is not a hang-up and keys are ignored", () => {
     const { client } = stubClient();
     const calls = new AriCalls(() => client, () => 0);

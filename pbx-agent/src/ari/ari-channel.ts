@@ -20,6 +20,10 @@ export class AriCalls {
    * for a peer to have found us down, that the call is still ours (see agent.ts `renewLease`).
    */
   fence: () => Promise<void> = () => Promise.resolve();
+  /** When the agent last had to renew a lapsed lease: a call older than that may have a peer's move queued on it. */
+  renewedAt = Number.NEGATIVE_INFINITY;
+  /** Whether the channel is in our app right now (GET /applications/{app}); asked only before routing a call that lived through a lapse. */
+  inOurApp: (id: string) => Promise<boolean> = () => Promise.resolve(true);
 
   constructor(
     readonly client: () => AriClient | null,
@@ -261,10 +265,24 @@ export class AriCallChannel implements CallChannel {
   }
 
   async continueInDialplan(t: DialplanTarget): Promise<void> {
-    await this.client().then((c) => bounded(c.channels.continueInDialplan({ channelId: this.id, context: t.context, extension: t.extension, priority: t.priority }), "continue"));
+    const c = await this.routingClient();
+    await bounded(c.channels.continueInDialplan({ channelId: this.id, context: t.context, extension: t.extension, priority: t.priority }), "continue");
   }
 
   async hangup(): Promise<void> {
-    await this.client().then((c) => bounded(c.channels.hangup({ channelId: this.id }), "hangup"));
+    const c = await this.routingClient();
+    await bounded(c.channels.hangup({ channelId: this.id }), "hangup");
+  }
+
+  /**
+   * A peer that found us down may have queued a move on this channel behind a prompt; the move then
+   * ran before the variables we just set (one queue per channel), so a listing asked now shows where
+   * the channel is, whichever of the StasisEnd and the variables' answers reached us first.
+   */
+  private async routingClient(): Promise<AriClient> {
+    const c = await this.client();
+    if (this.ownApp && this.openedAt < this.calls.renewedAt && !(await this.calls.inOurApp(this.id))) this.leave();
+    if (this.left) throw new CallStopped({ code: "hangup" });
+    return c;
   }
 }
