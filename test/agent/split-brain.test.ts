@@ -22,7 +22,7 @@ let dir: string;
 const agents: Proc[] = [];
 beforeAll(async () => {
   // The "long" node's prompt is still playing when A freezes (B's move waits behind it).
-  asterisk = await startFakeAsterisk({ playbackMs: (m) => (m === "sound:long" ? 2500 : m === "sound:longer" ? 6500 : 150), app: APPS[0] });
+  asterisk = await startFakeAsterisk({ playbackMs: (m) => (m === "sound:long" ? 2500 : m === "sound:longer" ? 9000 : 150), app: APPS[0] });
   edge = await startFakeEdge();
   dir = mkdtempSync(join(tmpdir(), "agent-split-"));
   writeFileSync(join(dir, "destinations.json"), JSON.stringify(DESTINATIONS));
@@ -141,11 +141,14 @@ it("A restarted while B's move of its call waits behind A's prompt: A's orphan s
 
   const id = asterisk.placeCall({ app: apps[0], args: ["acme", "longer"] });
   await playbackFor("PlaybackStarted", id);
+  const promptAt = Date.now();
   await c.stop("SIGKILL");
-  // D finds C down and sends the move, which waits on the channel's queue for C's 6.5 s prompt
-  // (shorter than the 5 s bound on C's own commands, so C gets as far as its `continue`).
+  // D finds C down and sends the move, which waits on the channel's queue for C's 9 s prompt.
   await asterisk.waitForCommand((x) => x.path === `/channels/${id}/move`, DEAD_MS + 5000);
   const mark = asterisk.events.at(-1)?.seq ?? 0;
+  // C restarts late enough that the prompt ends within the 5 s bound of the commands it queues
+  // behind it (so it gets as far as its `continue`), early enough to find the channel still there.
+  await sleep(promptAt + 4000 - Date.now());
   // C comes back meanwhile: its sweep finds the channel still in its app, nobody serving it there.
   const c2 = startAgentProcess(apps[0], apps[1]);
   await c2.waitFor(/channel already in the app on connect/, 20_000);
