@@ -165,6 +165,7 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
       const [, tenant = "", node = ""] = appData.split(",").map((s) => s.trim());
       log.warn({ callId: id, tenant, node }, why);
       const ch = calls.open(id);
+      ch.adopted = true;
       ch.end({ code: "orphaned" });
       startCall(ch, tenant, node);
     }

@@ -137,6 +137,8 @@ export class AriCallChannel implements CallChannel {
    * would route a call someone else is serving, so none is sent any more.
    */
   private left = false;
+  /** Found in our app after a (re)start or a drop, never announced: a peer that found us down may be moving it. */
+  adopted = false;
   /** Keys pressed before the first collection listens (while the call is being answered). */
   private typedAhead: Array<{ digit: string; at: number }> | null = [];
   readonly openedAt: number;
@@ -281,7 +283,7 @@ export class AriCallChannel implements CallChannel {
    */
   private async routingClient(): Promise<AriClient> {
     const c = await this.client();
-    if (this.ownApp && this.openedAt < this.calls.renewedAt && !(await this.calls.inOurApp(this.id))) this.leave();
+    if (this.ownApp && (this.adopted || this.openedAt < this.calls.renewedAt) && !(await this.calls.inOurApp(this.id))) this.leave();
     if (this.left) throw new CallStopped({ code: "hangup" });
     return c;
   }
