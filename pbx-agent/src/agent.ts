@@ -311,9 +311,11 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
     // Beating on while draining: the calls still finishing here are not a dead peer's to take.
     // A lapsed lease is only renewed with the listing (calls.fence), never by a bare beat.
     if (leaseHeld()) {
+      // Sent while the lease held and written within leaseMs of that: our value never stood still for
+      // deadMs in between, so no peer can have found us down, even if the old lease ran out meanwhile.
       const sentAt = now();
       void beat(client).then(
-        () => void (leaseHeld() && (leaseFrom = Math.max(leaseFrom, sentAt))),
+        () => void (now() - sentAt < leaseMs && (leaseFrom = Math.max(leaseFrom, sentAt))),
         () => undefined,
       );
     } else void calls.fence().catch(() => undefined);
