@@ -141,7 +141,7 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
     }
     const present = new Set(listed);
     // Left while we were away; a call that started after the listing was asked for is not in it and is not gone.
-    for (const [id, ch] of calls.calls) if (!present.has(id) && ch.openedAt < askedAt) ch.end({ code: "hangup" });
+    for (const [id, ch] of calls.calls) if (!present.has(id) && ch.openedAt < askedAt && ch.ownApp) ch.leave();
     const unknown = listed.filter((id) => !calls.calls.has(id) && !orphans.has(id));
     if (unknown.length === 0) return;
     // A brand-new call's StasisStart may still be on its way: give it a moment before calling a channel orphaned.
@@ -165,6 +165,7 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
       const [, tenant = "", node = ""] = appData.split(",").map((s) => s.trim());
       log.warn({ callId: id, tenant, node }, why);
       const ch = calls.open(id);
+      ch.adopted = true;
       ch.end({ code: "orphaned" });
       startCall(ch, tenant, node);
     }
@@ -178,7 +179,7 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
    * not come in time (ApplicationMoveFailed would go to the dead app, not to us), goes to its
    * failure destination as before, so nothing is left in Stasis.
    */
-  async function takeOver(client: AriClient, ids: string[]) {
+  async function takeOver(client: AriClient, peer: string, ids: string[]) {
     await Promise.all(
       ids.map(async (id) => {
         if (calls.calls.has(id) || orphans.has(id)) return;
@@ -191,6 +192,12 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
           return; // gone meanwhile
         }
         const [, tenant = "", node = ""] = appData.split(",").map((s) => s.trim());
+        // The peer may only have been frozen and be back by now (a false "down"): its heartbeat is
+        // read once more right before the move, which leaves the call to it if it moved.
+        if (!(await peerStillDown(client, peer))) {
+          orphans.delete(id);
+          return;
+        }
         let timer: ReturnType<typeof setTimeout> | undefined;
         const arrived = new Promise<void>((resolve) => {
           arriving.set(id, resolve);
@@ -212,8 +219,15 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
           log.warn({ callId: id, tenant, node }, "peer agent down: its call moved here and starts its node over");
           return;
         }
+        // 404/409 (`find_control()`): the channel hung up, or left Stasis because the peer, not dead
+        // after all, routed it. Routing it again would be the second routing; nothing is left to do.
+        if (/Channel not found|not in Stasis/i.test(failure)) {
+          orphans.delete(id);
+          log.info({ callId: id, peer, reason: failure }, "peer agent down: its call left Stasis before the move; left alone");
+          return;
+        }
         log.warn({ callId: id, tenant, node, reason: failure }, "peer agent down: cannot move its call here; sending it to its failure destination");
-        const ch = calls.open(id);
+        const ch = calls.open(id, "", false);
         ch.end({ code: "orphaned" });
         startCall(ch, tenant, node);
       }),
@@ -225,29 +239,86 @@ export async function startAgent(config: AgentConfig, opts: AgentOptions = {}): 
   const beatMs = Math.max(100, Math.floor(config.peers.deadMs / 3));
   let beats = 0;
   const busyPeers = new Set<string>();
+  async function readPeer(client: AriClient, app: string): Promise<void> {
+    const value = await bounded(client.asterisk.getGlobalVar({ variable: heartbeatVariable(app) }), "getGlobalVar").then((v) => v.value ?? "", () => null);
+    const change = peers.observe(app, value, now());
+    if (change === "down") log.warn({ peer: app, deadMs: config.peers.deadMs }, "peer agent down: taking over the calls left in its app");
+    if (change === "up") log.info({ peer: app }, "peer agent back");
+  }
+  async function peerStillDown(client: AriClient, app: string): Promise<boolean> {
+    await readPeer(client, app);
+    return peers.isDown(app);
+  }
   async function checkPeer(client: AriClient, app: string) {
     if (busyPeers.has(app)) return;
     busyPeers.add(app);
     try {
-      const value = await bounded(client.asterisk.getGlobalVar({ variable: heartbeatVariable(app) }), "getGlobalVar").then((v) => v.value ?? "", () => null);
-      const change = peers.observe(app, value, now());
-      if (change === "down") log.warn({ peer: app, deadMs: config.peers.deadMs }, "peer agent down: taking over the calls left in its app");
-      if (change === "up") log.info({ peer: app }, "peer agent back");
+      await readPeer(client, app);
       if (!peers.isDown(app)) return;
       // Re-listed at every beat while the peer is down: a channel may still be entering its app.
       const listed = await bounded(client.applications.get({ applicationName: app }), "applications.get").then((a) => a.channel_ids ?? [], () => [] as string[]);
       const unknown = listed.filter((id) => !calls.calls.has(id) && !orphans.has(id));
       // Not awaited: a move waiting for its StasisStart must not hold up the next beat's listing (`orphans` keeps a call from being taken twice).
-      if (unknown.length > 0) void takeOver(client, unknown).catch((err: unknown) => log.error({ peer: app, err: String(err) }, "peer takeover crashed"));
+      if (unknown.length > 0) void takeOver(client, app, unknown).catch((err: unknown) => log.error({ peer: app, err: String(err) }, "peer takeover crashed"));
     } finally {
       busyPeers.delete(app);
     }
   }
+  /**
+   * Split brain. A peer moves our calls away once our heartbeat has not moved for deadMs, and ARI
+   * takes commands by channel id from any connection, so a command we send after that (a timer
+   * that expired while this process was frozen: SIGSTOP, a paused VM, a stalled event loop, or an
+   * Asterisk HTTP we could not reach) would act on a call the peer now serves: a second `continue`,
+   * variables overwritten. Our lease: the send time of the last beat Asterisk acknowledged (the
+   * peer saw that value change no earlier, so it cannot find us down before leaseFrom + deadMs;
+   * both agents must use the same ARI_PEER_DEAD_MS). Within half of that, commands go out at once;
+   * past it, the first command waits for `renewLease`: one beat, then the listing of our own app,
+   * whose round trips also let the StasisEnds queued on the WebSocket while we were frozen be
+   * read first. A call no longer listed has been taken (or has ended) and gets no command.
+   */
+  let leaseFrom = Number.NEGATIVE_INFINITY;
+  const leaseMs = config.peers.deadMs / 2;
+  let renewing: Promise<void> | null = null;
+  const leaseHeld = () => now() - leaseFrom < leaseMs;
+  const beat = (client: AriClient) => bounded(client.asterisk.setGlobalVar({ variable: heartbeatVariable(config.ari.app), value: String(++beats) }), "setGlobalVar");
+  async function renewLease(): Promise<void> {
+    const client = connection?.client();
+    if (!client) return; // the command itself fails: not connected
+    const sentAt = now();
+    await beat(client);
+    const listed = new Set((await bounded(client.applications.get({ applicationName: config.ari.app }), "applications.get")).channel_ids ?? []);
+    let lost = 0;
+    for (const [id, ch] of calls.calls) {
+      if (listed.has(id) || ch.openedAt >= sentAt || !ch.ownApp) continue;
+      lost++;
+      ch.leave();
+    }
+    if (lost > 0) log.warn({ calls: lost }, "agent was stalled past its peers' dead time: calls no longer in its app were taken over or ended; nothing more is sent for them");
+    leaseFrom = Math.max(leaseFrom, sentAt);
+    calls.renewedAt = now();
+  }
+  calls.fence = () => (leaseHeld() ? Promise.resolve() : (renewing ??= renewLease().finally(() => (renewing = null))));
+  calls.inOurApp = async (id) => {
+    const client = connection?.client();
+    if (!client) return true; // the routing command itself fails: not connected
+    const listed = (await bounded(client.applications.get({ applicationName: config.ari.app }), "applications.get")).channel_ids ?? [];
+    return listed.includes(id);
+  };
+
   const heartbeat = setInterval(() => {
     const client = connection?.state() === "connected" ? connection.client() : null;
     if (!client) return;
     // Beating on while draining: the calls still finishing here are not a dead peer's to take.
-    void bounded(client.asterisk.setGlobalVar({ variable: heartbeatVariable(config.ari.app), value: String(++beats) }), "setGlobalVar").catch(() => undefined);
+    // A lapsed lease is only renewed with the listing (calls.fence), never by a bare beat.
+    if (leaseHeld()) {
+      // Sent while the lease held and written within leaseMs of that: our value never stood still for
+      // deadMs in between, so no peer can have found us down, even if the old lease ran out meanwhile.
+      const sentAt = now();
+      void beat(client).then(
+        () => void (now() - sentAt < leaseMs && (leaseFrom = Math.max(leaseFrom, sentAt))),
+        () => undefined,
+      );
+    } else void calls.fence().catch(() => undefined);
     if (!draining) for (const app of config.peers.apps) void checkPeer(client, app);
     // Also covers a reconnect check that failed (a timeout, a 500): the call is not left waiting for the next drop.
     void checkPrompts(client, opts.promptCheckMs ?? PROMPT_CHECK_MS);

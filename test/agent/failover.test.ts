@@ -191,3 +191,50 @@ it("a move answered 204 whose StasisStart never comes (ApplicationMoveFailed goe
     await rig.close();
   }
 });
+
+it("a move answered 409 (the call left Stasis: the peer, only slow, routed it): not routed a second time", async () => {
+  const fake = await startFakeAsterisk({ playbackMs: 100, app: "crm-bridge-w" });
+  const slow = await connectRawApp(fake, "crm-bridge-v");
+  const id = fake.placeCall({ app: "crm-bridge-v", args: ["acme", "plain"] });
+  slow.close();
+  await fake.waitFor(() => !fake.isConnected("crm-bridge-v"), 2000, "crm-bridge-v inactive");
+  // find_control()'s answer for a channel no longer in any Stasis app; the fake does not carry the move out.
+  fake.override((r) => (r.path === `/channels/${id}/move` ? { status: 409, body: { message: "Channel not in Stasis application" } } : undefined));
+  const rig = await startRig({
+    existingAsterisk: fake,
+    peers: { apps: ["crm-bridge-v"], deadMs: 300 },
+    agent: { moveStartMs: 400 },
+    nodesFile: { acme: { plain: { name: "plain", interaction: "none", audio: "sound:prompt", expectedLength: 4, timeoutSeconds: 5, successDestination: SUCCESS, failureDestination: FAILURE, attempts: 1, confirm: false, identifyBy: "dtmf", confirmCaller: false } } },
+  });
+  try {
+    await fake.waitForCommand((c) => c.path === `/channels/${id}/move`, 5000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(fake.commands.filter((c) => c.path.startsWith(`/channels/${id}/`) && c.method === "POST" && c.path !== `/channels/${id}/move`)).toEqual([]);
+    expect(rig.reports.filter((r) => r.callId === id)).toEqual([]);
+    expect(rig.logs.some((l) => l.includes("left Stasis before the move"))).toBe(true);
+  } finally {
+    fake.override(null);
+    await rig.close();
+  }
+});
+
+it("ARI_PEER_APPS naming an app nobody runs (a typo): one 'peer agent down' line, no takeover attempt, no log spam, calls served", async () => {
+  const rig = await startRig({
+    peers: { apps: ["crm-bridge-typo"], deadMs: 300 },
+    nodesFile: { acme: { plain: { name: "plain", interaction: "none", audio: "sound:prompt", expectedLength: 4, timeoutSeconds: 5, successDestination: SUCCESS, failureDestination: FAILURE, attempts: 1, confirm: false, identifyBy: "dtmf", confirmCaller: false } } },
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    const id = rig.asterisk.placeCall({ args: ["acme", "plain"] });
+    await rig.asterisk.waitForEvent("PlaybackStarted");
+    await rig.asterisk.sendDtmf(id, "1234", { gapMs: 10 });
+    expect(await rig.report(id)).toMatchObject({ outcome: "success" });
+    const warned = rig.logs.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === "warn" || l.level === "error");
+    expect(warned.map((l) => l.msg)).toEqual(["peer agent down: taking over the calls left in its app"]);
+    // Asterisk knows no such app: the listing is a 404 each beat, and nothing is moved.
+    expect(rig.asterisk.commands.some((c) => c.path === "/applications/crm-bridge-typo" && c.status === 404)).toBe(true);
+    expect(rig.asterisk.commands.some((c) => c.path.endsWith("/move"))).toBe(false);
+  } finally {
+    await rig.close();
+  }
+});

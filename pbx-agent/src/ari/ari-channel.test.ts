@@ -45,6 +45,58 @@ describe("AriCalls", () => {
     expect(b.signal.aborted).toBe(false);
   });
 
+  it("once the channel has left our app (StasisEnd, even mid-routing), no command is sent for it: a peer may be serving it", async () => {
+    const { client, sent } = stubClient();
+    const calls = new AriCalls(() => client, () => 0);
+    const a = calls.open("a");
+    // The routing variables are on their way when a peer's move takes the channel (StasisEnd to us).
+    a.markRouted();
+    await a.setVariable("CRM_BRIDGE_OUTCOME", "timeout");
+    calls.dispatch(ev("StasisEnd", { channel: { id: "a" } }));
+    await expect(a.continueInDialplan({ context: "c", extension: "e", priority: 1 })).rejects.toThrow(/call stopped: hangup/);
+    await expect(a.setVariable("X", "1")).rejects.toThrow(/call stopped/);
+    await a.play("sound:x").ended;
+    expect(sent).toEqual(['var {"channelId":"a","variable":"CRM_BRIDGE_OUTCOME","value":"timeout"}']);
+  });
+
+  it("every command waits for the fence, and one that finds the channel gone meanwhile is not sent", async () => {
+    const { client, sent } = stubClient();
+    const calls = new AriCalls(() => client, () => 0);
+    let open!: () => void;
+    calls.fence = () => new Promise<void>((r) => (open = r));
+    const a = calls.open("a");
+    const routing = a.continueInDialplan({ context: "c", extension: "e", priority: 1 });
+    await Promise.resolve();
+    expect(sent).toEqual([]);
+    // What the fence's round trips let through first: the StasisEnd queued while we were frozen.
+    calls.dispatch(ev("StasisEnd", { channel: { id: "a" } }));
+    open();
+    await expect(routing).rejects.toThrow(/call stopped/);
+    expect(sent).toEqual([]);
+  });
+
+  it("a call that lived through a lapsed lease asks where it is before its routing command: gone from our app, no continue", async () => {
+    const { client, sent } = stubClient();
+    let t = 0;
+    const calls = new AriCalls(() => client, () => t);
+    const asked: string[] = [];
+    calls.inOurApp = (id) => (asked.push(id), Promise.resolve(false));
+    const old = calls.open("old");
+    t = 10;
+    calls.renewedAt = 10;
+    t = 20;
+    const fresh = calls.open("fresh");
+    // A peer's move, queued behind a prompt, ran before these variables: whichever answer comes first, the listing tells.
+    await old.setVariable("CRM_BRIDGE_OUTCOME", "failure");
+    await expect(old.continueInDialplan({ context: "c", extension: "e", priority: 1 })).rejects.toThrow(/call stopped/);
+    await expect(old.hangup()).rejects.toThrow(/call stopped/);
+    // A call that began after the renewal routes without the extra round trip.
+    await fresh.continueInDialplan({ context: "c", extension: "e", priority: 1 });
+    expect(asked).toEqual(["old"]);
+    expect(sent.map((x) => x.split(" ")[0])).toEqual(["var", "continue"]);
+    expect(sent[1]).toContain('"channelId":"fresh"');
+  });
+
   it("after routing, end-of-Stasis is not a hang-up and keys are ignored", () => {
     const { client } = stubClient();
     const calls = new AriCalls(() => client, () => 0);
@@ -99,6 +151,8 @@ describe("AriCalls", () => {
     play("a");
     play("b");
     const [a, b] = [...calls.playbacks.keys()];
+    // The play requests leave once the fence has let them through (a microtask).
+    await new Promise((r) => setTimeout(r, 0));
     acks[0]!();
     playing.add(a!);
     // b's 201 is still on its way when the WebSocket is back: asking now would read "not created yet" as "over".

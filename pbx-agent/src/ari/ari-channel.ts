@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { boundedWait } from "../../../shared/bounded-wait.js";
 import type { DialplanTarget } from "../../../shared/destinations-file.js";
-import { CALLER_NUMBER_VARIABLE, type CallChannel, type CallStop, type Playback } from "../call/call-channel.js";
+import { CALLER_NUMBER_VARIABLE, CallStopped, type CallChannel, type CallStop, type Playback } from "../call/call-channel.js";
 import type { AriClient, AriEvent } from "./ari-client.js";
 
 /**
@@ -15,6 +15,16 @@ export class AriCalls {
   private readonly prefix = `crmb-${randomUUID().slice(0, 8)}`;
   private seq = 0;
 
+  /**
+   * Awaited before every command on a call. The agent makes it prove, after any stall long enough
+   * for a peer to have found us down, that the call is still ours (see agent.ts `renewLease`).
+   */
+  fence: () => Promise<void> = () => Promise.resolve();
+  /** When the agent last had to renew a lapsed lease: a call older than that may have a peer's move queued on it. */
+  renewedAt = Number.NEGATIVE_INFINITY;
+  /** Whether the channel is in our app right now (GET /applications/{app}); asked only before routing a call that lived through a lapse. */
+  inOurApp: (id: string) => Promise<boolean> = () => Promise.resolve(true);
+
   constructor(
     readonly client: () => AriClient | null,
     readonly now: () => number,
@@ -24,9 +34,12 @@ export class AriCalls {
     return `${this.prefix}-${(this.seq++).toString(36)}`;
   }
 
-  /** `callerNumber`: StasisStart's `channel.caller.number`. */
-  open(id: string, callerNumber = ""): AriCallChannel {
-    const ch = new AriCallChannel(id, this, callerNumber);
+  /**
+   * `callerNumber`: StasisStart's `channel.caller.number`. `ownApp` false: a channel still in a dead
+   * peer's app (a refused move), which a listing of our own app does not show.
+   */
+  open(id: string, callerNumber = "", ownApp = true): AriCallChannel {
+    const ch = new AriCallChannel(id, this, callerNumber, ownApp);
     this.calls.set(id, ch);
     return ch;
   }
@@ -90,7 +103,7 @@ export class AriCalls {
       case "ChannelHangupRequest":
       case "StasisEnd":
       case "ChannelDestroyed":
-        if (ev.channel) this.calls.get(ev.channel.id)?.end({ code: "hangup" });
+        if (ev.channel) this.calls.get(ev.channel.id)?.leave();
         return;
     }
   }
@@ -111,11 +124,6 @@ export function bounded<T>(p: PromiseLike<T>, what: string): Promise<T> {
   return boundedWait(Promise.resolve(p).then(undefined, asError), { ms: ARI_REST_TIMEOUT_MS }, () => new Error(`ari_timeout: ${what}`));
 }
 
-function need(calls: AriCalls): AriClient {
-  const c = calls.client();
-  if (!c) throw new Error("ari_disconnected");
-  return c;
-}
 
 export class AriCallChannel implements CallChannel {
   private readonly ac = new AbortController();
@@ -123,6 +131,14 @@ export class AriCallChannel implements CallChannel {
   private readonly listeners = new Set<(digit: string, at: number) => void>();
   private readonly myPlaybacks = new Set<string>();
   private routed = false;
+  /**
+   * The channel has left our app (StasisEnd: our own `continue`, a hang-up, or a peer that took it
+   * over while we were frozen): ARI would still take our commands by channel id, and a `continue`
+   * would route a call someone else is serving, so none is sent any more.
+   */
+  private left = false;
+  /** Found in our app after a (re)start or a drop, never announced: a peer that found us down may be moving it. */
+  adopted = false;
   /** Keys pressed before the first collection listens (while the call is being answered). */
   private typedAhead: Array<{ digit: string; at: number }> | null = [];
   readonly openedAt: number;
@@ -132,8 +148,23 @@ export class AriCallChannel implements CallChannel {
     readonly id: string,
     private readonly calls: AriCalls,
     private readonly stasisCallerNumber = "",
+    readonly ownApp = true,
   ) {
     this.openedAt = calls.now();
+  }
+
+  /** StasisEnd, a hang-up, or our app's listing without it: no command for this channel from now on. */
+  leave(): void {
+    this.left = true;
+    this.end({ code: "hangup" });
+  }
+
+  private async client(): Promise<AriClient> {
+    await this.calls.fence();
+    if (this.left) throw new CallStopped({ code: "hangup" });
+    const c = this.calls.client();
+    if (!c) throw new Error("ari_disconnected");
+    return c;
   }
 
   dtmf(digit: string): void {
@@ -166,7 +197,7 @@ export class AriCallChannel implements CallChannel {
   }
 
   async answer(): Promise<void> {
-    await bounded(need(this.calls).channels.answer({ channelId: this.id }), "answer");
+    await this.client().then((c) => bounded(c.channels.answer({ channelId: this.id }), "answer"));
   }
 
   callerNumber(): Promise<string> {
@@ -203,11 +234,7 @@ export class AriCallChannel implements CallChannel {
       ack(false);
       done();
     };
-    try {
-      bounded(need(this.calls).channels.play({ channelId: this.id, media, playbackId }), "play").then(() => ack(true), failed);
-    } catch {
-      failed();
-    }
+    this.client().then((c) => bounded(c.channels.play({ channelId: this.id, media, playbackId }), "play")).then(() => ack(true), failed);
     let finished = false;
     void ended.then(() => (finished = true));
     return {
@@ -236,14 +263,28 @@ export class AriCallChannel implements CallChannel {
   }
 
   async setVariable(name: string, value: string): Promise<void> {
-    await bounded(need(this.calls).channels.setChannelVar({ channelId: this.id, variable: name, value }), "setChannelVar");
+    await this.client().then((c) => bounded(c.channels.setChannelVar({ channelId: this.id, variable: name, value }), "setChannelVar"));
   }
 
   async continueInDialplan(t: DialplanTarget): Promise<void> {
-    await bounded(need(this.calls).channels.continueInDialplan({ channelId: this.id, context: t.context, extension: t.extension, priority: t.priority }), "continue");
+    const c = await this.routingClient();
+    await bounded(c.channels.continueInDialplan({ channelId: this.id, context: t.context, extension: t.extension, priority: t.priority }), "continue");
   }
 
   async hangup(): Promise<void> {
-    await bounded(need(this.calls).channels.hangup({ channelId: this.id }), "hangup");
+    const c = await this.routingClient();
+    await bounded(c.channels.hangup({ channelId: this.id }), "hangup");
+  }
+
+  /**
+   * A peer that found us down may have queued a move on this channel behind a prompt; the move then
+   * ran before the variables we just set (one queue per channel), so a listing asked now shows where
+   * the channel is, whichever of the StasisEnd and the variables' answers reached us first.
+   */
+  private async routingClient(): Promise<AriClient> {
+    const c = await this.client();
+    if (this.ownApp && (this.adopted || this.openedAt < this.calls.renewedAt) && !(await this.calls.inOurApp(this.id))) this.leave();
+    if (this.left) throw new CallStopped({ code: "hangup" });
+    return c;
   }
 }

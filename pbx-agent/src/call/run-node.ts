@@ -294,8 +294,10 @@ export async function runCall(channel: CallChannel, tenant: string, nodeId: stri
     if (stop && stop.code !== "hangup") {
       try {
         await finish({ outcome: "failure", reason: stop.code, destination: current?.failureDestination ?? null, digits: null }, failureRoute(current));
-      } catch {
-        report.reason = "shutdown_route_failed";
+      } catch (err) {
+        // The channel left our app before it could be routed (hung up, or a peer agent took it): not routed by us.
+        if (err instanceof CallStopped) Object.assign(report, { outcome: "abandoned", reason: "caller_hung_up", route: "none" });
+        else report.reason = "shutdown_route_failed";
       }
     } else if (stop?.code === "hangup" || stopOf(channel.signal) || /Channel not found/i.test(e instanceof Error ? e.message : "")) {
       // Trace 02: once the caller is gone every command on the channel is 404 "Channel not found",
