@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectRawApp, startFakeAsterisk, type FakeAsterisk } from "../fake-asterisk/index.js";
-import { startTs, type Proc } from "../support/processes.js";
+import type { Proc } from "../support/processes.js";
 import { startFakeEdge, type FakeEdge } from "./support/fake-edge.js";
+import { startPeerAgent } from "./support/peer-agent.js";
 import { DESTINATIONS, FAILURE, startRig, SUCCESS } from "./support/rig.js";
 
 // Two real agent processes on one (fake) Asterisk, each with its own Stasis app, as in
@@ -30,21 +31,7 @@ afterAll(async () => {
 });
 
 function startAgentProcess(app: string, peer: string): Proc {
-  const p = startTs("pbx-agent/src/main.ts", {
-    ARI_URL: asterisk.url,
-    ARI_USERNAME: asterisk.username,
-    ARI_PASSWORD: asterisk.password,
-    ARI_APP: app,
-    ARI_PEER_APPS: peer,
-    ARI_PEER_DEAD_MS: String(DEAD_MS),
-    ARI_RECONNECT_MAX_MS: "200",
-    EDGE_URL: edge.url,
-    EDGE_KEY: edge.key,
-    DESTINATIONS_FILE: join(dir, "destinations.json"),
-    STATE_DIR: join(dir, `state-${app}`),
-    METRICS_PORT: "0",
-    LOG_LEVEL: "info",
-  });
+  const p = startPeerAgent({ asterisk, edge, dir, app, peer, deadMs: DEAD_MS, });
   agents.push(p);
   return p;
 }
