@@ -5,13 +5,13 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectRawApp, startFakeAsterisk, type FakeAsterisk } from "../fake-asterisk/index.js";
 import type { Proc } from "../support/processes.js";
 import { startFakeEdge, type FakeEdge } from "./support/fake-edge.js";
-import { startPeerAgent } from "./support/peer-agent.js";
+import { PEER_APPS, PEER_DEAD_MS, startPeerAgent, startPeerPair } from "./support/peer-agent.js";
 import { DESTINATIONS, FAILURE, startRig, SUCCESS } from "./support/rig.js";
 
 // Two real agent processes on one (fake) Asterisk, each with its own Stasis app, as in
 // pbx-agent/asterisk/extensions.conf: Stasis(crm-bridge-a) and, when that fails, Stasis(crm-bridge-b).
-const APPS = ["crm-bridge-a", "crm-bridge-b"] as const;
-const DEAD_MS = 1200;
+const APPS = PEER_APPS;
+const DEAD_MS = PEER_DEAD_MS;
 
 let asterisk: FakeAsterisk;
 let edge: FakeEdge;
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 function startAgentProcess(app: string, peer: string): Proc {
-  const p = startPeerAgent({ asterisk, edge, dir, app, peer, deadMs: DEAD_MS, });
+  const p = startPeerAgent({ asterisk, edge, dir, app, peer, deadMs: DEAD_MS });
   agents.push(p);
   return p;
 }
@@ -51,16 +51,7 @@ function dial(apps: readonly string[] = APPS): { id: string; app: string } {
 const prompted = (id: string, after = 0) =>
   asterisk.waitForEvent("PlaybackStarted", (e) => e.seq > after && (e.event as { playback?: { target_uri?: string } }).playback?.target_uri === `channel:${id}`, 10_000);
 
-/** Both agents up and beating, so each knows the other as alive before anything is killed. */
-async function startPair(apps: readonly [string, string]): Promise<[Proc, Proc]> {
-  const a = startAgentProcess(apps[0], apps[1]);
-  const b = startAgentProcess(apps[1], apps[0]);
-  await asterisk.waitForApp(apps[0], 20_000);
-  await asterisk.waitForApp(apps[1], 20_000);
-  await b.waitFor(/"msg":"ari connected"/);
-  await new Promise((r) => setTimeout(r, DEAD_MS));
-  return [a, b];
-}
+const startPair = (apps: readonly [string, string]) => startPeerPair(asterisk, startAgentProcess, apps);
 
 it("kill -9 of one agent mid-call: the other moves its call into its own app and finishes it, new calls keep landing", async () => {
   const [a, b] = await startPair(APPS);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { startFakeAsterisk, type FakeAsterisk } from "../fake-asterisk/index.js";
 import type { Proc } from "../support/processes.js";
 import { startFakeEdge, type FakeEdge } from "./support/fake-edge.js";
-import { startPeerAgent } from "./support/peer-agent.js";
+import { PEER_APPS, PEER_DEAD_MS, startPeerAgent, startPeerPair } from "./support/peer-agent.js";
 import { DESTINATIONS, FAILURE, SUCCESS } from "./support/rig.js";
 
 // Split brain: agent A is not dead, only frozen (SIGSTOP: a VM paused, a GC or swap storm) for
@@ -13,8 +13,8 @@ import { DESTINATIONS, FAILURE, SUCCESS } from "./support/rig.js";
 // its heartbeat stop and moves its calls away. When A thaws, its expired timers run before it
 // reads the queued StasisEnds, and ARI takes commands by channel id from any connection: a
 // `continue` A sends then routes a call B is serving.
-const APPS = ["crm-bridge-a", "crm-bridge-b"] as const;
-const DEAD_MS = 1200;
+const APPS = PEER_APPS;
+const DEAD_MS = PEER_DEAD_MS;
 const EDGE_TIMEOUT_MS = 1500;
 
 let asterisk: FakeAsterisk;
@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 function startAgentProcess(app: string, peer: string): Proc {
-  const p = startPeerAgent({ asterisk, edge, dir, app, peer, deadMs: DEAD_MS, env: { EDGE_TIMEOUT_MS: String(EDGE_TIMEOUT_MS) }, });
+  const p = startPeerAgent({ asterisk, edge, dir, app, peer, deadMs: DEAD_MS, env: { EDGE_TIMEOUT_MS: String(EDGE_TIMEOUT_MS) } });
   agents.push(p);
   return p;
 }
@@ -54,13 +54,10 @@ const playbackFor = (type: "PlaybackStarted" | "PlaybackFinished", id: string, a
 const commandsFor = (id: string, path: string) => asterisk.commands.filter((c) => c.path === `/channels/${id}/${path}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const startPair = (apps: readonly [string, string]) => startPeerPair(asterisk, startAgentProcess, apps);
+
 it("an agent frozen past ARI_PEER_DEAD_MS sends nothing for the calls its peer took meanwhile: each call is routed once, by the peer", async () => {
-  const a = startAgentProcess(APPS[0], APPS[1]);
-  const b = startAgentProcess(APPS[1], APPS[0]);
-  await asterisk.waitForApp(APPS[0], 20_000);
-  await asterisk.waitForApp(APPS[1], 20_000);
-  await b.waitFor(/"msg":"ari connected"/);
-  await sleep(DEAD_MS);
+  const [a, b] = await startPair(APPS);
 
   // Mid-edge-request: the caller typed an id, A asked the edge, no answer yet.
   const midRequest = asterisk.placeCall({ app: APPS[0], args: ["acme", "crm"] });
@@ -118,12 +115,7 @@ it("an agent frozen past ARI_PEER_DEAD_MS sends nothing for the calls its peer t
 
 it("A restarted while B's move of its call waits behind A's prompt: A's orphan sweep does not route the call B is taking", async () => {
   const apps = ["crm-bridge-c", "crm-bridge-d"] as const;
-  const c = startAgentProcess(apps[0], apps[1]);
-  const d = startAgentProcess(apps[1], apps[0]);
-  await asterisk.waitForApp(apps[0], 20_000);
-  await asterisk.waitForApp(apps[1], 20_000);
-  await d.waitFor(/"msg":"ari connected"/);
-  await sleep(DEAD_MS);
+  const [c] = await startPair(apps);
 
   const id = asterisk.placeCall({ app: apps[0], args: ["acme", "longer"] });
   await playbackFor("PlaybackStarted", id);

@@ -53,15 +53,20 @@ describe("quota guard: a burst within the quota is never shed", () => {
   });
 });
 
+/** A fresh connector short of budget (as after a 429), not merely waiting for a cold lease; what it defers is kept to settle. */
+function shortOfBudget(tenant: string) {
+  forgetLocalQuota();
+  const connector = `${tenant}-${Math.random().toString(36).slice(2)}`;
+  const deferred: Promise<unknown>[] = [];
+  const defer = (p: Promise<unknown>) => void deferred.push(p);
+  pause(circuit, tenant, connector, 0, defer, true);
+  return { connector, deferred, defer };
+}
+
 describe("quota guard: the wait is fair between nodes", () => {
   it("a node whose burst came first cannot shut another node out of the line", async () => {
-    forgetLocalQuota();
-    const connector = `fair-${Math.random().toString(36).slice(2)}`;
     const quota: QuotaConfig = { requests: 2, perSeconds: 1 };
-    const deferred: Promise<unknown>[] = [];
-    const defer = (p: Promise<unknown>) => void deferred.push(p);
-    // Short of budget (as after a 429), not merely waiting for a cold lease.
-    pause(circuit, "t-fair", connector, 0, defer, true);
+    const { connector, deferred, defer } = shortOfBudget("t-fair");
     const ask = (node: string) => {
       const started = Date.now();
       return acquire({ env: circuit, tenant: "t-fair", connector, node, quota, stepDeadline: started + 4000, holdMs: 1000, defer }).then((a) => ({ ok: a.ok, ms: Date.now() - started }));
@@ -82,13 +87,8 @@ describe("quota guard: the wait is fair between nodes", () => {
 
 describe("quota guard: a flooding node does not starve a quiet one", () => {
   it("node a at 10x the quota, node b at a quarter of it: b's calls are served, a gets the rest", async () => {
-    forgetLocalQuota();
-    const connector = `flood-${Math.random().toString(36).slice(2)}`;
     const quota: QuotaConfig = { requests: 4, perSeconds: 1 };
-    const deferred: Promise<unknown>[] = [];
-    const defer = (p: Promise<unknown>) => void deferred.push(p);
-    // Short of budget (as after a 429), not merely waiting for a cold lease.
-    pause(circuit, "t-flood", connector, 0, defer, true);
+    const { connector, deferred, defer } = shortOfBudget("t-flood");
     const ask = (node: string) => acquire({ env: circuit, tenant: "t-flood", connector, node, quota, stepDeadline: Date.now() + 1500, holdMs: 500, defer }).then((a) => a.ok);
     const a: Promise<boolean>[] = [];
     const b: Promise<boolean>[] = [];
